@@ -1,0 +1,94 @@
+# apical — build, demo, tests, benchmarks.  `make help` lists the targets.
+
+CC      ?= cc
+BUILD   ?= build
+PYTHON  ?= $(shell scripts/find-python.sh)
+PKGS    := gsl hdf5 libfyaml
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+DEPS_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+DEPS_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -Iinclude -I$(BUILD) \
+             $(DEPS_CFLAGS) $(CFLAGS) -MMD -MP
+LDLIBS  = $(DEPS_LIBS) -lpthread -lm
+
+LIB_SRC  := $(filter-out sim/main.c,$(wildcard sim/*.c)) $(wildcard models/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC := $(wildcard tests/check_*.c)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/runner.o
+APICAL   := $(BUILD)/apical
+CHECKBIN := $(BUILD)/check_apical
+
+.PHONY: all deps demo check check-asan bench validate clean help
+
+all: $(APICAL)
+
+help:
+	@echo "make demo        install missing packages, build, run the COBA benchmark, plot it"
+	@echo "make check       install missing packages, build, run all tests"
+	@echo "make check-asan  the tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+	@echo "make bench       apical vs Brian2 (C++ standalone) on the Brette 2007 networks"
+	@echo "make validate    long validations (network rates against the published ranges)"
+	@echo "make deps        only install missing system packages"
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libapical.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+$(APICAL): $(BUILD)/sim/main.o $(BUILD)/libapical.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# One Check runner for every tests/check_<module>.c; each defines
+# `Suite *<module>_suite(void)`. The list is generated from the file names.
+$(BUILD)/suites.def: $(TEST_SRC)
+	@mkdir -p $(BUILD)
+	@for f in $(TEST_SRC); do b=$$(basename $$f .c); echo "APICAL_SUITE($${b#check_})"; done > $@.tmp
+	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
+
+$(BUILD)/tests/runner.o: tests/runner.c $(BUILD)/suites.def
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
+
+$(CHECKBIN): $(TEST_OBJ) $(BUILD)/libapical.a
+	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+check: deps
+	@$(MAKE) --no-print-directory $(APICAL) $(CHECKBIN)
+	@APICAL=$(APICAL) PYTHON=$(PYTHON) tests/run-all.sh $(BUILD)
+
+check-asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  build-asan/apical build-asan/check_apical
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 CK_FORK=no \
+	  APICAL=build-asan/apical PYTHON=$(PYTHON) tests/run-all.sh build-asan
+
+demo: deps $(APICAL)
+	@mkdir -p results
+	$(APICAL) run networks/brette2007_coba.yaml -o results/brette2007_coba.h5
+	$(PYTHON) analysis/raster.py results/brette2007_coba.h5 -o results/brette2007_coba.png
+	$(PYTHON) analysis/stats.py results/brette2007_coba.h5
+
+validate: deps $(APICAL)
+	@APICAL=$(APICAL) PYTHON=$(PYTHON) tests/bench/validate.sh
+
+bench: deps $(APICAL)
+	@APICAL=$(APICAL) PYTHON=$(PYTHON) $(PYTHON) tests/bench/bench.py
+
+clean:
+	rm -rf build build-asan
+
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/sim/main.d

@@ -1,0 +1,32 @@
+/* Connectivity generation: which (source, target) pairs a projection makes,
+ * and their weights and delays.
+ *
+ * Pairs are generated per target neuron (column) for every rule but
+ * fixed_outdegree, which goes per source (row). The random numbers of a
+ * column come from a substream keyed by the target id, so a partition that
+ * owns targets [tgt_lo, tgt_hi) generates exactly the synapses it would see in
+ * a single-partition run, without generating the others. */
+#ifndef APICAL_CONNECT_H
+#define APICAL_CONNECT_H
+
+#include <stdint.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "apical/error.h"
+#include "apical/spec.h"
+
+/* Called once per synapse, in a fixed order. Return 0 to go on, non-zero to
+ * stop (the status is then APICAL_E_NOMEM). */
+typedef int (*apical_synapse_fn)(void *user, uint64_t src, uint64_t tgt,
+                                 double weight, double delay);
+
+apical_status apical_connect(const apical_proj_spec *proj, uint64_t n_src,
+                             uint64_t n_tgt, uint64_t seed, uint64_t tgt_lo,
+                             uint64_t tgt_hi, apical_synapse_fn fn, void *user,
+                             apical_error *err);
+
+/* One draw from a distribution. Normal draws outside [lo, hi] are redrawn. */
+double apical_dist_sample(const apical_dist *d, gsl_rng *r);
+
+#endif

@@ -1,0 +1,87 @@
+/* HDF5 output in the SONATA layout (docs/output-format.md).
+ *
+ * The writer creates "<path>.part", buffers appends in memory and writes them
+ * in chunks (shuffle + deflate 1), and only apical_h5_finish() marks the file
+ * complete (root attribute `complete` = 1) and renames it to <path>. A run
+ * that fails calls apical_h5_abort(), which removes the partial file; a run
+ * that crashes leaves only "<path>.part" with complete = 0.
+ *
+ * Layout written:
+ *   /                   attrs magic=0x0A7A (uint32), version=[0,1] (uint32),
+ *                       complete (uint8), apical_version
+ *   /spikes/<pop>/      attr sorting (enum uint8 none/by_id/by_time), NXdata attrs
+ *       timestamps      float64 [n], attr units="ms"
+ *       node_ids        uint64  [n]
+ *   /report/<pop>/      (state recorders; one group per recorded population)
+ *       data            float32 [n_times, n_nodes * n_vars], attr units
+ *       mapping/node_ids, index_pointers, element_ids, time
+ *   /provenance/        network text, resolved parameters, seed, solver, ...
+ */
+#ifndef APICAL_H5OUT_H
+#define APICAL_H5OUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "apical/error.h"
+
+typedef struct apical_h5 apical_h5;
+
+/* Create <path>.part for writing (truncating an old one). Fails with
+ * APICAL_E_IO and a message naming the path if it cannot be created. Checks
+ * that <path> itself will be writable (its directory exists and is
+ * writable). */
+apical_status apical_h5_create(const char *path, apical_h5 **out,
+                               apical_error *err);
+
+/* Declare a spike population with n_nodes neurons. Returns its handle id. */
+apical_status apical_h5_spikes_add(apical_h5 *h, const char *pop,
+                                   uint64_t n_nodes, int *id,
+                                   apical_error *err);
+
+/* Append spikes (buffered). Spikes arrive in nondecreasing time order. */
+apical_status apical_h5_spikes_append(apical_h5 *h, int id, const double *t,
+                                      const uint64_t *node, size_t n,
+                                      apical_error *err);
+
+/* Declare a frame report over n_nodes neurons of pop, n_vars variables each
+ * (names and units given), sampled every dt ms from t_start. */
+apical_status apical_h5_report_add(apical_h5 *h, const char *pop,
+                                   const uint64_t *node_ids, size_t n_nodes,
+                                   const char *const *var_names,
+                                   const char *const *var_units, size_t n_vars,
+                                   double t_start, double dt, int *id,
+                                   apical_error *err);
+
+/* Append n_frames frames of n_nodes * n_vars float values each, node-major
+ * (node 0 var 0, node 0 var 1, ..., node 1 var 0, ...). */
+apical_status apical_h5_report_append(apical_h5 *h, int id,
+                                      const float *frames, size_t n_frames,
+                                      apical_error *err);
+
+/* Provenance: string attribute / dataset under /provenance. */
+apical_status apical_h5_provenance_string(apical_h5 *h, const char *name,
+                                          const char *value, apical_error *err);
+apical_status apical_h5_provenance_double(apical_h5 *h, const char *name,
+                                          double value, const char *unit,
+                                          apical_error *err);
+apical_status apical_h5_provenance_u64(apical_h5 *h, const char *name,
+                                       uint64_t value, apical_error *err);
+
+/* Resolved parameters of one population: /provenance/populations/<pop>
+ * with one attribute per parameter (value) and "<name>_unit". */
+apical_status apical_h5_provenance_params(apical_h5 *h, const char *pop,
+                                          const char *model,
+                                          const char *const *names,
+                                          const char *const *units,
+                                          const double *values, size_t n,
+                                          apical_error *err);
+
+/* Flush buffers, write stop time of reports, mark complete, close, rename
+ * <path>.part to <path>. Frees h in all cases. */
+apical_status apical_h5_finish(apical_h5 *h, apical_error *err);
+
+/* Close and delete <path>.part. Frees h. NULL-safe. */
+void apical_h5_abort(apical_h5 *h);
+
+#endif

@@ -1,0 +1,103 @@
+/* Neuron models as const vtables.
+ *
+ * The engine never switches on model kind: it integrates the state vector with
+ * gsl_odeiv2 through `derivs`, asks `spike_distance` for threshold crossings,
+ * and calls `reset`, `receive` and `quiet_horizon`. A model file in models/
+ * ends with one `const apical_model_type` and is listed once in
+ * models/registry.c.
+ *
+ * Units: every field carries its canonical unit (see units.h); the engine
+ * works in ms, mV, nS, pA, pF. */
+#ifndef APICAL_MODEL_H
+#define APICAL_MODEL_H
+
+#include <stddef.h>
+
+typedef struct apical_field {
+    const char *name;
+    const char *unit;  /* canonical unit symbol, "1" if dimensionless */
+    double def;        /* default value */
+    double lo, hi;     /* inclusive bounds (use -HUGE_VAL / HUGE_VAL for none) */
+    const char *doc;   /* one line for `apical models` */
+} apical_field;
+
+/* What `derivs` and the hooks see of one neuron: the population's parameters
+ * and derived constants, and whether the neuron is refractory (membrane
+ * clamped). One context per population; `refractory` is set by the engine
+ * before each integration segment. */
+typedef struct apical_model_ctx {
+    const double *param;   /* n_params values, canonical units */
+    const double *derived; /* n_derived values from `derive` */
+    int refractory;
+} apical_model_ctx;
+
+typedef struct apical_model_type {
+    const char *name;
+    const char *doc; /* one paragraph: equations in words, reference */
+
+    size_t n_params;
+    const apical_field *params;
+    size_t n_state;
+    const apical_field *state; /* def = default initial value */
+    size_t n_receptors;
+    const char *const *receptors; /* e.g. {"exc", "inh"} */
+    const char *weight_unit;      /* unit of a synaptic weight, e.g. "nS" */
+
+    size_t n_derived;
+    /* Compute derived constants from validated parameters. Called once per
+     * population before a run. Must not fail; never NULL. */
+    void (*derive)(const double *param, double *derived);
+
+    /* Check relations between parameters that bounds cannot express (e.g.
+     * V_reset < V_th). Returns 0 if fine, else writes the reason and returns
+     * the index of the offending parameter + 1. May be NULL. */
+    size_t (*check)(const double *param, char *why, size_t why_len);
+
+    /* dy/dt with GSL's signature; params is a const apical_model_ctx *.
+     * Returns GSL_SUCCESS, or GSL_EBADFUNC if a result is not finite. Called
+     * in the hot loop: no allocation. Never NULL. */
+    int (*derivs)(double t, const double y[], double dydt[], void *params);
+
+    /* Jacobian with GSL's signature, for implicit steppers. May be NULL. */
+    int (*jacobian)(double t, const double y[], double *dfdy, double dfdt[],
+                    void *params);
+
+    /* Signed distance to threshold: a spike is the time this crosses from
+     * negative to >= 0 while not refractory. Must be smooth in y so the
+     * crossing can be located inside a step. Never NULL. */
+    double (*spike_distance)(const double y[], const apical_model_ctx *ctx);
+
+    /* Apply the post-spike reset to y. Never NULL. */
+    void (*reset)(double y[], const apical_model_ctx *ctx);
+
+    /* Refractory period in ms after a spike (0 = none). Never NULL. */
+    double (*refractory_period)(const apical_model_ctx *ctx);
+
+    /* Apply one synaptic event of `weight` (in weight_unit) on `receptor`.
+     * Never NULL. */
+    void (*receive)(double y[], size_t receptor, double weight,
+                    const apical_model_ctx *ctx);
+
+    /* A duration (ms) during which the neuron provably cannot reach threshold
+     * if it receives no input; the engine then need not integrate it to look
+     * for spikes. Return 0 when no bound is known. May be NULL (= 0). */
+    double (*quiet_horizon)(const double y[], const apical_model_ctx *ctx);
+
+    /* Default GSL stepper name and tolerances for this model. */
+    const char *default_stepper;
+    double default_abs_tol, default_rel_tol;
+} apical_model_type;
+
+/* Registry. */
+size_t apical_model_count(void);
+const apical_model_type *apical_model_at(size_t i);
+const apical_model_type *apical_model_find(const char *name);
+/* Comma-separated list of model names into buf, for error messages. */
+void apical_model_names(char *buf, size_t n);
+
+/* Index of a named field in a table, or (size_t)-1. */
+size_t apical_field_index(const apical_field *fields, size_t n, const char *name);
+/* Index of a receptor name, or (size_t)-1. */
+size_t apical_receptor_index(const apical_model_type *m, const char *name);
+
+#endif

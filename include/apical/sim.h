@@ -1,0 +1,73 @@
+/* A simulation: built from a network spec, advanced in windows of the
+ * minimum delay, observed through callbacks.
+ *
+ * Everything hangs off one apical_sim handle; two simulations can live in one
+ * process. */
+#ifndef APICAL_SIM_H
+#define APICAL_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "apical/error.h"
+#include "apical/spec.h"
+
+typedef struct apical_sim apical_sim;
+
+/* Called for every spike, in (time, global id) order, from the thread that
+ * called apical_sim_run. pop is the population index, node the neuron index
+ * within it. */
+typedef void (*apical_spike_fn)(void *user, size_t pop, uint64_t node, double t);
+
+/* Called for every state-recorder frame, in time order: the values of
+ * recorder `rec` at time t, n_nodes * n_vars floats, node-major. */
+typedef void (*apical_frame_fn)(void *user, size_t rec, double t, const float *values,
+                                size_t n);
+
+/* Called after every window with the time reached (progress reports). */
+typedef void (*apical_window_fn)(void *user, double t);
+
+typedef struct apical_sim_observer {
+    apical_spike_fn on_spike;
+    apical_frame_fn on_frame;
+    apical_window_fn on_window;
+    void *user;
+} apical_sim_observer;
+
+typedef struct apical_run_stats {
+    double t;                    /* simulated time reached, ms */
+    uint64_t spikes;             /* all populations */
+    uint64_t *pop_spikes;        /* per population (owned by the sim) */
+    uint64_t events;             /* queue events processed */
+    uint64_t synaptic_events;    /* synapse activations delivered */
+    uint64_t integrations;       /* neuron advances (GSL driver calls) */
+    uint64_t steps;              /* accepted GSL steps */
+    uint64_t windows;
+    double min_delay;            /* window length, ms */
+} apical_run_stats;
+
+/* Build: connectivity, initial state, inputs. Takes no ownership of spec,
+ * which must outlive the simulation. threads = 0 uses the spec's value. */
+apical_status apical_sim_new(const apical_net_spec *spec, unsigned threads,
+                             apical_sim **out, apical_error *err);
+void apical_sim_free(apical_sim *sim);
+
+void apical_sim_set_observer(apical_sim *sim, const apical_sim_observer *obs);
+
+/* Advance to time `until` (ms, <= spec duration). May be called repeatedly
+ * with increasing times. Returns APICAL_E_SOLVER (with population, neuron,
+ * time and state in the message) if a neuron's integration fails, and
+ * APICAL_E_INTERRUPTED if *stop becomes non-zero (checked every window). */
+apical_status apical_sim_run(apical_sim *sim, double until, const volatile int *stop,
+                             apical_error *err);
+
+const apical_run_stats *apical_sim_stats(const apical_sim *sim);
+
+/* Current time, state access (for tests and recorders). The state of neuron i
+ * of population p is n_state doubles, valid at apical_sim_neuron_time(). */
+double apical_sim_time(const apical_sim *sim);
+const double *apical_sim_state(const apical_sim *sim, size_t pop, uint64_t i);
+double apical_sim_neuron_time(const apical_sim *sim, size_t pop, uint64_t i);
+uint64_t apical_sim_synapse_count(const apical_sim *sim);
+
+#endif

@@ -1,0 +1,140 @@
+/* The network spec: what a network file says, validated, in plain structs.
+ *
+ * The loader (sim/loader.c) builds it from YAML and checks units, ranges and
+ * references; the engine (sim/network.c) builds a simulation from it. Every
+ * value keeps the position it came from so later checks can still point at
+ * the file. All quantities are in canonical units (ms, mV, nS, pA, pF, Hz).
+ * Strings and arrays are owned by the spec and freed by apical_spec_free(). */
+#ifndef APICAL_SPEC_H
+#define APICAL_SPEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "apical/error.h"
+#include "apical/model.h"
+
+typedef enum apical_dist_kind {
+    APICAL_DIST_CONSTANT = 0, /* a */
+    APICAL_DIST_UNIFORM,      /* U[a, b) */
+    APICAL_DIST_NORMAL,       /* N(mean a, sd b), optionally clipped to [lo, hi] */
+} apical_dist_kind;
+
+typedef struct apical_dist {
+    apical_dist_kind kind;
+    double a, b;
+    double lo, hi; /* normal only: redraw outside [lo, hi]; +-HUGE_VAL = none */
+    apical_srcpos pos;
+} apical_dist;
+
+typedef struct apical_pop_spec {
+    char *name;
+    apical_srcpos pos;
+    uint64_t size;
+    const apical_model_type *model;
+    double *param;      /* model->n_params, defaults filled in */
+    apical_dist *init;  /* model->n_state, defaults: constant state[k].def */
+    /* Solver for this population (defaults from simulation, then model). */
+    char *stepper;      /* gsl_odeiv2 stepper name: rkf45, rkck, rk8pd, rk2, rk4, msadams, ... */
+    double abs_tol, rel_tol;
+} apical_pop_spec;
+
+typedef enum apical_conn_kind {
+    APICAL_CONN_ALL_TO_ALL = 0,
+    APICAL_CONN_ONE_TO_ONE,
+    APICAL_CONN_BERNOULLI,      /* p */
+    APICAL_CONN_FIXED_INDEGREE, /* k sources per target, without replacement */
+    APICAL_CONN_FIXED_OUTDEGREE /* k targets per source, without replacement */
+} apical_conn_kind;
+
+typedef struct apical_proj_spec {
+    char *name; /* "source->target" unless given */
+    apical_srcpos pos;
+    size_t source, target; /* population indices */
+    apical_conn_kind conn;
+    double p;
+    uint64_t k;
+    int autapses; /* only meaningful when source == target; default 1 */
+    size_t receptor; /* index into target model's receptors */
+    apical_dist weight; /* in the target model's weight_unit */
+    apical_dist delay;  /* ms, > 0 */
+} apical_proj_spec;
+
+typedef enum apical_input_kind {
+    APICAL_INPUT_POISSON = 0, /* an independent Poisson train per target neuron */
+    APICAL_INPUT_SPIKE_TIMES  /* the same explicit times to every listed neuron */
+} apical_input_kind;
+
+typedef struct apical_input_spec {
+    char *name;
+    apical_srcpos pos;
+    apical_input_kind kind;
+    size_t target;       /* population index */
+    uint64_t *nodes;     /* target neuron ids, NULL = all */
+    size_t n_nodes;
+    size_t receptor;
+    double weight;       /* target model's weight_unit */
+    /* poisson */
+    double rate, start, stop; /* Hz, ms, ms (stop = HUGE_VAL: until the end) */
+    /* spike_times: sorted ascending, ms */
+    double *times;
+    size_t n_times;
+} apical_input_spec;
+
+typedef enum apical_recorder_kind {
+    APICAL_REC_SPIKES = 0,
+    APICAL_REC_STATE
+} apical_recorder_kind;
+
+typedef struct apical_recorder_spec {
+    char *name;
+    apical_srcpos pos;
+    apical_recorder_kind kind;
+    size_t pop;
+    uint64_t *nodes; /* NULL = all neurons of pop */
+    size_t n_nodes;
+    size_t *vars;    /* state: indices into model->state */
+    size_t n_vars;
+    double interval; /* state: ms */
+} apical_recorder_spec;
+
+typedef struct apical_sim_spec {
+    double duration;     /* ms */
+    uint64_t seed;
+    char *stepper;       /* default stepper for populations, NULL = model's */
+    double abs_tol, rel_tol; /* <= 0: model's default */
+    unsigned partitions; /* >= 1 */
+    unsigned threads;    /* 0 = one per partition, capped by cores */
+    apical_srcpos pos;
+} apical_sim_spec;
+
+typedef struct apical_net_spec {
+    char *path;     /* the network file as given */
+    char *text;     /* its full text, for provenance */
+    char *name;     /* optional `name:` */
+    apical_sim_spec sim;
+    apical_pop_spec *pops;
+    size_t n_pops;
+    apical_proj_spec *projs;
+    size_t n_projs;
+    apical_input_spec *inputs;
+    size_t n_inputs;
+    apical_recorder_spec *recorders;
+    size_t n_recorders;
+} apical_net_spec;
+
+/* Read, parse and validate a network file. On failure *out is NULL and err
+ * holds one message with file:line:col. */
+apical_status apical_spec_load(const char *path, apical_net_spec **out,
+                               apical_error *err);
+
+/* The same from a string (tests); name is used in messages. */
+apical_status apical_spec_load_string(const char *name, const char *text,
+                                      apical_net_spec **out, apical_error *err);
+
+void apical_spec_free(apical_net_spec *spec);
+
+/* Index of a population by name, or (size_t)-1. */
+size_t apical_spec_pop_index(const apical_net_spec *spec, const char *name);
+
+#endif

@@ -1,0 +1,25 @@
+#!/bin/sh
+# Install the Debian packages apical needs, if any are missing. Uses apt-get
+# when running as root or with passwordless sudo; otherwise prints the exact
+# command and fails, so nothing half-built runs.
+set -eu
+need="libgsl-dev libhdf5-dev hdf5-tools check libfyaml-dev pkg-config python3-h5py python3-numpy python3-matplotlib"
+[ "${APICAL_WITH_BRIAN:-0}" = 1 ] && need="$need python3-brian g++"
+missing=""
+for p in $need; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "apical: installing missing packages:$missing" >&2
+if [ "$(id -u)" = 0 ]; then
+    SUDO=""
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    SUDO="sudo"
+else
+    echo "apical: cannot install packages (not root, no sudo). Run:" >&2
+    echo "    sudo apt-get update && sudo apt-get install -y$missing" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >&2
+$SUDO apt-get install -y -qq --no-install-recommends $missing >&2

@@ -1,0 +1,364 @@
+/* Building a simulation from a spec: state, partitions, synapses (CSR by
+ * source, grouped by delay), inputs, recorders, GSL objects. */
+#include <gsl/gsl_errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apical/connect.h"
+#include "engine_internal.h"
+
+static const struct {
+    const char *name;
+    const gsl_odeiv2_step_type **type;
+    int multistep;
+} steppers[] = {
+    {"rk2", &gsl_odeiv2_step_rk2, 0},       {"rk4", &gsl_odeiv2_step_rk4, 0},
+    {"rkf45", &gsl_odeiv2_step_rkf45, 0},   {"rkck", &gsl_odeiv2_step_rkck, 0},
+    {"rk8pd", &gsl_odeiv2_step_rk8pd, 0},   {"rk1imp", &gsl_odeiv2_step_rk1imp, 0},
+    {"rk2imp", &gsl_odeiv2_step_rk2imp, 0}, {"rk4imp", &gsl_odeiv2_step_rk4imp, 0},
+    {"bsimp", &gsl_odeiv2_step_bsimp, 0},   {"msadams", &gsl_odeiv2_step_msadams, 1},
+    {"msbdf", &gsl_odeiv2_step_msbdf, 1},
+};
+
+static int stepper_index(const char *name)
+{
+    for (size_t i = 0; i < sizeof steppers / sizeof steppers[0]; i++)
+        if (strcmp(steppers[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+int apical_stepper_known(const char *name)
+{
+    return stepper_index(name) >= 0;
+}
+
+static apical_status nomem(apical_error *err)
+{
+    return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory while building the network");
+}
+
+static apical_status build_pops(apical_sim *S, apical_error *err)
+{
+    const apical_net_spec *spec = S->spec;
+    S->n_pops = spec->n_pops;
+    S->pops = calloc(S->n_pops ? S->n_pops : 1, sizeof *S->pops);
+    if (!S->pops)
+        return nomem(err);
+    gsl_rng *r = apical_rng_gsl_alloc();
+    if (!r)
+        return nomem(err);
+    uint64_t gid = 0;
+    for (size_t pi = 0; pi < S->n_pops; pi++) {
+        const apical_pop_spec *ps = &spec->pops[pi];
+        pop_rt *pr = &S->pops[pi];
+        pr->spec = ps;
+        pr->m = ps->model;
+        pr->ns = pr->m->n_state;
+        pr->n = ps->size;
+        pr->gid0 = gid;
+        gid += pr->n;
+        pr->derived = calloc(pr->m->n_derived + 1, sizeof *pr->derived);
+        pr->y = malloc(pr->n * pr->ns * sizeof *pr->y);
+        pr->t_last = calloc(pr->n, sizeof *pr->t_last);
+        pr->h = malloc(pr->n * sizeof *pr->h);
+        pr->ref_until = malloc(pr->n * sizeof *pr->ref_until);
+        pr->wake = calloc(pr->n, sizeof *pr->wake);
+        if (!pr->derived || !pr->y || !pr->t_last || !pr->h || !pr->ref_until || !pr->wake) {
+            gsl_rng_free(r);
+            return nomem(err);
+        }
+        pr->m->derive(ps->param, pr->derived);
+        apical_model_ctx ctx = {ps->param, pr->derived, 0};
+        pr->t_ref = pr->m->refractory_period(&ctx);
+        uint32_t stream = apical_rng_stream_id(APICAL_RNG_INIT, ps->name);
+        for (uint64_t i = 0; i < pr->n; i++) {
+            apical_rng_init(apical_rng_gsl_state(r), spec->sim.seed, stream, (uint32_t)i);
+            for (size_t k = 0; k < pr->ns; k++)
+                pr->y[i * pr->ns + k] = apical_dist_sample(&ps->init[k], r);
+            pr->h[i] = 0.01;
+            pr->ref_until[i] = -HUGE_VAL;
+        }
+    }
+    gsl_rng_free(r);
+    S->n_gid = gid;
+    return APICAL_OK;
+}
+
+/* Synapses collected for one partition before sorting into CSR. */
+typedef struct raw_syn {
+    uint64_t src; /* global id */
+    double delay, w;
+    uint32_t idx;
+    uint16_t pop;
+    uint8_t rec;
+    uint64_t order; /* generation order, for a stable sort */
+} raw_syn;
+
+typedef struct raw_list {
+    raw_syn *v;
+    size_t n, cap;
+    uint64_t src_gid0;
+    uint16_t pop;
+    uint8_t rec;
+} raw_list;
+
+static int add_syn(void *user, uint64_t src, uint64_t tgt, double w, double d)
+{
+    raw_list *l = user;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 4096;
+        raw_syn *v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return 1;
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n] = (raw_syn){l->src_gid0 + src, d, w, (uint32_t)tgt, l->pop, l->rec, l->n};
+    l->n++;
+    return 0;
+}
+
+static int cmp_raw(const void *a, const void *b)
+{
+    const raw_syn *x = a, *y = b;
+    if (x->src != y->src)
+        return x->src < y->src ? -1 : 1;
+    if (x->delay != y->delay)
+        return x->delay < y->delay ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static apical_status build_synapses(apical_sim *S, partition *P, apical_error *err)
+{
+    const apical_net_spec *spec = S->spec;
+    raw_list l = {0};
+    apical_status st = APICAL_OK;
+    for (size_t j = 0; j < spec->n_projs; j++) {
+        const apical_proj_spec *pj = &spec->projs[j];
+        l.src_gid0 = S->pops[pj->source].gid0;
+        l.pop = (uint16_t)pj->target;
+        l.rec = (uint8_t)pj->receptor;
+        const pop_part *pp = &P->pp[pj->target];
+        st = apical_connect(pj, S->pops[pj->source].n, S->pops[pj->target].n, spec->sim.seed,
+                            pp->lo, pp->hi, add_syn, &l, err);
+        if (st)
+            goto done;
+    }
+    qsort(l.v, l.n, sizeof *l.v, cmp_raw);
+    P->n_syn = l.n;
+    P->row = calloc(S->n_gid + 1, sizeof *P->row);
+    P->syn_idx = malloc((l.n + 1) * sizeof *P->syn_idx);
+    P->syn_pop = malloc((l.n + 1) * sizeof *P->syn_pop);
+    P->syn_rec = malloc((l.n + 1) * sizeof *P->syn_rec);
+    P->syn_w = malloc((l.n + 1) * sizeof *P->syn_w);
+    P->groups = malloc((l.n + 1) * sizeof *P->groups);
+    if (!P->row || !P->syn_idx || !P->syn_pop || !P->syn_rec || !P->syn_w || !P->groups) {
+        st = nomem(err);
+        goto done;
+    }
+    size_t g = 0;
+    for (size_t s = 0; s < l.n; s++) {
+        const raw_syn *r = &l.v[s];
+        P->syn_idx[s] = r->idx;
+        P->syn_pop[s] = r->pop;
+        P->syn_rec[s] = r->rec;
+        P->syn_w[s] = r->w;
+        if (s == 0 || r->src != l.v[s - 1].src || r->delay != l.v[s - 1].delay) {
+            P->groups[g] = (syn_group){r->delay, (uint32_t)s, (uint32_t)s + 1};
+            P->row[r->src + 1] = ++g; /* provisional: end of this source's groups */
+        } else {
+            P->groups[g - 1].end = (uint32_t)s + 1;
+        }
+        if (r->delay < S->min_delay)
+            S->min_delay = r->delay;
+    }
+    P->n_groups = g;
+    /* row[i + 1] holds the end of source i's groups where it has any; carry
+     * ends forward over sources without synapses. */
+    for (uint64_t i = 1; i <= S->n_gid; i++)
+        if (P->row[i] < P->row[i - 1])
+            P->row[i] = P->row[i - 1];
+done:
+    free(l.v);
+    return st;
+}
+
+static apical_status build_gsl(apical_sim *S, partition *P, apical_error *err)
+{
+    for (size_t pi = 0; pi < S->n_pops; pi++) {
+        pop_rt *pr = &S->pops[pi];
+        pop_part *pp = &P->pp[pi];
+        const apical_pop_spec *ps = pr->spec;
+        int k = stepper_index(ps->stepper);
+        if (k < 0)
+            return apical_error_set(err, APICAL_E_UNKNOWN_NAME, &ps->pos,
+                                    "unknown GSL stepper '%s'", ps->stepper);
+        pp->ctx = (apical_model_ctx){ps->param, pr->derived, 0};
+        pp->sys = (gsl_odeiv2_system){pr->m->derivs, pr->m->jacobian, pr->ns, &pp->ctx};
+        pp->step = gsl_odeiv2_step_alloc(*steppers[k].type, pr->ns);
+        pp->ctl = gsl_odeiv2_control_y_new(ps->abs_tol, ps->rel_tol);
+        pp->evo = gsl_odeiv2_evolve_alloc(pr->ns);
+        pp->scratch = malloc(6 * pr->ns * sizeof *pp->scratch);
+        pp->multistep = steppers[k].multistep;
+        if (!pp->step || !pp->ctl || !pp->evo || !pp->scratch)
+            return nomem(err);
+    }
+    return APICAL_OK;
+}
+
+static int owned(const pop_part *pp, uint64_t node)
+{
+    return node >= pp->lo && node < pp->hi;
+}
+
+static apical_status build_inputs(apical_sim *S, partition *P, apical_error *err)
+{
+    const apical_net_spec *spec = S->spec;
+    size_t ni = spec->n_inputs ? spec->n_inputs : 1;
+    P->poisson = calloc(ni, sizeof *P->poisson);
+    P->poisson_node = calloc(ni, sizeof *P->poisson_node);
+    P->n_poisson = calloc(ni, sizeof *P->n_poisson);
+    if (!P->poisson || !P->poisson_node || !P->n_poisson)
+        return nomem(err);
+    for (size_t j = 0; j < spec->n_inputs; j++) {
+        const apical_input_spec *in = &spec->inputs[j];
+        const pop_part *pp = &P->pp[in->target];
+        uint64_t n_list = in->nodes ? in->n_nodes : S->pops[in->target].n;
+        if (in->kind == APICAL_INPUT_SPIKE_TIMES) {
+            int any = 0;
+            for (uint64_t k = 0; k < n_list && !any; k++)
+                any = owned(pp, in->nodes ? in->nodes[k] : k);
+            if (any && in->n_times &&
+                apical_queue_push(&P->q, in->times[0], EV_SPIKE_LIST, (uint32_t)j, 0))
+                return nomem(err);
+            continue;
+        }
+        size_t cnt = 0;
+        for (uint64_t k = 0; k < n_list; k++)
+            cnt += owned(pp, in->nodes ? in->nodes[k] : k);
+        P->poisson[j] = calloc(cnt + 1, sizeof **P->poisson);
+        P->poisson_node[j] = calloc(cnt + 1, sizeof **P->poisson_node);
+        if (!P->poisson[j] || !P->poisson_node[j])
+            return nomem(err);
+        P->n_poisson[j] = cnt;
+        uint32_t stream = apical_rng_stream_id(APICAL_RNG_POISSON, in->name);
+        double stop = fmin(in->stop, spec->sim.duration);
+        size_t c = 0;
+        for (uint64_t k = 0; k < n_list; k++) {
+            uint64_t node = in->nodes ? in->nodes[k] : k;
+            if (!owned(pp, node))
+                continue;
+            apical_rng *r = &P->poisson[j][c];
+            /* Keyed by neuron id, so the train does not depend on partitioning. */
+            apical_rng_init(r, spec->sim.seed, stream, (uint32_t)node);
+            P->poisson_node[j][c] = node;
+            if (in->rate > 0.0) {
+                double t = in->start - log(apical_rng_uniform_pos(r)) * 1000.0 / in->rate;
+                if (t < stop && apical_queue_push(&P->q, t, EV_POISSON, (uint32_t)j, c))
+                    return nomem(err);
+            }
+            c++;
+        }
+    }
+    return APICAL_OK;
+}
+
+static apical_status build_recorders(apical_sim *S, partition *P, apical_error *err)
+{
+    const apical_net_spec *spec = S->spec;
+    size_t nr = spec->n_recorders ? spec->n_recorders : 1;
+    P->rec_nodes = calloc(nr, sizeof *P->rec_nodes);
+    P->n_rec_nodes = calloc(nr, sizeof *P->n_rec_nodes);
+    if (!P->rec_nodes || !P->n_rec_nodes)
+        return nomem(err);
+    for (size_t j = 0; j < spec->n_recorders; j++) {
+        const apical_recorder_spec *rs = &spec->recorders[j];
+        if (rs->kind != APICAL_REC_STATE)
+            continue;
+        const pop_part *pp = &P->pp[rs->pop];
+        uint64_t n_list = rs->nodes ? rs->n_nodes : S->pops[rs->pop].n;
+        P->rec_nodes[j] = malloc((n_list + 1) * sizeof **P->rec_nodes);
+        if (!P->rec_nodes[j])
+            return nomem(err);
+        size_t c = 0;
+        for (uint64_t k = 0; k < n_list; k++) {
+            uint64_t node = rs->nodes ? rs->nodes[k] : k;
+            if (owned(pp, node))
+                P->rec_nodes[j][c++] = (rec_node){node, (uint32_t)(k * rs->n_vars)};
+        }
+        P->n_rec_nodes[j] = c;
+        if (c && apical_queue_push(&P->q, 0.0, EV_RECORD, (uint32_t)j, 0))
+            return nomem(err);
+    }
+    return APICAL_OK;
+}
+
+static apical_status build_frames(apical_sim *S, apical_error *err)
+{
+    const apical_net_spec *spec = S->spec;
+    S->frames = calloc(spec->n_recorders + 1, sizeof *S->frames);
+    if (!S->frames)
+        return nomem(err);
+    for (size_t j = 0; j < spec->n_recorders; j++) {
+        const apical_recorder_spec *rs = &spec->recorders[j];
+        if (rs->kind != APICAL_REC_STATE)
+            continue;
+        frame_buf *fb = &S->frames[j];
+        uint64_t n_list = rs->nodes ? rs->n_nodes : S->pops[rs->pop].n;
+        fb->width = (size_t)n_list * rs->n_vars;
+        /* Ticks that can fall in one window, plus slack for rounding. */
+        fb->cap = (size_t)ceil(S->min_delay / rs->interval) + 2;
+        fb->n_ticks = (uint64_t)ceil(spec->sim.duration / rs->interval - 1e-9);
+        fb->data = calloc(fb->cap * fb->width + 1, sizeof *fb->data);
+        if (!fb->data)
+            return nomem(err);
+    }
+    return APICAL_OK;
+}
+
+apical_status apical_build(apical_sim *S, apical_error *err)
+{
+    const apical_net_spec *spec = S->spec;
+    apical_status st = build_pops(S, err);
+    if (st)
+        return st;
+    S->n_parts = spec->sim.partitions ? spec->sim.partitions : 1;
+    S->parts = calloc(S->n_parts, sizeof *S->parts);
+    if (!S->parts)
+        return nomem(err);
+    S->min_delay = HUGE_VAL;
+    for (unsigned p = 0; p < S->n_parts; p++) {
+        partition *P = &S->parts[p];
+        P->id = p;
+        apical_queue_init(&P->q);
+        P->pp = calloc(S->n_pops ? S->n_pops : 1, sizeof *P->pp);
+        if (!P->pp)
+            return nomem(err);
+        for (size_t pi = 0; pi < S->n_pops; pi++) {
+            uint64_t n = S->pops[pi].n;
+            P->pp[pi].lo = n * p / S->n_parts;
+            P->pp[pi].hi = n * (p + 1) / S->n_parts;
+        }
+        if ((st = build_synapses(S, P, err)) || (st = build_gsl(S, P, err)))
+            return st;
+    }
+    /* With no synapses nothing couples neurons; windows then only pace
+     * progress reports and recorder flushes. */
+    if (S->min_delay == HUGE_VAL)
+        S->min_delay = fmin(1.0, spec->sim.duration);
+    if (!(S->min_delay > 0.0))
+        return apical_error_set(err, APICAL_E_RANGE, NULL, "synaptic delays must be > 0");
+    if ((st = build_frames(S, err)))
+        return st;
+    for (unsigned p = 0; p < S->n_parts; p++)
+        if ((st = build_inputs(S, &S->parts[p], err)) ||
+            (st = build_recorders(S, &S->parts[p], err)))
+            return st;
+    S->stats.pop_spikes = calloc(S->n_pops + 1, sizeof *S->stats.pop_spikes);
+    if (!S->stats.pop_spikes)
+        return nomem(err);
+    S->stats.min_delay = S->min_delay;
+    return APICAL_OK;
+}

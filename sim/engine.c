@@ -1,0 +1,625 @@
+/* The run loop: windows of the minimum delay, events in (time, sequence)
+ * order, neurons integrated with gsl_odeiv2 between their own events.
+ *
+ * A neuron is integrated only (a) up to the time of an event that reaches it
+ * and (b) at a window end when its model cannot rule out a spike before then
+ * (quiet_horizon). So the stop points of a neuron's integration depend on its
+ * own inputs, its own state and the window grid, never on partitioning:
+ * results are identical for any partition or thread count. */
+#include <gsl/gsl_errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+#include "threads.h"
+
+/* --- integrating one neuron ------------------------------------------- */
+
+/* A neuron's integration state: the real one, or a scratch copy (recorders
+ * sample a copy so that recording never changes a neuron's stop points). */
+typedef struct neuron_ref {
+    double *y;
+    double *t_last, *h, *ref_until;
+} neuron_ref;
+
+static apical_status solver_failure(const apical_sim *S, partition *P, size_t pi, uint64_t i,
+                                    double t, const double *y, int gsl_status)
+{
+    const pop_rt *pr = &S->pops[pi];
+    char state[512];
+    size_t used = 0;
+    for (size_t k = 0; k < pr->ns && used < sizeof state; k++) {
+        int w = snprintf(state + used, sizeof state - used, "%s%s = %g %s", k ? ", " : "",
+                         pr->m->state[k].name, y[k], pr->m->state[k].unit);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+    P->st = apical_error_set(&P->err, APICAL_E_SOLVER, &pr->spec->pos,
+                             "population '%s' neuron %llu failed to integrate at t = %.6f ms "
+                             "(%s, stepper %s); state: %s",
+                             pr->spec->name, (unsigned long long)i, t,
+                             gsl_status == GSL_EBADFUNC ? "non-finite derivative"
+                                                        : "step size underflow",
+                             pr->spec->stepper, state);
+    return P->st;
+}
+
+/* Cubic Hermite interpolation of the state between (t0, y0, f0) and
+ * (t0 + H, y1, f1) at fraction th. */
+static void hermite(size_t ns, double th, double H, const double *y0, const double *f0,
+                    const double *y1, const double *f1, double *out)
+{
+    double th2 = th * th, th3 = th2 * th;
+    double h00 = 2 * th3 - 3 * th2 + 1, h10 = th3 - 2 * th2 + th;
+    double h01 = -2 * th3 + 3 * th2, h11 = th3 - th2;
+    for (size_t k = 0; k < ns; k++)
+        out[k] = h00 * y0[k] + h10 * H * f0[k] + h01 * y1[k] + h11 * H * f1[k];
+}
+
+/* Integrate y from t0 to t1 (no threshold check). */
+static int integrate_plain(pop_part *pp, double t0, double t1, double h, double *y, uint64_t *steps)
+{
+    gsl_odeiv2_evolve_reset(pp->evo);
+    if (pp->multistep)
+        gsl_odeiv2_step_reset(pp->step);
+    double t = t0;
+    if (h > t1 - t0)
+        h = t1 - t0;
+    while (t < t1) {
+        int s = gsl_odeiv2_evolve_apply(pp->evo, pp->ctl, pp->step, &pp->sys, &t, t1, &h, y);
+        if (s != GSL_SUCCESS)
+            return s;
+        (*steps)++;
+    }
+    return GSL_SUCCESS;
+}
+
+/* A step from (t0, y0) to (t1, y) crossed threshold. Find the crossing time:
+ * regula falsi (Illinois) on the Hermite interpolant, then Newton
+ * corrections against the integrated solution itself. On return y holds the
+ * state at the returned time. */
+static double locate_crossing(const pop_rt *pr, pop_part *pp, double t0, const double *y0,
+                              double t1, double *y, uint64_t *steps, int *status)
+{
+    const apical_model_type *m = pr->m;
+    const size_t ns = pr->ns;
+    double *f0 = pp->scratch + 2 * ns, *f1 = pp->scratch + 3 * ns;
+    double *yi = pp->scratch + 4 * ns, *y1 = pp->scratch + 5 * ns;
+    const double H = t1 - t0;
+    memcpy(y1, y, ns * sizeof *y);
+    m->derivs(t0, y0, f0, &pp->ctx);
+    m->derivs(t1, y1, f1, &pp->ctx);
+    double a = 0.0, b = 1.0;
+    double ga = m->spike_distance(y0, &pp->ctx), gb = m->spike_distance(y1, &pp->ctx);
+    double th = 1.0;
+    int side = 0;
+    for (int it = 0; it < 100 && (b - a) * H > 1e-14; it++) {
+        th = (a * gb - b * ga) / (gb - ga);
+        if (!(th > a && th < b))
+            th = 0.5 * (a + b);
+        hermite(ns, th, H, y0, f0, y1, f1, yi);
+        double g = m->spike_distance(yi, &pp->ctx);
+        if (g == 0.0)
+            break;
+        if (g < 0.0) {
+            a = th, ga = g;
+            if (side == -1)
+                gb *= 0.5;
+            side = -1;
+        } else {
+            b = th, gb = g;
+            if (side == 1)
+                ga *= 0.5;
+            side = 1;
+        }
+    }
+    /* The interpolant is accurate to O(H^4); a few Newton steps on the
+     * integrated solution bring the crossing to the solver's own accuracy.
+     * The slope comes from the interpolant. */
+    double ts = t0 + th * H;
+    for (int it = 0; it < 3; it++) {
+        memcpy(y, y0, ns * sizeof *y);
+        *status = integrate_plain(pp, t0, ts, ts - t0, y, steps);
+        if (*status != GSL_SUCCESS)
+            return ts;
+        double g = m->spike_distance(y, &pp->ctx);
+        double eps = 1e-6;
+        double tha = fmax(0.0, (ts - t0) / H - eps), thb = fmin(1.0, (ts - t0) / H + eps);
+        hermite(ns, tha, H, y0, f0, y1, f1, yi);
+        double ga2 = m->spike_distance(yi, &pp->ctx);
+        hermite(ns, thb, H, y0, f0, y1, f1, yi);
+        double slope = (m->spike_distance(yi, &pp->ctx) - ga2) / ((thb - tha) * H);
+        if (!(slope > 0.0))
+            break;
+        double dt = -g / slope;
+        if (fabs(dt) < 1e-13 * fmax(1.0, fabs(ts)))
+            break;
+        double tn = fmin(fmax(ts + dt, t0), t1);
+        if (tn == ts)
+            break;
+        ts = tn;
+    }
+    return ts;
+}
+
+/* Advance neuron i of population pi from its time to t_to, emitting spikes
+ * (when emit) and handling reset and refractoriness. */
+static apical_status advance(apical_sim *S, partition *P, size_t pi, uint64_t i, neuron_ref nr,
+                             double t_to, int emit)
+{
+    const pop_rt *pr = &S->pops[pi];
+    pop_part *pp = &P->pp[pi];
+    const apical_model_type *m = pr->m;
+    const size_t ns = pr->ns;
+    double *y = nr.y, *y0 = pp->scratch;
+    P->integrations++;
+    while (*nr.t_last < t_to) {
+        const double tl = *nr.t_last;
+        const int refr = tl < *nr.ref_until;
+        const double seg_end = refr ? fmin(*nr.ref_until, t_to) : t_to;
+        pp->ctx.refractory = refr;
+        if (!refr && m->spike_distance(y, &pp->ctx) >= 0.0)
+            goto spike_now; /* e.g. an initial state above threshold */
+        gsl_odeiv2_evolve_reset(pp->evo);
+        if (pp->multistep)
+            gsl_odeiv2_step_reset(pp->step);
+        double t = tl, h = *nr.h;
+        int spiked = 0;
+        while (t < seg_end) {
+            const double t0 = t, hreq = h;
+            memcpy(y0, y, ns * sizeof *y);
+            int s = gsl_odeiv2_evolve_apply(pp->evo, pp->ctl, pp->step, &pp->sys, &t, seg_end,
+                                            &h, y);
+            if (s != GSL_SUCCESS)
+                return solver_failure(S, P, pi, i, t0, y0, s);
+            P->steps++;
+            if (!refr && m->spike_distance(y, &pp->ctx) >= 0.0) {
+                double ts = locate_crossing(pr, pp, t0, y0, t, y, &P->steps, &s);
+                if (s != GSL_SUCCESS)
+                    return solver_failure(S, P, pi, i, t0, y0, s);
+                *nr.t_last = ts;
+                *nr.h = h;
+                spiked = 1;
+                break;
+            }
+            /* A last step shortened to land on seg_end says nothing about
+             * the step size the dynamics allow: keep the longer one. */
+            if (t >= seg_end && hreq > h)
+                h = hreq;
+        }
+        if (!spiked) {
+            *nr.t_last = seg_end;
+            *nr.h = h;
+            continue;
+        }
+    spike_now:
+        if (emit) {
+            if (P->n_out == P->cap_out) {
+                size_t cap = P->cap_out ? 2 * P->cap_out : 1024;
+                spike_rec *o = realloc(P->out, cap * sizeof *o);
+                if (!o)
+                    return P->st = apical_error_set(&P->err, APICAL_E_NOMEM, NULL,
+                                                    "out of memory storing spikes");
+                P->out = o;
+                P->cap_out = cap;
+            }
+            P->out[P->n_out++] = (spike_rec){*nr.t_last, pr->gid0 + i};
+        }
+        m->reset(y, &pp->ctx);
+        *nr.ref_until = *nr.t_last + pr->t_ref;
+    }
+    return APICAL_OK;
+}
+
+static inline neuron_ref real_neuron(const pop_rt *pr, uint64_t i)
+{
+    return (neuron_ref){pr->y + i * pr->ns, pr->t_last + i, pr->h + i, pr->ref_until + i};
+}
+
+/* After a neuron's state changed at its current time: when must it next be
+ * looked at, absent input? */
+static inline void update_wake(const pop_rt *pr, pop_part *pp, uint64_t i)
+{
+    double tl = pr->t_last[i];
+    if (tl < pr->ref_until[i]) {
+        pr->wake[i] = pr->ref_until[i];
+        return;
+    }
+    double q = pr->m->quiet_horizon ? pr->m->quiet_horizon(pr->y + i * pr->ns, &pp->ctx) : 0.0;
+    pr->wake[i] = tl + q;
+}
+
+static apical_status deliver(apical_sim *S, partition *P, size_t pi, uint64_t i, size_t rec,
+                             double w, double t)
+{
+    const pop_rt *pr = &S->pops[pi];
+    pop_part *pp = &P->pp[pi];
+    if (pr->t_last[i] < t) {
+        apical_status st = advance(S, P, pi, i, real_neuron(pr, i), t, 1);
+        if (st)
+            return st;
+    }
+    pr->m->receive(pr->y + i * pr->ns, rec, w, &pp->ctx);
+    update_wake(pr, pp, i);
+    return APICAL_OK;
+}
+
+static apical_status record_tick(apical_sim *S, partition *P, size_t r, uint64_t k, double t)
+{
+    const apical_recorder_spec *rs = &S->spec->recorders[r];
+    const pop_rt *pr = &S->pops[rs->pop];
+    frame_buf *fb = &S->frames[r];
+    float *frame = fb->data + (size_t)(k - fb->base_k) * fb->width;
+    double ycopy[64];
+    double *y = pr->ns <= 64 ? ycopy : NULL;
+    if (!y)
+        return P->st = apical_error_set(&P->err, APICAL_E_INVALID, NULL, "state too large to record");
+    for (size_t c = 0; c < P->n_rec_nodes[r]; c++) {
+        const rec_node *rn = &P->rec_nodes[r][c];
+        uint64_t i = rn->node;
+        double tl = pr->t_last[i], h = pr->h[i], ref = pr->ref_until[i];
+        memcpy(y, pr->y + i * pr->ns, pr->ns * sizeof *y);
+        if (tl < t) {
+            apical_status st = advance(S, P, rs->pop, i, (neuron_ref){y, &tl, &h, &ref}, t, 0);
+            if (st)
+                return st;
+        }
+        for (size_t v = 0; v < rs->n_vars; v++)
+            frame[rn->col + v] = (float)y[rs->vars[v]];
+    }
+    return APICAL_OK;
+}
+
+/* --- one window in one partition -------------------------------------- */
+
+static apical_status run_window(apical_sim *S, partition *P, double T1)
+{
+    const apical_net_spec *spec = S->spec;
+    apical_event ev;
+    apical_status st = APICAL_OK;
+    while (apical_queue_top_time(&P->q) < T1) {
+        apical_queue_pop(&P->q, &ev);
+        P->events++;
+        switch (ev.kind) {
+        case EV_DELIVER: {
+            const syn_group *g = &P->groups[ev.b];
+            for (uint32_t s = g->begin; s < g->end && !st; s++)
+                st = deliver(S, P, P->syn_pop[s], P->syn_idx[s], P->syn_rec[s], P->syn_w[s], ev.t);
+            P->syn_events += g->end - g->begin;
+            break;
+        }
+        case EV_POISSON: {
+            const apical_input_spec *in = &spec->inputs[ev.a];
+            st = deliver(S, P, in->target, P->poisson_node[ev.a][ev.b], in->receptor, in->weight,
+                         ev.t);
+            apical_rng *r = &P->poisson[ev.a][ev.b];
+            double t = ev.t - log(apical_rng_uniform_pos(r)) * 1000.0 / in->rate;
+            if (t < fmin(in->stop, spec->sim.duration) &&
+                apical_queue_push(&P->q, t, EV_POISSON, ev.a, ev.b))
+                st = apical_error_set(&P->err, APICAL_E_NOMEM, NULL, "out of memory");
+            break;
+        }
+        case EV_SPIKE_LIST: {
+            const apical_input_spec *in = &spec->inputs[ev.a];
+            const pop_part *pp = &P->pp[in->target];
+            uint64_t n_list = in->nodes ? in->n_nodes : S->pops[in->target].n;
+            for (uint64_t k = 0; k < n_list && !st; k++) {
+                uint64_t node = in->nodes ? in->nodes[k] : k;
+                if (node >= pp->lo && node < pp->hi)
+                    st = deliver(S, P, in->target, node, in->receptor, in->weight, ev.t);
+            }
+            if (ev.b + 1 < in->n_times &&
+                apical_queue_push(&P->q, in->times[ev.b + 1], EV_SPIKE_LIST, ev.a, ev.b + 1))
+                st = apical_error_set(&P->err, APICAL_E_NOMEM, NULL, "out of memory");
+            break;
+        }
+        case EV_RECORD: {
+            st = record_tick(S, P, ev.a, ev.b, ev.t);
+            const apical_recorder_spec *rs = &spec->recorders[ev.a];
+            uint64_t k = ev.b + 1;
+            if (!st && k < S->frames[ev.a].n_ticks &&
+                apical_queue_push(&P->q, (double)k * rs->interval, EV_RECORD, ev.a, k))
+                st = apical_error_set(&P->err, APICAL_E_NOMEM, NULL, "out of memory");
+            break;
+        }
+        }
+        if (st)
+            return P->st = st;
+    }
+    /* Window end: integrate every neuron that might spike before T1. */
+    for (size_t pi = 0; pi < S->n_pops; pi++) {
+        const pop_rt *pr = &S->pops[pi];
+        pop_part *pp = &P->pp[pi];
+        for (uint64_t i = pp->lo; i < pp->hi; i++) {
+            if (pr->wake[i] >= T1)
+                continue;
+            if ((st = advance(S, P, pi, i, real_neuron(pr, i), T1, 1)))
+                return st;
+            update_wake(pr, pp, i);
+        }
+    }
+    return APICAL_OK;
+}
+
+/* --- exchange between windows ---------------------------------------- */
+
+static int cmp_spike(const void *a, const void *b)
+{
+    const spike_rec *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return x->gid < y->gid ? -1 : x->gid > y->gid;
+}
+
+static size_t pop_of_gid(const apical_sim *S, uint64_t gid)
+{
+    size_t lo = 0, hi = S->n_pops;
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (S->pops[mid].gid0 <= gid)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Merge this window's spikes in (time, id) order: the order deliveries are
+ * queued in, so equal-time events resolve the same way for any partitioning. */
+static apical_status merge_spikes(apical_sim *S, size_t *n_merged, apical_error *err)
+{
+    size_t n = 0;
+    for (unsigned p = 0; p < S->n_parts; p++)
+        n += S->parts[p].n_out;
+    if (n > S->cap_merged) {
+        spike_rec *m = realloc(S->merged, n * sizeof *m);
+        if (!m)
+            return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory merging spikes");
+        S->merged = m;
+        S->cap_merged = n;
+    }
+    size_t k = 0;
+    for (unsigned p = 0; p < S->n_parts; p++) {
+        partition *P = &S->parts[p];
+        if (P->n_out)
+            memcpy(S->merged + k, P->out, P->n_out * sizeof *P->out);
+        k += P->n_out;
+        P->n_out = 0;
+    }
+    qsort(S->merged, n, sizeof *S->merged, cmp_spike);
+    for (size_t j = 0; j < n; j++) {
+        size_t pi = pop_of_gid(S, S->merged[j].gid);
+        S->stats.pop_spikes[pi]++;
+        if (S->obs.on_spike)
+            S->obs.on_spike(S->obs.user, pi, S->merged[j].gid - S->pops[pi].gid0, S->merged[j].t);
+    }
+    S->stats.spikes += n;
+    *n_merged = n;
+    return APICAL_OK;
+}
+
+static apical_status queue_deliveries(apical_sim *S, partition *P, size_t n)
+{
+    for (size_t j = 0; j < n; j++) {
+        const spike_rec *sp = &S->merged[j];
+        for (uint64_t g = P->row[sp->gid]; g < P->row[sp->gid + 1]; g++)
+            if (apical_queue_push(&P->q, sp->t + P->groups[g].delay, EV_DELIVER, 0, g))
+                return P->st = apical_error_set(&P->err, APICAL_E_NOMEM, NULL,
+                                                "out of memory queueing spikes");
+    }
+    return APICAL_OK;
+}
+
+static void flush_frames(apical_sim *S, double T1)
+{
+    for (size_t r = 0; r < S->spec->n_recorders; r++) {
+        frame_buf *fb = &S->frames[r];
+        const apical_recorder_spec *rs = &S->spec->recorders[r];
+        if (!fb->data)
+            continue;
+        size_t done = 0;
+        while (fb->base_k + done < fb->n_ticks &&
+               (double)(fb->base_k + done) * rs->interval < T1 && done < fb->cap)
+            done++;
+        for (size_t f = 0; f < done; f++)
+            if (S->obs.on_frame)
+                S->obs.on_frame(S->obs.user, r, (double)(fb->base_k + f) * rs->interval,
+                                fb->data + f * fb->width, fb->width);
+        fb->base_k += done;
+    }
+}
+
+/* --- public API ------------------------------------------------------- */
+
+struct window_job {
+    apical_sim *S;
+    double T1;
+    size_t n_merged;
+};
+
+static void partition_job(void *arg, unsigned p)
+{
+    struct window_job *job = arg;
+    partition *P = &job->S->parts[p];
+    if (!P->st)
+        run_window(job->S, P, job->T1);
+}
+
+static void delivery_job(void *arg, unsigned p)
+{
+    struct window_job *job = arg;
+    partition *P = &job->S->parts[p];
+    if (!P->st)
+        queue_deliveries(job->S, P, job->n_merged);
+}
+
+apical_status apical_sim_run(apical_sim *S, double until, const volatile int *stop,
+                             apical_error *err)
+{
+    until = fmin(until, S->spec->sim.duration);
+    while (S->t < until) {
+        if (stop && *stop)
+            return apical_error_set(err, APICAL_E_INTERRUPTED, NULL,
+                                    "interrupted at t = %.3f ms", S->t);
+        double T1 = fmin((double)(S->window + 1) * S->min_delay, until);
+        struct window_job job = {S, T1, 0};
+        apical_pool_run(S->pool, S->n_parts, partition_job, &job);
+        for (unsigned p = 0; p < S->n_parts; p++)
+            if (S->parts[p].st) {
+                if (err)
+                    *err = S->parts[p].err;
+                return S->parts[p].st;
+            }
+        apical_status st = merge_spikes(S, &job.n_merged, err);
+        if (st)
+            return st;
+        flush_frames(S, T1);
+        apical_pool_run(S->pool, S->n_parts, delivery_job, &job);
+        for (unsigned p = 0; p < S->n_parts; p++)
+            if (S->parts[p].st) {
+                if (err)
+                    *err = S->parts[p].err;
+                return S->parts[p].st;
+            }
+        S->t = T1;
+        if (T1 >= (double)(S->window + 1) * S->min_delay)
+            S->window++;
+        S->stats.windows++;
+        if (S->obs.on_window)
+            S->obs.on_window(S->obs.user, S->t);
+    }
+    S->stats.t = S->t;
+    S->stats.events = S->stats.synaptic_events = S->stats.integrations = S->stats.steps = 0;
+    for (unsigned p = 0; p < S->n_parts; p++) {
+        const partition *P = &S->parts[p];
+        S->stats.events += P->events;
+        S->stats.synaptic_events += P->syn_events;
+        S->stats.integrations += P->integrations;
+        S->stats.steps += P->steps;
+    }
+    return APICAL_OK;
+}
+
+apical_status apical_sim_new(const apical_net_spec *spec, unsigned threads, apical_sim **out,
+                             apical_error *err)
+{
+    *out = NULL;
+    gsl_set_error_handler_off();
+    apical_sim *S = calloc(1, sizeof *S);
+    if (!S)
+        return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+    S->spec = spec;
+    apical_status st = apical_build(S, err);
+    if (st) {
+        apical_sim_free(S);
+        return st;
+    }
+    if (!threads)
+        threads = spec->sim.threads;
+    if (!threads || threads > S->n_parts)
+        threads = S->n_parts;
+    S->n_threads = threads;
+    S->pool = apical_pool_new(threads);
+    if (!S->pool) {
+        apical_sim_free(S);
+        return apical_error_set(err, APICAL_E_NOMEM, NULL, "cannot start %u threads", threads);
+    }
+    *out = S;
+    return APICAL_OK;
+}
+
+void apical_sim_free(apical_sim *S)
+{
+    if (!S)
+        return;
+    apical_pool_free(S->pool);
+    for (unsigned p = 0; S->parts && p < S->n_parts; p++) {
+        partition *P = &S->parts[p];
+        apical_queue_free(&P->q);
+        for (size_t pi = 0; P->pp && pi < S->n_pops; pi++) {
+            pop_part *pp = &P->pp[pi];
+            if (pp->step)
+                gsl_odeiv2_step_free(pp->step);
+            if (pp->ctl)
+                gsl_odeiv2_control_free(pp->ctl);
+            if (pp->evo)
+                gsl_odeiv2_evolve_free(pp->evo);
+            free(pp->scratch);
+        }
+        free(P->pp);
+        free(P->row);
+        free(P->groups);
+        free(P->syn_idx);
+        free(P->syn_pop);
+        free(P->syn_rec);
+        free(P->syn_w);
+        for (size_t j = 0; j < S->spec->n_inputs; j++) {
+            if (P->poisson)
+                free(P->poisson[j]);
+            if (P->poisson_node)
+                free(P->poisson_node[j]);
+        }
+        free(P->poisson);
+        free(P->poisson_node);
+        free(P->n_poisson);
+        for (size_t j = 0; P->rec_nodes && j < S->spec->n_recorders; j++)
+            free(P->rec_nodes[j]);
+        free(P->rec_nodes);
+        free(P->n_rec_nodes);
+        free(P->out);
+    }
+    free(S->parts);
+    for (size_t pi = 0; S->pops && pi < S->n_pops; pi++) {
+        pop_rt *pr = &S->pops[pi];
+        free(pr->derived);
+        free(pr->y);
+        free(pr->t_last);
+        free(pr->h);
+        free(pr->ref_until);
+        free(pr->wake);
+    }
+    free(S->pops);
+    for (size_t r = 0; S->frames && r < S->spec->n_recorders; r++)
+        free(S->frames[r].data);
+    free(S->frames);
+    free(S->merged);
+    free(S->stats.pop_spikes);
+    free(S);
+}
+
+void apical_sim_set_observer(apical_sim *S, const apical_sim_observer *obs)
+{
+    S->obs = *obs;
+}
+
+const apical_run_stats *apical_sim_stats(const apical_sim *S)
+{
+    return &S->stats;
+}
+
+double apical_sim_time(const apical_sim *S)
+{
+    return S->t;
+}
+
+const double *apical_sim_state(const apical_sim *S, size_t pop, uint64_t i)
+{
+    const pop_rt *pr = &S->pops[pop];
+    return pr->y + i * pr->ns;
+}
+
+double apical_sim_neuron_time(const apical_sim *S, size_t pop, uint64_t i)
+{
+    return S->pops[pop].t_last[i];
+}
+
+uint64_t apical_sim_synapse_count(const apical_sim *S)
+{
+    uint64_t n = 0;
+    for (unsigned p = 0; p < S->n_parts; p++)
+        n += S->parts[p].n_syn;
+    return n;
+}

@@ -1,0 +1,119 @@
+/* Private to the engine (sim/build.c, sim/engine.c): the run-time layout. */
+#ifndef APICAL_ENGINE_INTERNAL_H
+#define APICAL_ENGINE_INTERNAL_H
+
+#include <gsl/gsl_odeiv2.h>
+#include <gsl/gsl_rng.h>
+#include <stdint.h>
+
+#include "apical/queue.h"
+#include "apical/rng.h"
+#include "apical/sim.h"
+
+enum { EV_DELIVER = 1, EV_POISSON, EV_SPIKE_LIST, EV_RECORD };
+
+/* One population, all partitions: per-neuron arrays, array-of-structs state
+ * so each neuron's state is one contiguous GSL vector. */
+typedef struct pop_rt {
+    const apical_pop_spec *spec;
+    const apical_model_type *m;
+    size_t ns;          /* state size */
+    uint64_t n, gid0;   /* neurons, first global id */
+    double *derived;
+    double *y;          /* n * ns */
+    double *t_last;     /* time each neuron's state is at */
+    double *h;          /* each neuron's last step size */
+    double *ref_until;  /* end of refractoriness */
+    double *wake;       /* no spike possible before this without input */
+    double t_ref;
+} pop_rt;
+
+/* One population within one partition: GSL objects and scratch. */
+typedef struct pop_part {
+    uint64_t lo, hi; /* neurons [lo, hi) */
+    apical_model_ctx ctx;
+    gsl_odeiv2_system sys;
+    gsl_odeiv2_step *step;
+    gsl_odeiv2_control *ctl;
+    gsl_odeiv2_evolve *evo;
+    int multistep;   /* the stepper keeps history: reset it per neuron */
+    double *scratch; /* 6 * ns */
+} pop_part;
+
+/* Synapses of one source that share a delay: one queue entry per spike. */
+typedef struct syn_group {
+    double delay;
+    uint32_t begin, end;
+} syn_group;
+
+typedef struct spike_rec {
+    double t;
+    uint64_t gid;
+} spike_rec;
+
+typedef struct rec_node {
+    uint64_t node;  /* neuron index in the population */
+    uint32_t col;   /* position in the frame (node-major) */
+} rec_node;
+
+typedef struct partition {
+    unsigned id;
+    apical_queue q;
+    pop_part *pp;
+    /* CSR by global source id over this partition's targets */
+    uint64_t *row;      /* n_gid + 1, into groups */
+    syn_group *groups;
+    size_t n_groups;
+    uint32_t *syn_idx;
+    uint16_t *syn_pop;
+    uint8_t *syn_rec;
+    double *syn_w;
+    size_t n_syn;
+    /* Poisson generators: per input, one stream per owned target node */
+    apical_rng **poisson;     /* n_inputs arrays (NULL if not Poisson) */
+    uint64_t **poisson_node;  /* target neuron of each generator */
+    size_t *n_poisson;
+    /* State recorders: owned nodes of each recorder */
+    rec_node **rec_nodes;
+    size_t *n_rec_nodes;
+    /* Spikes emitted this window */
+    spike_rec *out;
+    size_t n_out, cap_out;
+    /* Counters */
+    uint64_t events, syn_events, integrations, steps;
+    apical_status st;
+    apical_error err;
+    int nomem;
+} partition;
+
+typedef struct frame_buf {
+    size_t width;      /* n_nodes * n_vars */
+    size_t cap;        /* frames */
+    uint64_t base_k;   /* tick index of frame 0 */
+    uint64_t n_ticks;  /* ticks in the whole run */
+    float *data;
+} frame_buf;
+
+struct apical_sim {
+    const apical_net_spec *spec;
+    size_t n_pops;
+    pop_rt *pops;
+    uint64_t n_gid;
+    unsigned n_parts, n_threads;
+    partition *parts;
+    frame_buf *frames;
+    double min_delay, t;
+    uint64_t window; /* index of the next window */
+    spike_rec *merged;
+    size_t cap_merged;
+    apical_sim_observer obs;
+    apical_run_stats stats;
+    struct thread_pool *pool;
+};
+
+/* sim/build.c */
+apical_status apical_build(apical_sim *S, apical_error *err);
+/* sim/engine.c */
+int apical_stepper_known(const char *name);
+
+#endif

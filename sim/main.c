@@ -1,0 +1,591 @@
+/* apical command-line front end: the only place that prints errors and
+ * chooses exit codes (0 ok, 1 runtime failure, 2 bad input). */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apical/error.h"
+#include "apical/h5out.h"
+#include "apical/model.h"
+#include "apical/sim.h"
+#include "apical/spec.h"
+#include "apical/units.h"
+
+#ifndef APICAL_VERSION
+#define APICAL_VERSION "0.1.0"
+#endif
+
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+static const char usage_main[] =
+    "usage: apical <command> [options]\n"
+    "\n"
+    "An event-driven spiking neural network simulator.\n"
+    "\n"
+    "commands:\n"
+    "  run NET.yaml     simulate a network file and write an HDF5 (SONATA) file\n"
+    "  check NET.yaml   validate a network file without running it\n"
+    "  models [NAME]    list neuron models with parameters, units, defaults, bounds\n"
+    "\n"
+    "options:\n"
+    "  -h, --help       this help; `apical <command> --help` for a command\n"
+    "  --version        print the version\n"
+    "\n"
+    "exit codes: 0 success, 1 runtime failure (solver, I/O during the run,\n"
+    "interrupted), 2 bad input (command line, network file, output path).\n"
+    "Network file format: docs/network-format.md. Output: docs/output-format.md.\n";
+
+static const char usage_run[] =
+    "usage: apical run NET.yaml [-o OUT.h5] [--seed N] [--duration T]\n"
+    "                  [--threads N] [--quiet] [--no-progress] [--stats-json FILE]\n"
+    "\n"
+    "Simulate NET.yaml and write spikes, state traces and provenance to OUT.h5\n"
+    "(default: the network file's name with .h5, in the current directory).\n"
+    "While running, the file is OUT.h5.part; it is renamed to OUT.h5 only when\n"
+    "the run completes, so a failed or interrupted run leaves no file that\n"
+    "looks complete.\n"
+    "\n"
+    "  -o, --output OUT.h5   output file\n"
+    "  --seed N              override simulation.seed (unsigned integer)\n"
+    "  --duration T          override simulation.duration: a time such as\n"
+    "                        '500 ms' or '2 s' (a bare number means ms)\n"
+    "  --threads N           worker threads (default: simulation.threads);\n"
+    "                        results do not depend on it\n"
+    "  --quiet               no progress bar and no summary\n"
+    "  --no-progress         no progress bar (the summary is still printed)\n"
+    "  --stats-json FILE     also write the run summary as JSON to FILE\n"
+    "\n"
+    "On a terminal a progress bar shows simulated time, wall time, ETA and\n"
+    "spikes per second. At the end a summary gives spikes and mean rate per\n"
+    "population, wall time, simulated/wall ratio and events processed.\n";
+
+static const char usage_check[] =
+    "usage: apical check NET.yaml\n"
+    "\n"
+    "Parse and validate NET.yaml (syntax, keys, models, units, ranges,\n"
+    "references) without building or running it. Prints 'NET.yaml: ok' and a\n"
+    "one-line description, or one error as file:line:col: error: message.\n";
+
+static const char usage_models[] =
+    "usage: apical models [NAME]\n"
+    "\n"
+    "List the neuron models with their parameters and state variables: name,\n"
+    "unit, default and allowed range. With NAME, only that model.\n";
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int report(const apical_error *err)
+{
+    char buf[2048];
+    apical_error_format(err, buf, sizeof buf);
+    fprintf(stderr, "%s\n", buf);
+    return apical_exit_code(err->code);
+}
+
+static int usage_error(const char *usage, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "apical: error: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n\n%s", usage);
+    return EXIT_USAGE;
+}
+
+static int wants_help(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+            return 1;
+    return 0;
+}
+
+/* --- models ----------------------------------------------------------- */
+
+static void print_range(const apical_field *f)
+{
+    if (isinf(f->lo) && isinf(f->hi))
+        printf("%-14s", "any");
+    else {
+        char buf[64];
+        snprintf(buf, sizeof buf, "[%g, %g]", f->lo, f->hi);
+        printf("%-14s", buf);
+    }
+}
+
+static void print_fields(const char *title, const apical_field *fs, size_t n)
+{
+    printf("  %s:\n", title);
+    for (size_t i = 0; i < n; i++) {
+        printf("    %-10s %-6s default %-9g range ", fs[i].name, fs[i].unit, fs[i].def);
+        print_range(&fs[i]);
+        printf(" %s\n", fs[i].doc);
+    }
+}
+
+static int cmd_models(int argc, char **argv)
+{
+    if (wants_help(argc, argv)) {
+        fputs(usage_models, stdout);
+        return EXIT_OK;
+    }
+    if (argc > 1)
+        return usage_error(usage_models, "unexpected argument '%s'", argv[1]);
+    const char *only = argc == 1 ? argv[0] : NULL;
+    if (only && !apical_model_find(only)) {
+        char names[512];
+        apical_model_names(names, sizeof names);
+        fprintf(stderr, "apical: error: unknown model '%s' (models: %s)\n", only, names);
+        return EXIT_USAGE;
+    }
+    for (size_t i = 0; i < apical_model_count(); i++) {
+        const apical_model_type *m = apical_model_at(i);
+        if (only && strcmp(only, m->name))
+            continue;
+        printf("%s\n  %s\n", m->name, m->doc);
+        print_fields("parameters", m->params, m->n_params);
+        print_fields("state (default initial value)", m->state, m->n_state);
+        printf("  receptors:");
+        for (size_t r = 0; r < m->n_receptors; r++)
+            printf(" %s", m->receptors[r]);
+        printf(" (weights in %s)\n", m->weight_unit);
+        printf("  solver default: %s, abs_tol %g, rel_tol %g%s\n\n", m->default_stepper,
+               m->default_abs_tol, m->default_rel_tol,
+               m->jacobian ? "; Jacobian provided (implicit steppers allowed)" : "");
+    }
+    return EXIT_OK;
+}
+
+/* --- check ------------------------------------------------------------ */
+
+static int cmd_check(int argc, char **argv)
+{
+    if (wants_help(argc, argv)) {
+        fputs(usage_check, stdout);
+        return EXIT_OK;
+    }
+    if (argc != 1)
+        return usage_error(usage_check, "%s", argc ? "expected exactly one network file" :
+                                                     "missing network file");
+    apical_net_spec *spec = NULL;
+    apical_error err = {0};
+    if (apical_spec_load(argv[0], &spec, &err))
+        return report(&err);
+    uint64_t neurons = 0;
+    for (size_t i = 0; i < spec->n_pops; i++)
+        neurons += spec->pops[i].size;
+    printf("%s: ok: %zu populations (%llu neurons), %zu projections, %zu inputs, "
+           "%zu recorders, %g ms\n",
+           argv[0], spec->n_pops, (unsigned long long)neurons, spec->n_projs, spec->n_inputs,
+           spec->n_recorders, spec->sim.duration);
+    apical_spec_free(spec);
+    return EXIT_OK;
+}
+
+/* --- run -------------------------------------------------------------- */
+
+static volatile int interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+typedef struct run_ctx {
+    apical_h5 *h5;
+    const apical_net_spec *spec;
+    int *spike_id;  /* per population, -1 = not recorded */
+    int *report_id; /* per recorder, -1 = not a state recorder */
+    apical_status st;
+    apical_error err;
+    /* progress */
+    int progress;
+    double wall0, last_draw, duration;
+    const apical_sim *sim;
+} run_ctx;
+
+static void on_spike(void *user, size_t pop, uint64_t node, double t)
+{
+    run_ctx *c = user;
+    if (c->st || c->spike_id[pop] < 0)
+        return;
+    c->st = apical_h5_spikes_append(c->h5, c->spike_id[pop], &t, &node, 1, &c->err);
+}
+
+static void on_frame(void *user, size_t rec, double t, const float *values, size_t n)
+{
+    (void)t;
+    (void)n;
+    run_ctx *c = user;
+    if (c->st || c->report_id[rec] < 0)
+        return;
+    c->st = apical_h5_report_append(c->h5, c->report_id[rec], values, 1, &c->err);
+}
+
+static void draw_progress(run_ctx *c, double t, int final)
+{
+    double now = wall_now();
+    if (!final && now - c->last_draw < 0.1)
+        return;
+    c->last_draw = now;
+    double wall = now - c->wall0, frac = c->duration > 0 ? t / c->duration : 1.0;
+    double eta = frac > 0 ? wall * (1.0 - frac) / frac : 0.0;
+    const apical_run_stats *s = apical_sim_stats(c->sim);
+    uint64_t spikes = 0;
+    for (size_t i = 0; i < c->spec->n_pops; i++)
+        spikes += s->pop_spikes[i];
+    char bar[31];
+    int filled = (int)(frac * 30.0 + 0.5);
+    for (int i = 0; i < 30; i++)
+        bar[i] = i < filled ? '#' : '.';
+    bar[30] = '\0';
+    fprintf(stderr, "\r[%s] %9.1f / %.1f ms  wall %6.1f s  ETA %6.1f s  %8.3g spikes/s%s", bar, t,
+            c->duration, wall, eta, wall > 0 ? (double)spikes / wall : 0.0, final ? "\n" : "");
+    fflush(stderr);
+}
+
+static void on_window(void *user, double t)
+{
+    run_ctx *c = user;
+    if (c->progress)
+        draw_progress(c, t, 0);
+    if (c->st)
+        interrupted = interrupted ? interrupted : 2;
+}
+
+static apical_status write_provenance(apical_h5 *h5, const apical_net_spec *spec, int argc,
+                                      char **argv, apical_error *err)
+{
+    apical_status st;
+    char cmd[4096] = "apical run";
+    for (int i = 0; i < argc; i++) {
+        size_t used = strlen(cmd);
+        snprintf(cmd + used, sizeof cmd - used, " %s", argv[i]);
+    }
+    if ((st = apical_h5_provenance_string(h5, "network_file", spec->path, err)) ||
+        (st = apical_h5_provenance_string(h5, "network_text", spec->text, err)) ||
+        (st = apical_h5_provenance_string(h5, "network_name", spec->name ? spec->name : "", err)) ||
+        (st = apical_h5_provenance_string(h5, "command_line", cmd, err)) ||
+        (st = apical_h5_provenance_string(h5, "apical_version", APICAL_VERSION, err)) ||
+        (st = apical_h5_provenance_u64(h5, "seed", spec->sim.seed, err)) ||
+        (st = apical_h5_provenance_u64(h5, "partitions", spec->sim.partitions, err)) ||
+        (st = apical_h5_provenance_double(h5, "duration", spec->sim.duration, "ms", err)))
+        return st;
+    for (size_t i = 0; i < spec->n_pops; i++) {
+        const apical_pop_spec *p = &spec->pops[i];
+        const apical_model_type *m = p->model;
+        size_t n = m->n_params + 2;
+        const char **names = calloc(n, sizeof *names), **units = calloc(n, sizeof *units);
+        double *vals = calloc(n, sizeof *vals);
+        if (!names || !units || !vals) {
+            free(names), free(units), free(vals);
+            return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+        }
+        for (size_t k = 0; k < m->n_params; k++) {
+            names[k] = m->params[k].name;
+            units[k] = m->params[k].unit;
+            vals[k] = p->param[k];
+        }
+        names[m->n_params] = "solver_abs_tol", units[m->n_params] = "1";
+        vals[m->n_params] = p->abs_tol;
+        names[m->n_params + 1] = "solver_rel_tol", units[m->n_params + 1] = "1";
+        vals[m->n_params + 1] = p->rel_tol;
+        st = apical_h5_provenance_params(h5, p->name, m->name, names, units, vals, n, err);
+        free(names), free(units), free(vals);
+        if (st)
+            return st;
+        char key[256];
+        snprintf(key, sizeof key, "solver_%s", p->name);
+        if ((st = apical_h5_provenance_string(h5, key, p->stepper, err)))
+            return st;
+    }
+    return APICAL_OK;
+}
+
+static int parse_uint(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (!*s || *s == '-')
+        return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static void default_output(const char *net, char *out, size_t n)
+{
+    const char *base = strrchr(net, '/');
+    base = base ? base + 1 : net;
+    size_t len = strlen(base);
+    const char *dot = strrchr(base, '.');
+    if (dot && (!strcmp(dot, ".yaml") || !strcmp(dot, ".yml")))
+        len = (size_t)(dot - base);
+    snprintf(out, n, "%.*s.h5", (int)len, base);
+}
+
+static void write_stats_json(FILE *f, const apical_net_spec *spec, const apical_run_stats *s,
+                             double wall_build, double wall_run, double wall_total)
+{
+    fprintf(f, "{\n  \"network\": \"%s\",\n", spec->name ? spec->name : "");
+    fprintf(f, "  \"duration_ms\": %.17g,\n  \"seed\": %llu,\n", s->t,
+            (unsigned long long)spec->sim.seed);
+    fprintf(f, "  \"wall_build_s\": %.6f,\n  \"wall_run_s\": %.6f,\n  \"wall_total_s\": %.6f,\n",
+            wall_build, wall_run, wall_total);
+    fprintf(f, "  \"populations\": {");
+    for (size_t i = 0; i < spec->n_pops; i++) {
+        const apical_pop_spec *p = &spec->pops[i];
+        double rate = s->t > 0 ? (double)s->pop_spikes[i] / ((double)p->size * s->t * 1e-3) : 0;
+        fprintf(f, "%s\n    \"%s\": {\"n\": %llu, \"spikes\": %llu, \"rate_hz\": %.6f}", i ? "," : "",
+                p->name, (unsigned long long)p->size, (unsigned long long)s->pop_spikes[i], rate);
+    }
+    fprintf(f, "\n  },\n  \"spikes\": %llu,\n  \"events\": %llu,\n  \"synaptic_events\": %llu,\n",
+            (unsigned long long)s->spikes, (unsigned long long)s->events,
+            (unsigned long long)s->synaptic_events);
+    fprintf(f, "  \"integrations\": %llu,\n  \"gsl_steps\": %llu,\n  \"windows\": %llu,\n",
+            (unsigned long long)s->integrations, (unsigned long long)s->steps,
+            (unsigned long long)s->windows);
+    fprintf(f, "  \"min_delay_ms\": %.17g,\n", s->min_delay);
+    const apical_pop_spec *p0 = spec->n_pops ? &spec->pops[0] : NULL;
+    fprintf(f, "  \"stepper\": \"%s\",\n  \"abs_tol\": %g,\n  \"rel_tol\": %g\n}\n",
+            p0 ? p0->stepper : "", p0 ? p0->abs_tol : 0.0, p0 ? p0->rel_tol : 0.0);
+}
+
+static void print_summary(const apical_net_spec *spec, const apical_run_stats *s, double wall_build,
+                          double wall_run, const char *out)
+{
+    double wall = wall_build + wall_run;
+    printf("apical: %s: %.1f ms simulated in %.3f s wall (build %.3f s, run %.3f s; "
+           "%.3gx real time)\n",
+           spec->name ? spec->name : spec->path, s->t, wall, wall_build, wall_run,
+           wall_run > 0 ? s->t * 1e-3 / wall_run : 0.0);
+    printf("  %-16s %10s %12s %10s\n", "population", "neurons", "spikes", "rate (Hz)");
+    for (size_t i = 0; i < spec->n_pops; i++) {
+        const apical_pop_spec *p = &spec->pops[i];
+        double rate = s->t > 0 ? (double)s->pop_spikes[i] / ((double)p->size * s->t * 1e-3) : 0;
+        printf("  %-16s %10llu %12llu %10.3f\n", p->name, (unsigned long long)p->size,
+               (unsigned long long)s->pop_spikes[i], rate);
+    }
+    printf("  events: %llu queued, %llu synaptic (%.3g per wall second); %llu integrations, "
+           "%llu GSL steps\n",
+           (unsigned long long)s->events, (unsigned long long)s->synaptic_events,
+           wall_run > 0 ? (double)s->synaptic_events / wall_run : 0.0,
+           (unsigned long long)s->integrations, (unsigned long long)s->steps);
+    if (spec->n_pops)
+        printf("  solver: %s, abs_tol %g, rel_tol %g; window (min delay) %g ms\n",
+               spec->pops[0].stepper, spec->pops[0].abs_tol, spec->pops[0].rel_tol, s->min_delay);
+    printf("  output: %s\n", out);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    if (wants_help(argc, argv)) {
+        fputs(usage_run, stdout);
+        return EXIT_OK;
+    }
+    const char *net = NULL, *out = NULL, *stats_json = NULL, *seed_s = NULL, *dur_s = NULL;
+    const char *threads_s = NULL;
+    int quiet = 0, no_progress = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const char **val = NULL;
+        if (!strcmp(a, "-o") || !strcmp(a, "--output"))
+            val = &out;
+        else if (!strcmp(a, "--seed"))
+            val = &seed_s;
+        else if (!strcmp(a, "--duration"))
+            val = &dur_s;
+        else if (!strcmp(a, "--threads"))
+            val = &threads_s;
+        else if (!strcmp(a, "--stats-json"))
+            val = &stats_json;
+        else if (!strcmp(a, "--quiet"))
+            quiet = 1;
+        else if (!strcmp(a, "--no-progress"))
+            no_progress = 1;
+        else if (a[0] == '-' && a[1])
+            return usage_error(usage_run, "unknown option '%s'", a);
+        else if (!net)
+            net = a;
+        else
+            return usage_error(usage_run, "unexpected argument '%s'", a);
+        if (val) {
+            if (i + 1 >= argc)
+                return usage_error(usage_run, "option '%s' needs a value", a);
+            *val = argv[++i];
+        }
+    }
+    if (!net)
+        return usage_error(usage_run, "%s", "missing network file");
+
+    uint64_t seed = 0, threads = 0;
+    double duration = 0;
+    if (seed_s && parse_uint(seed_s, &seed))
+        return usage_error(usage_run, "--seed needs an unsigned integer, got '%s'", seed_s);
+    if (threads_s && (parse_uint(threads_s, &threads) || threads > 1024))
+        return usage_error(usage_run, "--threads needs an integer in [0, 1024], got '%s'", threads_s);
+    if (dur_s) {
+        char why[256], *end;
+        double v = strtod(dur_s, &end);
+        if (end != dur_s && !*end)
+            duration = v; /* bare number: ms */
+        else if (apical_quantity_parse(dur_s, "ms", &duration, why, sizeof why))
+            return usage_error(usage_run, "--duration: %s", why);
+        if (!(duration > 0) || !isfinite(duration))
+            return usage_error(usage_run, "--duration must be a positive time, got '%s'", dur_s);
+    }
+
+    double wall0 = wall_now();
+    apical_error err = {0};
+    apical_net_spec *spec = NULL;
+    if (apical_spec_load(net, &spec, &err))
+        return report(&err);
+    if (seed_s)
+        spec->sim.seed = seed;
+    if (dur_s)
+        spec->sim.duration = duration;
+
+    char out_buf[4096];
+    if (!out) {
+        default_output(net, out_buf, sizeof out_buf);
+        out = out_buf;
+    }
+    int rc = EXIT_OK;
+    apical_sim *sim = NULL;
+    apical_h5 *h5 = NULL;
+    run_ctx c = {.spec = spec, .wall0 = wall0, .duration = spec->sim.duration};
+    c.spike_id = calloc(spec->n_pops + 1, sizeof *c.spike_id);
+    c.report_id = calloc(spec->n_recorders + 1, sizeof *c.report_id);
+    if (!c.spike_id || !c.report_id) {
+        apical_error_set(&err, APICAL_E_NOMEM, NULL, "out of memory");
+        goto fail;
+    }
+    if (apical_h5_create(out, &h5, &err))
+        goto fail;
+    c.h5 = h5;
+    if (apical_sim_new(spec, (unsigned)threads, &sim, &err))
+        goto fail;
+    c.sim = sim;
+    for (size_t i = 0; i < spec->n_pops; i++)
+        c.spike_id[i] = -1;
+    for (size_t r = 0; r < spec->n_recorders; r++) {
+        const apical_recorder_spec *rs = &spec->recorders[r];
+        const apical_pop_spec *p = &spec->pops[rs->pop];
+        c.report_id[r] = -1;
+        if (rs->kind == APICAL_REC_SPIKES) {
+            if (c.spike_id[rs->pop] < 0 &&
+                apical_h5_spikes_add(h5, p->name, p->size, &c.spike_id[rs->pop], &err))
+                goto fail;
+            continue;
+        }
+        size_t nn = rs->nodes ? rs->n_nodes : p->size;
+        uint64_t *ids = malloc((nn + 1) * sizeof *ids);
+        const char **names = malloc((rs->n_vars + 1) * sizeof *names);
+        const char **units = malloc((rs->n_vars + 1) * sizeof *units);
+        if (!ids || !names || !units) {
+            free(ids), free(names), free(units);
+            apical_error_set(&err, APICAL_E_NOMEM, NULL, "out of memory");
+            goto fail;
+        }
+        for (size_t k = 0; k < nn; k++)
+            ids[k] = rs->nodes ? rs->nodes[k] : k;
+        for (size_t v = 0; v < rs->n_vars; v++) {
+            names[v] = p->model->state[rs->vars[v]].name;
+            units[v] = p->model->state[rs->vars[v]].unit;
+        }
+        apical_status st = apical_h5_report_add(h5, p->name, ids, nn, names, units, rs->n_vars, 0.0,
+                                                rs->interval, &c.report_id[r], &err);
+        free(ids), free(names), free(units);
+        if (st)
+            goto fail;
+    }
+    if (write_provenance(h5, spec, argc, argv, &err))
+        goto fail;
+
+    c.progress = !quiet && !no_progress && isatty(STDERR_FILENO);
+    apical_sim_set_observer(sim, &(apical_sim_observer){on_spike, on_frame, on_window, &c});
+    signal(SIGINT, on_sigint);
+    signal(SIGTERM, on_sigint);
+    double wall1 = wall_now();
+    apical_status st = apical_sim_run(sim, spec->sim.duration, &interrupted, &err);
+    if (c.st) {
+        err = c.err;
+        goto fail;
+    }
+    if (st)
+        goto fail;
+    double wall2 = wall_now();
+    if (c.progress)
+        draw_progress(&c, apical_sim_time(sim), 1);
+    const apical_run_stats *s = apical_sim_stats(sim);
+    if (apical_h5_provenance_double(h5, "wall_time_build", wall1 - wall0, "s", &err) ||
+        apical_h5_provenance_double(h5, "wall_time_run", wall2 - wall1, "s", &err) ||
+        apical_h5_provenance_u64(h5, "synaptic_events", s->synaptic_events, &err)) {
+        goto fail;
+    }
+    h5 = NULL; /* finish frees it whatever happens */
+    if (apical_h5_finish(c.h5, &err))
+        goto fail;
+    double wall3 = wall_now();
+    if (stats_json) {
+        FILE *f = fopen(stats_json, "w");
+        if (!f) {
+            apical_error_set(&err, APICAL_E_IO, NULL, "cannot write '%s': %s", stats_json,
+                             strerror(errno));
+            goto fail;
+        }
+        write_stats_json(f, spec, s, wall1 - wall0, wall2 - wall1, wall3 - wall0);
+        fclose(f);
+    }
+    if (!quiet)
+        print_summary(spec, s, wall1 - wall0, wall2 - wall1, out);
+    goto done;
+fail:
+    if (c.progress)
+        fputc('\n', stderr);
+    rc = report(&err);
+    if (err.code == APICAL_E_INTERRUPTED)
+        fprintf(stderr, "apical: no output written (the partial file was removed)\n");
+    apical_h5_abort(h5);
+done:
+    apical_sim_free(sim);
+    free(c.spike_id);
+    free(c.report_id);
+    apical_spec_free(spec);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage_main, stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        fputs(usage_main, stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+        printf("apical %s\n", APICAL_VERSION);
+        return EXIT_OK;
+    }
+    if (!strcmp(cmd, "run"))
+        return cmd_run(argc - 2, argv + 2);
+    if (!strcmp(cmd, "check"))
+        return cmd_check(argc - 2, argv + 2);
+    if (!strcmp(cmd, "models"))
+        return cmd_models(argc - 2, argv + 2);
+    return usage_error(usage_main, "unknown command '%s'", cmd);
+}

@@ -1,0 +1,34 @@
+#!/bin/sh
+# Run every test: the Check suites, then the script tests tests/t_*.sh and
+# tests/t_*.py (each one test: exit 0 passes). Prints one closing line
+# "N passed, N failed". Usage: tests/run-all.sh BUILD_DIR
+set -u
+build=${1:-build}
+export APICAL="${APICAL:-$build/apical}"
+export PYTHON="${PYTHON:-/usr/bin/python3}"
+export TMPDIR="${TMPDIR:-/tmp}"
+passed=0; failed=0
+log=$(mktemp)
+"$build/check_apical" 2>&1 | tee "$log"
+rc=$?
+line=$(grep -E '^[0-9]+%: Checks: ' "$log" | tail -n 1)
+if [ -n "$line" ]; then
+    n=$(echo "$line" | sed -E 's/.*Checks: ([0-9]+).*/\1/')
+    f=$(echo "$line" | sed -E 's/.*Failures: ([0-9]+).*/\1/')
+    e=$(echo "$line" | sed -E 's/.*Errors: ([0-9]+).*/\1/')
+    passed=$((n - f - e)); failed=$((f + e))
+elif [ $rc -ne 0 ]; then
+    failed=1
+fi
+rm -f "$log"
+for t in tests/t_*.sh tests/t_*.py; do
+    [ -e "$t" ] || continue
+    case "$t" in *.py) cmd="$PYTHON $t";; *) cmd="sh $t";; esac
+    if out=$($cmd 2>&1); then
+        echo "PASS $t"; passed=$((passed + 1))
+    else
+        echo "FAIL $t"; echo "$out" | sed 's/^/    /'; failed=$((failed + 1))
+    fi
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
