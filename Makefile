@@ -56,11 +56,11 @@ $(BUILD)/suites.def: $(TEST_SRC)
 
 $(BUILD)/tests/runner.o: tests/runner.c $(BUILD)/suites.def
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Wno-missing-prototypes -c $< -o $@
 
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Wno-missing-prototypes -c $< -o $@
 
 $(CHECKBIN): $(TEST_OBJ) $(BUILD)/libapical.a
 	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)

@@ -202,6 +202,9 @@ static apical_status build_gsl(apical_sim *S, partition *P, apical_error *err)
         pp->evo = gsl_odeiv2_evolve_alloc(pr->ns);
         pp->scratch = malloc(6 * pr->ns * sizeof *pp->scratch);
         pp->multistep = steppers[k].multistep;
+        pp->abs_tol = ps->abs_tol;
+        pp->rel_tol = ps->rel_tol;
+        pp->order = gsl_odeiv2_step_order(pp->step);
         if (!pp->step || !pp->ctl || !pp->evo || !pp->scratch)
             return nomem(err);
     }

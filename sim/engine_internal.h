@@ -37,6 +37,8 @@ typedef struct pop_part {
     gsl_odeiv2_control *ctl;
     gsl_odeiv2_evolve *evo;
     int multistep;   /* the stepper keeps history: reset it per neuron */
+    double abs_tol, rel_tol;
+    double order;    /* of the stepper's error estimate, for step control */
     double *scratch; /* 6 * ns */
 } pop_part;
 

@@ -1,16 +1,23 @@
 #include "threads.h"
 
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+
+/* Windows are short (0.1 ms of simulated time is ~100 us of work), so a
+ * condition-variable handshake per window costs more than the work. Workers
+ * spin on a generation counter for a while and only then sleep. */
+enum { SPIN_BEFORE_SLEEP = 200000 };
 
 struct thread_pool {
     unsigned size;
     pthread_t *tid;
     pthread_mutex_t mu;
-    pthread_cond_t go, done;
-    unsigned long generation;
-    unsigned pending;
-    int quit;
+    pthread_cond_t go;
+    atomic_ulong generation;
+    atomic_uint pending;
+    atomic_int quit;
     unsigned n_jobs;
     apical_job_fn fn;
     void *arg;
@@ -33,20 +40,24 @@ static void *worker(void *p)
     free(p);
     thread_pool *pool = wa.pool;
     unsigned long seen = 0;
-    pthread_mutex_lock(&pool->mu);
     for (;;) {
-        while (pool->generation == seen && !pool->quit)
-            pthread_cond_wait(&pool->go, &pool->mu);
-        if (pool->quit)
+        unsigned long g;
+        int spins = 0;
+        while ((g = atomic_load_explicit(&pool->generation, memory_order_acquire)) == seen &&
+               !atomic_load(&pool->quit) && spins < SPIN_BEFORE_SLEEP)
+            spins++;
+        if (g == seen && !atomic_load(&pool->quit)) {
+            pthread_mutex_lock(&pool->mu);
+            while ((g = atomic_load(&pool->generation)) == seen && !atomic_load(&pool->quit))
+                pthread_cond_wait(&pool->go, &pool->mu);
+            pthread_mutex_unlock(&pool->mu);
+        }
+        if (atomic_load(&pool->quit))
             break;
-        seen = pool->generation;
-        pthread_mutex_unlock(&pool->mu);
+        seen = g;
         run_share(pool, wa.index);
-        pthread_mutex_lock(&pool->mu);
-        if (--pool->pending == 0)
-            pthread_cond_signal(&pool->done);
+        atomic_fetch_sub_explicit(&pool->pending, 1, memory_order_release);
     }
-    pthread_mutex_unlock(&pool->mu);
     return NULL;
 }
 
@@ -58,7 +69,9 @@ thread_pool *apical_pool_new(unsigned size)
     pool->size = size ? size : 1;
     pthread_mutex_init(&pool->mu, NULL);
     pthread_cond_init(&pool->go, NULL);
-    pthread_cond_init(&pool->done, NULL);
+    atomic_init(&pool->generation, 0);
+    atomic_init(&pool->pending, 0);
+    atomic_init(&pool->quit, 0);
     if (pool->size > 1) {
         pool->tid = calloc(pool->size, sizeof *pool->tid);
         if (!pool->tid) {
@@ -67,7 +80,9 @@ thread_pool *apical_pool_new(unsigned size)
         }
         for (unsigned i = 1; i < pool->size; i++) {
             worker_arg *wa = malloc(sizeof *wa);
-            if (!wa || pthread_create(&pool->tid[i], NULL, worker, wa ? (*wa = (worker_arg){pool, i}, wa) : NULL)) {
+            if (wa)
+                *wa = (worker_arg){pool, i};
+            if (!wa || pthread_create(&pool->tid[i], NULL, worker, wa)) {
                 free(wa);
                 pool->size = i; /* join only the ones started */
                 apical_pool_free(pool);
@@ -85,19 +100,19 @@ void apical_pool_run(thread_pool *pool, unsigned n_jobs, apical_job_fn fn, void 
             fn(arg, j);
         return;
     }
-    pthread_mutex_lock(&pool->mu);
     pool->n_jobs = n_jobs;
     pool->fn = fn;
     pool->arg = arg;
-    pool->pending = pool->size - 1;
-    pool->generation++;
+    atomic_store_explicit(&pool->pending, pool->size - 1, memory_order_relaxed);
+    pthread_mutex_lock(&pool->mu);
+    atomic_fetch_add_explicit(&pool->generation, 1, memory_order_release);
     pthread_cond_broadcast(&pool->go);
     pthread_mutex_unlock(&pool->mu);
     run_share(pool, 0);
-    pthread_mutex_lock(&pool->mu);
-    while (pool->pending)
-        pthread_cond_wait(&pool->done, &pool->mu);
-    pthread_mutex_unlock(&pool->mu);
+    unsigned spins = 0;
+    while (atomic_load_explicit(&pool->pending, memory_order_acquire))
+        if (++spins > 1000)
+            sched_yield();
 }
 
 void apical_pool_free(thread_pool *pool)
@@ -106,7 +121,7 @@ void apical_pool_free(thread_pool *pool)
         return;
     if (pool->tid) {
         pthread_mutex_lock(&pool->mu);
-        pool->quit = 1;
+        atomic_store(&pool->quit, 1);
         pthread_cond_broadcast(&pool->go);
         pthread_mutex_unlock(&pool->mu);
         for (unsigned i = 1; i < pool->size; i++)
@@ -115,6 +130,5 @@ void apical_pool_free(thread_pool *pool)
     }
     pthread_mutex_destroy(&pool->mu);
     pthread_cond_destroy(&pool->go);
-    pthread_cond_destroy(&pool->done);
     free(pool);
 }
