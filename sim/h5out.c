@@ -1,0 +1,1175 @@
+/* HDF5 output writer in the SONATA layout. The layout, units and the meaning
+ * of every object are documented in docs/output-format.md; keep the two in
+ * step.
+ *
+ * Design notes:
+ * - Everything goes to "<path>.part"; only apical_h5_finish() sets the root
+ *   attribute complete = 1 and renames the file, so a file under the final
+ *   name is always complete.
+ * - Spikes and report frames are collected in memory and written one chunk at
+ *   a time: a per-spike H5Dwrite costs ~70 k spikes/s, chunk-sized writes
+ *   millions/s (REFERENCES.md §6). Buffers are chunk-sized so each flush
+ *   writes whole chunks and the chunk cache never has to read a chunk back.
+ * - After each flush the file's metadata is flushed too, so that a run that
+ *   crashes usually leaves a readable .part holding everything flushed so far.
+ * - Any HDF5 failure puts the handle into a failed state: later calls fail
+ *   and finish() removes the .part, because a half-written extend/write pair
+ *   leaves timestamps and node_ids of different lengths. */
+#include "apical/h5out.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <hdf5.h>
+
+#ifndef APICAL_VERSION
+#define APICAL_VERSION "0.1.0"
+#endif
+
+enum {
+    SONATA_MAGIC = 0x0A7A,
+    /* Spikes per buffer and per chunk: 512 KiB per dataset. */
+    SPIKE_CHUNK = 65536,
+    /* Target values per report chunk (256 KiB of float32). */
+    REPORT_CHUNK_VALUES = 65536,
+    /* The SONATA `sorting` enum values. */
+    SORT_NONE = 0,
+    SORT_BY_ID = 1,
+    SORT_BY_TIME = 2,
+};
+
+typedef struct spike_pop {
+    char *name;
+    uint64_t n_nodes;
+    hid_t grp, ds_t, ds_node;
+    double *buf_t;
+    uint64_t *buf_node;
+    size_t len;       /* spikes in the buffers */
+    hsize_t written;  /* spikes already in the file */
+    double last_t;    /* time of the last accepted spike (order check) */
+} spike_pop;
+
+typedef struct report {
+    char *name;       /* group name under /report (may carry a _k suffix) */
+    hid_t grp, ds_data, ds_time;
+    size_t width;     /* values per frame: n_nodes * n_vars */
+    size_t buf_rows;  /* buffer capacity in frames (= chunk rows) */
+    float *buf;
+    size_t len;       /* frames in the buffer */
+    hsize_t written;  /* frames already in the file */
+    double t_start, dt;
+} report;
+
+struct apical_h5 {
+    char *path, *part;
+    hid_t file;
+    hid_t g_spikes, g_report, g_prov, g_prov_pops; /* created on first use */
+    spike_pop *spk;
+    size_t n_spk;
+    report *rep;
+    size_t n_rep;
+    int failed;
+};
+
+/* ---- error helpers ------------------------------------------------------ */
+
+typedef struct h5_reason {
+    char text[512];
+    int found;
+} h5_reason;
+
+/* H5Ewalk callback: the upward walk starts at the innermost record, the one
+ * that says what actually went wrong (e.g. errno text); keep that one. */
+static herr_t reason_walk(unsigned n, const H5E_error2_t *e, void *data)
+{
+    h5_reason *r = data;
+    (void)n;
+    if (!r->found && e->desc && e->desc[0]) {
+        snprintf(r->text, sizeof r->text, "%s", e->desc);
+        r->found = 1;
+    }
+    return 0;
+}
+
+/* Record an HDF5 failure: must be called right after the failing call,
+ * before any other HDF5 call clears the error stack. */
+static apical_status h5_fail(apical_h5 *h, apical_error *err, const char *fmt,
+                             ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+static apical_status h5_fail(apical_h5 *h, apical_error *err, const char *fmt,
+                             ...)
+{
+    h5_reason r = {.found = 0};
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, reason_walk, &r);
+    H5Eclear2(H5E_DEFAULT);
+    char what[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (h)
+        h->failed = 1;
+    return apical_error_set(err, APICAL_E_HDF5, NULL, "%s: %s: %s",
+                            h ? h->part : "(no file)", what,
+                            r.found ? r.text : "unknown HDF5 error");
+}
+
+static apical_status check_usable(const apical_h5 *h, apical_error *err)
+{
+    if (!h)
+        return apical_error_set(err, APICAL_E_INVALID, NULL,
+                                "HDF5 output: NULL handle");
+    if (h->failed)
+        return apical_error_set(err, APICAL_E_HDF5, NULL,
+                                "%s: output file unusable after an earlier "
+                                "write error",
+                                h->part);
+    return APICAL_OK;
+}
+
+/* Names become HDF5 link names: no '/', not "." and not empty. */
+static int valid_name(const char *s)
+{
+    return s && s[0] && !strchr(s, '/') && strcmp(s, ".") != 0;
+}
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static void close_id(hid_t *id, herr_t (*fn)(hid_t))
+{
+    if (*id >= 0)
+        fn(*id);
+    *id = H5I_INVALID_HID;
+}
+
+/* ---- attribute and dataset helpers -------------------------------------- */
+
+/* Variable-length UTF-8 string type (h5py reads it back as str). */
+static hid_t vlen_str_type(void)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    if (t < 0)
+        return t;
+    if (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0) {
+        H5Tclose(t);
+        return H5I_INVALID_HID;
+    }
+    return t;
+}
+
+/* Write an attribute of rank 0 (dims NULL) or 1. */
+static herr_t attr_write(hid_t loc, const char *name, hid_t ftype, hid_t mtype,
+                         const hsize_t *dim, const void *buf)
+{
+    herr_t rc = -1;
+    hid_t a = H5I_INVALID_HID;
+    hid_t sp = dim ? H5Screate_simple(1, dim, NULL) : H5Screate(H5S_SCALAR);
+    if (sp < 0)
+        return -1;
+    a = H5Acreate2(loc, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT);
+    if (a < 0)
+        goto out;
+    rc = H5Awrite(a, mtype, buf);
+out:
+    if (a >= 0 && H5Aclose(a) < 0)
+        rc = -1;
+    H5Sclose(sp);
+    return rc;
+}
+
+static herr_t attr_str(hid_t loc, const char *name, const char *value)
+{
+    hid_t t = vlen_str_type();
+    if (t < 0)
+        return -1;
+    const char *v = value ? value : "";
+    herr_t rc = attr_write(loc, name, t, t, NULL, &v);
+    H5Tclose(t);
+    return rc;
+}
+
+/* A 1-D string array attribute; NULL entries are written as "". */
+static herr_t attr_strv(hid_t loc, const char *name, const char *const *v,
+                        size_t n)
+{
+    herr_t rc = -1;
+    const char **tmp = malloc((n ? n : 1) * sizeof *tmp);
+    hid_t t = vlen_str_type();
+    if (!tmp || t < 0)
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        tmp[i] = (v && v[i]) ? v[i] : "";
+    hsize_t dim = n;
+    rc = attr_write(loc, name, t, t, &dim, tmp);
+out:
+    if (t >= 0)
+        H5Tclose(t);
+    free(tmp);
+    return rc;
+}
+
+static herr_t attr_u32(hid_t loc, const char *name, uint32_t v)
+{
+    return attr_write(loc, name, H5T_STD_U32LE, H5T_NATIVE_UINT32, NULL, &v);
+}
+
+static herr_t attr_u64(hid_t loc, const char *name, uint64_t v)
+{
+    return attr_write(loc, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, NULL, &v);
+}
+
+static herr_t attr_f64(hid_t loc, const char *name, double v)
+{
+    return attr_write(loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, NULL, &v);
+}
+
+/* The SONATA sorting attribute: an enum over uint8 whose names libsonata
+ * matches exactly ("none", "by_id", "by_time"). */
+static herr_t attr_sorting(hid_t loc, uint8_t value)
+{
+    herr_t rc = -1;
+    hid_t t = H5Tenum_create(H5T_STD_U8LE);
+    if (t < 0)
+        return -1;
+    uint8_t v;
+    v = SORT_NONE;
+    if (H5Tenum_insert(t, "none", &v) < 0)
+        goto out;
+    v = SORT_BY_ID;
+    if (H5Tenum_insert(t, "by_id", &v) < 0)
+        goto out;
+    v = SORT_BY_TIME;
+    if (H5Tenum_insert(t, "by_time", &v) < 0)
+        goto out;
+    rc = attr_write(loc, "sorting", t, t, NULL, &value);
+out:
+    H5Tclose(t);
+    return rc;
+}
+
+/* A fixed-size 1-D dataset written in one go. */
+static herr_t dset_write_1d(hid_t loc, const char *name, hid_t ftype,
+                            hid_t mtype, hsize_t n, const void *buf)
+{
+    herr_t rc = -1;
+    hid_t d = H5I_INVALID_HID;
+    hid_t sp = H5Screate_simple(1, &n, NULL);
+    if (sp < 0)
+        return -1;
+    d = H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (d < 0)
+        goto out;
+    rc = n ? H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : 0;
+out:
+    if (d >= 0 && H5Dclose(d) < 0)
+        rc = -1;
+    H5Sclose(sp);
+    return rc;
+}
+
+/* An empty extendible dataset: rank 1 [0] or rank 2 [0, width], unlimited
+ * along axis 0, chunked, shuffle + deflate(1). */
+static hid_t dset_extendible(hid_t loc, const char *name, hid_t ftype, int rank,
+                             hsize_t width, const hsize_t *chunk)
+{
+    hid_t d = H5I_INVALID_HID;
+    hsize_t dims[2] = {0, width};
+    hsize_t maxd[2] = {H5S_UNLIMITED, width};
+    hid_t sp = H5Screate_simple(rank, dims, maxd);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    if (sp < 0 || dcpl < 0)
+        goto out;
+    if (H5Pset_chunk(dcpl, rank, chunk) < 0)
+        goto out;
+    /* Without the deflate filter (unusual builds) write uncompressed rather
+     * than fail: the data matter more than their size. */
+    if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {
+        if (H5Pset_shuffle(dcpl) < 0 || H5Pset_deflate(dcpl, 1) < 0)
+            goto out;
+    }
+    d = H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+out:
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    if (sp >= 0)
+        H5Sclose(sp);
+    return d;
+}
+
+/* Append count[0] rows (rank 1 or 2) at row `offset`. */
+static herr_t dset_append(hid_t d, hid_t mtype, int rank, hsize_t offset,
+                          const hsize_t *count, hsize_t width, const void *buf)
+{
+    herr_t rc = -1;
+    hid_t fs = H5I_INVALID_HID, ms = H5I_INVALID_HID;
+    hsize_t size[2] = {offset + count[0], width};
+    hsize_t start[2] = {offset, 0};
+    if (H5Dset_extent(d, size) < 0)
+        return -1;
+    fs = H5Dget_space(d);
+    ms = H5Screate_simple(rank, count, NULL);
+    if (fs < 0 || ms < 0)
+        goto out;
+    if (H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) < 0)
+        goto out;
+    rc = H5Dwrite(d, mtype, ms, fs, H5P_DEFAULT, buf);
+out:
+    if (ms >= 0)
+        H5Sclose(ms);
+    if (fs >= 0)
+        H5Sclose(fs);
+    return rc;
+}
+
+/* Open-or-create a top-level group, remembered in *g. */
+static herr_t ensure_group(hid_t parent, const char *name, hid_t *g)
+{
+    if (*g >= 0)
+        return 0;
+    *g = H5Gcreate2(parent, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    return *g < 0 ? -1 : 0;
+}
+
+/* ---- create / close ------------------------------------------------------ */
+
+/* Close every HDF5 object and the file; free buffers. Returns the result of
+ * closing the file (which is when HDF5 writes what it still caches). */
+static herr_t close_all(apical_h5 *h)
+{
+    for (size_t i = 0; i < h->n_spk; i++) {
+        spike_pop *p = &h->spk[i];
+        close_id(&p->ds_t, H5Dclose);
+        close_id(&p->ds_node, H5Dclose);
+        close_id(&p->grp, H5Gclose);
+    }
+    for (size_t i = 0; i < h->n_rep; i++) {
+        report *r = &h->rep[i];
+        close_id(&r->ds_data, H5Dclose);
+        close_id(&r->ds_time, H5Dclose);
+        close_id(&r->grp, H5Gclose);
+    }
+    close_id(&h->g_spikes, H5Gclose);
+    close_id(&h->g_report, H5Gclose);
+    close_id(&h->g_prov_pops, H5Gclose);
+    close_id(&h->g_prov, H5Gclose);
+    herr_t rc = 0;
+    if (h->file >= 0)
+        rc = H5Fclose(h->file);
+    h->file = H5I_INVALID_HID;
+    return rc;
+}
+
+static void free_handle(apical_h5 *h)
+{
+    if (!h)
+        return;
+    for (size_t i = 0; i < h->n_spk; i++) {
+        free(h->spk[i].name);
+        free(h->spk[i].buf_t);
+        free(h->spk[i].buf_node);
+    }
+    for (size_t i = 0; i < h->n_rep; i++) {
+        free(h->rep[i].name);
+        free(h->rep[i].buf);
+    }
+    free(h->spk);
+    free(h->rep);
+    free(h->path);
+    free(h->part);
+    free(h);
+}
+
+/* The checks the header promises: the directory of `path` exists and is
+ * writable, and `path` is not a directory (rename() would fail at the end of
+ * a long run otherwise). */
+static apical_status check_target(const char *path, apical_error *err)
+{
+    apical_status st = APICAL_OK;
+    char *dir = dup_str(path);
+    if (!dir)
+        return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        strcpy(dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+
+    struct stat sb;
+    if (stat(dir, &sb) != 0) {
+        st = apical_error_set(err, APICAL_E_IO, NULL,
+                              "cannot create output file '%s': directory "
+                              "'%s': %s",
+                              path, dir, strerror(errno));
+    } else if (!S_ISDIR(sb.st_mode)) {
+        st = apical_error_set(err, APICAL_E_IO, NULL,
+                              "cannot create output file '%s': '%s' is not a "
+                              "directory",
+                              path, dir);
+    } else if (access(dir, W_OK | X_OK) != 0) {
+        st = apical_error_set(err, APICAL_E_IO, NULL,
+                              "cannot create output file '%s': directory "
+                              "'%s' is not writable: %s",
+                              path, dir, strerror(errno));
+    } else if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        st = apical_error_set(err, APICAL_E_IO, NULL,
+                              "cannot create output file '%s': it is a "
+                              "directory",
+                              path);
+    }
+    free(dir);
+    return st;
+}
+
+apical_status apical_h5_create(const char *path, apical_h5 **out,
+                               apical_error *err)
+{
+    apical_status st;
+    hid_t fapl = H5I_INVALID_HID;
+    int created = 0;
+    if (out)
+        *out = NULL;
+    if (!path || !path[0] || !out)
+        return apical_error_set(err, APICAL_E_INVALID, NULL,
+                                "HDF5 output: empty path");
+
+    /* HDF5 prints its error stack to stderr by default; we report errors
+     * ourselves (h5_fail reads the stack). This setting is per thread in the
+     * library, not ours, so setting it on every create is harmless. */
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+
+    st = check_target(path, err);
+    if (st != APICAL_OK)
+        return st;
+
+    apical_h5 *h = calloc(1, sizeof *h);
+    if (!h)
+        return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+    h->file = h->g_spikes = h->g_report = H5I_INVALID_HID;
+    h->g_prov = h->g_prov_pops = H5I_INVALID_HID;
+    h->path = dup_str(path);
+    h->part = malloc(strlen(path) + sizeof ".part");
+    if (!h->path || !h->part) {
+        st = apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+        goto fail;
+    }
+    sprintf(h->part, "%s.part", path);
+
+    fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0) {
+        st = h5_fail(h, err, "cannot create file access properties");
+        goto fail;
+    }
+    /* 1.8 object formats: large attribute lists in dense storage, still
+     * readable by every HDF5 >= 1.8 (h5py, h5web's h5wasm, libsonata). A
+     * strong close degree makes H5Fclose release anything left open. */
+    if (H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST) < 0 ||
+        H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0) {
+        st = h5_fail(h, err, "cannot set file access properties");
+        goto fail;
+    }
+    h->file = H5Fcreate(h->part, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    if (h->file < 0) {
+        h5_reason r = {.found = 0};
+        H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, reason_walk, &r);
+        H5Eclear2(H5E_DEFAULT);
+        st = apical_error_set(err, APICAL_E_IO, NULL,
+                              "cannot create output file '%s': %s", h->part,
+                              r.found ? r.text : "unknown HDF5 error");
+        goto fail;
+    }
+    created = 1;
+
+    uint32_t version[2] = {0, 1};
+    hsize_t two = 2;
+    uint8_t incomplete = 0;
+    if (attr_u32(h->file, "magic", SONATA_MAGIC) < 0 ||
+        attr_write(h->file, "version", H5T_STD_U32LE, H5T_NATIVE_UINT32, &two,
+                   version) < 0 ||
+        attr_write(h->file, "complete", H5T_STD_U8LE, H5T_NATIVE_UINT8, NULL,
+                   &incomplete) < 0 ||
+        attr_str(h->file, "apical_version", APICAL_VERSION) < 0) {
+        st = h5_fail(h, err, "cannot write root attributes");
+        goto fail;
+    }
+    /* Put the root attributes on disk now, so even a run that crashes at
+     * once leaves a .part that says complete = 0. */
+    if (H5Fflush(h->file, H5F_SCOPE_LOCAL) < 0) {
+        st = h5_fail(h, err, "cannot flush");
+        goto fail;
+    }
+    H5Pclose(fapl);
+    *out = h;
+    return APICAL_OK;
+
+fail:
+    if (fapl >= 0)
+        H5Pclose(fapl);
+    close_all(h);
+    /* Never leave a file behind: a stale .part from an earlier crash has
+     * been truncated by then anyway. */
+    if (created)
+        unlink(h->part);
+    free_handle(h);
+    return st;
+}
+
+/* ---- spikes --------------------------------------------------------------- */
+
+apical_status apical_h5_spikes_add(apical_h5 *h, const char *pop,
+                                   uint64_t n_nodes, int *id, apical_error *err)
+{
+    apical_status st = check_usable(h, err);
+    if (st != APICAL_OK)
+        return st;
+    if (!valid_name(pop) || !id)
+        return apical_error_set(err, APICAL_E_INVALID, NULL,
+                                "HDF5 output: invalid spike population name "
+                                "'%s'",
+                                pop ? pop : "(null)");
+    for (size_t i = 0; i < h->n_spk; i++)
+        if (strcmp(h->spk[i].name, pop) == 0)
+            return apical_error_set(err, APICAL_E_INVALID, NULL,
+                                    "HDF5 output: spikes of population '%s' "
+                                    "recorded twice",
+                                    pop);
+    if (h->n_spk >= (size_t)INT32_MAX)
+        return apical_error_set(err, APICAL_E_RANGE, NULL,
+                                "HDF5 output: too many spike populations");
+
+    spike_pop *grown = realloc(h->spk, (h->n_spk + 1) * sizeof *grown);
+    if (!grown)
+        return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+    h->spk = grown;
+    spike_pop *p = &h->spk[h->n_spk];
+    *p = (spike_pop){.n_nodes = n_nodes,
+                     .grp = H5I_INVALID_HID,
+                     .ds_t = H5I_INVALID_HID,
+                     .ds_node = H5I_INVALID_HID,
+                     .last_t = -INFINITY};
+    p->name = dup_str(pop);
+    p->buf_t = malloc(SPIKE_CHUNK * sizeof *p->buf_t);
+    p->buf_node = malloc(SPIKE_CHUNK * sizeof *p->buf_node);
+    if (!p->name || !p->buf_t || !p->buf_node) {
+        st = apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+        goto fail;
+    }
+
+    const hsize_t chunk = SPIKE_CHUNK;
+    const char *axes[2] = {"timestamps", "node_ids"};
+    if (ensure_group(h->file, "spikes", &h->g_spikes) < 0) {
+        st = h5_fail(h, err, "cannot create /spikes");
+        goto fail;
+    }
+    p->grp = H5Gcreate2(h->g_spikes, pop, H5P_DEFAULT, H5P_DEFAULT,
+                        H5P_DEFAULT);
+    if (p->grp < 0) {
+        st = h5_fail(h, err, "cannot create /spikes/%s", pop);
+        goto fail;
+    }
+    p->ds_t = dset_extendible(p->grp, "timestamps", H5T_IEEE_F64LE, 1, 0,
+                              &chunk);
+    p->ds_node = p->ds_t < 0 ? H5I_INVALID_HID
+                             : dset_extendible(p->grp, "node_ids",
+                                               H5T_STD_U64LE, 1, 0, &chunk);
+    if (p->ds_node < 0) {
+        st = h5_fail(h, err, "cannot create datasets in /spikes/%s", pop);
+        goto fail;
+    }
+    /* SONATA: sorting by_time (the simulator emits spikes in time order,
+     * checked in append). NeXus: signal plus two axes of the same length is
+     * what h5web draws as a scatter plot, i.e. a raster (x = time,
+     * y = node id, colour = node id). */
+    if (attr_str(p->ds_t, "units", "ms") < 0 ||
+        attr_sorting(p->grp, SORT_BY_TIME) < 0 ||
+        attr_u64(p->grp, "n_nodes", n_nodes) < 0 ||
+        attr_str(p->grp, "NX_class", "NXdata") < 0 ||
+        attr_str(p->grp, "signal", "node_ids") < 0 ||
+        attr_strv(p->grp, "axes", axes, 2) < 0) {
+        st = h5_fail(h, err, "cannot write attributes of /spikes/%s", pop);
+        goto fail;
+    }
+    *id = (int)h->n_spk;
+    h->n_spk++;
+    return APICAL_OK;
+
+fail:
+    close_id(&p->ds_t, H5Dclose);
+    close_id(&p->ds_node, H5Dclose);
+    close_id(&p->grp, H5Gclose);
+    free(p->name);
+    free(p->buf_t);
+    free(p->buf_node);
+    return st;
+}
+
+static apical_status spikes_flush(apical_h5 *h, spike_pop *p, apical_error *err)
+{
+    if (p->len == 0)
+        return APICAL_OK;
+    hsize_t count = p->len;
+    if (dset_append(p->ds_t, H5T_NATIVE_DOUBLE, 1, p->written, &count, 0,
+                    p->buf_t) < 0 ||
+        dset_append(p->ds_node, H5T_NATIVE_UINT64, 1, p->written, &count, 0,
+                    p->buf_node) < 0)
+        return h5_fail(h, err, "cannot append to /spikes/%s", p->name);
+    p->written += count;
+    p->len = 0;
+    if (H5Fflush(h->file, H5F_SCOPE_LOCAL) < 0)
+        return h5_fail(h, err, "cannot flush");
+    return APICAL_OK;
+}
+
+apical_status apical_h5_spikes_append(apical_h5 *h, int id, const double *t,
+                                      const uint64_t *node, size_t n,
+                                      apical_error *err)
+{
+    apical_status st = check_usable(h, err);
+    if (st != APICAL_OK)
+        return st;
+    if (id < 0 || (size_t)id >= h->n_spk)
+        return apical_error_set(err, APICAL_E_INVALID, NULL,
+                                "HDF5 output: no spike population with id %d",
+                                id);
+    if (n == 0)
+        return APICAL_OK;
+    if (!t || !node)
+        return apical_error_set(err, APICAL_E_INVALID, NULL,
+                                "HDF5 output: NULL spike arrays");
+    spike_pop *p = &h->spk[id];
+
+    /* Check the whole batch first so a rejected batch changes nothing. The
+     * file claims sorting = by_time, so a decreasing time is a bug upstream
+     * that must not produce a file that lies. */
+    double last = p->last_t;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(t[i]) || !(t[i] >= last))
+            return apical_error_set(err, APICAL_E_INVALID, NULL,
+                                    "HDF5 output: spike time %g ms of "
+                                    "population '%s' is not finite or before "
+                                    "the previous spike (%g ms)",
+                                    t[i], p->name, last);
+        if (node[i] >= p->n_nodes)
+            return apical_error_set(err, APICAL_E_INVALID, NULL,
+                                    "HDF5 output: node id %llu out of range "
+                                    "for population '%s' of %llu nodes",
+                                    (unsigned long long)node[i], p->name,
+                                    (unsigned long long)p->n_nodes);
+        last = t[i];
+    }
+    p->last_t = last;
+
+    size_t done = 0;
+    while (done < n) {
+        size_t k = SPIKE_CHUNK - p->len;
+        if (k > n - done)
+            k = n - done;
+        memcpy(p->buf_t + p->len, t + done, k * sizeof *t);
+        memcpy(p->buf_node + p->len, node + done, k * sizeof *node);
+        p->len += k;
+        done += k;
+        if (p->len == SPIKE_CHUNK) {
+            st = spikes_flush(h, p, err);
+            if (st != APICAL_OK)
+                return st;
+        }
+    }
+    return APICAL_OK;
+}
+
+/* ---- reports -------------------------------------------------------------- */
+
+/* Group name for a report on `pop`: pop itself, then pop_2, pop_3, ... for
+ * further recorders on the same population. */
+static char *report_name(const apical_h5 *h, const char *pop)
+{
+    size_t cap = strlen(pop) + 24;
+    char *name = malloc(cap);
+    if (!name)
+        return NULL;
+    for (unsigned k = 1;; k++) {
+        if (k == 1)
+            snprintf(name, cap, "%s", pop);
+        else
+            snprintf(name, cap, "%s_%u", pop, k);
+        int taken = 0;
+        for (size_t i = 0; i < h->n_rep && !taken; i++)
+            taken = strcmp(h->rep[i].name, name) == 0;
+        if (!taken)
+            return name;
+    }
+}
+
+static herr_t report_write_time(report *r)
+{
+    double tm[3] = {r->t_start, r->t_start + (double)r->written * r->dt, r->dt};
+    return H5Dwrite(r->ds_time, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL,
+                    H5P_DEFAULT, tm);
+}
+
+/* The mapping group: which node and variable each column of data holds. */
+static herr_t report_mapping(hid_t grp, const uint64_t *node_ids,
+                             size_t n_nodes, size_t n_vars, hid_t *ds_time)
+{
+    herr_t rc = -1;
+    hid_t m = H5I_INVALID_HID, sp = H5I_INVALID_HID;
+    uint64_t *ptr = malloc((n_nodes + 1) * sizeof *ptr);
+    uint32_t *elem = malloc(n_nodes * n_vars * sizeof *elem);
+    if (!ptr || !elem)
+        goto out;
+    for (size_t i = 0; i <= n_nodes; i++)
+        ptr[i] = (uint64_t)i * n_vars;
+    for (size_t i = 0; i < n_nodes; i++)
+        for (size_t j = 0; j < n_vars; j++)
+            elem[i * n_vars + j] = (uint32_t)j;
+
+    m = H5Gcreate2(grp, "mapping", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (m < 0)
+        goto out;
+    if (dset_write_1d(m, "node_ids", H5T_STD_U64LE, H5T_NATIVE_UINT64, n_nodes,
+                      node_ids) < 0 ||
+        dset_write_1d(m, "index_pointers", H5T_STD_U64LE, H5T_NATIVE_UINT64,
+                      n_nodes + 1, ptr) < 0 ||
+        dset_write_1d(m, "element_ids", H5T_STD_U32LE, H5T_NATIVE_UINT32,
+                      n_nodes * n_vars, elem) < 0)
+        goto out;
+    hsize_t three = 3;
+    sp = H5Screate_simple(1, &three, NULL);
+    if (sp < 0)
+        goto out;
+    *ds_time = H5Dcreate2(m, "time", H5T_IEEE_F64LE, sp, H5P_DEFAULT,
+                          H5P_DEFAULT, H5P_DEFAULT);
+    if (*ds_time < 0 || attr_str(*ds_time, "units", "ms") < 0)
+        goto out;
+    rc = 0;
+out:
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (m >= 0)
+        H5Gclose(m);
+    free(ptr);
+    free(elem);
+    return rc;
+}
+
+apical_status apical_h5_report_add(apical_h5 *h, const char *pop,
+                                   const uint64_t *node_ids, size_t n_nodes,
+                                   const char *const *var_names,
+                                   const char *const *var_units, size_t n_vars,
+                                   double t_start, double dt, int *id,
+                                   apical_error *err)
+{
+    apical_status st = check_usable(h, err);
+    if (st != APICAL_OK)
+        return st;
+    if (!valid_name(pop) || !id || !node_ids || !var_names || n_nodes == 0 ||
+        n_vars == 0)
+        return apical_error_set(err, APICAL_E_INVALID, NULL,
+                                "HDF5 output: report on '%s' needs a valid "
+                                "name, at least one node and one variable",
+                                pop ? pop : "(null)");
+    for (size_t j = 0; j < n_vars; j++)
+        if (!var_names[j] || !var_names[j][0])
+            return apical_error_set(err, APICAL_E_INVALID, NULL,
+                                    "HDF5 output: report on '%s': variable "
+                                    "%zu has no name",
+                                    pop, j);
+    if (!isfinite(t_start) || !isfinite(dt) || !(dt > 0))
+        return apical_error_set(err, APICAL_E_INVALID, NULL,
+                                "HDF5 output: report on '%s': bad start %g ms "
+                                "or step %g ms",
+                                pop, t_start, dt);
+    /* element_ids are uint32 and the buffer size must not overflow. */
+    if (n_vars > UINT32_MAX || n_nodes > SIZE_MAX / n_vars / sizeof(float))
+        return apical_error_set(err, APICAL_E_RANGE, NULL,
+                                "HDF5 output: report on '%s' too large", pop);
+    if (h->n_rep >= (size_t)INT32_MAX)
+        return apical_error_set(err, APICAL_E_RANGE, NULL,
+                                "HDF5 output: too many reports");
+
+    report *grown = realloc(h->rep, (h->n_rep + 1) * sizeof *grown);
+    if (!grown)
+        return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+    h->rep = grown;
+    report *r = &h->rep[h->n_rep];
+    *r = (report){.grp = H5I_INVALID_HID,
+                  .ds_data = H5I_INVALID_HID,
+                  .ds_time = H5I_INVALID_HID,
+                  .width = n_nodes * n_vars,
+                  .t_start = t_start,
+                  .dt = dt};
+    /* Chunks of about REPORT_CHUNK_VALUES values: whole frames when a frame
+     * is small, a slice of one frame when it is large. The buffer holds one
+     * chunk row so each flush writes whole chunks. */
+    hsize_t chunk[2];
+    chunk[1] = r->width < REPORT_CHUNK_VALUES ? r->width : REPORT_CHUNK_VALUES;
+    chunk[0] = REPORT_CHUNK_VALUES / chunk[1];
+    r->buf_rows = (size_t)chunk[0];
+    r->name = report_name(h, pop);
+    r->buf = malloc(r->buf_rows * r->width * sizeof *r->buf);
+    if (!r->name || !r->buf) {
+        st = apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+        goto fail;
+    }
+
+    /* The common unit, or "mixed" when the variables differ. */
+    const char *unit = var_units && var_units[0] ? var_units[0] : "";
+    for (size_t j = 1; j < n_vars; j++) {
+        const char *u = var_units && var_units[j] ? var_units[j] : "";
+        if (strcmp(u, unit) != 0)
+            unit = "mixed";
+    }
+
+    if (ensure_group(h->file, "report", &h->g_report) < 0) {
+        st = h5_fail(h, err, "cannot create /report");
+        goto fail;
+    }
+    r->grp = H5Gcreate2(h->g_report, r->name, H5P_DEFAULT, H5P_DEFAULT,
+                        H5P_DEFAULT);
+    if (r->grp < 0) {
+        st = h5_fail(h, err, "cannot create /report/%s", r->name);
+        goto fail;
+    }
+    r->ds_data = dset_extendible(r->grp, "data", H5T_IEEE_F32LE, 2, r->width,
+                                 chunk);
+    if (r->ds_data < 0) {
+        st = h5_fail(h, err, "cannot create /report/%s/data", r->name);
+        goto fail;
+    }
+    if (attr_str(r->ds_data, "units", unit) < 0 ||
+        attr_strv(r->ds_data, "variables", var_names, n_vars) < 0 ||
+        attr_strv(r->ds_data, "variable_units", var_units, n_vars) < 0 ||
+        attr_str(r->grp, "population", pop) < 0 ||
+        attr_str(r->grp, "NX_class", "NXdata") < 0 ||
+        attr_str(r->grp, "signal", "data") < 0) {
+        st = h5_fail(h, err, "cannot write attributes of /report/%s", r->name);
+        goto fail;
+    }
+    if (report_mapping(r->grp, node_ids, n_nodes, n_vars, &r->ds_time) < 0 ||
+        report_write_time(r) < 0) {
+        st = h5_fail(h, err, "cannot write /report/%s/mapping", r->name);
+        goto fail;
+    }
+    *id = (int)h->n_rep;
+    h->n_rep++;
+    return APICAL_OK;
+
+fail:
+    close_id(&r->ds_data, H5Dclose);
+    close_id(&r->ds_time, H5Dclose);
+    close_id(&r->grp, H5Gclose);
+    free(r->name);
+    free(r->buf);
+    return st;
+}
+
+static apical_status report_flush(apical_h5 *h, report *r, apical_error *err)
+{
+    if (r->len == 0)
+        return APICAL_OK;
+    hsize_t count[2] = {r->len, r->width};
+    if (dset_append(r->ds_data, H5T_NATIVE_FLOAT, 2, r->written, count,
+                    r->width, r->buf) < 0)
+        return h5_fail(h, err, "cannot append to /report/%s/data", r->name);
+    r->written += r->len;
+    r->len = 0;
+    /* Keep mapping/time consistent with the frames on disk, also in a .part
+     * left by a crash. */
+    if (report_write_time(r) < 0)
+        return h5_fail(h, err, "cannot write /report/%s/mapping/time",
+                       r->name);
+    if (H5Fflush(h->file, H5F_SCOPE_LOCAL) < 0)
+        return h5_fail(h, err, "cannot flush");
+    return APICAL_OK;
+}
+
+apical_status apical_h5_report_append(apical_h5 *h, int id,
+                                      const float *frames, size_t n_frames,
+                                      apical_error *err)
+{
+    apical_status st = check_usable(h, err);
+    if (st != APICAL_OK)
+        return st;
+    if (id < 0 || (size_t)id >= h->n_rep)
+        return apical_error_set(err, APICAL_E_INVALID, NULL,
+                                "HDF5 output: no report with id %d", id);
+    if (n_frames == 0)
+        return APICAL_OK;
+    if (!frames)
+        return apical_error_set(err, APICAL_E_INVALID, NULL,
+                                "HDF5 output: NULL report frames");
+    report *r = &h->rep[id];
+    size_t done = 0;
+    while (done < n_frames) {
+        size_t k = r->buf_rows - r->len;
+        if (k > n_frames - done)
+            k = n_frames - done;
+        memcpy(r->buf + r->len * r->width, frames + done * r->width,
+               k * r->width * sizeof *frames);
+        r->len += k;
+        done += k;
+        if (r->len == r->buf_rows) {
+            st = report_flush(h, r, err);
+            if (st != APICAL_OK)
+                return st;
+        }
+    }
+    return APICAL_OK;
+}
+
+/* ---- provenance ----------------------------------------------------------- */
+
+/* Provenance names may contain '/' to make subgroups ("solver/stepper"). */
+static int valid_prov_name(const char *s)
+{
+    if (!s || !s[0] || s[0] == '/' || s[strlen(s) - 1] == '/' ||
+        strstr(s, "//"))
+        return 0;
+    return 1;
+}
+
+/* Create the scalar dataset /provenance/<name> (intermediate groups too). */
+static apical_status prov_scalar(apical_h5 *h, const char *name, hid_t ftype,
+                                 hid_t mtype, const void *buf,
+                                 const char *unit, apical_error *err)
+{
+    apical_status st = check_usable(h, err);
+    if (st != APICAL_OK)
+        return st;
+    if (!valid_prov_name(name))
+        return apical_error_set(err, APICAL_E_INVALID, NULL,
+                                "HDF5 output: invalid provenance name '%s'",
+                                name ? name : "(null)");
+    hid_t lcpl = H5I_INVALID_HID, sp = H5I_INVALID_HID, d = H5I_INVALID_HID;
+    if (ensure_group(h->file, "provenance", &h->g_prov) < 0) {
+        st = h5_fail(h, err, "cannot create /provenance");
+        goto out;
+    }
+    /* A second value under the same name is a caller bug, not a write
+     * error: report it without poisoning the handle. */
+    htri_t exists = H5Lexists(h->g_prov, name, H5P_DEFAULT);
+    if (exists > 0) {
+        st = apical_error_set(err, APICAL_E_INVALID, NULL,
+                              "HDF5 output: provenance '%s' written twice",
+                              name);
+        goto out;
+    }
+    H5Eclear2(H5E_DEFAULT); /* an intermediate group missing is not an error */
+    lcpl = H5Pcreate(H5P_LINK_CREATE);
+    sp = H5Screate(H5S_SCALAR);
+    if (lcpl < 0 || sp < 0 || H5Pset_create_intermediate_group(lcpl, 1) < 0) {
+        st = h5_fail(h, err, "cannot create /provenance/%s", name);
+        goto out;
+    }
+    d = H5Dcreate2(h->g_prov, name, ftype, sp, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+    if (d < 0 || H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0 ||
+        (unit && attr_str(d, "units", unit) < 0)) {
+        st = h5_fail(h, err, "cannot write /provenance/%s", name);
+        goto out;
+    }
+out:
+    if (d >= 0)
+        H5Dclose(d);
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (lcpl >= 0)
+        H5Pclose(lcpl);
+    return st;
+}
+
+apical_status apical_h5_provenance_string(apical_h5 *h, const char *name,
+                                          const char *value, apical_error *err)
+{
+    /* A dataset, not an attribute: the network text can exceed the 64 KiB
+     * limit on compact attributes. */
+    hid_t t = vlen_str_type();
+    if (t < 0)
+        return h5_fail(h, err, "cannot make a string type");
+    const char *v = value ? value : "";
+    apical_status st = prov_scalar(h, name, t, t, &v, NULL, err);
+    H5Tclose(t);
+    return st;
+}
+
+apical_status apical_h5_provenance_double(apical_h5 *h, const char *name,
+                                          double value, const char *unit,
+                                          apical_error *err)
+{
+    return prov_scalar(h, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value,
+                       unit, err);
+}
+
+apical_status apical_h5_provenance_u64(apical_h5 *h, const char *name,
+                                       uint64_t value, apical_error *err)
+{
+    return prov_scalar(h, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &value, NULL,
+                       err);
+}
+
+apical_status apical_h5_provenance_params(apical_h5 *h, const char *pop,
+                                          const char *model,
+                                          const char *const *names,
+                                          const char *const *units,
+                                          const double *values, size_t n,
+                                          apical_error *err)
+{
+    apical_status st = check_usable(h, err);
+    if (st != APICAL_OK)
+        return st;
+    if (!valid_name(pop) || (n > 0 && (!names || !values)))
+        return apical_error_set(err, APICAL_E_INVALID, NULL,
+                                "HDF5 output: invalid parameters of '%s'",
+                                pop ? pop : "(null)");
+    for (size_t i = 0; i < n; i++)
+        if (!names[i] || !names[i][0] || strcmp(names[i], "model") == 0)
+            return apical_error_set(err, APICAL_E_INVALID, NULL,
+                                    "HDF5 output: parameter %zu of '%s' has "
+                                    "no name or is called 'model'",
+                                    i, pop);
+    if (ensure_group(h->file, "provenance", &h->g_prov) < 0 ||
+        ensure_group(h->g_prov, "populations", &h->g_prov_pops) < 0)
+        return h5_fail(h, err, "cannot create /provenance/populations");
+    if (H5Lexists(h->g_prov_pops, pop, H5P_DEFAULT) > 0)
+        return apical_error_set(err, APICAL_E_INVALID, NULL,
+                                "HDF5 output: parameters of '%s' written "
+                                "twice",
+                                pop);
+
+    char *uname = NULL;
+    hid_t g = H5Gcreate2(h->g_prov_pops, pop, H5P_DEFAULT, H5P_DEFAULT,
+                         H5P_DEFAULT);
+    if (g < 0) {
+        st = h5_fail(h, err, "cannot create /provenance/populations/%s", pop);
+        goto out;
+    }
+    if (attr_str(g, "model", model) < 0) {
+        st = h5_fail(h, err, "cannot write /provenance/populations/%s", pop);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(names[i]) + sizeof "_unit";
+        char *tmp = realloc(uname, len);
+        if (!tmp) {
+            st = apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+            goto out;
+        }
+        uname = tmp;
+        snprintf(uname, len, "%s_unit", names[i]);
+        /* A clash (parameters "x" and "x_unit") fails here as a duplicate
+         * attribute. */
+        if (attr_f64(g, names[i], values[i]) < 0 ||
+            attr_str(g, uname, units ? units[i] : NULL) < 0) {
+            st = h5_fail(h, err,
+                         "cannot write parameter '%s' of population '%s'",
+                         names[i], pop);
+            goto out;
+        }
+    }
+out:
+    free(uname);
+    if (g >= 0)
+        H5Gclose(g);
+    return st;
+}
+
+/* ---- finish / abort ------------------------------------------------------- */
+
+/* Root `default` (NeXus): the NXdata h5web opens first; the first spike
+ * population's raster, else the first report. */
+static herr_t write_default(apical_h5 *h)
+{
+    const char *kind = h->n_spk ? "spikes" : h->n_rep ? "report" : NULL;
+    if (!kind)
+        return 0;
+    const char *name = h->n_spk ? h->spk[0].name : h->rep[0].name;
+    size_t len = strlen(kind) + strlen(name) + 3;
+    char *p = malloc(len);
+    if (!p)
+        return -1;
+    snprintf(p, len, "/%s/%s", kind, name);
+    herr_t rc = attr_str(h->file, "default", p);
+    free(p);
+    return rc;
+}
+
+apical_status apical_h5_finish(apical_h5 *h, apical_error *err)
+{
+    apical_status st = check_usable(h, err);
+    if (st != APICAL_OK)
+        goto fail;
+    for (size_t i = 0; i < h->n_spk; i++) {
+        st = spikes_flush(h, &h->spk[i], err);
+        if (st != APICAL_OK)
+            goto fail;
+    }
+    for (size_t i = 0; i < h->n_rep; i++) {
+        st = report_flush(h, &h->rep[i], err);
+        if (st != APICAL_OK)
+            goto fail;
+    }
+    if (write_default(h) < 0) {
+        st = h5_fail(h, err, "cannot write root attribute default");
+        goto fail;
+    }
+    /* Data and metadata on disk first, then the flag, so complete = 1 is
+     * never on disk ahead of the data it vouches for. */
+    if (H5Fflush(h->file, H5F_SCOPE_LOCAL) < 0) {
+        st = h5_fail(h, err, "cannot flush");
+        goto fail;
+    }
+    uint8_t one = 1;
+    hid_t a = H5Aopen(h->file, "complete", H5P_DEFAULT);
+    herr_t rc = a < 0 ? -1 : H5Awrite(a, H5T_NATIVE_UINT8, &one);
+    if (a >= 0 && H5Aclose(a) < 0)
+        rc = -1;
+    if (rc < 0) {
+        st = h5_fail(h, err, "cannot set root attribute complete");
+        goto fail;
+    }
+    if (close_all(h) < 0) {
+        st = h5_fail(h, err, "cannot close");
+        goto fail;
+    }
+    if (rename(h->part, h->path) != 0) {
+        /* The .part is complete and valid: keep it rather than lose a long
+         * run's results, and say where it is. */
+        st = apical_error_set(err, APICAL_E_IO, NULL,
+                              "cannot rename '%s' to '%s': %s (the complete "
+                              "results are kept in '%s')",
+                              h->part, h->path, strerror(errno), h->part);
+        free_handle(h);
+        return st;
+    }
+    free_handle(h);
+    return APICAL_OK;
+
+fail:
+    apical_h5_abort(h);
+    return st;
+}
+
+void apical_h5_abort(apical_h5 *h)
+{
+    if (!h)
+        return;
+    close_all(h);
+    unlink(h->part);
+    free_handle(h);
+}

@@ -1,0 +1,157 @@
+#!/bin/sh
+# The command line as a user meets it: help, models, check, a real run read
+# back by independent readers (h5py, h5dump), and every kind of bad input:
+# one message with file:line:col, exit code 2, and no output that looks
+# complete.
+set -u
+APICAL=${APICAL:-build/apical}
+PYTHON=${PYTHON:-/usr/bin/python3}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+# expect_bad CODE PATTERN -- apical args...: exit CODE, stderr matches PATTERN
+expect_bad() {
+    code=$1; pat=$2; shift 3
+    "$APICAL" "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?
+    [ $rc -eq "$code" ] || fail "apical $*: exit $rc, expected $code; stderr: $(cat "$tmp/err")"
+    grep -Eq "$pat" "$tmp/err" || fail "apical $*: stderr does not match '$pat': $(cat "$tmp/err")"
+    [ "$(grep -c 'error' "$tmp/err")" -le 2 ] || fail "apical $*: more than one error: $(cat "$tmp/err")"
+}
+
+"$APICAL" --help | grep -q 'usage: apical' || fail "--help"
+"$APICAL" run --help | grep -q -- '--duration' || fail "run --help"
+"$APICAL" check --help >/dev/null || fail "check --help"
+"$APICAL" models | grep -q 'lif_cond_exp' || fail "models"
+"$APICAL" models lif_curr_exp | grep -q 'tau_exc' || fail "models NAME"
+"$APICAL" --version | grep -q '^apical ' || fail "--version"
+expect_bad 2 'unknown command' -- frobnicate
+expect_bad 2 'unknown option' -- run --bogus x.yaml
+expect_bad 2 'unknown model .nope.*lif_cond_exp' -- models nope
+for f in networks/*.yaml; do
+    "$APICAL" check "$f" >/dev/null || fail "check $f"
+done
+
+# Bad network files.
+net="$tmp/net.yaml"
+good='simulation: {duration: 20 ms}
+populations:
+  a: {size: 10, model: lif_cond_exp}
+recorders: [{type: spikes, population: a}]
+'
+printf '%s' "$good" > "$net"
+"$APICAL" check "$net" >/dev/null || fail "good file rejected"
+
+bad() { # PATTERN, file text
+    printf '%s' "$2" > "$tmp/bad.yaml"
+    expect_bad 2 "^$tmp/bad.yaml:[0-9]+:[0-9]+: error: .*($1)" -- check "$tmp/bad.yaml"
+    expect_bad 2 "^$tmp/bad.yaml:[0-9]+:[0-9]+: error: .*($1)" -- run "$tmp/bad.yaml" -o "$tmp/bad.h5"
+    [ ! -e "$tmp/bad.h5" ] && [ ! -e "$tmp/bad.h5.part" ] || fail "output left behind for bad input"
+}
+bad '' 'simulation: {duration: 20 ms
+populations: [}'
+bad 'unknown key' 'simulation: {duration: 20 ms, sede: 1}
+populations: {a: {size: 10, model: lif_cond_exp}}'
+bad 'unknown model' 'simulation: {duration: 20 ms}
+populations: {a: {size: 10, model: lif_cond_expp}}'
+bad 'unit|conductance' 'simulation: {duration: 20 ms}
+populations: {a: {size: 10, model: lif_cond_exp, parameters: {g_L: 10 mV}}}'
+bad 'unit' 'simulation: {duration: 20 ms}
+populations: {a: {size: 10, model: lif_cond_exp, parameters: {g_L: 10}}}'
+bad 'range|must' 'simulation: {duration: 20 ms}
+populations: {a: {size: 10, model: lif_cond_exp, parameters: {tau_exc: -1 ms}}}'
+bad 'not a defined population' 'simulation: {duration: 20 ms}
+populations: {a: {size: 10, model: lif_cond_exp}}
+projections: [{source: a, target: b, connectivity: all_to_all, receptor: exc, weight: 1 nS, delay: 1 ms}]'
+bad 'duplicate' 'simulation: {duration: 20 ms}
+simulation: {duration: 20 ms}
+populations: {a: {size: 10, model: lif_cond_exp}}'
+
+expect_bad 2 'missing.yaml.*(No such file|cannot)' -- run "$tmp/missing.yaml" -o "$tmp/x.h5"
+[ ! -e "$tmp/x.h5" ] || fail "output for a missing file"
+expect_bad 2 'cannot|No such file' -- run "$net" -o "$tmp/no/such/dir/out.h5"
+expect_bad 2 'duration' -- run "$net" --duration -5ms -o "$tmp/x.h5"
+expect_bad 2 'seed' -- run "$net" --seed abc -o "$tmp/x.h5"
+
+# A solver failure is a runtime error (exit 1) that names the neuron; the
+# partial file is removed.
+cat > "$tmp/nan.yaml" <<'YAML'
+simulation: {duration: 5 ms}
+populations:
+  bad: {size: 2, model: lif_cond_exp, initial: {V_m: -70 mV, g_exc: 1e308 nS}}
+recorders: [{type: spikes, population: bad}]
+YAML
+expect_bad 1 "population 'bad' neuron 0" -- run "$tmp/nan.yaml" -o "$tmp/nan.h5"
+[ ! -e "$tmp/nan.h5" ] && [ ! -e "$tmp/nan.h5.part" ] || fail "output left after a solver failure"
+
+# An interrupted run leaves no file that looks complete.
+cat > "$tmp/long.yaml" <<'YAML'
+simulation: {duration: 100000 ms}
+populations: {a: {size: 2000, model: lif_cond_exp}}
+inputs: [{type: poisson, target: a, rate: 2000 Hz, receptor: exc, weight: 3 nS}]
+recorders: [{type: spikes, population: a}]
+YAML
+"$APICAL" run "$tmp/long.yaml" -o "$tmp/long.h5" --quiet 2>"$tmp/err" &
+pid=$!
+sleep 1.5
+kill -INT $pid
+wait $pid; rc=$?
+[ $rc -eq 1 ] || fail "interrupted run: exit $rc"
+grep -q 'interrupted' "$tmp/err" || fail "interrupted run: $(cat "$tmp/err")"
+[ ! -e "$tmp/long.h5" ] && [ ! -e "$tmp/long.h5.part" ] || fail "output left after interrupt"
+
+# A real run, read back independently.
+cat > "$tmp/small.yaml" <<'YAML'
+name: small
+simulation: {duration: 200 ms, seed: 4}
+populations:
+  exc: {size: 80, model: lif_cond_exp, initial: {V_m: {uniform: {low: -60 mV, high: -50 mV}}}}
+  inh: {size: 20, model: lif_curr_exp}
+projections:
+  - {source: exc, target: exc, connectivity: {rule: bernoulli, p: 0.1}, receptor: exc, weight: 4 nS, delay: 1 ms}
+  - {source: exc, target: inh, connectivity: {rule: fixed_indegree, k: 10}, receptor: exc, weight: 30 pA, delay: 1.5 ms}
+inputs:
+  - {type: poisson, target: exc, rate: 900 Hz, receptor: exc, weight: 5 nS}
+  - {type: spike_times, target: inh, nodes: [0, 1], times: [5 ms, 6 ms, 7 ms], receptor: exc, weight: 2000 pA}
+recorders:
+  - {type: spikes, population: exc}
+  - {type: spikes, population: inh}
+  - {type: state, population: exc, nodes: [0, 5], variables: [V_m, g_exc], interval: 0.5 ms}
+YAML
+"$APICAL" run "$tmp/small.yaml" -o "$tmp/small.h5" --stats-json "$tmp/stats.json" > "$tmp/summary" \
+    || fail "small run failed"
+grep -q 'exc' "$tmp/summary" && grep -q 'rate (Hz)' "$tmp/summary" || fail "summary: $(cat "$tmp/summary")"
+[ -e "$tmp/small.h5" ] && [ ! -e "$tmp/small.h5.part" ] || fail "output not renamed"
+"$PYTHON" tests/h5_readback.py "$tmp/small.h5" --expect-pop exc --expect-pop inh >/dev/null \
+    || fail "h5_readback: $("$PYTHON" tests/h5_readback.py "$tmp/small.h5" 2>&1)"
+h5dump -H "$tmp/small.h5" >/dev/null || fail "h5dump"
+"$PYTHON" - "$tmp/small.h5" "$tmp/stats.json" <<'PY' || fail "content check"
+import sys, json, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+st = json.load(open(sys.argv[2]))
+for pop in ("exc", "inh"):
+    n = len(f[f"spikes/{pop}/timestamps"])
+    assert n == st["populations"][pop]["spikes"], (pop, n, st["populations"][pop])
+t = f["spikes/inh/timestamps"][:]
+ids = f["spikes/inh/node_ids"][:]
+# nodes 0 and 1 get 2000 pA kicks at 5 ms: both fire shortly after 5 ms
+assert set(ids[(t > 5) & (t < 6)]) >= {0, 1}, (t[:10], ids[:10])
+d = f["report/exc/data"]
+assert d.shape == (400, 4), d.shape
+v = d[:, 0]
+assert np.all(v >= -60.5) and np.all(v <= -50.0 + 1e-3), (v.min(), v.max())
+assert abs(d[0, 1]) < 1e-6  # g_exc starts at 0
+assert f["provenance/seed"][()] == 4
+assert b"small" in f["provenance/network_text"][()] if isinstance(f["provenance/network_text"][()], bytes) else "small" in f["provenance/network_text"][()]
+PY
+# same seed, same spikes; the seed override changes them
+"$APICAL" run "$tmp/small.yaml" -o "$tmp/again.h5" --quiet || fail "rerun"
+"$APICAL" run "$tmp/small.yaml" -o "$tmp/seed5.h5" --seed 5 --quiet || fail "seed run"
+"$PYTHON" - "$tmp/small.h5" "$tmp/again.h5" "$tmp/seed5.h5" <<'PY' || fail "determinism"
+import sys, h5py, numpy as np
+a, b, c = (h5py.File(p, "r") for p in sys.argv[1:])
+ta, tb, tc = (x["spikes/exc/timestamps"][:] for x in (a, b, c))
+assert np.array_equal(ta, tb)
+assert not (len(ta) == len(tc) and np.array_equal(ta, tc))
+PY
+echo ok
