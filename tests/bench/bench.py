@@ -1,0 +1,220 @@
+#!/usr/bin/python3
+"""`make bench`: apical vs Brian2 (C++ standalone) on the Brette 2007 networks.
+
+Runs networks/brette2007_{coba,cuba}.yaml in apical and the same networks in
+Brian2 C++ standalone (tests/bench/brian2_brette.py, one subprocess each) for
+1 s and 10 s of simulated time, same seed, and prints one table:
+
+  sim s     apical: wall_run_s from --stats-json (simulation only, network
+            built); Brian2: its own timer around network.run in the binary
+  total s   wall time of the whole process (apical: `apical run` incl. file
+            parsing, build, HDF5; Brian2: python + codegen + compile + run)
+  build s   apical: wall_build_s; Brian2: codegen + compilation
+  B2/ap     Brian2 time / apical time (> 1: apical is faster), for sim and total
+  rates     mean rates (Hz) exc / inh / all neurons
+  syn ev/s  synaptic events (spike x fan-out deliveries) per second of sim time
+
+Brian2 runs single-threaded (no OpenMP) at dt 0.1 ms with its default state
+updater (reported), and COBA also at dt 0.01 ms (a fairer accuracy match for an
+error-controlled solver; see tests/bench/accuracy.py).
+
+Environment: APICAL (path of the apical binary; apical is skipped with a
+message if it is missing), PYTHON (interpreter with brian2; default: this one).
+Usage: APICAL=build/apical /usr/bin/python3 tests/bench/bench.py
+         [--durations 1,10] [--networks coba,cuba] [--seed 1] [--no-brian2]
+         [--no-apical] [--no-fine] [--apical-threads N] [--json OUT.json]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def find_apical():
+    a = os.environ.get('APICAL') or 'build/apical'
+    for cand in (a, os.path.join(ROOT, a)):
+        if os.path.isfile(cand) and os.access(cand, os.X_OK):
+            return os.path.abspath(cand)
+    return None
+
+
+def run_apical(apical, network, dur_ms, seed, threads, tmp):
+    net = os.path.join(ROOT, 'networks', 'brette2007_%s.yaml' % network)
+    if not os.path.isfile(net):
+        return {'error': 'missing %s' % os.path.relpath(net, ROOT)}
+    out = os.path.join(tmp, 'apical_%s_%g.h5' % (network, dur_ms))
+    stats = os.path.join(tmp, 'apical_%s_%g.json' % (network, dur_ms))
+    cmd = [apical, 'run', net, '-o', out, '--duration', '%g' % dur_ms,
+           '--seed', str(seed), '--stats-json', stats, '--quiet']
+    if threads is not None:
+        cmd += ['--threads', str(threads)]
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wall = time.perf_counter() - t0
+    if r.returncode != 0:
+        return {'error': 'apical exited %d: %s' % (r.returncode, (r.stderr or r.stdout).strip()[-500:])}
+    try:
+        with open(stats) as fh:
+            s = json.load(fh)
+    except (OSError, ValueError) as e:
+        return {'error': 'no usable --stats-json output: %s' % e}
+    for f in (out, stats):
+        try:
+            os.remove(f)
+        except OSError:
+            pass
+    pops = s.get('populations', {})
+    n = sum(p.get('n', 0) for p in pops.values())
+    spk = sum(p.get('spikes', 0) for p in pops.values())
+    d_s = float(s.get('duration_ms', dur_ms)) / 1000.0
+    run_s = s.get('wall_run_s')
+    tol = s.get('abs_tol'), s.get('rel_tol')
+    return {
+        'simulator': 'apical',
+        'method': '%s %s/%s' % (s.get('stepper', '?'), _g(tol[0]), _g(tol[1])),
+        'sim_s': run_s, 'build_s': s.get('wall_build_s'),
+        'total_s': wall, 'apical_total_s': s.get('wall_total_s'),
+        'rate_exc': pops.get('exc', {}).get('rate_hz'),
+        'rate_inh': pops.get('inh', {}).get('rate_hz'),
+        'rate_hz': spk / (n * d_s) if n and d_s else None,
+        'synaptic_events': s.get('synaptic_events'),
+        'syn_ev_per_s': (s['synaptic_events'] / run_s) if s.get('synaptic_events') and run_s else None,
+        'stats': s,
+    }
+
+
+def _g(v):
+    return '?' if v is None else '%g' % v
+
+
+def run_brian2(python, network, dur_ms, dt_ms, seed):
+    cmd = [python, os.path.join(HERE, 'brian2_brette.py'), network, '--duration', '%g' % dur_ms,
+           '--dt', '%g' % dt_ms, '--seed', str(seed), '--json']
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wall = time.perf_counter() - t0
+    if r.returncode != 0:
+        return {'error': 'brian2 exited %d: %s' % (r.returncode, r.stderr.strip()[-800:])}
+    try:
+        b = json.loads(r.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {'error': 'brian2: no JSON on stdout: %s' % r.stdout[-300:]}
+    return {
+        'simulator': 'brian2',
+        'method': '%s dt=%g' % (b['method'], dt_ms),
+        'sim_s': b['sim_s'], 'build_s': b['build_s'], 'binary_s': b['binary_s'],
+        'total_s': wall,
+        'rate_exc': b['populations']['exc']['rate_hz'],
+        'rate_inh': b['populations']['inh']['rate_hz'],
+        'rate_hz': b['rate_hz'],
+        'synaptic_events': b['synaptic_events'],
+        'syn_ev_per_s': b['synaptic_events_per_s'],
+        'brian2': b,
+    }
+
+
+def fnum(v, spec):
+    return '-' if v is None else format(v, spec)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description='apical vs Brian2 on the Brette 2007 networks.')
+    ap.add_argument('--durations', default='1,10', help='simulated seconds, comma-separated (default 1,10)')
+    ap.add_argument('--networks', default='coba,cuba')
+    ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--no-brian2', action='store_true')
+    ap.add_argument('--no-apical', action='store_true')
+    ap.add_argument('--no-fine', action='store_true', help='skip Brian2 COBA at dt 0.01 ms')
+    ap.add_argument('--apical-threads', type=int, default=None,
+                    help='pass --threads N to apical (default: the network file\'s)')
+    ap.add_argument('--json', metavar='FILE', help='also write all results as JSON')
+    a = ap.parse_args(argv)
+    durations = [float(x) for x in a.durations.split(',') if x.strip()]
+    networks = [x.strip() for x in a.networks.split(',') if x.strip()]
+    python = os.environ.get('PYTHON') or sys.executable
+
+    apical = None
+    if not a.no_apical:
+        apical = find_apical()
+        if apical is None:
+            print('apical skipped: no executable at APICAL=%s (build it with `make`)'
+                  % (os.environ.get('APICAL') or 'build/apical'))
+    if not a.no_brian2:
+        r = subprocess.run([python, '-c', 'import brian2'], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+        if r.returncode != 0:
+            print('brian2 skipped: %s cannot import brian2 (set PYTHON=/usr/bin/python3)' % python)
+            a.no_brian2 = True
+
+    print('Brette 2007 benchmarks, seed %d, %d cores; apical %s; Brian2 C++ standalone, 1 thread'
+          % (a.seed, os.cpu_count() or 0, apical or '(skipped)'))
+    rows = []
+    tmp = tempfile.mkdtemp(prefix='apical_bench_')
+    hdr = ('%-5s %5s %-8s %-22s %8s %8s %8s %7s %7s %7s %7s %7s %9s'
+           % ('net', 'T s', 'sim', 'method', 'sim s', 'total s', 'build s', 'B2/ap', 'B2/ap',
+              'exc Hz', 'inh Hz', 'all Hz', 'syn ev/s'))
+    hdr2 = '%-5s %5s %-8s %-22s %8s %8s %8s %7s %7s' % ('', '', '', '', '', '', '', 'sim', 'total')
+    print(hdr)
+    print(hdr2)
+    print('-' * len(hdr))
+    sys.stdout.flush()
+    for net in networks:
+        for T in durations:
+            dur_ms = T * 1000.0
+            configs = []
+            if apical:
+                configs.append(('apical', None))
+            if not a.no_brian2:
+                configs.append(('brian2', 0.1))
+                if net == 'coba' and not a.no_fine:
+                    configs.append(('brian2', 0.01))
+            base = None
+            for sim, dt in configs:
+                if sim == 'apical':
+                    r = run_apical(apical, net, dur_ms, a.seed, a.apical_threads, tmp)
+                else:
+                    r = run_brian2(python, net, dur_ms, dt, a.seed)
+                r.update(network=net, duration_s=T, simulator=sim)
+                rows.append(r)
+                if 'error' in r:
+                    print('%-5s %5g %-8s ERROR: %s' % (net, T, sim, r['error']))
+                    sys.stdout.flush()
+                    continue
+                if sim == 'apical':
+                    base = r
+                ratio_sim = ratio_tot = None
+                if sim == 'brian2' and base:
+                    if base.get('sim_s'):
+                        ratio_sim = r['sim_s'] / base['sim_s']
+                    if base.get('total_s'):
+                        ratio_tot = r['total_s'] / base['total_s']
+                    r['ratio_sim'], r['ratio_total'] = ratio_sim, ratio_tot
+                print('%-5s %5g %-8s %-22s %8s %8s %8s %7s %7s %7s %7s %7s %9s'
+                      % (net, T, sim, r['method'][:22], fnum(r['sim_s'], '.3f'),
+                         fnum(r['total_s'], '.2f'), fnum(r.get('build_s'), '.2f'),
+                         fnum(ratio_sim, '.2f'), fnum(ratio_tot, '.2f'),
+                         fnum(r['rate_exc'], '.2f'), fnum(r['rate_inh'], '.2f'),
+                         fnum(r['rate_hz'], '.2f'), fnum(r['syn_ev_per_s'], '.3g')))
+                sys.stdout.flush()
+    try:
+        os.rmdir(tmp)
+    except OSError:
+        pass
+    print('sim s: simulation only (apical wall_run_s; Brian2 network.run inside the binary).'
+          ' total s: whole process.')
+    print('B2/ap: Brian2 time / apical time (> 1 means apical is faster). published ranges:'
+          ' COBA 17-21 Hz, CUBA 5.3-5.9 Hz')
+    if a.json:
+        with open(a.json, 'w') as fh:
+            json.dump({'seed': a.seed, 'rows': rows}, fh, indent=1)
+    return 1 if any('error' in r for r in rows) else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
