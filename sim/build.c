@@ -146,7 +146,8 @@ static apical_status build_synapses(apical_sim *S, partition *P, apical_error *e
         if (st)
             goto done;
     }
-    qsort(l.v, l.n, sizeof *l.v, cmp_raw);
+    if (l.n)
+        qsort(l.v, l.n, sizeof *l.v, cmp_raw);
     P->n_syn = l.n;
     P->row = calloc(S->n_gid + 1, sizeof *P->row);
     P->syn_idx = malloc((l.n + 1) * sizeof *P->syn_idx);

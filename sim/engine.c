@@ -421,7 +421,8 @@ static apical_status merge_spikes(apical_sim *S, size_t *n_merged, apical_error 
         k += P->n_out;
         P->n_out = 0;
     }
-    qsort(S->merged, n, sizeof *S->merged, cmp_spike);
+    if (n)
+        qsort(S->merged, n, sizeof *S->merged, cmp_spike);
     for (size_t j = 0; j < n; j++) {
         size_t pi = pop_of_gid(S, S->merged[j].gid);
         S->stats.pop_spikes[pi]++;
