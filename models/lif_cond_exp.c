@@ -58,13 +58,12 @@ static size_t check(const double *p, char *why, size_t n)
 
 static int derivs(double t, const double y[], double f[], void *params)
 {
-    (void)t;
     const apical_model_ctx *c = params;
     const double *p = c->param, *d = c->derived;
     const double v = y[S_V], ge = y[S_G_EXC], gi = y[S_G_INH];
     f[S_V] = c->refractory ? 0.0
              : (p[P_G_L] * (p[P_E_L] - v) + ge * (p[P_E_EXC] - v) +
-                gi * (p[P_E_INH] - v) + p[P_I_E]) * d[D_INV_C];
+                gi * (p[P_E_INH] - v) + p[P_I_E] + apical_ctx_current(c, t)) * d[D_INV_C];
     f[S_G_EXC] = -ge * d[D_INV_TAU_EXC];
     f[S_G_INH] = -gi * d[D_INV_TAU_INH];
     return isfinite(f[S_V]) ? GSL_SUCCESS : GSL_EBADFUNC;
@@ -120,7 +119,7 @@ static double quiet_horizon(const double y[], const apical_model_ctx *c)
     const double v = y[S_V], ge = y[S_G_EXC], gi = y[S_G_INH];
     if (ge < 0.0 || gi < 0.0 || v >= p[P_V_TH])
         return 0.0;
-    double slope = p[P_G_L] * (p[P_E_L] - v) + p[P_I_E] +
+    double slope = p[P_G_L] * (p[P_E_L] - v) + p[P_I_E] + apical_ctx_current_max(c) +
                    ge * fmax(0.0, p[P_E_EXC] - v) + gi * fmax(0.0, p[P_E_INH] - v);
     if (slope <= 0.0)
         return HUGE_VAL;

@@ -54,12 +54,11 @@ static size_t check(const double *p, char *why, size_t n)
 
 static int derivs(double t, const double y[], double f[], void *params)
 {
-    (void)t;
     const apical_model_ctx *c = params;
     const double *p = c->param, *d = c->derived;
     f[S_V] = c->refractory ? 0.0
-             : (p[P_G_L] * (p[P_E_L] - y[S_V]) + y[S_I_EXC] + y[S_I_INH] + p[P_I_E]) *
-                   d[D_INV_C];
+             : (p[P_G_L] * (p[P_E_L] - y[S_V]) + y[S_I_EXC] + y[S_I_INH] + p[P_I_E] +
+                apical_ctx_current(c, t)) * d[D_INV_C];
     f[S_I_EXC] = -y[S_I_EXC] * d[D_INV_TAU_EXC];
     f[S_I_INH] = -y[S_I_INH] * d[D_INV_TAU_INH];
     return isfinite(f[S_V]) ? GSL_SUCCESS : GSL_EBADFUNC;
@@ -113,7 +112,8 @@ static double quiet_horizon(const double y[], const apical_model_ctx *c)
     const double v = y[S_V];
     if (v >= p[P_V_TH])
         return 0.0;
-    double slope = p[P_G_L] * (p[P_E_L] - v) + p[P_I_E] + fmax(0.0, y[S_I_EXC]) +
+    double slope = p[P_G_L] * (p[P_E_L] - v) + p[P_I_E] + apical_ctx_current_max(c) +
+                   fmax(0.0, y[S_I_EXC]) +
                    fmax(0.0, y[S_I_INH]);
     if (slope <= 0.0)
         return HUGE_VAL;

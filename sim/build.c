@@ -70,7 +70,7 @@ static apical_status build_pops(apical_sim *S, apical_error *err)
             return nomem(err);
         }
         pr->m->derive(ps->param, pr->derived);
-        apical_model_ctx ctx = {ps->param, pr->derived, 0};
+        apical_model_ctx ctx = {.param = ps->param, .derived = pr->derived};
         pr->t_ref = pr->m->refractory_period(&ctx);
         uint32_t stream = apical_rng_stream_id(APICAL_RNG_INIT, ps->name);
         for (uint64_t i = 0; i < pr->n; i++) {
@@ -196,7 +196,7 @@ static apical_status build_gsl(apical_sim *S, partition *P, apical_error *err)
         if (k < 0)
             return apical_error_set(err, APICAL_E_UNKNOWN_NAME, &ps->pos,
                                     "unknown GSL stepper '%s'", ps->stepper);
-        pp->ctx = (apical_model_ctx){ps->param, pr->derived, 0};
+        pp->ctx = (apical_model_ctx){.param = ps->param, .derived = pr->derived};
         pp->sys = (gsl_odeiv2_system){pr->m->derivs, pr->m->jacobian, pr->ns, &pp->ctx};
         pp->step = gsl_odeiv2_step_alloc(*steppers[k].type, pr->ns);
         pp->ctl = gsl_odeiv2_control_y_new(ps->abs_tol, ps->rel_tol);

@@ -166,6 +166,21 @@ static double locate_crossing(const pop_rt *pr, pop_part *pp, double t0, const d
     return ts;
 }
 
+static apical_status emit_spike(partition *P, double t, uint64_t gid)
+{
+    if (P->n_out == P->cap_out) {
+        size_t cap = P->cap_out ? 2 * P->cap_out : 1024;
+        spike_rec *o = realloc(P->out, cap * sizeof *o);
+        if (!o)
+            return P->st = apical_error_set(&P->err, APICAL_E_NOMEM, NULL,
+                                            "out of memory storing spikes");
+        P->out = o;
+        P->cap_out = cap;
+    }
+    P->out[P->n_out++] = (spike_rec){t, gid};
+    return APICAL_OK;
+}
+
 /* Advance neuron i of population pi from its time to t_to, emitting spikes
  * (when emit) and handling reset and refractoriness. */
 static apical_status advance(apical_sim *S, partition *P, size_t pi, uint64_t i, neuron_ref nr,
@@ -182,8 +197,6 @@ static apical_status advance(apical_sim *S, partition *P, size_t pi, uint64_t i,
         const int refr = tl < *nr.ref_until;
         const double seg_end = refr ? fmin(*nr.ref_until, t_to) : t_to;
         pp->ctx.refractory = refr;
-        if (!refr && m->spike_distance(y, &pp->ctx) >= 0.0)
-            goto spike_now; /* e.g. an initial state above threshold */
         if (pp->multistep)
             gsl_odeiv2_step_reset(pp->step);
         double t = tl, h = *nr.h;
@@ -212,7 +225,8 @@ static apical_status advance(apical_sim *S, partition *P, size_t pi, uint64_t i,
             /* Grow after an easy step; a last step shortened to land on
              * seg_end says nothing about the step the dynamics allow. */
             h = fmax(h, hh * growth(e));
-            if (!refr && m->spike_distance(y, &pp->ctx) >= 0.0) {
+            if (!refr && m->spike_distance(y, &pp->ctx) >= 0.0 &&
+                m->spike_distance(y0, &pp->ctx) < 0.0) {
                 double ts = locate_crossing(pr, pp, t0, y0, t, y, &P->steps, &s);
                 if (s != GSL_SUCCESS)
                     return solver_failure(S, P, pi, i, t0, y0, s);
@@ -227,21 +241,30 @@ static apical_status advance(apical_sim *S, partition *P, size_t pi, uint64_t i,
             *nr.h = h;
             continue;
         }
-    spike_now:
-        if (emit) {
-            if (P->n_out == P->cap_out) {
-                size_t cap = P->cap_out ? 2 * P->cap_out : 1024;
-                spike_rec *o = realloc(P->out, cap * sizeof *o);
-                if (!o)
-                    return P->st = apical_error_set(&P->err, APICAL_E_NOMEM, NULL,
-                                                    "out of memory storing spikes");
-                P->out = o;
-                P->cap_out = cap;
-            }
-            P->out[P->n_out++] = (spike_rec){*nr.t_last, pr->gid0 + i};
-        }
+        if (emit && emit_spike(P, *nr.t_last, pr->gid0 + i))
+            return P->st;
         m->reset(y, &pp->ctx);
         *nr.ref_until = *nr.t_last + pr->t_ref;
+    }
+    return APICAL_OK;
+}
+
+/* At t = 0 a neuron that starts at or above threshold fires at once (there
+ * is no upward crossing to find), as level-triggered simulators do. */
+static apical_status initial_spikes(apical_sim *S, partition *P)
+{
+    for (size_t pi = 0; pi < S->n_pops; pi++) {
+        const pop_rt *pr = &S->pops[pi];
+        pop_part *pp = &P->pp[pi];
+        for (uint64_t i = pp->lo; i < pp->hi; i++) {
+            double *y = pr->y + i * pr->ns;
+            if (pr->m->spike_distance(y, &pp->ctx) < 0.0)
+                continue;
+            if (emit_spike(P, 0.0, pr->gid0 + i))
+                return P->st;
+            pr->m->reset(y, &pp->ctx);
+            pr->ref_until[i] = pr->t_ref;
+        }
     }
     return APICAL_OK;
 }
@@ -477,6 +500,8 @@ static void partition_job(void *arg, unsigned p)
 {
     struct window_job *job = arg;
     partition *P = &job->S->parts[p];
+    if (!P->st && job->S->window == 0 && job->S->t == 0.0)
+        initial_spikes(job->S, P);
     if (!P->st)
         run_window(job->S, P, job->T1);
 }

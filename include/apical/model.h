@@ -11,6 +11,7 @@
 #ifndef APICAL_MODEL_H
 #define APICAL_MODEL_H
 
+#include <math.h>
 #include <stddef.h>
 
 typedef struct apical_field {
@@ -29,7 +30,25 @@ typedef struct apical_model_ctx {
     const double *param;   /* n_params values, canonical units */
     const double *derived; /* n_derived values from `derive` */
     int refractory;
+    /* Current injected by devices into this neuron (pA), set by the engine
+     * before each integration: a piecewise-constant part that changes only
+     * at events (DC, step, noise devices) and a sinusoid. Models add
+     * apical_ctx_current(ctx, t) to their membrane current. */
+    double i_ext;
+    double i_sin_amp, i_sin_omega, i_sin_phase; /* pA, rad/ms, rad */
 } apical_model_ctx;
+
+static inline double apical_ctx_current(const apical_model_ctx *c, double t)
+{
+    return c->i_sin_amp != 0.0 ? c->i_ext + c->i_sin_amp * sin(c->i_sin_omega * t + c->i_sin_phase)
+                               : c->i_ext;
+}
+
+/* An upper bound of apical_ctx_current over all future t, for quiet_horizon. */
+static inline double apical_ctx_current_max(const apical_model_ctx *c)
+{
+    return c->i_ext + fabs(c->i_sin_amp);
+}
 
 typedef struct apical_model_type {
     const char *name;
@@ -62,9 +81,10 @@ typedef struct apical_model_type {
     int (*jacobian)(double t, const double y[], double *dfdy, double dfdt[],
                     void *params);
 
-    /* Signed distance to threshold: a spike is the time this crosses from
-     * negative to >= 0 while not refractory. Must be smooth in y so the
-     * crossing can be located inside a step. Never NULL. */
+    /* Signed distance to threshold: a spike is an upward crossing, the time
+     * this goes from negative to >= 0 while not refractory (plus, at t = 0,
+     * any neuron that starts at or above threshold). Must be smooth in y so
+     * the crossing can be located inside a step. Never NULL. */
     double (*spike_distance)(const double y[], const apical_model_ctx *ctx);
 
     /* Apply the post-spike reset to y. Never NULL. */
