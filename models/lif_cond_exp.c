@@ -16,7 +16,10 @@
 enum { P_C_M, P_G_L, P_E_L, P_V_TH, P_V_RESET, P_T_REF, P_E_EXC, P_E_INH,
        P_TAU_EXC, P_TAU_INH, P_I_E, P__N };
 enum { S_V, S_G_EXC, S_G_INH, S__N };
-enum { D_INV_C, D_INV_TAU_EXC, D_INV_TAU_INH, D__N };
+/* Candidate horizons (ms) for quiet_horizon, with e^(-T/tau_inh) derived. */
+enum { N_HORIZON = 8 };
+static const double horizon_T[N_HORIZON] = {0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8};
+enum { D_INV_C, D_INV_TAU_EXC, D_INV_TAU_INH, D_DECAY_INH, D__N = D_DECAY_INH + N_HORIZON };
 
 static const apical_field param_fields[P__N] = {
     [P_C_M] = {"C_m", "pF", 200.0, 1e-3, 1e9, "membrane capacitance"},
@@ -45,6 +48,8 @@ static void derive(const double *p, double *d)
     d[D_INV_C] = 1.0 / p[P_C_M];
     d[D_INV_TAU_EXC] = 1.0 / p[P_TAU_EXC];
     d[D_INV_TAU_INH] = 1.0 / p[P_TAU_INH];
+    for (int k = 0; k < N_HORIZON; k++)
+        d[D_DECAY_INH + k] = exp(-horizon_T[k] / p[P_TAU_INH]);
 }
 
 static size_t check(const double *p, char *why, size_t n)
@@ -109,21 +114,43 @@ static void receive(double y[], size_t receptor, double w, const apical_model_ct
     y[S_G_EXC + receptor] += w;
 }
 
-/* While V stays in [V0, V_th] and the conductances are non-negative and only
- * decay, dV/dt is bounded by the right-hand side at V0 with each conductance
- * at its current value and only its depolarising part counted. So V cannot
- * reach V_th before (V_th - V0) / slope. */
+/* A proven lower bound on the time to threshold without input, so the
+ * engine can skip integrations that cannot end in a spike.
+ *
+ * While V stays in [V0, V_th], with non-negative conductances that only
+ * decay, over a horizon T:
+ *   g_L (E_L - V)     <= g_L (E_L - V0)
+ *   g_exc (E_exc - V) <= g_exc0 max(0, E_exc - V0)
+ *   g_inh (E_inh - V) <= g_inh0 e^(-T/tau_inh) (E_inh - V0)   if V0 > E_inh
+ * (inhibition still at least its value at T, pulling down), so V rises by at
+ * most S(T) T. S(T) T grows with T, so the largest candidate T with
+ * S(T) T < V_th - V0 is a valid horizon; the decay factors of the
+ * candidates are derived constants, so no exp() here. */
 static double quiet_horizon(const double y[], const apical_model_ctx *c)
 {
-    const double *p = c->param;
+    const double *p = c->param, *d = c->derived;
     const double v = y[S_V], ge = y[S_G_EXC], gi = y[S_G_INH];
     if (ge < 0.0 || gi < 0.0 || v >= p[P_V_TH])
         return 0.0;
-    double slope = p[P_G_L] * (p[P_E_L] - v) + p[P_I_E] + apical_ctx_current_max(c) +
-                   ge * fmax(0.0, p[P_E_EXC] - v) + gi * fmax(0.0, p[P_E_INH] - v);
-    if (slope <= 0.0)
-        return HUGE_VAL;
-    return (p[P_V_TH] - v) * p[P_C_M] / slope;
+    const double room = (p[P_V_TH] - v) * p[P_C_M];
+    const double drive = p[P_G_L] * (p[P_E_L] - v) + p[P_I_E] + apical_ctx_current_max(c) +
+                         ge * fmax(0.0, p[P_E_EXC] - v);
+    const double inh = gi * (p[P_E_INH] - v);
+    if (inh >= 0.0) {
+        /* below E_inh inhibition depolarises: count it fully */
+        double slope = drive + inh;
+        return slope <= 0.0 ? HUGE_VAL : room / slope;
+    }
+    double best = 0.0;
+    for (int k = 0; k < N_HORIZON; k++) {
+        double T = horizon_T[k], slope = drive + inh * d[D_DECAY_INH + k];
+        if (slope * T >= room)
+            break;
+        best = T;
+    }
+    /* Without any inhibition left the plain slope bound still holds. */
+    double lin = drive > 0.0 ? room / drive : HUGE_VAL;
+    return fmax(best, lin);
 }
 
 const apical_model_type apical_lif_cond_exp = {
