@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine_internal.h"
 #include "threads.h"
@@ -577,7 +578,13 @@ apical_status apical_sim_new(const apical_net_spec *spec, unsigned threads, apic
     }
     if (!threads)
         threads = spec->sim.threads;
-    if (!threads || threads > S->n_parts)
+    if (!threads) {
+        /* automatic: one per partition, but never more than the cores, since
+         * the workers spin between windows */
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cores > 0 ? (unsigned)cores : 1;
+    }
+    if (threads > S->n_parts)
         threads = S->n_parts;
     S->n_threads = threads;
     S->pool = apical_pool_new(threads);
