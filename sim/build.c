@@ -220,51 +220,103 @@ static int owned(const pop_part *pp, uint64_t node)
 static apical_status build_inputs(apical_sim *S, partition *P, apical_error *err)
 {
     const apical_net_spec *spec = S->spec;
-    size_t ni = spec->n_inputs ? spec->n_inputs : 1;
-    P->poisson = calloc(ni, sizeof *P->poisson);
-    P->poisson_node = calloc(ni, sizeof *P->poisson_node);
-    P->n_poisson = calloc(ni, sizeof *P->n_poisson);
-    if (!P->poisson || !P->poisson_node || !P->n_poisson)
+    const double t_end = spec->sim.duration;
+    P->inputs = calloc(spec->n_inputs + 1, sizeof *P->inputs);
+    if (!P->inputs)
         return nomem(err);
     for (size_t j = 0; j < spec->n_inputs; j++) {
         const apical_input_spec *in = &spec->inputs[j];
         const pop_part *pp = &P->pp[in->target];
+        input_rt *ir = &P->inputs[j];
         uint64_t n_list = in->nodes ? in->n_nodes : S->pops[in->target].n;
-        if (in->kind == APICAL_INPUT_SPIKE_TIMES) {
-            int any = 0;
-            for (uint64_t k = 0; k < n_list && !any; k++)
-                any = owned(pp, in->nodes ? in->nodes[k] : k);
-            if (any && in->n_times &&
-                apical_queue_push(&P->q, in->times[0], EV_SPIKE_LIST, (uint32_t)j, 0))
-                return nomem(err);
-            continue;
-        }
         size_t cnt = 0;
         for (uint64_t k = 0; k < n_list; k++)
             cnt += owned(pp, in->nodes ? in->nodes[k] : k);
-        P->poisson[j] = calloc(cnt + 1, sizeof **P->poisson);
-        P->poisson_node[j] = calloc(cnt + 1, sizeof **P->poisson_node);
-        if (!P->poisson[j] || !P->poisson_node[j])
+        ir->node = malloc((cnt + 1) * sizeof *ir->node);
+        ir->rng = calloc(cnt + 1, sizeof *ir->rng);
+        ir->value = calloc(cnt + 1, sizeof *ir->value);
+        if (!ir->node || !ir->rng || !ir->value)
             return nomem(err);
-        P->n_poisson[j] = cnt;
-        uint32_t stream = apical_rng_stream_id(APICAL_RNG_POISSON, in->name);
-        double stop = fmin(in->stop, spec->sim.duration);
-        size_t c = 0;
         for (uint64_t k = 0; k < n_list; k++) {
             uint64_t node = in->nodes ? in->nodes[k] : k;
-            if (!owned(pp, node))
-                continue;
-            apical_rng *r = &P->poisson[j][c];
-            /* Keyed by neuron id, so the train does not depend on partitioning. */
-            apical_rng_init(r, spec->sim.seed, stream, (uint32_t)node);
-            P->poisson_node[j][c] = node;
-            if (in->rate > 0.0) {
-                double t = in->start - log(apical_rng_uniform_pos(r)) * 1000.0 / in->rate;
-                if (t < stop && apical_queue_push(&P->q, t, EV_POISSON, (uint32_t)j, c))
-                    return nomem(err);
-            }
-            c++;
+            if (owned(pp, node))
+                ir->node[ir->n++] = node;
         }
+        if (!ir->n)
+            continue;
+        uint32_t stream = apical_rng_stream_id(APICAL_RNG_POISSON, in->name);
+        /* Keyed by neuron id, so a node's random numbers do not depend on
+         * partitioning. */
+        for (size_t c = 0; c < ir->n; c++)
+            apical_rng_init(&ir->rng[c], spec->sim.seed, stream, (uint32_t)ir->node[c]);
+        int rc = 0;
+        switch (in->kind) {
+        case APICAL_INPUT_POISSON:
+        case APICAL_INPUT_INHOM_POISSON:
+            for (size_t c = 0; c < ir->n && !rc; c++) {
+                double t0 = in->kind == APICAL_INPUT_POISSON ? in->start : 0.0;
+                double t = apical_next_poisson(in, t0, t_end, &ir->rng[c]);
+                if (t < t_end)
+                    rc = apical_queue_push(&P->q, t, EV_POISSON, (uint32_t)j, c);
+            }
+            break;
+        case APICAL_INPUT_SPIKE_TIMES:
+            if (in->n_times)
+                rc = apical_queue_push(&P->q, in->times[0], EV_SPIKE_LIST, (uint32_t)j, 0);
+            break;
+        case APICAL_INPUT_DC:
+            /* change 0 at start, change 1 at stop */
+            rc = apical_queue_push(&P->q, in->start, EV_CURRENT, (uint32_t)j, 0);
+            break;
+        case APICAL_INPUT_STEP_CURRENT:
+            rc = apical_queue_push(&P->q, in->times[0], EV_CURRENT, (uint32_t)j, 0);
+            break;
+        case APICAL_INPUT_SINUSOIDAL:
+            rc = apical_queue_push(&P->q, in->start, EV_SINUSOID, (uint32_t)j, 0);
+            break;
+        case APICAL_INPUT_OU_CURRENT:
+            rc = apical_queue_push(&P->q, in->start, EV_OU, (uint32_t)j, 0);
+            break;
+        }
+        if (rc)
+            return nomem(err);
+    }
+    return APICAL_OK;
+}
+
+/* Device currents: every population gets a per-neuron current; those with a
+ * sinusoidal device also its parameters (one sinusoid per neuron). */
+static apical_status build_currents(apical_sim *S, apical_error *err)
+{
+    const apical_net_spec *spec = S->spec;
+    for (size_t pi = 0; pi < S->n_pops; pi++) {
+        pop_rt *pr = &S->pops[pi];
+        if (!(pr->i_ext = calloc(pr->n + 1, sizeof *pr->i_ext)))
+            return nomem(err);
+    }
+    for (size_t j = 0; j < spec->n_inputs; j++) {
+        const apical_input_spec *in = &spec->inputs[j];
+        if (in->kind != APICAL_INPUT_SINUSOIDAL)
+            continue;
+        pop_rt *pr = &S->pops[in->target];
+        if (!pr->i_sin && !(pr->i_sin = calloc(3 * pr->n + 1, sizeof *pr->i_sin)))
+            return nomem(err);
+        uint64_t n_list = in->nodes ? in->n_nodes : pr->n;
+        for (uint64_t k = 0; k < n_list; k++) {
+            uint64_t node = in->nodes ? in->nodes[k] : k;
+            /* Mark ownership with a NaN omega until the device switches on. */
+            if (pr->i_sin[3 * node + 1] != 0.0)
+                return apical_error_set(err, APICAL_E_RANGE, &in->pos,
+                                        "neuron %llu of '%s' has more than one sinusoidal_current; "
+                                        "at most one per neuron is supported",
+                                        (unsigned long long)node, pr->spec->name);
+            pr->i_sin[3 * node + 1] = NAN;
+        }
+    }
+    for (size_t pi = 0; pi < S->n_pops; pi++) {
+        pop_rt *pr = &S->pops[pi];
+        for (uint64_t i = 0; pr->i_sin && i < pr->n; i++)
+            pr->i_sin[3 * i + 1] = 0.0;
     }
     return APICAL_OK;
 }
@@ -355,6 +407,8 @@ apical_status apical_build(apical_sim *S, apical_error *err)
     if (!(S->min_delay > 0.0))
         return apical_error_set(err, APICAL_E_RANGE, NULL, "synaptic delays must be > 0");
     if ((st = build_frames(S, err)))
+        return st;
+    if ((st = build_currents(S, err)))
         return st;
     for (unsigned p = 0; p < S->n_parts; p++)
         if ((st = build_inputs(S, &S->parts[p], err)) ||

@@ -182,6 +182,17 @@ static apical_status emit_spike(partition *P, double t, uint64_t gid)
     return APICAL_OK;
 }
 
+/* Point the population's model context at neuron i's device current. */
+static inline void load_ctx(const pop_rt *pr, pop_part *pp, uint64_t i)
+{
+    pp->ctx.i_ext = pr->i_ext[i];
+    if (pr->i_sin) {
+        pp->ctx.i_sin_amp = pr->i_sin[3 * i];
+        pp->ctx.i_sin_omega = pr->i_sin[3 * i + 1];
+        pp->ctx.i_sin_phase = pr->i_sin[3 * i + 2];
+    }
+}
+
 /* Advance neuron i of population pi from its time to t_to, emitting spikes
  * (when emit) and handling reset and refractoriness. */
 static apical_status advance(apical_sim *S, partition *P, size_t pi, uint64_t i, neuron_ref nr,
@@ -193,6 +204,7 @@ static apical_status advance(apical_sim *S, partition *P, size_t pi, uint64_t i,
     const size_t ns = pr->ns;
     double *y = nr.y, *y0 = pp->scratch, *yerr = pp->scratch + ns;
     P->integrations++;
+    load_ctx(pr, pp, i);
     while (*nr.t_last < t_to) {
         const double tl = *nr.t_last;
         const int refr = tl < *nr.ref_until;
@@ -259,6 +271,7 @@ static apical_status initial_spikes(apical_sim *S, partition *P)
         pop_part *pp = &P->pp[pi];
         for (uint64_t i = pp->lo; i < pp->hi; i++) {
             double *y = pr->y + i * pr->ns;
+            load_ctx(pr, pp, i);
             if (pr->m->spike_distance(y, &pp->ctx) < 0.0)
                 continue;
             if (emit_spike(P, 0.0, pr->gid0 + i))
@@ -284,6 +297,7 @@ static inline void update_wake(const pop_rt *pr, pop_part *pp, uint64_t i)
         pr->wake[i] = pr->ref_until[i];
         return;
     }
+    load_ctx(pr, pp, i);
     double q = pr->m->quiet_horizon ? pr->m->quiet_horizon(pr->y + i * pr->ns, &pp->ctx) : 0.0;
     pr->wake[i] = tl + q;
 }
@@ -329,6 +343,125 @@ static apical_status record_tick(apical_sim *S, partition *P, size_t r, uint64_t
     return APICAL_OK;
 }
 
+/* --- devices ------------------------------------------------------------ */
+
+/* Standard normal draw (Box-Muller, one of the pair), from a node's stream. */
+static double gaussian(apical_rng *r)
+{
+    double u = apical_rng_uniform_pos(r), v = apical_rng_uniform(r);
+    return sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * v);
+}
+
+double apical_next_poisson(const apical_input_spec *in, double t, double t_end, apical_rng *r)
+{
+    double need = -log(apical_rng_uniform_pos(r)); /* expected count to the next event */
+    if (in->kind == APICAL_INPUT_POISSON) {
+        if (!(in->rate > 0.0))
+            return HUGE_VAL;
+        double tn = t + need * 1000.0 / in->rate;
+        return tn < in->stop ? tn : HUGE_VAL;
+    }
+    /* Piecewise-constant rate: walk the pieces, spending the Exp(1) draw. */
+    double stop = fmin(in->stop, t_end);
+    size_t k = 0;
+    while (k + 1 < in->n_times && in->times[k + 1] <= t)
+        k++;
+    if (t < in->times[0])
+        t = in->times[0];
+    while (t < stop) {
+        double end = k + 1 < in->n_times ? fmin(in->times[k + 1], stop) : stop;
+        double rate = in->values[k] * 1e-3; /* per ms */
+        if (rate > 0.0 && rate * (end - t) >= need)
+            return t + need / rate;
+        need -= rate * (end - t);
+        t = end;
+        k++;
+    }
+    return HUGE_VAL;
+}
+
+/* Integrate neuron i to t under its old device current. */
+static apical_status touch_neuron(apical_sim *S, partition *P, size_t pi, uint64_t i, double t)
+{
+    const pop_rt *pr = &S->pops[pi];
+    if (pr->t_last[i] < t)
+        return advance(S, P, pi, i, real_neuron(pr, i), t, 1);
+    return APICAL_OK;
+}
+
+/* A device changes its current: each target neuron is first integrated to
+ * the event time under the old current. */
+static apical_status device_event(apical_sim *S, partition *P, const apical_event *ev)
+{
+    const apical_net_spec *spec = S->spec;
+    const apical_input_spec *in = &spec->inputs[ev->a];
+    input_rt *ir = &P->inputs[ev->a];
+    pop_rt *pr = &S->pops[in->target];
+    pop_part *pp = &P->pp[in->target];
+    const double t = ev->t;
+    double delta = 0.0, t_next = HUGE_VAL;
+    int next = 0; /* a follow-up event at t_next with index ev->b + 1 */
+    switch (ev->kind) {
+    case EV_CURRENT:
+        if (in->kind == APICAL_INPUT_DC) {
+            delta = ev->b == 0 ? in->amplitude : -in->amplitude;
+            next = ev->b == 0;
+            t_next = in->stop;
+        } else { /* step_current */
+            delta = in->values[ev->b] - (ev->b ? in->values[ev->b - 1] : 0.0);
+            next = ev->b + 1 < in->n_times;
+            t_next = next ? in->times[ev->b + 1] : HUGE_VAL;
+        }
+        break;
+    case EV_SINUSOID:
+        delta = ev->b == 0 ? in->offset : -in->offset;
+        next = ev->b == 0;
+        t_next = in->stop;
+        break;
+    default:
+        break;
+    }
+    const int ou = ev->kind == EV_OU;
+    const double decay = ou ? exp(-in->dt / in->tau) : 0.0;
+    const int ou_stop = ou && t >= in->stop;
+    for (size_t c = 0; c < ir->n; c++) {
+        uint64_t i = ir->node[c];
+        apical_status st = touch_neuron(S, P, in->target, i, t);
+        if (st)
+            return st;
+        if (ou) {
+            /* Exact OU update over dt; the first value is drawn from the
+             * stationary distribution. */
+            double old = ir->value[c], now = 0.0;
+            if (!ou_stop) {
+                double z = gaussian(&ir->rng[c]);
+                now = ev->b == 0 ? in->mean + in->sd * z
+                                 : in->mean + (old - in->mean) * decay +
+                                       in->sd * sqrt(1.0 - decay * decay) * z;
+            }
+            ir->value[c] = now;
+            pr->i_ext[i] += now - old;
+        } else {
+            pr->i_ext[i] += delta;
+        }
+        if (ev->kind == EV_SINUSOID) {
+            double *sn = pr->i_sin + 3 * i;
+            sn[0] = ev->b == 0 ? in->amplitude : 0.0;
+            sn[1] = ev->b == 0 ? 2.0 * M_PI * in->frequency * 1e-3 : 0.0;
+            sn[2] = in->phase;
+        }
+        update_wake(pr, pp, i);
+    }
+    if (ou && !ou_stop) {
+        next = 1;
+        t_next = fmin(in->start + (double)(ev->b + 1) * in->dt, in->stop);
+    }
+    if (next && t_next < spec->sim.duration &&
+        apical_queue_push(&P->q, t_next, ev->kind, ev->a, ev->b + 1))
+        return P->st = apical_error_set(&P->err, APICAL_E_NOMEM, NULL, "out of memory");
+    return APICAL_OK;
+}
+
 /* --- one window in one partition -------------------------------------- */
 
 static apical_status run_window(apical_sim *S, partition *P, double T1)
@@ -349,29 +482,28 @@ static apical_status run_window(apical_sim *S, partition *P, double T1)
         }
         case EV_POISSON: {
             const apical_input_spec *in = &spec->inputs[ev.a];
-            st = deliver(S, P, in->target, P->poisson_node[ev.a][ev.b], in->receptor, in->weight,
-                         ev.t);
-            apical_rng *r = &P->poisson[ev.a][ev.b];
-            double t = ev.t - log(apical_rng_uniform_pos(r)) * 1000.0 / in->rate;
-            if (t < fmin(in->stop, spec->sim.duration) &&
-                apical_queue_push(&P->q, t, EV_POISSON, ev.a, ev.b))
+            input_rt *ir = &P->inputs[ev.a];
+            st = deliver(S, P, in->target, ir->node[ev.b], in->receptor, in->weight, ev.t);
+            double t = apical_next_poisson(in, ev.t, spec->sim.duration, &ir->rng[ev.b]);
+            if (!st && t < spec->sim.duration && apical_queue_push(&P->q, t, EV_POISSON, ev.a, ev.b))
                 st = apical_error_set(&P->err, APICAL_E_NOMEM, NULL, "out of memory");
             break;
         }
         case EV_SPIKE_LIST: {
             const apical_input_spec *in = &spec->inputs[ev.a];
-            const pop_part *pp = &P->pp[in->target];
-            uint64_t n_list = in->nodes ? in->n_nodes : S->pops[in->target].n;
-            for (uint64_t k = 0; k < n_list && !st; k++) {
-                uint64_t node = in->nodes ? in->nodes[k] : k;
-                if (node >= pp->lo && node < pp->hi)
-                    st = deliver(S, P, in->target, node, in->receptor, in->weight, ev.t);
-            }
-            if (ev.b + 1 < in->n_times &&
+            const input_rt *ir = &P->inputs[ev.a];
+            for (size_t c = 0; c < ir->n && !st; c++)
+                st = deliver(S, P, in->target, ir->node[c], in->receptor, in->weight, ev.t);
+            if (!st && ev.b + 1 < in->n_times &&
                 apical_queue_push(&P->q, in->times[ev.b + 1], EV_SPIKE_LIST, ev.a, ev.b + 1))
                 st = apical_error_set(&P->err, APICAL_E_NOMEM, NULL, "out of memory");
             break;
         }
+        case EV_CURRENT:
+        case EV_SINUSOID:
+        case EV_OU:
+            st = device_event(S, P, &ev);
+            break;
         case EV_RECORD: {
             st = record_tick(S, P, ev.a, ev.b, ev.t);
             const apical_recorder_spec *rs = &spec->recorders[ev.a];
@@ -621,15 +753,12 @@ void apical_sim_free(apical_sim *S)
         free(P->syn_pop);
         free(P->syn_rec);
         free(P->syn_w);
-        for (size_t j = 0; j < S->spec->n_inputs; j++) {
-            if (P->poisson)
-                free(P->poisson[j]);
-            if (P->poisson_node)
-                free(P->poisson_node[j]);
+        for (size_t j = 0; P->inputs && j < S->spec->n_inputs; j++) {
+            free(P->inputs[j].node);
+            free(P->inputs[j].rng);
+            free(P->inputs[j].value);
         }
-        free(P->poisson);
-        free(P->poisson_node);
-        free(P->n_poisson);
+        free(P->inputs);
         for (size_t j = 0; P->rec_nodes && j < S->spec->n_recorders; j++)
             free(P->rec_nodes[j]);
         free(P->rec_nodes);
@@ -645,6 +774,8 @@ void apical_sim_free(apical_sim *S)
         free(pr->h);
         free(pr->ref_until);
         free(pr->wake);
+        free(pr->i_ext);
+        free(pr->i_sin);
     }
     free(S->pops);
     for (size_t r = 0; S->frames && r < S->spec->n_recorders; r++)

@@ -10,7 +10,7 @@
 #include "apical/rng.h"
 #include "apical/sim.h"
 
-enum { EV_DELIVER = 1, EV_POISSON, EV_SPIKE_LIST, EV_RECORD };
+enum { EV_DELIVER = 1, EV_POISSON, EV_SPIKE_LIST, EV_RECORD, EV_CURRENT, EV_SINUSOID, EV_OU };
 
 /* One population, all partitions: per-neuron arrays, array-of-structs state
  * so each neuron's state is one contiguous GSL vector. */
@@ -25,6 +25,8 @@ typedef struct pop_rt {
     double *h;          /* each neuron's last step size */
     double *ref_until;  /* end of refractoriness */
     double *wake;       /* no spike possible before this without input */
+    double *i_ext;      /* device current per neuron (pA), piecewise constant */
+    double *i_sin;      /* 3 per neuron: amplitude, omega, phase; NULL if no sinusoid */
     double t_ref;
 } pop_rt;
 
@@ -58,6 +60,13 @@ typedef struct rec_node {
     uint32_t col;   /* position in the frame (node-major) */
 } rec_node;
 
+typedef struct input_rt {
+    size_t n;
+    uint64_t *node;
+    apical_rng *rng;
+    double *value;
+} input_rt;
+
 typedef struct partition {
     unsigned id;
     apical_queue q;
@@ -71,10 +80,9 @@ typedef struct partition {
     uint8_t *syn_rec;
     double *syn_w;
     size_t n_syn;
-    /* Poisson generators: per input, one stream per owned target node */
-    apical_rng **poisson;     /* n_inputs arrays (NULL if not Poisson) */
-    uint64_t **poisson_node;  /* target neuron of each generator */
-    size_t *n_poisson;
+    /* Per input: the target nodes this partition owns, and per node a
+     * random stream (Poisson, OU) and a value (OU current now). */
+    input_rt *inputs;
     /* State recorders: owned nodes of each recorder */
     rec_node **rec_nodes;
     size_t *n_rec_nodes;
@@ -117,5 +125,8 @@ struct apical_sim {
 apical_status apical_build(apical_sim *S, apical_error *err);
 /* sim/engine.c */
 int apical_stepper_known(const char *name);
+/* Next event time of a (possibly inhomogeneous) Poisson input after t, or
+ * +inf; exact, by time rescaling of one Exp(1) draw. */
+double apical_next_poisson(const apical_input_spec *in, double t, double t_end, apical_rng *r);
 
 #endif

@@ -1292,18 +1292,78 @@ static apical_status get_nodes(ctx *c, const ynode *n, const apical_pop_spec *po
     return APICAL_OK;
 }
 
+/* A list of quantities, e.g. `times: [10 ms, 20 ms]`. Times must be sorted
+ * ascending when `sorted`. */
+static apical_status get_quantity_list(ctx *c, const ynode *v, const char *unit, const char *what,
+                                       const char *elem, bounds bd, int sorted, double **out,
+                                       size_t *n_out)
+{
+    apical_status st;
+    if ((st = need_kind(c, v, Y_SEQ, what)) != APICAL_OK)
+        return st;
+    if (v->n_kids && !(*out = malloc(v->n_kids * sizeof **out)))
+        return oom(c);
+    for (size_t i = 0; i < v->n_kids; i++) {
+        const ynode *t = v->kids[i];
+        if ((st = get_bounded(c, t, unit, elem, bd, &(*out)[i])) != APICAL_OK)
+            return st;
+        *n_out = i + 1;
+        if (sorted && i > 0 && (*out)[i] < (*out)[i - 1])
+            return fail(c, t, APICAL_E_RANGE,
+                        "%s must be sorted ascending, but %g %s comes after %g %s", what,
+                        (*out)[i], unit, (*out)[i - 1], unit);
+    }
+    return APICAL_OK;
+}
+
+/* `start` and `stop` of an input; stop defaults to the end of the run. */
+static apical_status get_start_stop(ctx *c, const ynode *n, apical_input_spec *in)
+{
+    const bounds nonneg = {0.0, HUGE_VAL, 0};
+    const ynode *v;
+    apical_status st;
+    if ((v = map_get(n, "start")) != NULL &&
+        (st = get_bounded(c, v, "ms", "start", nonneg, &in->start)) != APICAL_OK)
+        return st;
+    if ((v = map_get(n, "stop")) != NULL) {
+        if ((st = get_quantity(c, v, "ms", "stop", &in->stop)) != APICAL_OK)
+            return st;
+        if (!(in->stop > in->start))
+            return fail(c, v, APICAL_E_RANGE, "stop (%g ms) must be after start (%g ms)",
+                        in->stop, in->start);
+    }
+    return APICAL_OK;
+}
+
+static const struct input_type {
+    const char *name;
+    apical_input_kind kind;
+    const char *const *keys; /* besides name, type, target, nodes */
+} input_types[] = {
+    {"poisson", APICAL_INPUT_POISSON,
+     (const char *const[]){"receptor", "weight", "rate", "start", "stop", NULL}},
+    {"spike_times", APICAL_INPUT_SPIKE_TIMES,
+     (const char *const[]){"receptor", "weight", "times", NULL}},
+    {"inhomogeneous_poisson", APICAL_INPUT_INHOM_POISSON,
+     (const char *const[]){"receptor", "weight", "times", "rates", "stop", NULL}},
+    {"dc", APICAL_INPUT_DC, (const char *const[]){"amplitude", "start", "stop", NULL}},
+    {"step_current", APICAL_INPUT_STEP_CURRENT,
+     (const char *const[]){"times", "amplitudes", NULL}},
+    {"sinusoidal_current", APICAL_INPUT_SINUSOIDAL,
+     (const char *const[]){"amplitude", "frequency", "phase", "offset", "start", "stop", NULL}},
+    {"ou_current", APICAL_INPUT_OU_CURRENT,
+     (const char *const[]){"mean", "sd", "tau", "dt", "start", "stop", NULL}},
+};
+
 static apical_status parse_input(ctx *c, size_t idx, const ynode *n)
 {
-    static const char *const poisson_keys[] = {"name", "type", "target", "nodes", "receptor",
-                                               "weight", "rate", "start", "stop", NULL};
-    static const char *const times_keys[] = {"name", "type", "target", "nodes", "receptor",
-                                             "weight", "times", NULL};
     apical_input_spec *in = &c->spec->inputs[idx];
     const ynode *v, *type;
     const char *s = "";
     char where[64], fallback[32];
     apical_status st;
-    const bounds nonneg = {0.0, HUGE_VAL, 0};
+    const bounds nonneg = {0.0, HUGE_VAL, 0}, positive = {0.0, HUGE_VAL, 1};
+    const bounds any = {-HUGE_VAL, HUGE_VAL, 0};
     snprintf(where, sizeof where, "input %zu", idx + 1);
     if ((st = need_kind(c, n, Y_MAP, where)) != APICAL_OK)
         return st;
@@ -1312,16 +1372,27 @@ static apical_status parse_input(ctx *c, size_t idx, const ynode *n)
     if ((st = require(c, n, "type", where, &type)) != APICAL_OK ||
         (st = get_string(c, type, "type", &s)) != APICAL_OK)
         return st;
-    if (strcmp(s, "poisson") == 0)
-        in->kind = APICAL_INPUT_POISSON;
-    else if (strcmp(s, "spike_times") == 0)
-        in->kind = APICAL_INPUT_SPIKE_TIMES;
-    else
-        return fail(c, type, APICAL_E_UNKNOWN_NAME,
-                    "unknown input type '%s'; valid types: poisson, spike_times", s);
+    const struct input_type *it = NULL;
+    for (size_t k = 0; k < sizeof input_types / sizeof input_types[0]; k++)
+        if (strcmp(s, input_types[k].name) == 0)
+            it = &input_types[k];
+    if (!it) {
+        char names[256] = "";
+        for (size_t k = 0; k < sizeof input_types / sizeof input_types[0]; k++) {
+            strncat(names, k ? ", " : "", sizeof names - strlen(names) - 1);
+            strncat(names, input_types[k].name, sizeof names - strlen(names) - 1);
+        }
+        return fail(c, type, APICAL_E_UNKNOWN_NAME, "unknown input type '%s'; valid types: %s",
+                    s, names);
+    }
+    in->kind = it->kind;
+    const char *keys[16] = {"name", "type", "target", "nodes"};
+    size_t nk = 4;
+    for (const char *const *k = it->keys; *k && nk < 15; k++)
+        keys[nk++] = *k;
+    keys[nk] = NULL;
     snprintf(where, sizeof where, "%s input %zu", s, idx + 1);
-    if ((st = check_keys(c, n, in->kind == APICAL_INPUT_POISSON ? poisson_keys : times_keys,
-                         where)) != APICAL_OK)
+    if ((st = check_keys(c, n, keys, where)) != APICAL_OK)
         return st;
     snprintf(fallback, sizeof fallback, "input%zu", idx);
     if ((st = get_item_name(c, n, fallback, "input", &in->name)) != APICAL_OK)
@@ -1336,43 +1407,79 @@ static apical_status parse_input(ctx *c, size_t idx, const ynode *n)
     if ((v = map_get(n, "nodes")) != NULL &&
         (st = get_nodes(c, v, tgt, &in->nodes, &in->n_nodes)) != APICAL_OK)
         return st;
-    if ((st = require(c, n, "receptor", where, &v)) != APICAL_OK ||
-        (st = get_receptor(c, v, tgt->model, &in->receptor)) != APICAL_OK)
-        return st;
-    if ((st = require(c, n, "weight", where, &v)) != APICAL_OK ||
-        (st = get_bounded(c, v, tgt->model->weight_unit, "weight", weight_bounds(tgt->model),
-                          &in->weight)) != APICAL_OK)
-        return st;
-    if (in->kind == APICAL_INPUT_POISSON) {
+    if (!apical_input_is_current(in->kind)) {
+        if ((st = require(c, n, "receptor", where, &v)) != APICAL_OK ||
+            (st = get_receptor(c, v, tgt->model, &in->receptor)) != APICAL_OK)
+            return st;
+        if ((st = require(c, n, "weight", where, &v)) != APICAL_OK ||
+            (st = get_bounded(c, v, tgt->model->weight_unit, "weight", weight_bounds(tgt->model),
+                              &in->weight)) != APICAL_OK)
+            return st;
+    }
+    switch (in->kind) {
+    case APICAL_INPUT_POISSON:
         if ((st = require(c, n, "rate", where, &v)) != APICAL_OK ||
             (st = get_bounded(c, v, "Hz", "rate", nonneg, &in->rate)) != APICAL_OK)
             return st;
-        if ((v = map_get(n, "start")) != NULL &&
-            (st = get_bounded(c, v, "ms", "start", nonneg, &in->start)) != APICAL_OK)
+        return get_start_stop(c, n, in);
+    case APICAL_INPUT_SPIKE_TIMES:
+        if ((st = require(c, n, "times", where, &v)) != APICAL_OK)
             return st;
-        if ((v = map_get(n, "stop")) != NULL) {
-            if ((st = get_quantity(c, v, "ms", "stop", &in->stop)) != APICAL_OK)
-                return st;
-            if (!(in->stop > in->start))
-                return fail(c, v, APICAL_E_RANGE, "stop (%g ms) must be after start (%g ms)",
-                            in->stop, in->start);
-        }
+        return get_quantity_list(c, v, "ms", "spike times", "a spike time", nonneg, 1, &in->times,
+                                 &in->n_times);
+    case APICAL_INPUT_INHOM_POISSON:
+    case APICAL_INPUT_STEP_CURRENT: {
+        const int rates = in->kind == APICAL_INPUT_INHOM_POISSON;
+        const char *vkey = rates ? "rates" : "amplitudes";
+        const ynode *vv;
+        size_t nv = 0;
+        if ((st = require(c, n, "times", where, &v)) != APICAL_OK ||
+            (st = require(c, n, vkey, where, &vv)) != APICAL_OK ||
+            (st = get_quantity_list(c, v, "ms", "times", "a time", nonneg, 1, &in->times,
+                                    &in->n_times)) != APICAL_OK ||
+            (st = get_quantity_list(c, vv, rates ? "Hz" : "pA", vkey, rates ? "a rate" : "an amplitude",
+                                    rates ? nonneg : any, 0, &in->values, &nv)) != APICAL_OK)
+            return st;
+        if (nv != in->n_times || nv == 0)
+            return fail(c, vv, APICAL_E_RANGE, "%s needs one value per entry of times (%zu), got %zu",
+                        vkey, in->n_times, nv);
+        if (rates && (v = map_get(n, "stop")) != NULL &&
+            (st = get_bounded(c, v, "ms", "stop", positive, &in->stop)) != APICAL_OK)
+            return st;
         return APICAL_OK;
     }
-    if ((st = require(c, n, "times", where, &v)) != APICAL_OK ||
-        (st = need_kind(c, v, Y_SEQ, "times")) != APICAL_OK)
-        return st;
-    if (v->n_kids && !(in->times = malloc(v->n_kids * sizeof *in->times)))
-        return oom(c);
-    for (size_t i = 0; i < v->n_kids; i++) {
-        const ynode *t = v->kids[i];
-        if ((st = get_bounded(c, t, "ms", "a spike time", nonneg, &in->times[i])) != APICAL_OK)
+    case APICAL_INPUT_DC:
+        if ((st = require(c, n, "amplitude", where, &v)) != APICAL_OK ||
+            (st = get_bounded(c, v, "pA", "amplitude", any, &in->amplitude)) != APICAL_OK)
             return st;
-        in->n_times = i + 1;
-        if (i > 0 && in->times[i] < in->times[i - 1])
-            return fail(c, t, APICAL_E_RANGE,
-                        "spike times must be sorted ascending, but %g ms comes after %g ms",
-                        in->times[i], in->times[i - 1]);
+        return get_start_stop(c, n, in);
+    case APICAL_INPUT_SINUSOIDAL:
+        if ((st = require(c, n, "amplitude", where, &v)) != APICAL_OK ||
+            (st = get_bounded(c, v, "pA", "amplitude", any, &in->amplitude)) != APICAL_OK ||
+            (st = require(c, n, "frequency", where, &v)) != APICAL_OK ||
+            (st = get_bounded(c, v, "Hz", "frequency", nonneg, &in->frequency)) != APICAL_OK)
+            return st;
+        if ((v = map_get(n, "phase")) != NULL) {
+            double deg;
+            if ((st = get_bounded(c, v, "1", "phase (degrees)", any, &deg)) != APICAL_OK)
+                return st;
+            in->phase = deg * M_PI / 180.0;
+        }
+        if ((v = map_get(n, "offset")) != NULL &&
+            (st = get_bounded(c, v, "pA", "offset", any, &in->offset)) != APICAL_OK)
+            return st;
+        return get_start_stop(c, n, in);
+    case APICAL_INPUT_OU_CURRENT:
+        if ((st = require(c, n, "mean", where, &v)) != APICAL_OK ||
+            (st = get_bounded(c, v, "pA", "mean", any, &in->mean)) != APICAL_OK ||
+            (st = require(c, n, "sd", where, &v)) != APICAL_OK ||
+            (st = get_bounded(c, v, "pA", "sd", nonneg, &in->sd)) != APICAL_OK ||
+            (st = require(c, n, "tau", where, &v)) != APICAL_OK ||
+            (st = get_bounded(c, v, "ms", "tau", positive, &in->tau)) != APICAL_OK ||
+            (st = require(c, n, "dt", where, &v)) != APICAL_OK ||
+            (st = get_bounded(c, v, "ms", "dt", positive, &in->dt)) != APICAL_OK)
+            return st;
+        return get_start_stop(c, n, in);
     }
     return APICAL_OK;
 }
@@ -1646,6 +1753,7 @@ void apical_spec_free(apical_net_spec *spec)
         free(spec->inputs[i].name);
         free(spec->inputs[i].nodes);
         free(spec->inputs[i].times);
+        free(spec->inputs[i].values);
     }
     free(spec->inputs);
     for (size_t i = 0; i < spec->n_recorders; i++) {

@@ -61,9 +61,20 @@ typedef struct apical_proj_spec {
 } apical_proj_spec;
 
 typedef enum apical_input_kind {
-    APICAL_INPUT_POISSON = 0, /* an independent Poisson train per target neuron */
-    APICAL_INPUT_SPIKE_TIMES  /* the same explicit times to every listed neuron */
+    APICAL_INPUT_POISSON = 0,   /* an independent Poisson train per target neuron */
+    APICAL_INPUT_SPIKE_TIMES,   /* the same explicit times to every listed neuron */
+    APICAL_INPUT_INHOM_POISSON, /* Poisson with a piecewise-constant rate table */
+    APICAL_INPUT_DC,            /* constant current between start and stop */
+    APICAL_INPUT_STEP_CURRENT,  /* piecewise-constant current from a table */
+    APICAL_INPUT_SINUSOIDAL,    /* offset + amplitude sin(2 pi f t + phase) */
+    APICAL_INPUT_OU_CURRENT     /* Ornstein-Uhlenbeck current, updated every dt */
 } apical_input_kind;
+
+/* Inputs that inject current rather than spikes. */
+static inline int apical_input_is_current(int kind)
+{
+    return kind >= APICAL_INPUT_DC;
+}
 
 typedef struct apical_input_spec {
     char *name;
@@ -72,13 +83,19 @@ typedef struct apical_input_spec {
     size_t target;       /* population index */
     uint64_t *nodes;     /* target neuron ids, NULL = all */
     size_t n_nodes;
-    size_t receptor;
-    double weight;       /* target model's weight_unit */
+    size_t receptor;     /* spike inputs only */
+    double weight;       /* target model's weight_unit; spike inputs only */
     /* poisson */
     double rate, start, stop; /* Hz, ms, ms (stop = HUGE_VAL: until the end) */
-    /* spike_times: sorted ascending, ms */
+    /* spike_times (sorted ascending, ms); with `values` also the change
+     * times of step_current (values in pA) and inhomogeneous_poisson
+     * (values in Hz) */
     double *times;
+    double *values;
     size_t n_times;
+    /* current devices, pA / Hz / radians / ms */
+    double amplitude, offset, frequency, phase;
+    double mean, sd, tau, dt;
 } apical_input_spec;
 
 typedef enum apical_recorder_kind {

@@ -1,0 +1,235 @@
+/* Current devices and inhomogeneous Poisson input, against analytic
+ * solutions and sampling statistics. A passive membrane (threshold out of
+ * reach) turns a current into V - E_L by a first-order low-pass with
+ * tau_m = C/g_L = 20 ms, so responses have closed forms. Zero-weight
+ * spike_times inputs make the engine stop exactly at sample times. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apical/sim.h"
+#include "apical/spec.h"
+
+static apical_net_spec *load(const char *yaml)
+{
+    apical_net_spec *spec = NULL;
+    apical_error err = {0};
+    ck_assert_msg(apical_spec_load_string("dev.yaml", yaml, &spec, &err) == APICAL_OK, "%s",
+                  err.msg);
+    return spec;
+}
+
+static const char *passive =
+    "  n: {size: %d, model: lif_cond_exp, parameters: {V_th: 100 mV, V_reset: -70 mV, E_L: -70 mV},\n"
+    "      initial: {V_m: -70 mV}}\n";
+
+#define SAMPLES "[5 ms, 20 ms, 50.5 ms, 80 ms, 120 ms, 150 ms, 199 ms]"
+static const double samples[] = {5, 20, 50.5, 80, 120, 150, 199};
+enum { N_SAMPLES = 7 };
+
+/* Run to each sample time and compare V of neuron 0 with f(t). */
+static void check_trace(const char *yaml, double (*f)(double), double tol)
+{
+    apical_net_spec *spec = load(yaml);
+    apical_sim *sim = NULL;
+    apical_error err = {0};
+    ck_assert_int_eq(apical_sim_new(spec, 1, &sim, &err), APICAL_OK);
+    for (int k = 0; k < N_SAMPLES; k++) {
+        ck_assert_int_eq(apical_sim_run(sim, samples[k] + 0.01, NULL, &err), APICAL_OK);
+        ck_assert_double_eq(apical_sim_neuron_time(sim, 0, 0), samples[k]);
+        double v = apical_sim_state(sim, 0, 0)[0], want = f(samples[k]);
+        ck_assert_msg(fabs(v - want) < tol, "t = %g: V = %.10f, analytic %.10f", samples[k], v, want);
+    }
+    apical_sim_free(sim);
+    apical_spec_free(spec);
+}
+
+/* Steps of +150 pA at 10 ms, to -50 pA at 60 ms, to +80 pA at 110 ms:
+ * each change d at t_k adds d/g_L (1 - exp(-(t - t_k)/tau_m)). */
+static double step_response(double t)
+{
+    const double tk[] = {10, 60, 110}, dk[] = {150, -200, 130};
+    double v = -70.0;
+    for (int k = 0; k < 3; k++)
+        if (t > tk[k])
+            v += dk[k] / 10.0 * (1.0 - exp(-(t - tk[k]) / 20.0));
+    return v;
+}
+
+START_TEST(test_step_current)
+{
+    char yaml[1024];
+    int w = snprintf(yaml, sizeof yaml,
+                     "simulation: {duration: 200 ms, solver: {stepper: rkf45, abs_tol: 1e-10, rel_tol: 1e-10}}\n"
+                     "populations:\n");
+    w += snprintf(yaml + w, sizeof yaml - (size_t)w, passive, 1);
+    snprintf(yaml + w, sizeof yaml - (size_t)w,
+             "inputs:\n"
+             "  - {type: step_current, target: n, times: [10 ms, 60 ms, 110 ms], amplitudes: [150 pA, -50 pA, 80 pA]}\n"
+             "  - {type: spike_times, target: n, receptor: exc, weight: 0 nS, times: " SAMPLES "}\n");
+    check_trace(yaml, step_response, 1e-7);
+}
+END_TEST
+
+/* DC 120 pA on [30, 130) ms: a step up and a step down. */
+static double dc_response(double t)
+{
+    double v = -70.0;
+    if (t > 30)
+        v += 12.0 * (1.0 - exp(-(t - 30) / 20.0));
+    if (t > 130)
+        v -= 12.0 * (1.0 - exp(-(t - 130) / 20.0));
+    return v;
+}
+
+START_TEST(test_dc)
+{
+    char yaml[1024];
+    int w = snprintf(yaml, sizeof yaml,
+                     "simulation: {duration: 200 ms, solver: {stepper: rkf45, abs_tol: 1e-10, rel_tol: 1e-10}}\n"
+                     "populations:\n");
+    w += snprintf(yaml + w, sizeof yaml - (size_t)w, passive, 1);
+    snprintf(yaml + w, sizeof yaml - (size_t)w,
+             "inputs:\n"
+             "  - {type: dc, target: n, amplitude: 120 pA, start: 30 ms, stop: 130 ms}\n"
+             "  - {type: spike_times, target: n, receptor: exc, weight: 0 nS, times: " SAMPLES "}\n");
+    check_trace(yaml, dc_response, 1e-7);
+}
+END_TEST
+
+/* u' = -u/tau + (A/C) sin(w t + phi) from u(0) = 0:
+ * u = K [(1/tau) sin(w t + phi) - w cos(w t + phi)] + c e^(-t/tau),
+ * K = (A/C) / (1/tau^2 + w^2), c chosen so u(0) = 0. Offset 20 pA adds a
+ * step at 0. */
+static double sine_response(double t)
+{
+    const double A = 100.0, C = 200.0, tau = 20.0, w = 2 * M_PI * 40e-3, phi = M_PI / 3;
+    const double K = (A / C) / (1 / (tau * tau) + w * w);
+    double up = K * (sin(w * t + phi) / tau - w * cos(w * t + phi));
+    double up0 = K * (sin(phi) / tau - w * cos(phi));
+    return -70.0 + up - up0 * exp(-t / tau) + 2.0 * (1.0 - exp(-t / tau));
+}
+
+START_TEST(test_sinusoidal)
+{
+    char yaml[1024];
+    int w = snprintf(yaml, sizeof yaml,
+                     "simulation: {duration: 200 ms, solver: {stepper: rkf45, abs_tol: 1e-10, rel_tol: 1e-10}}\n"
+                     "populations:\n");
+    w += snprintf(yaml + w, sizeof yaml - (size_t)w, passive, 1);
+    snprintf(yaml + w, sizeof yaml - (size_t)w,
+             "inputs:\n"
+             "  - {type: sinusoidal_current, target: n, amplitude: 100 pA, frequency: 40 Hz, phase: 60, offset: 20 pA}\n"
+             "  - {type: spike_times, target: n, receptor: exc, weight: 0 nS, times: " SAMPLES "}\n");
+    check_trace(yaml, sine_response, 1e-6);
+}
+END_TEST
+
+/* OU current (mean m, sd s, correlation time tau_I) through the membrane
+ * low-pass: stationary V has mean E_L + m/g_L and variance
+ * (s/g_L)^2 tau_I / (tau_I + tau_m). 2000 independent neurons at 300 ms:
+ * the mean must match within 5 standard errors; the variance within 12%
+ * (3% sampling error, ~2% from holding the OU value over dt = tau_I/50). */
+START_TEST(test_ou_statistics)
+{
+    char yaml[1024];
+    int w = snprintf(yaml, sizeof yaml, "simulation: {duration: 300 ms, seed: 5}\npopulations:\n");
+    w += snprintf(yaml + w, sizeof yaml - (size_t)w, passive, 2000);
+    snprintf(yaml + w, sizeof yaml - (size_t)w,
+             "inputs:\n"
+             "  - {type: ou_current, target: n, mean: 50 pA, sd: 100 pA, tau: 5 ms, dt: 0.1 ms}\n"
+             "  - {type: spike_times, target: n, receptor: exc, weight: 0 nS, times: [299.95 ms]}\n");
+    apical_net_spec *spec = load(yaml);
+    apical_sim *sim = NULL;
+    apical_error err = {0};
+    ck_assert_int_eq(apical_sim_new(spec, 1, &sim, &err), APICAL_OK);
+    ck_assert_int_eq(apical_sim_run(sim, 300.0, NULL, &err), APICAL_OK);
+    double m = 0, m2 = 0;
+    for (uint64_t i = 0; i < 2000; i++) {
+        ck_assert_double_eq(apical_sim_neuron_time(sim, 0, i), 299.95);
+        double v = apical_sim_state(sim, 0, i)[0];
+        m += v;
+        m2 += v * v;
+    }
+    m /= 2000;
+    double var = m2 / 2000 - m * m;
+    double var_expect = 100.0 * 5.0 / 25.0; /* (100 pA / 10 nS)^2 * 5/(5+20) */
+    ck_assert_msg(fabs(m - (-65.0)) < 5 * sqrt(var_expect / 2000), "mean V %g", m);
+    ck_assert_msg(fabs(var / var_expect - 1.0) < 0.12, "var V %g, expected %g", var, var_expect);
+    apical_sim_free(sim);
+    apical_spec_free(spec);
+}
+END_TEST
+
+/* Inhomogeneous Poisson, rates 20 Hz on [0, 300) and 150 Hz on [300, ...):
+ * event counts over 500 neurons in each piece within 5 standard deviations. */
+static uint64_t inhom_events(double duration)
+{
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml,
+             "simulation: {duration: %g ms, seed: 8}\n"
+             "populations: {n: {size: 500, model: lif_cond_exp}}\n"
+             "inputs: [{type: inhomogeneous_poisson, target: n, times: [0 ms, 300 ms],\n"
+             "          rates: [20 Hz, 150 Hz], receptor: exc, weight: 0 nS}]\n",
+             duration);
+    apical_net_spec *spec = load(yaml);
+    apical_sim *sim = NULL;
+    apical_error err = {0};
+    ck_assert_int_eq(apical_sim_new(spec, 1, &sim, &err), APICAL_OK);
+    ck_assert_int_eq(apical_sim_run(sim, duration, NULL, &err), APICAL_OK);
+    uint64_t n = apical_sim_stats(sim)->events;
+    apical_sim_free(sim);
+    apical_spec_free(spec);
+    return n;
+}
+
+START_TEST(test_inhomogeneous_poisson)
+{
+    double first = 500 * 20 * 0.3, second = 500 * 150 * 0.2;
+    uint64_t a = inhom_events(300.0), b = inhom_events(500.0);
+    ck_assert_msg(fabs((double)a - first) < 5 * sqrt(first), "first piece %llu, expected %g",
+                  (unsigned long long)a, first);
+    ck_assert_msg(fabs((double)(b - a) - second) < 5 * sqrt(second + first),
+                  "second piece %llu, expected %g", (unsigned long long)(b - a), second);
+}
+END_TEST
+
+/* A current pushes a neuron over threshold: spikes only while it is on. */
+START_TEST(test_dc_drives_spikes)
+{
+    apical_net_spec *spec = load(
+        "simulation: {duration: 300 ms}\n"
+        "populations: {n: {size: 1, model: lif_curr_exp, initial: {V_m: -60 mV}}}\n"
+        "inputs: [{type: dc, target: n, amplitude: 300 pA, start: 100 ms, stop: 200 ms}]\n");
+    apical_sim *sim = NULL;
+    apical_error err = {0};
+    ck_assert_int_eq(apical_sim_new(spec, 1, &sim, &err), APICAL_OK);
+    ck_assert_int_eq(apical_sim_run(sim, 100.0, NULL, &err), APICAL_OK);
+    ck_assert_uint_eq(apical_sim_stats(sim)->spikes, 0);
+    ck_assert_int_eq(apical_sim_run(sim, 200.0, NULL, &err), APICAL_OK);
+    /* V_inf = -60 + 30 = -30 mV: first spike after 20 ln(30/20) = 8.1 ms,
+     * then every 5 + 20 ln(30/20) = 13.1 ms: 8 spikes in 100 ms */
+    ck_assert_uint_eq(apical_sim_stats(sim)->spikes, 8);
+    ck_assert_int_eq(apical_sim_run(sim, 300.0, NULL, &err), APICAL_OK);
+    ck_assert_uint_eq(apical_sim_stats(sim)->spikes, 8);
+    apical_sim_free(sim);
+    apical_spec_free(spec);
+}
+END_TEST
+
+Suite *devices_suite(void)
+{
+    Suite *s = suite_create("devices");
+    TCase *tc = tcase_create("currents");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_step_current);
+    tcase_add_test(tc, test_dc);
+    tcase_add_test(tc, test_sinusoidal);
+    tcase_add_test(tc, test_ou_statistics);
+    tcase_add_test(tc, test_inhomogeneous_poisson);
+    tcase_add_test(tc, test_dc_drives_spikes);
+    suite_add_tcase(s, tc);
+    return s;
+}
