@@ -7,10 +7,12 @@
 
 extern const apical_model_type apical_lif_cond_exp;
 extern const apical_model_type apical_lif_curr_exp;
+extern const apical_model_type apical_parrot;
 
 static const apical_model_type *const registry[] = {
     &apical_lif_cond_exp,
     &apical_lif_curr_exp,
+    &apical_parrot,
 };
 
 size_t apical_model_count(void)

@@ -72,6 +72,9 @@ static apical_status build_pops(apical_sim *S, apical_error *err)
         pr->m->derive(ps->param, pr->derived);
         apical_model_ctx ctx = {.param = ps->param, .derived = pr->derived};
         pr->t_ref = pr->m->refractory_period(&ctx);
+        pr->relay = pr->m->relay_receptor
+                        ? (int)apical_receptor_index(pr->m, pr->m->relay_receptor)
+                        : -1;
         uint32_t stream = apical_rng_stream_id(APICAL_RNG_INIT, ps->name);
         for (uint64_t i = 0; i < pr->n; i++) {
             apical_rng_init(apical_rng_gsl_state(r), spec->sim.seed, stream, (uint32_t)i);
@@ -91,6 +94,7 @@ typedef struct raw_syn {
     uint64_t src; /* global id */
     double delay, w;
     uint32_t idx;
+    uint32_t proj;
     uint16_t pop;
     uint8_t rec;
     uint64_t order; /* generation order, for a stable sort */
@@ -100,6 +104,7 @@ typedef struct raw_list {
     raw_syn *v;
     size_t n, cap;
     uint64_t src_gid0;
+    uint32_t proj;
     uint16_t pop;
     uint8_t rec;
 } raw_list;
@@ -115,7 +120,7 @@ static int add_syn(void *user, uint64_t src, uint64_t tgt, double w, double d)
         l->v = v;
         l->cap = cap;
     }
-    l->v[l->n] = (raw_syn){l->src_gid0 + src, d, w, (uint32_t)tgt, l->pop, l->rec, l->n};
+    l->v[l->n] = (raw_syn){l->src_gid0 + src, d, w, (uint32_t)tgt, l->proj, l->pop, l->rec, l->n};
     l->n++;
     return 0;
 }
@@ -127,7 +132,60 @@ static int cmp_raw(const void *a, const void *b)
         return x->src < y->src ? -1 : 1;
     if (x->delay != y->delay)
         return x->delay < y->delay ? -1 : 1;
+    if (x->proj != y->proj)
+        return x->proj < y->proj ? -1 : 1;
     return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* State of plastic projections: per synapse presynaptic traces, per target
+ * neuron an archive of postsynaptic spikes. */
+static apical_status build_plastic(apical_sim *S, partition *P, const size_t *per_proj,
+                                   apical_error *err)
+{
+    const apical_net_spec *spec = S->spec;
+    P->plastic_of_proj = malloc((spec->n_projs + 1) * sizeof *P->plastic_of_proj);
+    P->plastic = calloc(spec->n_projs + 1, sizeof *P->plastic);
+    P->plastic_of_pop = calloc(S->n_pops + 1, sizeof *P->plastic_of_pop);
+    P->n_plastic_of_pop = calloc(S->n_pops + 1, sizeof *P->n_plastic_of_pop);
+    if (!P->plastic_of_proj || !P->plastic || !P->plastic_of_pop || !P->n_plastic_of_pop)
+        return nomem(err);
+    double dmax = 0.0;
+    for (size_t g = 0; g < P->n_groups; g++)
+        dmax = fmax(dmax, P->groups[g].delay);
+    for (size_t j = 0; j < spec->n_projs; j++) {
+        const apical_proj_spec *pj = &spec->projs[j];
+        P->plastic_of_proj[j] = -1;
+        if (!pj->rule)
+            continue;
+        plastic_proj *pl = &P->plastic[P->n_plastic];
+        P->plastic_of_proj[j] = (int32_t)P->n_plastic++;
+        const pop_part *pp = &P->pp[pj->target];
+        pl->proj = j;
+        pl->rule = pj->rule;
+        pl->param = pj->rule_param;
+        pl->derived = calloc(pj->rule->n_derived + 1, sizeof *pl->derived);
+        pl->stride = 1 + pj->rule->n_pre;
+        pl->estride = 1 + pj->rule->n_post;
+        pl->n_syn = per_proj[j];
+        pl->pre = calloc(pl->n_syn * pl->stride + 1, sizeof *pl->pre);
+        pl->lo = pp->lo;
+        pl->arch = calloc(pp->hi - pp->lo + 1, sizeof *pl->arch);
+        if (!pl->derived || !pl->pre || !pl->arch)
+            return nomem(err);
+        pj->rule->derive(pl->param, pl->derived);
+        /* 20 time constants beyond the longest delay: older post spikes
+         * change a weight by less than e^-20 of a step. */
+        pl->keep = 20.0 * pj->rule->memory(pl->param) + dmax;
+        for (size_t k = 0; k < pl->n_syn; k++)
+            pl->pre[k * pl->stride] = -HUGE_VAL;
+        size_t *list = realloc(P->plastic_of_pop[pj->target],
+                               (P->n_plastic_of_pop[pj->target] + 1) * sizeof *list);
+        if (!list)
+            return nomem(err);
+        list[P->n_plastic_of_pop[pj->target]++] = P->n_plastic - 1;
+        P->plastic_of_pop[pj->target] = list;
+    }
+    return APICAL_OK;
 }
 
 static apical_status build_synapses(apical_sim *S, partition *P, apical_error *err)
@@ -138,6 +196,7 @@ static apical_status build_synapses(apical_sim *S, partition *P, apical_error *e
     for (size_t j = 0; j < spec->n_projs; j++) {
         const apical_proj_spec *pj = &spec->projs[j];
         l.src_gid0 = S->pops[pj->source].gid0;
+        l.proj = (uint32_t)j;
         l.pop = (uint16_t)pj->target;
         l.rec = (uint8_t)pj->receptor;
         const pop_part *pp = &P->pp[pj->target];
@@ -155,7 +214,11 @@ static apical_status build_synapses(apical_sim *S, partition *P, apical_error *e
     P->syn_rec = malloc((l.n + 1) * sizeof *P->syn_rec);
     P->syn_w = malloc((l.n + 1) * sizeof *P->syn_w);
     P->groups = malloc((l.n + 1) * sizeof *P->groups);
-    if (!P->row || !P->syn_idx || !P->syn_pop || !P->syn_rec || !P->syn_w || !P->groups) {
+    P->syn_pidx = malloc((l.n + 1) * sizeof *P->syn_pidx);
+    size_t *per_proj = calloc(spec->n_projs + 1, sizeof *per_proj);
+    if (!P->row || !P->syn_idx || !P->syn_pop || !P->syn_rec || !P->syn_w || !P->groups ||
+        !P->syn_pidx || !per_proj) {
+        free(per_proj);
         st = nomem(err);
         goto done;
     }
@@ -166,8 +229,10 @@ static apical_status build_synapses(apical_sim *S, partition *P, apical_error *e
         P->syn_pop[s] = r->pop;
         P->syn_rec[s] = r->rec;
         P->syn_w[s] = r->w;
-        if (s == 0 || r->src != l.v[s - 1].src || r->delay != l.v[s - 1].delay) {
-            P->groups[g] = (syn_group){r->delay, (uint32_t)s, (uint32_t)s + 1};
+        P->syn_pidx[s] = (uint32_t)per_proj[r->proj]++;
+        if (s == 0 || r->src != l.v[s - 1].src || r->delay != l.v[s - 1].delay ||
+            r->proj != l.v[s - 1].proj) {
+            P->groups[g] = (syn_group){r->delay, (uint32_t)s, (uint32_t)s + 1, r->proj};
             P->row[r->src + 1] = ++g; /* provisional: end of this source's groups */
         } else {
             P->groups[g - 1].end = (uint32_t)s + 1;
@@ -176,6 +241,8 @@ static apical_status build_synapses(apical_sim *S, partition *P, apical_error *e
             S->min_delay = r->delay;
     }
     P->n_groups = g;
+    st = build_plastic(S, P, per_proj, err);
+    free(per_proj);
     /* row[i + 1] holds the end of source i's groups where it has any; carry
      * ends forward over sources without synapses. */
     for (uint64_t i = 1; i <= S->n_gid; i++)

@@ -193,6 +193,91 @@ static inline void load_ctx(const pop_rt *pr, pop_part *pp, uint64_t i)
     }
 }
 
+/* --- plasticity: postsynaptic spike archives --------------------------- */
+
+/* Record a spike of neuron i of population pi for every plastic projection
+ * onto it, with the rule's post traces just after it; drop entries older
+ * than the projection's retention. */
+static apical_status archive_spike(partition *P, size_t pi, uint64_t i, double t)
+{
+    for (size_t k = 0; k < P->n_plastic_of_pop[pi]; k++) {
+        plastic_proj *pl = &P->plastic[P->plastic_of_pop[pi][k]];
+        post_archive *a = &pl->arch[i - pl->lo];
+        const size_t E = pl->estride;
+        while (a->n > 1 && a->e[(a->start + 1) * E] < t - pl->keep) {
+            a->start++;
+            a->n--;
+        }
+        if (a->start + a->n == a->cap) {
+            if (a->start > a->cap / 2) {
+                memmove(a->e, a->e + a->start * E, a->n * E * sizeof *a->e);
+                a->start = 0;
+            } else {
+                uint32_t cap = a->cap ? 2 * a->cap : 8;
+                double *e = realloc(a->e, (size_t)cap * E * sizeof *e);
+                if (!e)
+                    return P->st = apical_error_set(&P->err, APICAL_E_NOMEM, NULL,
+                                                    "out of memory archiving spikes");
+                a->e = e;
+                a->cap = cap;
+            }
+        }
+        double *ent = a->e + (size_t)(a->start + a->n) * E;
+        const double *prev = a->n ? ent - E : NULL;
+        ent[0] = t;
+        pl->rule->post_spike(pl->param, pl->derived, t, prev ? prev[0] : 0.0,
+                             prev ? prev + 1 : NULL, ent + 1);
+        a->n++;
+    }
+    return APICAL_OK;
+}
+
+/* Apply a plastic synapse's rule for a presynaptic spike at t_pre through
+ * delay d: gather the archived post spikes it needs, update the weight. */
+static apical_status apply_rule(partition *P, plastic_proj *pl, uint64_t target, uint32_t pidx,
+                                double t_pre, double d, double *w)
+{
+    post_archive *a = &pl->arch[target - pl->lo];
+    double *pre = pl->pre + (size_t)pidx * pl->stride;
+    const double t_last = pre[0];
+    const size_t E = pl->estride;
+    /* first archived spike after t_last - d, and after t_pre - d */
+    uint32_t lo = 0, hi = a->n;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (a->e[(size_t)(a->start + mid) * E] <= t_last - d)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    uint32_t from = lo;
+    hi = a->n;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (a->e[(size_t)(a->start + mid) * E] <= t_pre - d)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    uint32_t to = lo, base = from > 0 ? from - 1 : from;
+    size_t n = to - base;
+    if (n > pl->hist_cap) {
+        apical_post_spike *h = realloc(pl->hist, n * sizeof *h);
+        if (!h)
+            return P->st = apical_error_set(&P->err, APICAL_E_NOMEM, NULL, "out of memory");
+        pl->hist = h;
+        pl->hist_cap = n;
+    }
+    for (size_t k = 0; k < n; k++) {
+        const double *ent = a->e + (size_t)(a->start + base + k) * E;
+        pl->hist[k] = (apical_post_spike){ent[0], ent + 1};
+    }
+    pl->rule->pre_spike(pl->param, pl->derived, t_pre, t_last, d, w, pre + 1, pl->hist,
+                        from - base, n);
+    pre[0] = t_pre;
+    return APICAL_OK;
+}
+
 /* Advance neuron i of population pi from its time to t_to, emitting spikes
  * (when emit) and handling reset and refractoriness. */
 static apical_status advance(apical_sim *S, partition *P, size_t pi, uint64_t i, neuron_ref nr,
@@ -254,7 +339,8 @@ static apical_status advance(apical_sim *S, partition *P, size_t pi, uint64_t i,
             *nr.h = h;
             continue;
         }
-        if (emit && emit_spike(P, *nr.t_last, pr->gid0 + i))
+        if (emit && (emit_spike(P, *nr.t_last, pr->gid0 + i) ||
+                     archive_spike(P, pi, i, *nr.t_last)))
             return P->st;
         m->reset(y, &pp->ctx);
         *nr.ref_until = *nr.t_last + pr->t_ref;
@@ -274,7 +360,7 @@ static apical_status initial_spikes(apical_sim *S, partition *P)
             load_ctx(pr, pp, i);
             if (pr->m->spike_distance(y, &pp->ctx) < 0.0)
                 continue;
-            if (emit_spike(P, 0.0, pr->gid0 + i))
+            if (emit_spike(P, 0.0, pr->gid0 + i) || archive_spike(P, pi, i, 0.0))
                 return P->st;
             pr->m->reset(y, &pp->ctx);
             pr->ref_until[i] = pr->t_ref;
@@ -307,6 +393,8 @@ static apical_status deliver(apical_sim *S, partition *P, size_t pi, uint64_t i,
 {
     const pop_rt *pr = &S->pops[pi];
     pop_part *pp = &P->pp[pi];
+    if ((int)rec == pr->relay) /* a relay neuron fires at its input */
+        return emit_spike(P, t, pr->gid0 + i) ? P->st : archive_spike(P, pi, i, t);
     if (pr->t_last[i] < t) {
         apical_status st = advance(S, P, pi, i, real_neuron(pr, i), t, 1);
         if (st)
@@ -475,8 +563,24 @@ static apical_status run_window(apical_sim *S, partition *P, double T1)
         switch (ev.kind) {
         case EV_DELIVER: {
             const syn_group *g = &P->groups[ev.b];
-            for (uint32_t s = g->begin; s < g->end && !st; s++)
-                st = deliver(S, P, P->syn_pop[s], P->syn_idx[s], P->syn_rec[s], P->syn_w[s], ev.t);
+            const int32_t k = P->plastic_of_proj[g->proj];
+            if (k < 0) {
+                for (uint32_t s = g->begin; s < g->end && !st; s++)
+                    st = deliver(S, P, P->syn_pop[s], P->syn_idx[s], P->syn_rec[s], P->syn_w[s],
+                                 ev.t);
+            } else {
+                /* The weight changes first and the spike is delivered with
+                 * the new weight (NEST's order). */
+                plastic_proj *pl = &P->plastic[k];
+                for (uint32_t s = g->begin; s < g->end && !st; s++) {
+                    if ((st = touch_neuron(S, P, P->syn_pop[s], P->syn_idx[s], ev.t)) ||
+                        (st = apply_rule(P, pl, P->syn_idx[s], P->syn_pidx[s], ev.t - g->delay,
+                                         g->delay, &P->syn_w[s])))
+                        break;
+                    st = deliver(S, P, P->syn_pop[s], P->syn_idx[s], P->syn_rec[s], P->syn_w[s],
+                                 ev.t);
+                }
+            }
             P->syn_events += g->end - g->begin;
             break;
         }
@@ -753,6 +857,23 @@ void apical_sim_free(apical_sim *S)
         free(P->syn_pop);
         free(P->syn_rec);
         free(P->syn_w);
+        free(P->syn_pidx);
+        for (size_t k = 0; P->plastic && k < P->n_plastic; k++) {
+            plastic_proj *pl = &P->plastic[k];
+            const pop_part *pp = &P->pp[S->spec->projs[pl->proj].target];
+            for (uint64_t i = 0; pl->arch && i < pp->hi - pp->lo; i++)
+                free(pl->arch[i].e);
+            free(pl->arch);
+            free(pl->pre);
+            free(pl->derived);
+            free(pl->hist);
+        }
+        free(P->plastic);
+        free(P->plastic_of_proj);
+        for (size_t pi = 0; P->plastic_of_pop && pi < S->n_pops; pi++)
+            free(P->plastic_of_pop[pi]);
+        free(P->plastic_of_pop);
+        free(P->n_plastic_of_pop);
         for (size_t j = 0; P->inputs && j < S->spec->n_inputs; j++) {
             free(P->inputs[j].node);
             free(P->inputs[j].rng);
@@ -810,6 +931,28 @@ const double *apical_sim_state(const apical_sim *S, size_t pop, uint64_t i)
 double apical_sim_neuron_time(const apical_sim *S, size_t pop, uint64_t i)
 {
     return S->pops[pop].t_last[i];
+}
+
+apical_status apical_sim_synapses(const apical_sim *S, size_t proj, apical_synapse_visit fn,
+                                  void *user)
+{
+    const apical_proj_spec *pj = &S->spec->projs[proj];
+    const uint64_t src0 = S->pops[pj->source].gid0, nsrc = S->pops[pj->source].n;
+    for (unsigned p = 0; p < S->n_parts; p++) {
+        const partition *P = &S->parts[p];
+        for (uint64_t src = 0; src < nsrc; src++) {
+            uint64_t gid = src0 + src;
+            for (uint64_t g = P->row[gid]; g < P->row[gid + 1]; g++) {
+                const syn_group *gr = &P->groups[g];
+                if (gr->proj != proj)
+                    continue;
+                for (uint32_t s = gr->begin; s < gr->end; s++)
+                    if (fn(user, src, P->syn_idx[s], P->syn_w[s], gr->delay))
+                        return APICAL_E_NOMEM;
+            }
+        }
+    }
+    return APICAL_OK;
 }
 
 uint64_t apical_sim_synapse_count(const apical_sim *S)

@@ -6,6 +6,7 @@
 #include <gsl/gsl_rng.h>
 #include <stdint.h>
 
+#include "apical/plasticity.h"
 #include "apical/queue.h"
 #include "apical/rng.h"
 #include "apical/sim.h"
@@ -28,6 +29,7 @@ typedef struct pop_rt {
     double *i_ext;      /* device current per neuron (pA), piecewise constant */
     double *i_sin;      /* 3 per neuron: amplitude, omega, phase; NULL if no sinusoid */
     double t_ref;
+    int relay;          /* receptor index that fires the neuron at once, or -1 */
 } pop_rt;
 
 /* One population within one partition: GSL objects and scratch. */
@@ -48,7 +50,32 @@ typedef struct pop_part {
 typedef struct syn_group {
     double delay;
     uint32_t begin, end;
+    uint32_t proj; /* one projection per group */
 } syn_group;
+
+/* Postsynaptic spikes of one neuron as a plastic projection's rule sees
+ * them: entries of (t, trace values just after the spike), oldest first. */
+typedef struct post_archive {
+    double *e;
+    uint32_t start, n, cap; /* entries; e holds cap entries of stride */
+} post_archive;
+
+/* One plastic projection within one partition. */
+typedef struct plastic_proj {
+    size_t proj;
+    const apical_plasticity_type *rule;
+    const double *param;
+    double *derived;
+    size_t stride;       /* per synapse: t_last, then rule->n_pre traces */
+    double *pre;         /* per synapse of this projection in this partition */
+    size_t n_syn;
+    size_t estride;      /* archive entry: t, then rule->n_post traces */
+    post_archive *arch;  /* per target neuron [lo, hi) */
+    uint64_t lo;
+    double keep;         /* archive retention, ms */
+    apical_post_spike *hist;
+    size_t hist_cap;
+} plastic_proj;
 
 typedef struct spike_rec {
     double t;
@@ -79,7 +106,13 @@ typedef struct partition {
     uint16_t *syn_pop;
     uint8_t *syn_rec;
     double *syn_w;
+    uint32_t *syn_pidx; /* index of a plastic synapse within its projection */
     size_t n_syn;
+    plastic_proj *plastic;
+    size_t n_plastic;
+    int32_t *plastic_of_proj;  /* projection -> index in plastic, or -1 */
+    size_t **plastic_of_pop;   /* population -> plastic indices targeting it */
+    size_t *n_plastic_of_pop;
     /* Per input: the target nodes this partition owns, and per node a
      * random stream (Poisson, OU) and a value (OU current now). */
     input_rt *inputs;

@@ -1197,10 +1197,89 @@ static apical_status parse_connectivity(ctx *c, const ynode *n, apical_proj_spec
     return APICAL_OK;
 }
 
+/* Named parameter sets from the literature. */
+static const struct rule_preset {
+    const char *rule, *name;
+    const char *const *keys;
+    const double *values;
+} rule_presets[] = {
+    /* Pfister & Gerstner 2006, Table 4, visual cortex, all-to-all */
+    {"stdp_triplet", "visual_cortex",
+     (const char *const[]){"tau_plus", "tau_x", "tau_minus", "tau_y", "A2_plus", "A3_plus",
+                           "A2_minus", "A3_minus", NULL},
+     (const double[]){16.8, 101.0, 33.7, 125.0, 5e-10, 6.2e-3, 7e-3, 2.3e-4}},
+};
+
+/* plasticity: {rule: NAME, preset: NAME?, <parameter>: <quantity>, ...};
+ * parameters with unit "w" take the projection's weight unit. */
+static apical_status parse_plasticity(ctx *c, const ynode *n, apical_proj_spec *pr,
+                                      const char *weight_unit)
+{
+    apical_status st;
+    const ynode *v;
+    const char *name = "";
+    if ((st = need_kind(c, n, Y_MAP, "plasticity")) != APICAL_OK ||
+        (st = require(c, n, "rule", "plasticity", &v)) != APICAL_OK ||
+        (st = get_string(c, v, "rule", &name)) != APICAL_OK)
+        return st;
+    pr->rule = apical_plasticity_find(name);
+    pr->rule_pos = pos_of(c, v);
+    if (!pr->rule) {
+        char names[512];
+        apical_plasticity_names(names, sizeof names);
+        return fail(c, v, APICAL_E_UNKNOWN_NAME, "unknown plasticity rule '%s'; valid rules: %s",
+                    name, names);
+    }
+    const apical_plasticity_type *r = pr->rule;
+    if (!(pr->rule_param = malloc((r->n_params + 1) * sizeof *pr->rule_param)))
+        return oom(c);
+    for (size_t k = 0; k < r->n_params; k++)
+        pr->rule_param[k] = r->params[k].def;
+    if ((v = map_get(n, "preset")) != NULL) {
+        const char *pn = "";
+        if ((st = get_string(c, v, "preset", &pn)) != APICAL_OK)
+            return st;
+        const struct rule_preset *ps = NULL;
+        for (size_t k = 0; k < sizeof rule_presets / sizeof rule_presets[0]; k++)
+            if (!strcmp(rule_presets[k].rule, r->name) && !strcmp(rule_presets[k].name, pn))
+                ps = &rule_presets[k];
+        if (!ps)
+            return fail(c, v, APICAL_E_UNKNOWN_NAME, "unknown preset '%s' for rule %s%s", pn,
+                        r->name, strcmp(r->name, "stdp_triplet") ? "" : "; presets: visual_cortex");
+        for (size_t k = 0; ps->keys[k]; k++)
+            pr->rule_param[apical_field_index(r->params, r->n_params, ps->keys[k])] = ps->values[k];
+    }
+    for (size_t i = 0; i < n->n_kids; i += 2) {
+        const ynode *key = n->kids[i], *val = n->kids[i + 1];
+        if (!strcmp(key->text, "rule") || !strcmp(key->text, "preset"))
+            continue;
+        size_t k = apical_field_index(r->params, r->n_params, key->text);
+        if (k == (size_t)-1) {
+            char valid[1024];
+            join_fields(r->params, r->n_params, valid, sizeof valid);
+            return fail(c, key, APICAL_E_UNKNOWN_KEY,
+                        "unknown parameter '%s' of plasticity rule %s; valid: rule, preset, %s",
+                        key->text, r->name, valid);
+        }
+        const apical_field *f = &r->params[k];
+        const char *unit = strcmp(f->unit, "w") ? f->unit : weight_unit;
+        if ((st = get_bounded(c, val, unit, f->name, (bounds){f->lo, f->hi, 0},
+                              &pr->rule_param[k])) != APICAL_OK)
+            return st;
+    }
+    if (r->check) {
+        char why[256];
+        size_t bad = r->check(pr->rule_param, why, sizeof why);
+        if (bad)
+            return fail(c, n, APICAL_E_RANGE, "plasticity: %s", why);
+    }
+    return APICAL_OK;
+}
+
 static apical_status parse_projection(ctx *c, size_t idx, const ynode *n)
 {
     static const char *const keys[] = {"name", "source", "target", "connectivity",
-                                       "receptor", "weight", "delay", NULL};
+                                       "receptor", "weight", "delay", "plasticity", NULL};
     apical_proj_spec *pr = &c->spec->projs[idx];
     const ynode *v;
     char where[64], fallback[600];
@@ -1237,6 +1316,8 @@ static apical_status parse_projection(ctx *c, size_t idx, const ynode *n)
         (st = get_dist(c, v, "ms", "delay", (bounds){0.0, HUGE_VAL, 1}, &pr->delay)) !=
             APICAL_OK)
         return st;
+    if ((v = map_get(n, "plasticity")) != NULL)
+        return parse_plasticity(c, v, pr, tgt->model->weight_unit);
     return APICAL_OK;
 }
 
@@ -1746,8 +1827,10 @@ void apical_spec_free(apical_net_spec *spec)
         free(spec->pops[i].stepper);
     }
     free(spec->pops);
-    for (size_t i = 0; i < spec->n_projs; i++)
+    for (size_t i = 0; i < spec->n_projs; i++) {
         free(spec->projs[i].name);
+        free(spec->projs[i].rule_param);
+    }
     free(spec->projs);
     for (size_t i = 0; i < spec->n_inputs; i++) {
         free(spec->inputs[i].name);

@@ -517,8 +517,8 @@ START_TEST(test_unknown_keys)
                APICAL_E_UNKNOWN_KEY, 13, 45, "'q'", "rule, p, k, autapses");
     EXPECT_ERR(PROJ_HEAD "    connectivity: {rule: bernoulli, p: 0.1, k: 1}\n",
                APICAL_E_UNKNOWN_KEY, 13, 45, "'k' does not apply to rule 'bernoulli'", NULL);
-    EXPECT_ERR(PROJ_HEAD "    plasticity: stdp\n", APICAL_E_UNKNOWN_KEY, 13, 5,
-               "'plasticity'", "connectivity, receptor, weight, delay");
+    EXPECT_ERR(PROJ_HEAD "    plastcity: stdp\n", APICAL_E_UNKNOWN_KEY, 13, 5,
+               "'plastcity'", "connectivity, receptor, weight, delay, plasticity");
     EXPECT_ERR(HEAD "inputs:\n  - {type: poisson, target: exc, times: [1 ms]}\n",
                APICAL_E_UNKNOWN_KEY, 11, 34, "'times'", "rate, start, stop");
     EXPECT_ERR(HEAD "recorders:\n  - {type: spikes, population: exc, interval: 1 ms}\n",

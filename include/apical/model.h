@@ -103,6 +103,11 @@ typedef struct apical_model_type {
      * for spikes. Return 0 when no bound is known. May be NULL (= 0). */
     double (*quiet_horizon)(const double y[], const apical_model_ctx *ctx);
 
+    /* Name of a receptor on which every input event makes the neuron fire
+     * at that instant (NEST parrot_neuron: spike sources that can carry
+     * plastic synapses). NULL for ordinary neurons. */
+    const char *relay_receptor;
+
     /* Default GSL stepper name and tolerances for this model. */
     const char *default_stepper;
     double default_abs_tol, default_rel_tol;

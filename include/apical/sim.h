@@ -70,4 +70,14 @@ const double *apical_sim_state(const apical_sim *sim, size_t pop, uint64_t i);
 double apical_sim_neuron_time(const apical_sim *sim, size_t pop, uint64_t i);
 uint64_t apical_sim_synapse_count(const apical_sim *sim);
 
+/* Visit every synapse of projection `proj` (between windows, not during a
+ * run): source and target neuron indices within their populations, current
+ * weight and delay. Order: by partition, then source, then delay, then
+ * generation order. Return non-zero from fn to stop (the call then returns
+ * APICAL_E_NOMEM). */
+typedef int (*apical_synapse_visit)(void *user, uint64_t src, uint64_t tgt, double weight,
+                                    double delay);
+apical_status apical_sim_synapses(const apical_sim *sim, size_t proj, apical_synapse_visit fn,
+                                  void *user);
+
 #endif

@@ -13,6 +13,7 @@
 
 #include "apical/error.h"
 #include "apical/model.h"
+#include "apical/plasticity.h"
 
 typedef enum apical_dist_kind {
     APICAL_DIST_CONSTANT = 0, /* a */
@@ -58,6 +59,9 @@ typedef struct apical_proj_spec {
     size_t receptor; /* index into target model's receptors */
     apical_dist weight; /* in the target model's weight_unit */
     apical_dist delay;  /* ms, > 0 */
+    const apical_plasticity_type *rule; /* NULL: static synapses */
+    double *rule_param;                 /* rule->n_params, weights in weight_unit */
+    apical_srcpos rule_pos;
 } apical_proj_spec;
 
 typedef enum apical_input_kind {

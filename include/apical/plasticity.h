@@ -1,0 +1,70 @@
+/* Synaptic plasticity rules as const vtables, listed once in
+ * models/plasticity_registry.c, like neuron models.
+ *
+ * Semantics are NEST's stdp_synapse family: the whole synaptic delay d is
+ * dendritic. A presynaptic spike emitted at t_pre reaches the synapse at
+ * t_pre; a postsynaptic spike at t_post reaches it at t_post + d. The engine
+ * applies a rule lazily, when the presynaptic spike is delivered to the
+ * target (t_pre + d), which is when every postsynaptic spike the rule needs
+ * (those with t_post <= t_pre - d) is known:
+ *   1. facilitation for each post spike in (t_last_pre - d, t_pre - d],
+ *   2. depression with the post traces at t_pre - d,
+ *   3. the presynaptic traces take the new spike,
+ * and the spike is delivered with the updated weight.
+ *
+ * Post traces live in a per-neuron archive of (spike time, trace values just
+ * after the spike); the engine keeps entries for 20 of the rule's longest
+ * time constants beyond the largest delay, so facilitation by a post spike
+ * more than that long after the last presynaptic spike is neglected
+ * (relative size < e^-20). */
+#ifndef APICAL_PLASTICITY_H
+#define APICAL_PLASTICITY_H
+
+#include <stddef.h>
+
+#include "apical/model.h"
+
+/* One archived postsynaptic spike: its time and the post trace values just
+ * after it. */
+typedef struct apical_post_spike {
+    double t;
+    const double *trace;
+} apical_post_spike;
+
+typedef struct apical_plasticity_type {
+    const char *name;
+    const char *doc;
+    size_t n_params;
+    const apical_field *params; /* weight-valued fields use unit "w" (the
+                                   projection's weight unit) */
+    size_t n_pre;   /* presynaptic trace values per synapse */
+    size_t n_post;  /* postsynaptic trace values per archived spike */
+    size_t n_derived;
+    void (*derive)(const double *param, double *derived);
+    /* Relations between parameters (e.g. W_min < W_max); 0 if fine, else
+     * the offending parameter index + 1 with a reason. May be NULL. */
+    size_t (*check)(const double *param, char *why, size_t why_len);
+    /* Longest time constant (ms): archive retention. Never NULL. */
+    double (*memory)(const double *param);
+    /* Post trace values just after a post spike at t, from the values just
+     * after the previous one at t_prev (prev == NULL: none). Never NULL. */
+    void (*post_spike)(const double *param, const double *derived, double t, double t_prev,
+                       const double *prev, double *out);
+    /* A presynaptic spike at t_pre through a synapse of delay d. pre holds
+     * the synapse's presynaptic traces as left at its previous spike t_last
+     * (all zero and t_last = -inf before the first). hist[0..n) are archived
+     * post spikes in time order: hist[0..first) at or before t_last - d (at
+     * most one, the base for traces), hist[first..n) in (t_last - d,
+     * t_pre - d]. Update *w (clip it to the rule's bounds) and pre. Never
+     * NULL; no allocation. */
+    void (*pre_spike)(const double *param, const double *derived, double t_pre, double t_last,
+                      double d, double *w, double *pre, const apical_post_spike *hist,
+                      size_t first, size_t n);
+} apical_plasticity_type;
+
+size_t apical_plasticity_count(void);
+const apical_plasticity_type *apical_plasticity_at(size_t i);
+const apical_plasticity_type *apical_plasticity_find(const char *name);
+void apical_plasticity_names(char *buf, size_t n);
+
+#endif

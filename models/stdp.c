@@ -1,0 +1,125 @@
+/* Pair-based STDP with NEST stdp_synapse semantics (Gütig et al. 2003
+ * weight dependence), in all-to-all and nearest-neighbour pairing.
+ *
+ * On the normalised weight u = w / W_max:
+ *   facilitation  u += lambda (1 - u)^mu_plus K+   (per post spike)
+ *   depression    u -= alpha lambda u^mu_minus K-   (per pre spike)
+ * clipped to [0, 1]. K+ decays with tau_plus and steps at presynaptic
+ * spikes, K- with tau_minus at postsynaptic spikes. mu = 0 is the additive
+ * rule (Song et al. 2000), mu = 1 the multiplicative one. All-to-all: traces
+ * add 1 per spike; nearest-neighbour (NEST stdp_nn_symm_synapse): traces are
+ * reset to 1, so only the nearest spikes pair. */
+#include <math.h>
+#include <stdio.h>
+
+#include "apical/plasticity.h"
+
+enum { P_TAU_PLUS, P_TAU_MINUS, P_LAMBDA, P_ALPHA, P_MU_PLUS, P_MU_MINUS, P_W_MAX, P__N };
+
+static const apical_field param_fields[P__N] = {
+    [P_TAU_PLUS] = {"tau_plus", "ms", 20.0, 1e-3, 1e6, "presynaptic trace time constant"},
+    [P_TAU_MINUS] = {"tau_minus", "ms", 20.0, 1e-3, 1e6, "postsynaptic trace time constant"},
+    [P_LAMBDA] = {"lambda", "1", 0.01, 0.0, 1.0, "learning rate (potentiation step on u)"},
+    [P_ALPHA] = {"alpha", "1", 1.0, 0.0, 1e3, "depression / potentiation ratio"},
+    [P_MU_PLUS] = {"mu_plus", "1", 1.0, 0.0, 10.0, "potentiation weight dependence exponent"},
+    [P_MU_MINUS] = {"mu_minus", "1", 1.0, 0.0, 10.0, "depression weight dependence exponent"},
+    [P_W_MAX] = {"W_max", "w", 10.0, 0.0, 1e9, "maximum weight (projection's weight unit)"},
+};
+
+static void derive(const double *p, double *d)
+{
+    (void)p;
+    (void)d;
+}
+
+static double memory(const double *p)
+{
+    return fmax(p[P_TAU_PLUS], p[P_TAU_MINUS]);
+}
+
+static void post_common(const double *p, double t, double t_prev, const double *prev, double *out,
+                        int nearest)
+{
+    double k = prev ? prev[0] * exp((t_prev - t) / p[P_TAU_MINUS]) : 0.0;
+    out[0] = nearest ? 1.0 : k + 1.0;
+}
+
+static void post_all(const double *p, const double *d, double t, double t_prev, const double *prev,
+                     double *out)
+{
+    (void)d;
+    post_common(p, t, t_prev, prev, out, 0);
+}
+
+static void post_nearest(const double *p, const double *d, double t, double t_prev,
+                         const double *prev, double *out)
+{
+    (void)d;
+    post_common(p, t, t_prev, prev, out, 1);
+}
+
+/* pow(x, mu) for the common exponents without calling pow(). */
+static inline double power(double x, double mu)
+{
+    return mu == 0.0 ? 1.0 : mu == 1.0 ? x : pow(x, mu);
+}
+
+static void pre_common(const double *p, double t_pre, double t_last, double d, double *w,
+                       double *pre, const apical_post_spike *hist, size_t first, size_t n,
+                       int nearest)
+{
+    const double wmax = p[P_W_MAX], lambda = p[P_LAMBDA];
+    double u = wmax > 0.0 ? *w / wmax : 0.0;
+    for (size_t j = first; j < n; j++) {
+        double kplus = pre[0] * exp((t_last - (hist[j].t + d)) / p[P_TAU_PLUS]);
+        u += lambda * power(1.0 - u, p[P_MU_PLUS]) * kplus;
+        if (u > 1.0)
+            u = 1.0;
+    }
+    /* K- at t_pre - d from the latest post spike strictly before it */
+    double kminus = 0.0;
+    for (size_t j = n; j-- > 0;)
+        if (hist[j].t < t_pre - d) {
+            kminus = hist[j].trace[0] * exp((hist[j].t - (t_pre - d)) / p[P_TAU_MINUS]);
+            break;
+        }
+    u -= p[P_ALPHA] * lambda * power(u, p[P_MU_MINUS]) * kminus;
+    if (u < 0.0)
+        u = 0.0;
+    *w = u * wmax;
+    double decayed = pre[0] * exp((t_last - t_pre) / p[P_TAU_PLUS]);
+    pre[0] = nearest ? 1.0 : decayed + 1.0;
+}
+
+static void pre_all(const double *p, const double *d, double t_pre, double t_last, double dl,
+                    double *w, double *pre, const apical_post_spike *hist, size_t first, size_t n)
+{
+    (void)d;
+    pre_common(p, t_pre, t_last, dl, w, pre, hist, first, n, 0);
+}
+
+static void pre_nearest(const double *p, const double *d, double t_pre, double t_last, double dl,
+                        double *w, double *pre, const apical_post_spike *hist, size_t first,
+                        size_t n)
+{
+    (void)d;
+    pre_common(p, t_pre, t_last, dl, w, pre, hist, first, n, 1);
+}
+
+const apical_plasticity_type apical_stdp = {
+    .name = "stdp",
+    .doc = "pair STDP, all-to-all pairing (NEST stdp_synapse)",
+    .n_params = P__N, .params = param_fields,
+    .n_pre = 1, .n_post = 1, .n_derived = 0,
+    .derive = derive, .memory = memory,
+    .post_spike = post_all, .pre_spike = pre_all,
+};
+
+const apical_plasticity_type apical_stdp_nearest = {
+    .name = "stdp_nearest",
+    .doc = "pair STDP, symmetric nearest-neighbour pairing (NEST stdp_nn_symm_synapse)",
+    .n_params = P__N, .params = param_fields,
+    .n_pre = 1, .n_post = 1, .n_derived = 0,
+    .derive = derive, .memory = memory,
+    .post_spike = post_nearest, .pre_spike = pre_nearest,
+};
