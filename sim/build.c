@@ -398,6 +398,21 @@ static apical_status build_recorders(apical_sim *S, partition *P, apical_error *
         return nomem(err);
     for (size_t j = 0; j < spec->n_recorders; j++) {
         const apical_recorder_spec *rs = &spec->recorders[j];
+        if (rs->kind == APICAL_REC_WEIGHTS) {
+            /* this partition's share of the sample: synapse index, column */
+            const weight_sample *ws = &S->wsample[j];
+            P->rec_nodes[j] = malloc((ws->n + 1) * sizeof **P->rec_nodes);
+            if (!P->rec_nodes[j])
+                return nomem(err);
+            size_t c = 0;
+            for (size_t k = 0; k < ws->n; k++)
+                if ((ws->at[k].node >> 32) == P->id)
+                    P->rec_nodes[j][c++] = (rec_node){ws->at[k].node & 0xffffffffu, ws->at[k].col};
+            P->n_rec_nodes[j] = c;
+            if (c && apical_queue_push(&P->q, 0.0, EV_RECORD, (uint32_t)j, 0))
+                return nomem(err);
+            continue;
+        }
         if (rs->kind != APICAL_REC_STATE)
             continue;
         const pop_part *pp = &P->pp[rs->pop];
@@ -418,6 +433,100 @@ static apical_status build_recorders(apical_sim *S, partition *P, apical_error *
     return APICAL_OK;
 }
 
+typedef struct wsyn {
+    uint64_t src, tgt;
+    unsigned part;
+    uint32_t s;
+} wsyn;
+
+static int cmp_wsyn(const void *a, const void *b)
+{
+    const wsyn *x = a, *y = b;
+    if (x->src != y->src)
+        return x->src < y->src ? -1 : 1;
+    if (x->tgt != y->tgt)
+        return x->tgt < y->tgt ? -1 : 1;
+    return x->part < y->part ? -1 : x->part > y->part ? 1 : (x->s > y->s) - (x->s < y->s);
+}
+
+/* Which synapses each weight recorder follows: all of its projection, or a
+ * random sample (keyed by the recorder's name), in (source, target) order,
+ * which does not depend on partitioning. */
+static apical_status build_weight_samples(apical_sim *S, apical_error *err)
+{
+    const apical_net_spec *spec = S->spec;
+    S->wsample = calloc(spec->n_recorders + 1, sizeof *S->wsample);
+    if (!S->wsample)
+        return nomem(err);
+    for (size_t r = 0; r < spec->n_recorders; r++) {
+        const apical_recorder_spec *rs = &spec->recorders[r];
+        if (rs->kind != APICAL_REC_WEIGHTS)
+            continue;
+        const apical_proj_spec *pj = &spec->projs[rs->proj];
+        const uint64_t src0 = S->pops[pj->source].gid0;
+        size_t m = 0;
+        for (unsigned p = 0; p < S->n_parts; p++) {
+            const partition *P = &S->parts[p];
+            for (size_t g = 0; g < P->n_groups; g++)
+                if (P->groups[g].proj == rs->proj)
+                    m += P->groups[g].end - P->groups[g].begin;
+        }
+        wsyn *all = malloc((m + 1) * sizeof *all);
+        if (!all)
+            return nomem(err);
+        size_t k = 0;
+        for (unsigned p = 0; p < S->n_parts; p++) {
+            const partition *P = &S->parts[p];
+            for (uint64_t src = 0; src < S->pops[pj->source].n; src++)
+                for (uint64_t g = P->row[src0 + src]; g < P->row[src0 + src + 1]; g++) {
+                    const syn_group *gr = &P->groups[g];
+                    if (gr->proj != rs->proj)
+                        continue;
+                    for (uint32_t s = gr->begin; s < gr->end; s++)
+                        all[k++] = (wsyn){src, P->syn_idx[s], p, s};
+                }
+        }
+        qsort(all, m, sizeof *all, cmp_wsyn);
+        size_t n = rs->sample && rs->sample < m ? (size_t)rs->sample : m;
+        unsigned char *pick = calloc(m + 1, 1);
+        if (!pick) {
+            free(all);
+            return nomem(err);
+        }
+        if (n == m) {
+            memset(pick, 1, m);
+        } else {
+            /* Floyd's sampling of n of m */
+            apical_rng rg;
+            apical_rng_init(&rg, spec->sim.seed, apical_rng_stream_id(APICAL_RNG_RECORD, rs->name), 0);
+            for (size_t j = m - n; j < m; j++) {
+                size_t t = (size_t)(apical_rng_uniform(&rg) * (double)(j + 1));
+                if (t > j)
+                    t = j;
+                pick[pick[t] ? j : t] = 1;
+            }
+        }
+        weight_sample *ws = &S->wsample[r];
+        ws->src = malloc((n + 1) * sizeof *ws->src);
+        ws->tgt = malloc((n + 1) * sizeof *ws->tgt);
+        ws->at = malloc((n + 1) * sizeof *ws->at);
+        if (!ws->src || !ws->tgt || !ws->at) {
+            free(all), free(pick);
+            return nomem(err);
+        }
+        for (size_t j = 0; j < m; j++)
+            if (pick[j]) {
+                ws->src[ws->n] = all[j].src;
+                ws->tgt[ws->n] = all[j].tgt;
+                ws->at[ws->n] = (rec_node){((uint64_t)all[j].part << 32) | all[j].s, (uint32_t)ws->n};
+                ws->n++;
+            }
+        free(all);
+        free(pick);
+    }
+    return APICAL_OK;
+}
+
 static apical_status build_frames(apical_sim *S, apical_error *err)
 {
     const apical_net_spec *spec = S->spec;
@@ -426,11 +535,11 @@ static apical_status build_frames(apical_sim *S, apical_error *err)
         return nomem(err);
     for (size_t j = 0; j < spec->n_recorders; j++) {
         const apical_recorder_spec *rs = &spec->recorders[j];
-        if (rs->kind != APICAL_REC_STATE)
+        if (rs->kind == APICAL_REC_SPIKES)
             continue;
         frame_buf *fb = &S->frames[j];
         uint64_t n_list = rs->nodes ? rs->n_nodes : S->pops[rs->pop].n;
-        fb->width = (size_t)n_list * rs->n_vars;
+        fb->width = rs->kind == APICAL_REC_WEIGHTS ? S->wsample[j].n : (size_t)n_list * rs->n_vars;
         /* Ticks that can fall in one window, plus slack for rounding. */
         fb->cap = (size_t)ceil(S->min_delay / rs->interval) + 2;
         fb->n_ticks = (uint64_t)ceil(spec->sim.duration / rs->interval - 1e-9);
@@ -473,7 +582,7 @@ apical_status apical_build(apical_sim *S, apical_error *err)
         S->min_delay = fmin(1.0, spec->sim.duration);
     if (!(S->min_delay > 0.0))
         return apical_error_set(err, APICAL_E_RANGE, NULL, "synaptic delays must be > 0");
-    if ((st = build_frames(S, err)))
+    if ((st = build_weight_samples(S, err)) || (st = build_frames(S, err)))
         return st;
     if ((st = build_currents(S, err)))
         return st;

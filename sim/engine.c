@@ -408,6 +408,13 @@ static apical_status deliver(apical_sim *S, partition *P, size_t pi, uint64_t i,
 static apical_status record_tick(apical_sim *S, partition *P, size_t r, uint64_t k, double t)
 {
     const apical_recorder_spec *rs = &S->spec->recorders[r];
+    if (rs->kind == APICAL_REC_WEIGHTS) {
+        frame_buf *fb = &S->frames[r];
+        float *frame = fb->data + (size_t)(k - fb->base_k) * fb->width;
+        for (size_t c = 0; c < P->n_rec_nodes[r]; c++)
+            frame[P->rec_nodes[r][c].col] = (float)P->syn_w[P->rec_nodes[r][c].node];
+        return APICAL_OK;
+    }
     const pop_rt *pr = &S->pops[rs->pop];
     frame_buf *fb = &S->frames[r];
     float *frame = fb->data + (size_t)(k - fb->base_k) * fb->width;
@@ -902,6 +909,12 @@ void apical_sim_free(apical_sim *S)
     for (size_t r = 0; S->frames && r < S->spec->n_recorders; r++)
         free(S->frames[r].data);
     free(S->frames);
+    for (size_t r = 0; S->wsample && r < S->spec->n_recorders; r++) {
+        free(S->wsample[r].src);
+        free(S->wsample[r].tgt);
+        free(S->wsample[r].at);
+    }
+    free(S->wsample);
     free(S->merged);
     free(S->stats.pop_spikes);
     free(S);
@@ -953,6 +966,15 @@ apical_status apical_sim_synapses(const apical_sim *S, size_t proj, apical_synap
         }
     }
     return APICAL_OK;
+}
+
+size_t apical_sim_weight_sample(const apical_sim *S, size_t rec, const uint64_t **src,
+                                const uint64_t **tgt)
+{
+    const weight_sample *ws = &S->wsample[rec];
+    *src = ws->src;
+    *tgt = ws->tgt;
+    return ws->n;
 }
 
 uint64_t apical_sim_synapse_count(const apical_sim *S)

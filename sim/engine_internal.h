@@ -137,6 +137,14 @@ typedef struct frame_buf {
     float *data;
 } frame_buf;
 
+/* The synapses a weight recorder follows: (source, target) per column, and
+ * where each lives: node = partition << 32 | synapse index, col. */
+typedef struct weight_sample {
+    size_t n;
+    uint64_t *src, *tgt;
+    rec_node *at;
+} weight_sample;
+
 struct apical_sim {
     const apical_net_spec *spec;
     size_t n_pops;
@@ -145,6 +153,7 @@ struct apical_sim {
     unsigned n_parts, n_threads;
     partition *parts;
     frame_buf *frames;
+    weight_sample *wsample; /* per recorder (weights recorders only) */
     double min_delay, t;
     uint64_t window; /* index of the next window */
     spike_rec *merged;

@@ -1570,6 +1570,8 @@ static apical_status parse_recorder(ctx *c, size_t idx, const ynode *n)
     static const char *const spikes_keys[] = {"name", "type", "population", "nodes", NULL};
     static const char *const state_keys[] = {"name",      "type",     "population", "nodes",
                                              "variables", "interval", NULL};
+    static const char *const weights_keys[] = {"name", "type", "projection", "interval", "sample",
+                                               NULL};
     apical_recorder_spec *rec = &c->spec->recorders[idx];
     const ynode *v, *type;
     const char *s = "";
@@ -1586,11 +1588,14 @@ static apical_status parse_recorder(ctx *c, size_t idx, const ynode *n)
         rec->kind = APICAL_REC_SPIKES;
     else if (strcmp(s, "state") == 0)
         rec->kind = APICAL_REC_STATE;
+    else if (strcmp(s, "weights") == 0)
+        rec->kind = APICAL_REC_WEIGHTS;
     else
         return fail(c, type, APICAL_E_UNKNOWN_NAME,
-                    "unknown recorder type '%s'; valid types: spikes, state", s);
+                    "unknown recorder type '%s'; valid types: spikes, state, weights", s);
     snprintf(where, sizeof where, "%s recorder %zu", s, idx + 1);
-    if ((st = check_keys(c, n, rec->kind == APICAL_REC_SPIKES ? spikes_keys : state_keys,
+    if ((st = check_keys(c, n, rec->kind == APICAL_REC_SPIKES ? spikes_keys
+                               : rec->kind == APICAL_REC_STATE ? state_keys : weights_keys,
                          where)) != APICAL_OK)
         return st;
     snprintf(fallback, sizeof fallback, "%s%zu", s, idx);
@@ -1599,6 +1604,34 @@ static apical_status parse_recorder(ctx *c, size_t idx, const ynode *n)
     for (size_t j = 0; j < idx; j++)
         if (strcmp(c->spec->recorders[j].name, rec->name) == 0)
             return name_taken(c, n, "recorder", rec->name, c->spec->recorders[j].pos.line);
+    if (rec->kind == APICAL_REC_WEIGHTS) {
+        const char *pname = "";
+        if ((st = require(c, n, "projection", where, &v)) != APICAL_OK ||
+            (st = get_string(c, v, "projection", &pname)) != APICAL_OK)
+            return st;
+        rec->proj = (size_t)-1;
+        for (size_t j = 0; j < c->spec->n_projs; j++)
+            if (strcmp(c->spec->projs[j].name, pname) == 0)
+                rec->proj = j;
+        if (rec->proj == (size_t)-1) {
+            char names[700] = "";
+            for (size_t j = 0; j < c->spec->n_projs; j++) {
+                strncat(names, j ? ", " : "", sizeof names - strlen(names) - 1);
+                strncat(names, c->spec->projs[j].name, sizeof names - strlen(names) - 1);
+            }
+            return fail(c, v, APICAL_E_REFERENCE, "projection '%s' is not defined; defined: %s",
+                        pname, c->spec->n_projs ? names : "(none)");
+        }
+        rec->pop = c->spec->projs[rec->proj].target;
+        if ((v = map_get(n, "sample")) != NULL &&
+            (st = get_uint(c, v, "sample", 1, UINT64_MAX, &rec->sample)) != APICAL_OK)
+            return st;
+        if ((st = require(c, n, "interval", where, &v)) != APICAL_OK ||
+            (st = get_bounded(c, v, "ms", "interval", (bounds){0.0, HUGE_VAL, 1},
+                              &rec->interval)) != APICAL_OK)
+            return st;
+        return APICAL_OK;
+    }
     if ((st = require(c, n, "population", where, &v)) != APICAL_OK ||
         (st = get_pop_ref(c, v, "population", &rec->pop)) != APICAL_OK)
         return st;

@@ -483,6 +483,8 @@ static int cmd_run(int argc, char **argv)
         const apical_recorder_spec *rs = &spec->recorders[r];
         const apical_pop_spec *p = &spec->pops[rs->pop];
         c.report_id[r] = -1;
+        if (rs->kind == APICAL_REC_WEIGHTS)
+            continue; /* written as an edge report: not yet in the HDF5 writer */
         if (rs->kind == APICAL_REC_SPIKES) {
             if (c.spike_id[rs->pop] < 0 &&
                 apical_h5_spikes_add(h5, p->name, p->size, &c.spike_id[rs->pop], &err))

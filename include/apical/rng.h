@@ -18,6 +18,7 @@ typedef enum apical_rng_purpose {
     APICAL_RNG_WEIGHT,     /* weights, by projection */
     APICAL_RNG_DELAY,      /* delays, by projection */
     APICAL_RNG_POISSON,    /* Poisson inputs, by input */
+    APICAL_RNG_RECORD,     /* recorder sampling, by recorder */
 } apical_rng_purpose;
 
 typedef struct apical_rng {

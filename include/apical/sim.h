@@ -70,6 +70,11 @@ const double *apical_sim_state(const apical_sim *sim, size_t pop, uint64_t i);
 double apical_sim_neuron_time(const apical_sim *sim, size_t pop, uint64_t i);
 uint64_t apical_sim_synapse_count(const apical_sim *sim);
 
+/* The synapses a weights recorder follows, in the order of its frame
+ * columns: source and target neuron indices. Returns their number. */
+size_t apical_sim_weight_sample(const apical_sim *sim, size_t rec, const uint64_t **src,
+                                const uint64_t **tgt);
+
 /* Visit every synapse of projection `proj` (between windows, not during a
  * run): source and target neuron indices within their populations, current
  * weight and delay. Order: by partition, then source, then delay, then

@@ -104,7 +104,8 @@ typedef struct apical_input_spec {
 
 typedef enum apical_recorder_kind {
     APICAL_REC_SPIKES = 0,
-    APICAL_REC_STATE
+    APICAL_REC_STATE,
+    APICAL_REC_WEIGHTS /* synaptic weights of one projection */
 } apical_recorder_kind;
 
 typedef struct apical_recorder_spec {
@@ -116,7 +117,9 @@ typedef struct apical_recorder_spec {
     size_t n_nodes;
     size_t *vars;    /* state: indices into model->state */
     size_t n_vars;
-    double interval; /* state: ms */
+    double interval; /* state, weights: ms */
+    size_t proj;     /* weights: projection index */
+    uint64_t sample; /* weights: record this many synapses drawn at random; 0 = all */
 } apical_recorder_spec;
 
 typedef struct apical_sim_spec {
