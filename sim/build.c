@@ -75,13 +75,25 @@ static apical_status build_pops(apical_sim *S, apical_error *err)
         pr->relay = pr->m->relay_receptor
                         ? (int)apical_receptor_index(pr->m, pr->m->relay_receptor)
                         : -1;
+        if (pr->m->uses_rng && !(pr->rng = calloc(pr->n + 1, sizeof *pr->rng))) {
+            gsl_rng_free(r);
+            return nomem(err);
+        }
         uint32_t stream = apical_rng_stream_id(APICAL_RNG_INIT, ps->name);
+        uint32_t own = apical_rng_stream_id(APICAL_RNG_NEURON, ps->name);
         for (uint64_t i = 0; i < pr->n; i++) {
             apical_rng_init(apical_rng_gsl_state(r), spec->sim.seed, stream, (uint32_t)i);
             for (size_t k = 0; k < pr->ns; k++)
                 pr->y[i * pr->ns + k] = apical_dist_sample(&ps->init[k], r);
             pr->h[i] = 0.01;
             pr->ref_until[i] = -HUGE_VAL;
+            if (pr->rng)
+                apical_rng_init(&pr->rng[i], spec->sim.seed, own, (uint32_t)i);
+            if (pr->m->init) {
+                apical_model_ctx c = ctx;
+                c.rng = pr->rng ? &pr->rng[i] : NULL;
+                pr->m->init(pr->y + i * pr->ns, &c);
+            }
         }
     }
     gsl_rng_free(r);

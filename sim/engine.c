@@ -23,6 +23,7 @@
 typedef struct neuron_ref {
     double *y;
     double *t_last, *h, *ref_until;
+    apical_rng *rng; /* the neuron's stream (a copy for scratch copies), or NULL */
 } neuron_ref;
 
 static apical_status solver_failure(const apical_sim *S, partition *P, size_t pi, uint64_t i,
@@ -186,6 +187,7 @@ static apical_status emit_spike(partition *P, double t, uint64_t gid)
 static inline void load_ctx(const pop_rt *pr, pop_part *pp, uint64_t i)
 {
     pp->ctx.i_ext = pr->i_ext[i];
+    pp->ctx.rng = pr->rng ? &pr->rng[i] : NULL;
     if (pr->i_sin) {
         pp->ctx.i_sin_amp = pr->i_sin[3 * i];
         pp->ctx.i_sin_omega = pr->i_sin[3 * i + 1];
@@ -290,6 +292,7 @@ static apical_status advance(apical_sim *S, partition *P, size_t pi, uint64_t i,
     double *y = nr.y, *y0 = pp->scratch, *yerr = pp->scratch + ns;
     P->integrations++;
     load_ctx(pr, pp, i);
+    pp->ctx.rng = nr.rng;
     while (*nr.t_last < t_to) {
         const double tl = *nr.t_last;
         const int refr = tl < *nr.ref_until;
@@ -371,7 +374,8 @@ static apical_status initial_spikes(apical_sim *S, partition *P)
 
 static inline neuron_ref real_neuron(const pop_rt *pr, uint64_t i)
 {
-    return (neuron_ref){pr->y + i * pr->ns, pr->t_last + i, pr->h + i, pr->ref_until + i};
+    return (neuron_ref){pr->y + i * pr->ns, pr->t_last + i, pr->h + i, pr->ref_until + i,
+                        pr->rng ? &pr->rng[i] : NULL};
 }
 
 /* After a neuron's state changed at its current time: when must it next be
@@ -428,7 +432,12 @@ static apical_status record_tick(apical_sim *S, partition *P, size_t r, uint64_t
         double tl = pr->t_last[i], h = pr->h[i], ref = pr->ref_until[i];
         memcpy(y, pr->y + i * pr->ns, pr->ns * sizeof *y);
         if (tl < t) {
-            apical_status st = advance(S, P, rs->pop, i, (neuron_ref){y, &tl, &h, &ref}, t, 0);
+            apical_rng rng_copy;
+            if (pr->rng)
+                rng_copy = pr->rng[i];
+            apical_status st = advance(S, P, rs->pop, i,
+                                       (neuron_ref){y, &tl, &h, &ref, pr->rng ? &rng_copy : NULL},
+                                       t, 0);
             if (st)
                 return st;
         }
@@ -904,6 +913,7 @@ void apical_sim_free(apical_sim *S)
         free(pr->wake);
         free(pr->i_ext);
         free(pr->i_sin);
+        free(pr->rng);
     }
     free(S->pops);
     for (size_t r = 0; S->frames && r < S->spec->n_recorders; r++)

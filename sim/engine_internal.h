@@ -28,6 +28,7 @@ typedef struct pop_rt {
     double *wake;       /* no spike possible before this without input */
     double *i_ext;      /* device current per neuron (pA), piecewise constant */
     double *i_sin;      /* 3 per neuron: amplitude, omega, phase; NULL if no sinusoid */
+    apical_rng *rng;    /* per neuron, for models with uses_rng; else NULL */
     double t_ref;
     int relay;          /* receptor index that fires the neuron at once, or -1 */
 } pop_rt;

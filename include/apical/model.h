@@ -14,6 +14,8 @@
 #include <math.h>
 #include <stddef.h>
 
+#include "apical/rng.h"
+
 typedef struct apical_field {
     const char *name;
     const char *unit;  /* canonical unit symbol, "1" if dimensionless */
@@ -36,6 +38,11 @@ typedef struct apical_model_ctx {
      * apical_ctx_current(ctx, t) to their membrane current. */
     double i_ext;
     double i_sin_amp, i_sin_omega, i_sin_phase; /* pA, rad/ms, rad */
+    /* The neuron's own random stream, for models with uses_rng (stochastic
+     * spiking: reset draws the next threshold). NULL otherwise. Keyed by
+     * (seed, population, neuron id), so draws do not depend on partitioning;
+     * recorders integrate a copy, so recording never consumes draws. */
+    apical_rng *rng;
 } apical_model_ctx;
 
 static inline double apical_ctx_current(const apical_model_ctx *c, double t)
@@ -102,6 +109,13 @@ typedef struct apical_model_type {
      * if it receives no input; the engine then need not integrate it to look
      * for spikes. Return 0 when no bound is known. May be NULL (= 0). */
     double (*quiet_horizon)(const double y[], const apical_model_ctx *ctx);
+
+    /* The model draws random numbers (through ctx->rng) in init and reset. */
+    int uses_rng;
+
+    /* Called once per neuron after its initial state is drawn from the
+     * network file (e.g. to draw a first stochastic threshold). May be NULL. */
+    void (*init)(double y[], const apical_model_ctx *ctx);
 
     /* Name of a receptor on which every input event makes the neuron fire
      * at that instant (NEST parrot_neuron: spike sources that can carry
