@@ -866,7 +866,6 @@ void apical_sim_free(apical_sim *S)
                 gsl_odeiv2_evolve_free(pp->evo);
             free(pp->scratch);
         }
-        free(P->pp);
         free(P->row);
         free(P->groups);
         free(P->syn_idx);
@@ -885,6 +884,7 @@ void apical_sim_free(apical_sim *S)
             free(pl->hist);
         }
         free(P->plastic);
+        free(P->pp);
         free(P->plastic_of_proj);
         for (size_t pi = 0; P->plastic_of_pop && pi < S->n_pops; pi++)
             free(P->plastic_of_pop[pi]);
