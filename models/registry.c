@@ -8,11 +8,15 @@
 extern const apical_model_type apical_lif_cond_exp;
 extern const apical_model_type apical_lif_curr_exp;
 extern const apical_model_type apical_parrot;
+extern const apical_model_type apical_dendritic_hidden;
+extern const apical_model_type apical_dendritic_output;
 
 static const apical_model_type *const registry[] = {
     &apical_lif_cond_exp,
     &apical_lif_curr_exp,
     &apical_parrot,
+    &apical_dendritic_hidden,
+    &apical_dendritic_output,
 };
 
 size_t apical_model_count(void)
