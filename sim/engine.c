@@ -699,6 +699,8 @@ static apical_status merge_spikes(apical_sim *S, size_t *n_merged, apical_error 
     }
     if (n)
         qsort(S->merged, n, sizeof *S->merged, cmp_spike);
+    if (S->protocol)
+        apical_protocol_spikes(S, S->merged, n);
     for (size_t j = 0; j < n; j++) {
         size_t pi = pop_of_gid(S, S->merged[j].gid);
         S->stats.pop_spikes[pi]++;
@@ -741,6 +743,54 @@ static void flush_frames(apical_sim *S, double T1)
     }
 }
 
+/* --- between windows: protocols ---------------------------------------- */
+
+apical_status apical_engine_sync(apical_sim *S, size_t pi, double T, apical_error *err)
+{
+    const pop_rt *pr = &S->pops[pi];
+    for (unsigned p = 0; p < S->n_parts; p++) {
+        partition *P = &S->parts[p];
+        pop_part *pp = &P->pp[pi];
+        for (uint64_t i = pp->lo; i < pp->hi; i++) {
+            if (pr->t_last[i] >= T)
+                continue;
+            if (advance(S, P, pi, i, real_neuron(pr, i), T, 1)) {
+                if (err)
+                    *err = P->err;
+                return P->st;
+            }
+            update_wake(pr, pp, i);
+        }
+    }
+    return APICAL_OK;
+}
+
+void apical_engine_poke(apical_sim *S, size_t pi, uint64_t i, size_t k, double value)
+{
+    const pop_rt *pr = &S->pops[pi];
+    pr->y[i * pr->ns + k] = value;
+    for (unsigned p = 0; p < S->n_parts; p++)
+        if (i >= S->parts[p].pp[pi].lo && i < S->parts[p].pp[pi].hi)
+            update_wake(pr, &S->parts[p].pp[pi], i);
+}
+
+void apical_engine_each_weight(apical_sim *S, size_t j, apical_weight_visit fn, void *user)
+{
+    const apical_proj_spec *pj = &S->spec->projs[j];
+    const uint64_t src0 = S->pops[pj->source].gid0, nsrc = S->pops[pj->source].n;
+    for (unsigned p = 0; p < S->n_parts; p++) {
+        partition *P = &S->parts[p];
+        for (uint64_t src = 0; src < nsrc; src++)
+            for (uint64_t g = P->row[src0 + src]; g < P->row[src0 + src + 1]; g++) {
+                const syn_group *gr = &P->groups[g];
+                if (gr->proj != j)
+                    continue;
+                for (uint32_t s = gr->begin; s < gr->end; s++)
+                    fn(user, src, P->syn_idx[s], &P->syn_w[s]);
+            }
+    }
+}
+
 /* --- public API ------------------------------------------------------- */
 
 struct window_job {
@@ -771,6 +821,11 @@ apical_status apical_sim_run(apical_sim *S, double until, const volatile int *st
                              apical_error *err)
 {
     until = fmin(until, S->spec->sim.duration);
+    if (S->protocol && S->t == 0.0 && S->window == 0) {
+        apical_status st = apical_protocol_step(S, err);
+        if (st)
+            return st;
+    }
     while (S->t < until) {
         if (stop && *stop)
             return apical_error_set(err, APICAL_E_INTERRUPTED, NULL,
@@ -796,8 +851,11 @@ apical_status apical_sim_run(apical_sim *S, double until, const volatile int *st
                 return S->parts[p].st;
             }
         S->t = T1;
-        if (T1 >= (double)(S->window + 1) * S->min_delay)
+        if (T1 >= (double)(S->window + 1) * S->min_delay) {
             S->window++;
+            if (S->protocol && (st = apical_protocol_step(S, err)))
+                return st;
+        }
         S->stats.windows++;
         if (S->obs.on_window)
             S->obs.on_window(S->obs.user, S->t);
@@ -824,6 +882,8 @@ apical_status apical_sim_new(const apical_net_spec *spec, unsigned threads, apic
         return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
     S->spec = spec;
     apical_status st = apical_build(S, err);
+    if (!st)
+        st = apical_protocol_build(S, err);
     if (st) {
         apical_sim_free(S);
         return st;
@@ -853,6 +913,7 @@ void apical_sim_free(apical_sim *S)
     if (!S)
         return;
     apical_pool_free(S->pool);
+    apical_protocol_free(S);
     for (unsigned p = 0; S->parts && p < S->n_parts; p++) {
         partition *P = &S->parts[p];
         apical_queue_free(&P->q);
@@ -933,6 +994,12 @@ void apical_sim_free(apical_sim *S)
 void apical_sim_set_observer(apical_sim *S, const apical_sim_observer *obs)
 {
     S->obs = *obs;
+}
+
+void apical_sim_on_plateau(apical_sim *S, apical_plateau_fn fn, void *user)
+{
+    S->on_plateau = fn;
+    S->plateau_user = user;
 }
 
 const apical_run_stats *apical_sim_stats(const apical_sim *S)

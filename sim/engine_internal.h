@@ -162,12 +162,32 @@ struct apical_sim {
     apical_sim_observer obs;
     apical_run_stats stats;
     struct thread_pool *pool;
+    struct protocol_rt *protocol; /* NULL without a protocol */
+    apical_plateau_fn on_plateau;
+    void *plateau_user;
 };
 
 /* sim/build.c */
 apical_status apical_build(apical_sim *S, apical_error *err);
 /* sim/engine.c */
 int apical_stepper_known(const char *name);
+/* Between windows: integrate every neuron of population pi to T (a window
+ * end), so its state can be read or changed at T. */
+apical_status apical_engine_sync(apical_sim *S, size_t pi, double T, apical_error *err);
+/* Between windows, after apical_engine_sync: set state variable k of neuron
+ * i and let the engine know the state changed. */
+void apical_engine_poke(apical_sim *S, size_t pi, uint64_t i, size_t k, double value);
+/* Visit every synapse of projection j with a pointer to its weight. */
+typedef void (*apical_weight_visit)(void *user, uint64_t src, uint64_t tgt, double *w);
+void apical_engine_each_weight(apical_sim *S, size_t j, apical_weight_visit fn, void *user);
+
+/* sim/protocol.c */
+apical_status apical_protocol_build(apical_sim *S, apical_error *err);
+/* After a window ending at window index S->window (and before the first). */
+apical_status apical_protocol_step(apical_sim *S, apical_error *err);
+/* This window's spikes, merged in time order. */
+void apical_protocol_spikes(apical_sim *S, const spike_rec *sp, size_t n);
+void apical_protocol_free(apical_sim *S);
 /* Next event time of a (possibly inhomogeneous) Poisson input after t, or
  * +inf; exact, by time rescaling of one Exp(1) draw. */
 double apical_next_poisson(const apical_input_spec *in, double t, double t_end, apical_rng *r);

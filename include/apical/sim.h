@@ -27,6 +27,12 @@ typedef void (*apical_frame_fn)(void *user, size_t rec, double t, const float *v
 /* Called after every window with the time reached (progress reports). */
 typedef void (*apical_window_fn)(void *user, double t);
 
+/* Called once per protocol example, after its target phase: the forward
+ * and target plateaus (alpha_f, alpha_t) of the protocol's n hidden neurons,
+ * and the time the example ended. */
+typedef void (*apical_plateau_fn)(void *user, uint64_t example, double t, const double *alpha_f,
+                                  const double *alpha_t, size_t n);
+
 typedef struct apical_sim_observer {
     apical_spike_fn on_spike;
     apical_frame_fn on_frame;
@@ -53,6 +59,8 @@ apical_status apical_sim_new(const apical_net_spec *spec, unsigned threads,
 void apical_sim_free(apical_sim *sim);
 
 void apical_sim_set_observer(apical_sim *sim, const apical_sim_observer *obs);
+/* Plateaus of a protocol's examples (see apical_plateau_fn). */
+void apical_sim_on_plateau(apical_sim *sim, apical_plateau_fn fn, void *user);
 
 /* Advance to time `until` (ms, <= spec duration). May be called repeatedly
  * with increasing times. Returns APICAL_E_SOLVER (with population, neuron,

@@ -145,6 +145,7 @@ typedef struct apical_net_spec {
     size_t n_inputs;
     apical_recorder_spec *recorders;
     size_t n_recorders;
+    struct apical_protocol_spec *protocol; /* NULL: none (include/apical/protocol.h) */
 } apical_net_spec;
 
 /* Read, parse and validate a network file. On failure *out is NULL and err

@@ -1,0 +1,55 @@
+/* Learning protocols: the phase structure of the segregated-dendrite model
+ * (Guergiev, Lillicrap & Richards 2017; REFERENCES.md §3) as scheduled
+ * events.
+ *
+ * Each example is a forward phase (no teaching) then a target phase
+ * (teaching conductances on the output layer). Each phase lasts `duration`
+ * plus, optionally, a Wald(mean, shape) draw; its averaging window is the
+ * phase after the first `settle` ms. At the end of the forward window the
+ * protocol measures, per hidden neuron, the forward plateau
+ * alpha_f = sigma(mean apical voltage) and the mean somatic voltage, and per
+ * source neuron of each learned projection the mean PSP; at the end of the
+ * target window the target plateau alpha_t (and the output layer's mean
+ * rate), then applies the plateau rule (hidden) or the output rule (output)
+ * once, as include/apical/plateau.h defines them.
+ *
+ * Phase boundaries are rounded up to the simulation's window grid (the
+ * minimum delay) so that measurements and weight changes happen between
+ * windows, when every partition is at the same time. */
+#ifndef APICAL_PROTOCOL_H
+#define APICAL_PROTOCOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "apical/error.h"
+
+typedef struct apical_phase_spec {
+    double duration;           /* ms */
+    double wald_mean, wald_shape; /* ms; wald_mean = 0: no random extra */
+} apical_phase_spec;
+
+typedef struct apical_learn_spec {
+    size_t proj;   /* a projection onto the hidden or the output population */
+    double eta;    /* learning rate */
+    apical_srcpos pos;
+} apical_learn_spec;
+
+typedef struct apical_protocol_spec {
+    apical_srcpos pos;
+    size_t hidden;       /* dendritic_hidden population, or (size_t)-1 */
+    size_t output;       /* dendritic_output population, or (size_t)-1 */
+    uint64_t examples;
+    apical_phase_spec forward, target;
+    double settle;       /* ms */
+    uint64_t *labels;    /* teaching label per example (cycled); NULL: none */
+    size_t n_labels;
+    double *apical_forward, *apical_target; /* hidden apical_bias per neuron and
+                                               phase; NULL: left alone */
+    apical_learn_spec *learn;
+    size_t n_learn;
+} apical_protocol_spec;
+
+void apical_protocol_spec_free(apical_protocol_spec *p);
+
+#endif

@@ -1,0 +1,158 @@
+/* The segregated-dendrite phase protocol end to end on a small network:
+ * hidden neurons whose apical drive is set per phase so that the plateau
+ * difference (alpha_t - alpha_f) is known exactly, Poisson basal inputs from
+ * parrots, some active and some silent. Checks the hypothesis the issue
+ * names: active synapses potentiate when the second plateau is higher,
+ * depress when lower, silent ones never change, and the change is
+ * monotonic through zero; and the weight change equals the bias change
+ * times the presynaptic PSP averaged over the forward window, computed here
+ * independently from the recorded input spikes in closed form. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apical/plateau.h"
+#include "apical/protocol.h"
+#include "apical/sim.h"
+#include "apical/spec.h"
+
+enum { NH = 7, NI = 4 };
+
+typedef struct rec {
+    double *t[NI];
+    size_t n[NI], cap[NI];
+    double alpha_f[NH], alpha_t[NH];
+    int plateaus;
+} rec;
+
+static void on_spike(void *user, size_t pop, uint64_t node, double t)
+{
+    rec *r = user;
+    if (pop != 0)
+        return;
+    if (r->n[node] == r->cap[node]) {
+        r->cap[node] = r->cap[node] ? 2 * r->cap[node] : 64;
+        r->t[node] = realloc(r->t[node], r->cap[node] * sizeof(double));
+    }
+    r->t[node][r->n[node]++] = t;
+}
+
+static void on_plateau(void *user, uint64_t ex, double t, const double *af, const double *at,
+                       size_t n)
+{
+    rec *r = user;
+    (void)ex;
+    (void)t;
+    ck_assert_uint_eq(n, NH);
+    memcpy(r->alpha_f, af, sizeof r->alpha_f);
+    memcpy(r->alpha_t, at, sizeof r->alpha_t);
+    r->plateaus++;
+}
+
+typedef struct wtab {
+    double w[NH][NI];
+} wtab;
+
+static int grab(void *user, uint64_t src, uint64_t tgt, double w, double d)
+{
+    (void)d;
+    ((wtab *)user)->w[tgt][src] = w;
+    return 0;
+}
+
+START_TEST(test_plateau_protocol)
+{
+    const char *yaml =
+        "simulation: {duration: 110 ms, seed: 4}\n"
+        "populations:\n"
+        "  in: {size: 4, model: parrot}\n"
+        "  hidden: {size: 7, model: dendritic_hidden, initial: {bias: 0.5}}\n"
+        "projections:\n"
+        "  - {name: basal, source: in, target: hidden, connectivity: all_to_all, receptor: basal,\n"
+        "     weight: 0.5, delay: 1 ms}\n"
+        "inputs:\n"
+        "  - {type: poisson, target: in, nodes: [0, 1], rate: 80 Hz, receptor: relay, weight: 1}\n";
+    apical_net_spec *spec = NULL;
+    apical_error err = {0};
+    ck_assert_msg(apical_spec_load_string("proto.yaml", yaml, &spec, &err) == APICAL_OK, "%s",
+                  err.msg);
+    apical_protocol_spec *p = calloc(1, sizeof *p);
+    p->hidden = 1;
+    p->output = (size_t)-1;
+    p->examples = 1;
+    p->forward.duration = 50.0;
+    p->target.duration = 50.0;
+    p->settle = 30.0;
+    p->apical_forward = calloc(NH, sizeof(double));
+    p->apical_target = calloc(NH, sizeof(double));
+    const double delta[NH] = {-0.45, -0.3, -0.1, 0.0, 0.1, 0.3, 0.45};
+    for (int i = 0; i < NH; i++)
+        p->apical_target[i] = log((0.5 + delta[i]) / (0.5 - delta[i])); /* logit */
+    p->learn = calloc(1, sizeof *p->learn);
+    p->n_learn = 1;
+    p->learn[0] = (apical_learn_spec){.proj = 0, .eta = 0.21};
+    spec->protocol = p;
+
+    apical_sim *sim = NULL;
+    ck_assert_msg(apical_sim_new(spec, 1, &sim, &err) == APICAL_OK, "%s", err.msg);
+    rec r;
+    memset(&r, 0, sizeof r);
+    apical_sim_observer obs = {.on_spike = on_spike, .user = &r};
+    apical_sim_set_observer(sim, &obs);
+    apical_sim_on_plateau(sim, on_plateau, &r);
+    ck_assert_msg(apical_sim_run(sim, 110.0, NULL, &err) == APICAL_OK, "%s", err.msg);
+    ck_assert_int_eq(r.plateaus, 1);
+    wtab w;
+    ck_assert_int_eq(apical_sim_synapses(sim, 0, grab, &w), APICAL_OK);
+
+    /* forward window [30, 50) ms, inputs arrive 1 ms after their spikes */
+    double psp[NI];
+    for (int j = 0; j < NI; j++) {
+        for (size_t k = 0; k < r.n[j]; k++)
+            r.t[j][k] += 1.0;
+        psp[j] = apical_psp_window_mean(r.t[j], r.n[j], 30.0, 50.0, 10.0, 3.0, HUGE_VAL);
+    }
+    ck_assert(psp[0] > 0.0 && psp[1] > 0.0);
+    ck_assert_double_eq(psp[2], 0.0);
+    double prev = -HUGE_VAL;
+    for (int i = 0; i < NH; i++) {
+        /* constant apical drive: alpha_f = sigma(0) and alpha_t = 0.5 + delta */
+        ck_assert_msg(fabs(r.alpha_f[i] - 0.5) < 1e-9, "alpha_f %.12f", r.alpha_f[i]);
+        ck_assert_msg(fabs(r.alpha_t[i] - (0.5 + delta[i])) < 1e-9, "alpha_t %.12f", r.alpha_t[i]);
+        double db = apical_sim_state(sim, 1, i)[5] - 0.5; /* bias */
+        /* |db| <= eta P_hid k_B lambda |delta| / 4 (sigma' <= 1/4) */
+        double bound = 0.21 * 100.0 * (6.0 / 7.0) * 0.2 * fabs(delta[i]) / 4.0;
+        ck_assert_msg(fabs(db) <= bound + 1e-15, "db %g bound %g", db, bound);
+        for (int j = 0; j < NI; j++) {
+            double dw = w.w[i][j] - 0.5;
+            /* dW_ij = db_i * PSPbar_j: the protocol's running traces against
+             * the closed form over the recorded spikes */
+            ck_assert_msg(fabs(dw - db * psp[j]) <= 1e-9 * fabs(db * psp[j]) + 1e-15,
+                          "neuron %d input %d: dw %.15g, db psp %.15g", i, j, dw, db * psp[j]);
+            if (j >= 2)
+                ck_assert_double_eq(dw, 0.0); /* silent inputs never change */
+        }
+        double dw0 = w.w[i][0] - 0.5;
+        ck_assert(delta[i] < 0 ? dw0 < 0 : delta[i] > 0 ? dw0 > 0 : dw0 == 0.0);
+        ck_assert(dw0 > prev || (delta[i] == 0.0 && dw0 == 0.0 && prev < 0));
+        prev = dw0;
+    }
+    for (int j = 0; j < NI; j++)
+        free(r.t[j]);
+    apical_sim_free(sim);
+    apical_protocol_spec_free(p);
+    spec->protocol = NULL;
+    apical_spec_free(spec);
+}
+END_TEST
+
+Suite *protocol_suite(void)
+{
+    Suite *s = suite_create("protocol");
+    TCase *tc = tcase_create("plateau");
+    tcase_add_test(tc, test_plateau_protocol);
+    suite_add_tcase(s, tc);
+    return s;
+}
