@@ -66,7 +66,6 @@ static int derivs(double t, const double y[], double f[], void *params)
 
 static int jacobian(double t, const double y[], double *J, double dfdt[], void *params)
 {
-    (void)t;
     (void)y;
     const apical_model_ctx *c = params;
     const double *d = c->derived;
@@ -78,7 +77,8 @@ static int jacobian(double t, const double y[], double *J, double dfdt[], void *
     }
     J[4] = -d[D_INV_TAU_EXC];
     J[8] = -d[D_INV_TAU_INH];
-    dfdt[0] = dfdt[1] = dfdt[2] = 0.0;
+    dfdt[0] = c->refractory ? 0.0 : apical_ctx_current_dt(c, t) * d[D_INV_C];
+    dfdt[1] = dfdt[2] = 0.0;
     return GSL_SUCCESS;
 }
 

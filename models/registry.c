@@ -7,6 +7,10 @@
 
 extern const apical_model_type apical_lif_cond_exp;
 extern const apical_model_type apical_lif_curr_exp;
+extern const apical_model_type apical_lif_cond_alpha;
+extern const apical_model_type apical_adex_cond_exp;
+extern const apical_model_type apical_adex_cond_alpha;
+extern const apical_model_type apical_hh_cond_exp_traub;
 extern const apical_model_type apical_parrot;
 extern const apical_model_type apical_dendritic_hidden;
 extern const apical_model_type apical_dendritic_output;
@@ -14,6 +18,10 @@ extern const apical_model_type apical_dendritic_output;
 static const apical_model_type *const registry[] = {
     &apical_lif_cond_exp,
     &apical_lif_curr_exp,
+    &apical_lif_cond_alpha,
+    &apical_adex_cond_exp,
+    &apical_adex_cond_alpha,
+    &apical_hh_cond_exp_traub,
     &apical_parrot,
     &apical_dendritic_hidden,
     &apical_dendritic_output,

@@ -265,6 +265,19 @@ done:
     return st;
 }
 
+/* The model's derivs and Jacobian in segment-local time (see pop_part). */
+static int local_derivs(double t, const double y[], double f[], void *params)
+{
+    pop_part *pp = params;
+    return pp->m->derivs(pp->t_off + t, y, f, &pp->ctx);
+}
+
+static int local_jacobian(double t, const double y[], double *dfdy, double dfdt[], void *params)
+{
+    pop_part *pp = params;
+    return pp->m->jacobian(pp->t_off + t, y, dfdy, dfdt, &pp->ctx);
+}
+
 static apical_status build_gsl(apical_sim *S, partition *P, apical_error *err)
 {
     for (size_t pi = 0; pi < S->n_pops; pi++) {
@@ -276,7 +289,9 @@ static apical_status build_gsl(apical_sim *S, partition *P, apical_error *err)
             return apical_error_set(err, APICAL_E_UNKNOWN_NAME, &ps->pos,
                                     "unknown GSL stepper '%s'", ps->stepper);
         pp->ctx = (apical_model_ctx){.param = ps->param, .derived = pr->derived};
-        pp->sys = (gsl_odeiv2_system){pr->m->derivs, pr->m->jacobian, pr->ns, &pp->ctx};
+        pp->m = pr->m;
+        pp->sys = (gsl_odeiv2_system){local_derivs, pr->m->jacobian ? local_jacobian : NULL,
+                                      pr->ns, pp};
         pp->step = gsl_odeiv2_step_alloc(*steppers[k].type, pr->ns);
         pp->ctl = gsl_odeiv2_control_y_new(ps->abs_tol, ps->rel_tol);
         pp->evo = gsl_odeiv2_evolve_alloc(pr->ns);
@@ -287,6 +302,11 @@ static apical_status build_gsl(apical_sim *S, partition *P, apical_error *err)
         pp->order = gsl_odeiv2_step_order(pp->step);
         if (!pp->step || !pp->ctl || !pp->evo || !pp->scratch)
             return nomem(err);
+        pp->drv = (gsl_odeiv2_driver){.sys = &pp->sys, .s = pp->step, .c = pp->ctl,
+                                      .e = pp->evo, .h = 1e-3, .hmax = HUGE_VAL};
+        gsl_odeiv2_step_set_driver(pp->step, &pp->drv);
+        gsl_odeiv2_control_set_driver(pp->ctl, &pp->drv);
+        gsl_odeiv2_evolve_set_driver(pp->evo, &pp->drv);
     }
     return APICAL_OK;
 }

@@ -6,6 +6,7 @@
  * (quiet_horizon). So the stop points of a neuron's integration depend on its
  * own inputs, its own state and the window grid, never on partitioning:
  * results are identical for any partition or thread count. */
+#include <float.h>
 #include <gsl/gsl_errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -113,8 +114,8 @@ static double locate_crossing(const pop_rt *pr, pop_part *pp, double t0, const d
     double *yi = pp->scratch + 4 * ns, *y1 = pp->scratch + 5 * ns;
     const double H = t1 - t0;
     memcpy(y1, y, ns * sizeof *y);
-    m->derivs(t0, y0, f0, &pp->ctx);
-    m->derivs(t1, y1, f1, &pp->ctx);
+    m->derivs(pp->t_off + t0, y0, f0, &pp->ctx);
+    m->derivs(pp->t_off + t1, y1, f1, &pp->ctx);
     double a = 0.0, b = 1.0;
     double ga = m->spike_distance(y0, &pp->ctx), gb = m->spike_distance(y1, &pp->ctx);
     double th = 1.0;
@@ -300,28 +301,42 @@ static apical_status advance(apical_sim *S, partition *P, size_t pi, uint64_t i,
         pp->ctx.refractory = refr;
         if (pp->multistep)
             gsl_odeiv2_step_reset(pp->step);
-        double t = tl, h = *nr.h;
+        /* t is local: time since tl (see pop_part.t_off) */
+        const double len = seg_end - tl;
+        pp->t_off = tl;
+        double t = 0.0, h = *nr.h;
         int spiked = 0;
-        while (t < seg_end) {
+        while (t < len) {
             const double t0 = t;
-            const int last = t + h >= seg_end;
-            const double hh = last ? seg_end - t : h;
+            const int last = t + h >= len;
+            const double hh = last ? len - t : h;
             memcpy(y0, y, ns * sizeof *y);
             int s = gsl_odeiv2_step_apply(pp->step, t, hh, y, yerr, NULL, NULL, &pp->sys);
-            if (s != GSL_SUCCESS) {
+            double e;
+            if (s == GSL_SUCCESS) {
+                e = error_ratio(pp, y, yerr, ns);
+            } else {
+                /* A failed step is a rejected step as long as the derivative
+                 * at its start is finite: a too-long trial step can throw
+                 * an intermediate stage far out (HH gating far outside
+                 * [0, 1]) where the derivative overflows (GSL_EBADFUNC), and
+                 * msadams/msbdf report a corrector that did not converge
+                 * (GSL_FAILURE) expecting a shorter step, as GSL's evolve
+                 * gives them. */
                 memcpy(y, y0, ns * sizeof *y);
-                return solver_failure(S, P, pi, i, t0, y0, s);
+                if (m->derivs(tl + t0, y0, yerr, &pp->ctx) != GSL_SUCCESS)
+                    return solver_failure(S, P, pi, i, tl + t0, y0, GSL_EBADFUNC);
+                e = HUGE_VAL;
             }
-            double e = error_ratio(pp, y, yerr, ns);
             if (e > 1.0) {
                 /* Reject: shrink as GSL's standard control does. */
                 memcpy(y, y0, ns * sizeof *y);
                 h = hh * fmax(0.2, 0.9 * pow(e, -1.0 / pp->order));
-                if (h < 1e-13 * fmax(1.0, fabs(t)))
-                    return solver_failure(S, P, pi, i, t0, y0, GSL_FAILURE);
+                if (h < 16.0 * DBL_EPSILON * fmax(t, 1e-9))
+                    return solver_failure(S, P, pi, i, tl + t0, y0, GSL_FAILURE);
                 continue;
             }
-            t = last ? seg_end : t + hh;
+            t = last ? len : t + hh;
             P->steps++;
             /* Grow after an easy step; a last step shortened to land on
              * seg_end says nothing about the step the dynamics allow. */
@@ -330,8 +345,8 @@ static apical_status advance(apical_sim *S, partition *P, size_t pi, uint64_t i,
                 m->spike_distance(y0, &pp->ctx) < 0.0) {
                 double ts = locate_crossing(pr, pp, t0, y0, t, y, &P->steps, &s);
                 if (s != GSL_SUCCESS)
-                    return solver_failure(S, P, pi, i, t0, y0, s);
-                *nr.t_last = ts;
+                    return solver_failure(S, P, pi, i, tl + t0, y0, s);
+                *nr.t_last = tl + ts;
                 *nr.h = h;
                 spiked = 1;
                 break;

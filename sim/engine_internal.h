@@ -37,10 +37,20 @@ typedef struct pop_rt {
 typedef struct pop_part {
     uint64_t lo, hi; /* neurons [lo, hi) */
     apical_model_ctx ctx;
+    /* GSL integrates in time since the start of the current segment, t_off
+     * (absolute ms): steps far below the resolution of the absolute time
+     * stay exact (an AdEx upswing needs steps of 1e-12 ms). sys calls the
+     * model with t_off + t. */
+    double t_off;
+    const apical_model_type *m;
     gsl_odeiv2_system sys;
     gsl_odeiv2_step *step;
     gsl_odeiv2_control *ctl;
     gsl_odeiv2_evolve *evo;
+    /* Holds step, control and evolve together: msadams and msbdf take their
+     * error level and order decisions from a driver's control object and
+     * refuse to step without one (GSL_EFAULT). */
+    gsl_odeiv2_driver drv;
     int multistep;   /* the stepper keeps history: reset it per neuron */
     double abs_tol, rel_tol;
     double order;    /* of the stepper's error estimate, for step control */

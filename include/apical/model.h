@@ -51,6 +51,14 @@ static inline double apical_ctx_current(const apical_model_ctx *c, double t)
                                : c->i_ext;
 }
 
+/* d/dt of apical_ctx_current, for Jacobians (dfdt). */
+static inline double apical_ctx_current_dt(const apical_model_ctx *c, double t)
+{
+    return c->i_sin_amp != 0.0
+               ? c->i_sin_amp * c->i_sin_omega * cos(c->i_sin_omega * t + c->i_sin_phase)
+               : 0.0;
+}
+
 /* An upper bound of apical_ctx_current over all future t, for quiet_horizon. */
 static inline double apical_ctx_current_max(const apical_model_ctx *c)
 {
