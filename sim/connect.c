@@ -154,6 +154,21 @@ apical_status apical_connect(const apical_proj_spec *pj, uint64_t n_src,
         }
         break;
     }
+    case APICAL_CONN_FROM_FILE:
+        /* The loaded edges of each target column, in file order; weights
+         * and delays from the file unless the network file replaces them
+         * (then drawn from the column's substreams like any other rule). */
+        if (!pj->edge_ptr)
+            break;
+        for (uint64_t t = tgt_lo; t < tgt_hi && !rc; t++) {
+            start_line(&g, t);
+            for (uint64_t k = pj->edge_ptr[t]; k < pj->edge_ptr[t + 1] && !rc; k++) {
+                double w = pj->edge_w ? pj->edge_w[k] : apical_dist_sample(&pj->weight, g.weight);
+                double d = pj->edge_d ? pj->edge_d[k] : apical_dist_sample(&pj->delay, g.delay);
+                rc = fn(user, pj->edge_src[k], t, w, d);
+            }
+        }
+        break;
     case APICAL_CONN_FIXED_OUTDEGREE: {
         uint64_t m = no_self ? n_tgt - 1 : n_tgt;
         if (pj->k > m) {

@@ -69,7 +69,7 @@ typedef struct report {
 struct apical_h5 {
     char *path, *part;
     hid_t file;
-    hid_t g_spikes, g_report, g_prov, g_prov_pops; /* created on first use */
+    hid_t g_spikes, g_report, g_edges, g_prov, g_prov_pops; /* created on first use */
     spike_pop *spk;
     size_t n_spk;
     report *rep;
@@ -290,7 +290,9 @@ static hid_t dset_extendible(hid_t loc, const char *name, hid_t ftype, int rank,
 {
     hid_t d = H5I_INVALID_HID;
     hsize_t dims[2] = {0, width};
-    hsize_t maxd[2] = {H5S_UNLIMITED, width};
+    /* a report over no synapses has width 0: chunks need a non-zero size,
+     * so its second axis is declared unlimited */
+    hsize_t maxd[2] = {H5S_UNLIMITED, width ? width : H5S_UNLIMITED};
     hid_t sp = H5Screate_simple(rank, dims, maxd);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     if (sp < 0 || dcpl < 0)
@@ -366,6 +368,7 @@ static herr_t close_all(apical_h5 *h)
     }
     close_id(&h->g_spikes, H5Gclose);
     close_id(&h->g_report, H5Gclose);
+    close_id(&h->g_edges, H5Gclose);
     close_id(&h->g_prov_pops, H5Gclose);
     close_id(&h->g_prov, H5Gclose);
     herr_t rc = 0;
@@ -462,7 +465,7 @@ apical_status apical_h5_create(const char *path, apical_h5 **out,
     apical_h5 *h = calloc(1, sizeof *h);
     if (!h)
         return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
-    h->file = h->g_spikes = h->g_report = H5I_INVALID_HID;
+    h->file = h->g_spikes = h->g_report = h->g_edges = H5I_INVALID_HID;
     h->g_prov = h->g_prov_pops = H5I_INVALID_HID;
     h->path = dup_str(path);
     h->part = malloc(strlen(path) + sizeof ".part");
@@ -885,8 +888,12 @@ static apical_status report_flush(apical_h5 *h, report *r, apical_error *err)
     if (r->len == 0)
         return APICAL_OK;
     hsize_t count[2] = {r->len, r->width};
-    if (dset_append(r->ds_data, H5T_NATIVE_FLOAT, 2, r->written, count,
-                    r->width, r->buf) < 0)
+    if (r->width == 0) {
+        hsize_t size[2] = {r->written + r->len, 0};
+        if (H5Dset_extent(r->ds_data, size) < 0)
+            return h5_fail(h, err, "cannot extend /report/%s/data", r->name);
+    } else if (dset_append(r->ds_data, H5T_NATIVE_FLOAT, 2, r->written, count,
+                           r->width, r->buf) < 0)
         return h5_fail(h, err, "cannot append to /report/%s/data", r->name);
     r->written += r->len;
     r->len = 0;
@@ -912,17 +919,18 @@ apical_status apical_h5_report_append(apical_h5 *h, int id,
                                 "HDF5 output: no report with id %d", id);
     if (n_frames == 0)
         return APICAL_OK;
-    if (!frames)
+    report *r = &h->rep[id];
+    if (!frames && r->width)
         return apical_error_set(err, APICAL_E_INVALID, NULL,
                                 "HDF5 output: NULL report frames");
-    report *r = &h->rep[id];
     size_t done = 0;
     while (done < n_frames) {
         size_t k = r->buf_rows - r->len;
         if (k > n_frames - done)
             k = n_frames - done;
-        memcpy(r->buf + r->len * r->width, frames + done * r->width,
-               k * r->width * sizeof *frames);
+        if (r->width)
+            memcpy(r->buf + r->len * r->width, frames + done * r->width,
+                   k * r->width * sizeof *frames);
         r->len += k;
         done += k;
         if (r->len == r->buf_rows) {
@@ -932,6 +940,209 @@ apical_status apical_h5_report_append(apical_h5 *h, int id,
         }
     }
     return APICAL_OK;
+}
+
+/* ---- weight reports ------------------------------------------------------- */
+
+apical_status apical_h5_weights_add(apical_h5 *h, const char *proj,
+                                    const char *src_pop, const char *tgt_pop,
+                                    const uint64_t *src_ids,
+                                    const uint64_t *tgt_ids, size_t n,
+                                    const char *unit, double t_start,
+                                    double dt, int *id, apical_error *err)
+{
+    apical_status st = check_usable(h, err);
+    if (st != APICAL_OK)
+        return st;
+    if (!valid_name(proj) || !id || !src_pop || !tgt_pop || (n && (!src_ids || !tgt_ids)))
+        return apical_error_set(err, APICAL_E_INVALID, NULL,
+                                "HDF5 output: invalid weight report on '%s'",
+                                proj ? proj : "(null)");
+    if (!isfinite(t_start) || !isfinite(dt) || !(dt > 0))
+        return apical_error_set(err, APICAL_E_INVALID, NULL,
+                                "HDF5 output: weight report on '%s': bad start "
+                                "%g ms or step %g ms",
+                                proj, t_start, dt);
+    if (n > SIZE_MAX / sizeof(float) / 2 || h->n_rep >= (size_t)INT32_MAX)
+        return apical_error_set(err, APICAL_E_RANGE, NULL,
+                                "HDF5 output: weight report on '%s' too large", proj);
+    report *grown = realloc(h->rep, (h->n_rep + 1) * sizeof *grown);
+    if (!grown)
+        return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+    h->rep = grown;
+    report *r = &h->rep[h->n_rep];
+    *r = (report){.grp = H5I_INVALID_HID,
+                  .ds_data = H5I_INVALID_HID,
+                  .ds_time = H5I_INVALID_HID,
+                  .width = n,
+                  .t_start = t_start,
+                  .dt = dt};
+    hsize_t chunk[2];
+    chunk[1] = n == 0 ? 1 : n < REPORT_CHUNK_VALUES ? n : REPORT_CHUNK_VALUES;
+    chunk[0] = REPORT_CHUNK_VALUES / chunk[1];
+    r->buf_rows = (size_t)chunk[0];
+    r->name = report_name(h, proj);
+    r->buf = malloc((r->buf_rows * n + 1) * sizeof *r->buf);
+    hid_t m = H5I_INVALID_HID, sp = H5I_INVALID_HID;
+    if (!r->name || !r->buf) {
+        st = apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+        goto fail;
+    }
+    if (ensure_group(h->file, "report", &h->g_report) < 0) {
+        st = h5_fail(h, err, "cannot create /report");
+        goto fail;
+    }
+    r->grp = H5Gcreate2(h->g_report, r->name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (r->grp < 0) {
+        st = h5_fail(h, err, "cannot create /report/%s", r->name);
+        goto fail;
+    }
+    r->ds_data = dset_extendible(r->grp, "data", H5T_IEEE_F32LE, 2, n, chunk);
+    if (r->ds_data < 0) {
+        st = h5_fail(h, err, "cannot create /report/%s/data", r->name);
+        goto fail;
+    }
+    if (attr_str(r->ds_data, "units", unit) < 0 || attr_str(r->grp, "type", "weights") < 0 ||
+        attr_str(r->grp, "projection", proj) < 0 ||
+        attr_str(r->grp, "source_population", src_pop) < 0 ||
+        attr_str(r->grp, "target_population", tgt_pop) < 0 ||
+        attr_str(r->grp, "population", tgt_pop) < 0 ||
+        attr_str(r->grp, "NX_class", "NXdata") < 0 || attr_str(r->grp, "signal", "data") < 0) {
+        st = h5_fail(h, err, "cannot write attributes of /report/%s", r->name);
+        goto fail;
+    }
+    hsize_t three = 3;
+    m = H5Gcreate2(r->grp, "mapping", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    sp = H5Screate_simple(1, &three, NULL);
+    if (m < 0 || sp < 0 ||
+        dset_write_1d(m, "source_node_ids", H5T_STD_U64LE, H5T_NATIVE_UINT64, n, src_ids) < 0 ||
+        attr_str(m, "source_population", src_pop) < 0 ||
+        dset_write_1d(m, "target_node_ids", H5T_STD_U64LE, H5T_NATIVE_UINT64, n, tgt_ids) < 0 ||
+        attr_str(m, "target_population", tgt_pop) < 0 ||
+        (r->ds_time = H5Dcreate2(m, "time", H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT,
+                                 H5P_DEFAULT)) < 0 ||
+        attr_str(r->ds_time, "units", "ms") < 0 || report_write_time(r) < 0) {
+        st = h5_fail(h, err, "cannot write /report/%s/mapping", r->name);
+        goto fail;
+    }
+    H5Sclose(sp);
+    H5Gclose(m);
+    *id = (int)h->n_rep;
+    h->n_rep++;
+    return APICAL_OK;
+
+fail:
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (m >= 0)
+        H5Gclose(m);
+    close_id(&r->ds_data, H5Dclose);
+    close_id(&r->ds_time, H5Dclose);
+    close_id(&r->grp, H5Gclose);
+    free(r->name);
+    free(r->buf);
+    return st;
+}
+
+/* ---- edges ------------------------------------------------------------------ */
+
+/* A 1-D dataset of n values, chunked and compressed when large. */
+static herr_t dset_column(hid_t loc, const char *name, hid_t ftype, hid_t mtype, size_t n,
+                          const void *buf)
+{
+    if (n < 4096)
+        return dset_write_1d(loc, name, ftype, mtype, n, buf);
+    hsize_t chunk = 65536;
+    hid_t d = dset_extendible(loc, name, ftype, 1, 0, &chunk);
+    if (d < 0)
+        return -1;
+    hsize_t count = n;
+    herr_t rc = dset_append(d, mtype, 1, 0, &count, 0, buf);
+    if (H5Dclose(d) < 0)
+        rc = -1;
+    return rc;
+}
+
+apical_status apical_h5_edges_write(apical_h5 *h, const apical_h5_edges *e,
+                                    apical_error *err)
+{
+    apical_status st = check_usable(h, err);
+    if (st != APICAL_OK)
+        return st;
+    if (!e || !valid_name(e->name) || !valid_name(e->src_pop) || !valid_name(e->tgt_pop) ||
+        (e->n && (!e->src || !e->tgt || !e->w || !e->d)))
+        return apical_error_set(err, APICAL_E_INVALID, NULL,
+                                "HDF5 output: invalid edge population '%s'",
+                                e && e->name ? e->name : "(null)");
+    if (h->g_edges < 0 &&
+        (h->g_edges = H5Gcreate2(h->file, "edges", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
+        return h5_fail(h, err, "cannot create /edges");
+    if (H5Lexists(h->g_edges, e->name, H5P_DEFAULT) > 0)
+        return apical_error_set(err, APICAL_E_INVALID, NULL,
+                                "HDF5 output: edges of '%s' written twice", e->name);
+    int64_t *type = malloc((e->n + 1) * sizeof *type);
+    uint32_t *gid = malloc((e->n + 1) * sizeof *gid);
+    uint64_t *gidx = malloc((e->n + 1) * sizeof *gidx);
+    hid_t g = H5I_INVALID_HID, g0 = H5I_INVALID_HID, d = H5I_INVALID_HID;
+    if (!type || !gid || !gidx) {
+        st = apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+        goto out;
+    }
+    for (size_t k = 0; k < e->n; k++) {
+        type[k] = 0;
+        gid[k] = 0;
+        gidx[k] = k;
+    }
+    g = H5Gcreate2(h->g_edges, e->name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0 ||
+        dset_column(g, "source_node_id", H5T_STD_U64LE, H5T_NATIVE_UINT64, e->n, e->src) < 0 ||
+        dset_column(g, "target_node_id", H5T_STD_U64LE, H5T_NATIVE_UINT64, e->n, e->tgt) < 0 ||
+        dset_column(g, "edge_type_id", H5T_STD_I64LE, H5T_NATIVE_INT64, e->n, type) < 0 ||
+        dset_column(g, "edge_group_id", H5T_STD_U32LE, H5T_NATIVE_UINT32, e->n, gid) < 0 ||
+        dset_column(g, "edge_group_index", H5T_STD_U64LE, H5T_NATIVE_UINT64, e->n, gidx) < 0)
+        goto h5err;
+    if ((d = H5Dopen2(g, "source_node_id", H5P_DEFAULT)) < 0 ||
+        attr_str(d, "node_population", e->src_pop) < 0 || attr_u64(d, "n_nodes", e->n_src) < 0 ||
+        H5Dclose(d) < 0)
+        goto h5err;
+    if ((d = H5Dopen2(g, "target_node_id", H5P_DEFAULT)) < 0 ||
+        attr_str(d, "node_population", e->tgt_pop) < 0 || attr_u64(d, "n_nodes", e->n_tgt) < 0 ||
+        H5Dclose(d) < 0)
+        goto h5err;
+    d = H5I_INVALID_HID;
+    if (attr_str(g, "source_population", e->src_pop) < 0 ||
+        attr_str(g, "target_population", e->tgt_pop) < 0 ||
+        attr_str(g, "plasticity", e->rule ? e->rule : "static") < 0 ||
+        attr_str(g, "receptor", e->receptor ? e->receptor : "") < 0)
+        goto h5err;
+    g0 = H5Gcreate2(g, "0", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g0 < 0 ||
+        dset_column(g0, "syn_weight", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, e->n, e->w) < 0 ||
+        dset_column(g0, "delay", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, e->n, e->d) < 0)
+        goto h5err;
+    if ((d = H5Dopen2(g0, "syn_weight", H5P_DEFAULT)) < 0 ||
+        attr_str(d, "units", e->weight_unit ? e->weight_unit : "") < 0 || H5Dclose(d) < 0)
+        goto h5err;
+    if ((d = H5Dopen2(g0, "delay", H5P_DEFAULT)) < 0 || attr_str(d, "units", "ms") < 0 ||
+        H5Dclose(d) < 0)
+        goto h5err;
+    d = H5I_INVALID_HID;
+    if (H5Fflush(h->file, H5F_SCOPE_LOCAL) < 0)
+        goto h5err;
+    goto out;
+h5err:
+    st = h5_fail(h, err, "cannot write /edges/%s", e->name);
+out:
+    if (d >= 0)
+        H5Dclose(d);
+    if (g0 >= 0)
+        H5Gclose(g0);
+    if (g >= 0)
+        H5Gclose(g);
+    free(type);
+    free(gid);
+    free(gidx);
+    return st;
 }
 
 /* ---- provenance ----------------------------------------------------------- */

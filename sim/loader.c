@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apical/h5in.h"
 #include "apical/units.h"
 
 #if defined(__GNUC__)
@@ -1119,11 +1120,133 @@ static apical_status name_taken(ctx *c, const ynode *item, const char *kind, con
                 kind, name, kind, first_line);
 }
 
+/* The path of a file named in the network file: relative paths are taken
+ * from the network file's directory. */
+static char *resolve_path(const char *net, const char *path)
+{
+    const char *slash = strrchr(net, '/');
+    size_t dir = path[0] == '/' || !slash ? 0 : (size_t)(slash - net) + 1;
+    size_t len = dir + strlen(path) + 1;
+    char *out = malloc(len);
+    if (out)
+        snprintf(out, len, "%.*s%s", (int)dir, net, path);
+    return out;
+}
+
+/* connectivity: {rule: from_file, path: FILE.h5, edges: NAME}: read the edge
+ * population now, so that `apical check` finds every problem, check it
+ * against the two populations, and store it on the projection grouped by
+ * target (stable, so file order is kept within a target). */
+static apical_status load_edges(ctx *c, const ynode *n, apical_proj_spec *pr)
+{
+    const apical_pop_spec *src = &c->spec->pops[pr->source], *tgt = &c->spec->pops[pr->target];
+    const ynode *pv, *ev;
+    const char *path = "", *name = pr->name;
+    apical_status st;
+    if ((st = require(c, n, "path", "connectivity", &pv)) != APICAL_OK ||
+        (st = get_string(c, pv, "path", &path)) != APICAL_OK)
+        return st;
+    if ((ev = map_get(n, "edges")) != NULL && (st = get_string(c, ev, "edges", &name)) != APICAL_OK)
+        return st;
+    if (!path[0])
+        return fail(c, pv, APICAL_E_INVALID, "path is empty; name an HDF5 file written by "
+                                             "'apical run'");
+    if (!name[0] || strchr(name, '/'))
+        return fail(c, ev, APICAL_E_INVALID, "edges must name an edge population (a group "
+                                             "under /edges), got '%s'", name);
+    if (!(pr->edges_path = resolve_path(c->spec->path, path)) || !(pr->edges_name = strdup(name)))
+        return oom(c);
+    apical_edge_data e;
+    apical_error herr = {0};
+    if ((st = apical_h5_edges_read(pr->edges_path, name, &e, &herr)) != APICAL_OK)
+        return fail(c, st == APICAL_E_REFERENCE && ev ? ev : pv, st, "%s", herr.msg);
+    const char *where = pr->edges_path;
+    const ynode *at = pv;
+    if ((e.n_src && e.n_src != src->size) || (e.n_tgt && e.n_tgt != tgt->size)) {
+        st = fail(c, at, APICAL_E_RANGE,
+                  "%s: /edges/%s connects populations of %llu and %llu neurons, but source '%s' "
+                  "has %llu and target '%s' has %llu",
+                  where, name, (unsigned long long)e.n_src, (unsigned long long)e.n_tgt,
+                  src->name, (unsigned long long)src->size, tgt->name,
+                  (unsigned long long)tgt->size);
+        goto out;
+    }
+    for (size_t k = 0; k < e.n; k++)
+        if (e.src[k] >= src->size || e.tgt[k] >= tgt->size) {
+            int s_bad = e.src[k] >= src->size;
+            st = fail(c, at, APICAL_E_RANGE,
+                      "%s: /edges/%s/%s[%zu] = %llu is out of range for %s population '%s' of "
+                      "%llu neurons",
+                      where, name, s_bad ? "source_node_id" : "target_node_id", k,
+                      (unsigned long long)(s_bad ? e.src[k] : e.tgt[k]), s_bad ? "source" : "target",
+                      s_bad ? src->name : tgt->name,
+                      (unsigned long long)(s_bad ? src->size : tgt->size));
+            goto out;
+        }
+    if (e.w) {
+        /* weights in the target model's unit; convert from the file's */
+        const char *want = tgt->model->weight_unit;
+        if (e.weight_unit[0] && strcmp(e.weight_unit, want) != 0) {
+            apical_dim d1, d2;
+            double s1, s2;
+            if (apical_unit_lookup(e.weight_unit, &d1, &s1) || apical_unit_lookup(want, &d2, &s2) ||
+                d1 != d2) {
+                st = fail(c, at, APICAL_E_UNIT,
+                          "%s: /edges/%s/0/syn_weight is in '%s', but the weights of model %s are "
+                          "in '%s'",
+                          where, name, e.weight_unit, tgt->model->name, want);
+                goto out;
+            }
+            for (size_t k = 0; k < e.n; k++)
+                e.w[k] *= s1 / s2;
+        }
+        bounds wb = weight_bounds(tgt->model);
+        for (size_t k = 0; k < e.n; k++)
+            if (e.w[k] < wb.lo) {
+                st = fail(c, at, APICAL_E_RANGE,
+                          "%s: /edges/%s/0/syn_weight[%zu] = %g %s: %s weights must be >= 0",
+                          where, name, k, e.w[k], want, tgt->model->name);
+                goto out;
+            }
+    }
+    pr->n_edges = e.n;
+    pr->edge_ptr = calloc(tgt->size + 2, sizeof *pr->edge_ptr);
+    pr->edge_src = malloc((e.n + 1) * sizeof *pr->edge_src);
+    pr->edge_tgt = malloc((e.n + 1) * sizeof *pr->edge_tgt);
+    if (e.w)
+        pr->edge_w = malloc((e.n + 1) * sizeof *pr->edge_w);
+    if (e.d)
+        pr->edge_d = malloc((e.n + 1) * sizeof *pr->edge_d);
+    if (!pr->edge_ptr || !pr->edge_src || !pr->edge_tgt || (e.w && !pr->edge_w) ||
+        (e.d && !pr->edge_d)) {
+        st = oom(c);
+        goto out;
+    }
+    /* counting sort by target */
+    for (size_t k = 0; k < e.n; k++)
+        pr->edge_ptr[e.tgt[k] + 2]++;
+    for (uint64_t t = 0; t < tgt->size; t++)
+        pr->edge_ptr[t + 2] += pr->edge_ptr[t + 1];
+    for (size_t k = 0; k < e.n; k++) {
+        uint64_t j = pr->edge_ptr[e.tgt[k] + 1]++;
+        pr->edge_src[j] = e.src[k];
+        pr->edge_tgt[j] = e.tgt[k];
+        if (e.w)
+            pr->edge_w[j] = e.w[k];
+        if (e.d)
+            pr->edge_d[j] = e.d[k];
+    }
+    st = APICAL_OK;
+out:
+    apical_edge_data_free(&e);
+    return st;
+}
+
 static apical_status parse_connectivity(ctx *c, const ynode *n, apical_proj_spec *pr)
 {
-    static const char *const rules[] = {"all_to_all", "one_to_one", "bernoulli",
-                                        "fixed_indegree", "fixed_outdegree", NULL};
-    static const char *const keys[] = {"rule", "p", "k", "autapses", NULL};
+    static const char *const rules[] = {"all_to_all",     "one_to_one",      "bernoulli",
+                                        "fixed_indegree", "fixed_outdegree", "from_file", NULL};
+    static const char *const keys[] = {"rule", "p", "k", "autapses", "path", "edges", NULL};
     const apical_pop_spec *src = &c->spec->pops[pr->source], *tgt = &c->spec->pops[pr->target];
     const ynode *rule = n, *v;
     const char *s = "";
@@ -1153,17 +1276,24 @@ static apical_status parse_connectivity(ctx *c, const ynode *n, apical_proj_spec
     const int needs_p = pr->conn == APICAL_CONN_BERNOULLI;
     const int needs_k =
         pr->conn == APICAL_CONN_FIXED_INDEGREE || pr->conn == APICAL_CONN_FIXED_OUTDEGREE;
-    if (n->kind != Y_MAP && (needs_p || needs_k))
+    const int file = pr->conn == APICAL_CONN_FROM_FILE;
+    if (n->kind != Y_MAP && (needs_p || needs_k || file))
         return fail(c, n, APICAL_E_MISSING_KEY, "rule '%s' needs '%s': write {rule: %s, %s: ...}",
-                    s, needs_p ? "p" : "k", s, needs_p ? "p" : "k");
+                    s, needs_p ? "p" : needs_k ? "k" : "path", s,
+                    needs_p ? "p" : needs_k ? "k" : "path");
     /* Keys that belong to another rule are mistakes, not harmless extras. */
     for (size_t i = 0; n->kind == Y_MAP && i < n->n_kids; i += 2) {
         const ynode *k = n->kids[i];
-        if ((strcmp(k->text, "p") == 0 && !needs_p) || (strcmp(k->text, "k") == 0 && !needs_k))
+        const int file_key = !strcmp(k->text, "path") || !strcmp(k->text, "edges");
+        if ((strcmp(k->text, "p") == 0 && !needs_p) || (strcmp(k->text, "k") == 0 && !needs_k) ||
+            (file_key && !file) || (file && !strcmp(k->text, "autapses")))
             return fail(c, k, APICAL_E_UNKNOWN_KEY,
-                        "key '%s' does not apply to rule '%s'; valid keys: rule, %sautapses",
-                        k->text, s, needs_p ? "p, " : needs_k ? "k, " : "");
+                        "key '%s' does not apply to rule '%s'; valid keys: rule, %s", k->text, s,
+                        file ? "path, edges" : needs_p ? "p, autapses" : needs_k ? "k, autapses"
+                                                                          : "autapses");
     }
+    if (file)
+        return load_edges(c, n, pr);
     if (n->kind == Y_MAP && (v = map_get(n, "autapses")) != NULL &&
         (st = get_bool(c, v, "autapses", &pr->autapses)) != APICAL_OK)
         return st;
@@ -1308,14 +1438,32 @@ static apical_status parse_projection(ctx *c, size_t idx, const ynode *n)
     if ((st = require(c, n, "receptor", where, &v)) != APICAL_OK ||
         (st = get_receptor(c, v, tgt->model, &pr->receptor)) != APICAL_OK)
         return st;
-    if ((st = require(c, n, "weight", where, &v)) != APICAL_OK ||
-        (st = get_dist(c, v, tgt->model->weight_unit, "weight", weight_bounds(tgt->model),
-                       &pr->weight)) != APICAL_OK)
-        return st;
-    if ((st = require(c, n, "delay", where, &v)) != APICAL_OK ||
-        (st = get_dist(c, v, "ms", "delay", (bounds){0.0, HUGE_VAL, 1}, &pr->delay)) !=
-            APICAL_OK)
-        return st;
+    /* from_file: weight and delay come from the file unless given here */
+    const int file = pr->conn == APICAL_CONN_FROM_FILE;
+    if (file && !map_get(n, "weight") && !pr->edge_w)
+        return fail(c, map_get(n, "connectivity"), APICAL_E_MISSING_KEY,
+                    "%s: /edges/%s has no weights (0/syn_weight); give 'weight' in the projection",
+                    pr->edges_path, pr->edges_name);
+    if (file && !map_get(n, "delay") && !pr->edge_d)
+        return fail(c, map_get(n, "connectivity"), APICAL_E_MISSING_KEY,
+                    "%s: /edges/%s has no delays (0/delay); give 'delay' in the projection",
+                    pr->edges_path, pr->edges_name);
+    if (!(file && pr->edge_w && !map_get(n, "weight"))) {
+        if ((st = require(c, n, "weight", where, &v)) != APICAL_OK ||
+            (st = get_dist(c, v, tgt->model->weight_unit, "weight", weight_bounds(tgt->model),
+                           &pr->weight)) != APICAL_OK)
+            return st;
+        free(pr->edge_w);
+        pr->edge_w = NULL;
+    }
+    if (!(file && pr->edge_d && !map_get(n, "delay"))) {
+        if ((st = require(c, n, "delay", where, &v)) != APICAL_OK ||
+            (st = get_dist(c, v, "ms", "delay", (bounds){0.0, HUGE_VAL, 1}, &pr->delay)) !=
+                APICAL_OK)
+            return st;
+        free(pr->edge_d);
+        pr->edge_d = NULL;
+    }
     if ((v = map_get(n, "plasticity")) != NULL)
         return parse_plasticity(c, v, pr, tgt->model->weight_unit);
     return APICAL_OK;
@@ -1863,6 +2011,13 @@ void apical_spec_free(apical_net_spec *spec)
     for (size_t i = 0; i < spec->n_projs; i++) {
         free(spec->projs[i].name);
         free(spec->projs[i].rule_param);
+        free(spec->projs[i].edges_path);
+        free(spec->projs[i].edges_name);
+        free(spec->projs[i].edge_src);
+        free(spec->projs[i].edge_tgt);
+        free(spec->projs[i].edge_w);
+        free(spec->projs[i].edge_d);
+        free(spec->projs[i].edge_ptr);
     }
     free(spec->projs);
     for (size_t i = 0; i < spec->n_inputs; i++) {

@@ -12,6 +12,7 @@
 #include "apical/error.h"
 #include "apical/h5out.h"
 #include "apical/model.h"
+#include "apical/plasticity.h"
 #include "apical/sim.h"
 #include "apical/spec.h"
 #include "apical/units.h"
@@ -30,7 +31,8 @@ static const char usage_main[] =
     "commands:\n"
     "  run NET.yaml     simulate a network file and write an HDF5 (SONATA) file\n"
     "  check NET.yaml   validate a network file without running it\n"
-    "  models [NAME]    list neuron models with parameters, units, defaults, bounds\n"
+    "  models [NAME]    list neuron models and plasticity rules with parameters,\n"
+    "                   units, defaults, bounds\n"
     "\n"
     "options:\n"
     "  -h, --help       this help; `apical <command> --help` for a command\n"
@@ -43,6 +45,7 @@ static const char usage_main[] =
 static const char usage_run[] =
     "usage: apical run NET.yaml [-o OUT.h5] [--seed N] [--duration T]\n"
     "                  [--threads N] [--quiet] [--no-progress] [--stats-json FILE]\n"
+    "                  [--save-edges]\n"
     "\n"
     "Simulate NET.yaml and write spikes, state traces and provenance to OUT.h5\n"
     "(default: the network file's name with .h5, in the current directory).\n"
@@ -59,6 +62,11 @@ static const char usage_run[] =
     "  --quiet               no progress bar and no summary\n"
     "  --no-progress         no progress bar (the summary is still printed)\n"
     "  --stats-json FILE     also write the run summary as JSON to FILE\n"
+    "  --save-edges          write the final synapses (source, target, weight,\n"
+    "                        delay) of every projection to /edges; without it\n"
+    "                        only plastic projections are written. A later\n"
+    "                        network file loads them with connectivity\n"
+    "                        {rule: from_file, path: OUT.h5, edges: NAME}\n"
     "\n"
     "On a terminal a progress bar shows simulated time, wall time, ETA and\n"
     "spikes per second. At the end a summary gives spikes and mean rate per\n"
@@ -74,8 +82,10 @@ static const char usage_check[] =
 static const char usage_models[] =
     "usage: apical models [NAME]\n"
     "\n"
-    "List the neuron models with their parameters and state variables: name,\n"
-    "unit, default and allowed range. With NAME, only that model.\n";
+    "List the neuron models with their parameters and state variables, and the\n"
+    "plasticity rules with their parameters: name, unit, default and allowed\n"
+    "range (unit 'w': the projection's weight unit). With NAME, only that model\n"
+    "or rule. Rules: docs/plasticity.md.\n";
 
 static double wall_now(void)
 {
@@ -140,10 +150,12 @@ static int cmd_models(int argc, char **argv)
     if (argc > 1)
         return usage_error(usage_models, "unexpected argument '%s'", argv[1]);
     const char *only = argc == 1 ? argv[0] : NULL;
-    if (only && !apical_model_find(only)) {
-        char names[512];
+    if (only && !apical_model_find(only) && !apical_plasticity_find(only)) {
+        char names[512], rules[512];
         apical_model_names(names, sizeof names);
-        fprintf(stderr, "apical: error: unknown model '%s' (models: %s)\n", only, names);
+        apical_plasticity_names(rules, sizeof rules);
+        fprintf(stderr, "apical: error: unknown model '%s' (models: %s; plasticity rules: %s)\n",
+                only, names, rules);
         return EXIT_USAGE;
     }
     for (size_t i = 0; i < apical_model_count(); i++) {
@@ -160,6 +172,14 @@ static int cmd_models(int argc, char **argv)
         printf("  solver default: %s, abs_tol %g, rel_tol %g%s\n\n", m->default_stepper,
                m->default_abs_tol, m->default_rel_tol,
                m->jacobian ? "; Jacobian provided (implicit steppers allowed)" : "");
+    }
+    for (size_t i = 0; i < apical_plasticity_count(); i++) {
+        const apical_plasticity_type *r = apical_plasticity_at(i);
+        if (only && strcmp(only, r->name))
+            continue;
+        printf("%s (plasticity rule)\n  %s\n", r->name, r->doc);
+        print_fields("parameters", r->params, r->n_params);
+        printf("\n");
     }
     return EXIT_OK;
 }
@@ -280,6 +300,24 @@ static apical_status write_provenance(apical_h5 *h5, const apical_net_spec *spec
         (st = apical_h5_provenance_u64(h5, "partitions", spec->sim.partitions, err)) ||
         (st = apical_h5_provenance_double(h5, "duration", spec->sim.duration, "ms", err)))
         return st;
+    /* plasticity/<projection>/rule and one value per rule parameter */
+    for (size_t j = 0; j < spec->n_projs; j++) {
+        const apical_proj_spec *pj = &spec->projs[j];
+        if (!pj->rule)
+            continue;
+        char key[700];
+        snprintf(key, sizeof key, "plasticity/%s/rule", pj->name);
+        if ((st = apical_h5_provenance_string(h5, key, pj->rule->name, err)))
+            return st;
+        for (size_t k = 0; k < pj->rule->n_params; k++) {
+            const apical_field *f = &pj->rule->params[k];
+            const char *unit = strcmp(f->unit, "w") ? f->unit
+                                                    : spec->pops[pj->target].model->weight_unit;
+            snprintf(key, sizeof key, "plasticity/%s/%s", pj->name, f->name);
+            if ((st = apical_h5_provenance_double(h5, key, pj->rule_param[k], unit, err)))
+                return st;
+        }
+    }
     for (size_t i = 0; i < spec->n_pops; i++) {
         const apical_pop_spec *p = &spec->pops[i];
         const apical_model_type *m = p->model;
@@ -388,6 +426,73 @@ static void print_summary(const apical_net_spec *spec, const apical_run_stats *s
     printf("  output: %s\n", out);
 }
 
+/* Final synapses of one projection, gathered for the edges writer. */
+typedef struct edge_buf {
+    size_t n, cap;
+    uint64_t *src, *tgt;
+    double *w, *d;
+} edge_buf;
+
+static int edge_add(void *user, uint64_t src, uint64_t tgt, double w, double d)
+{
+    edge_buf *b = user;
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 4096;
+        uint64_t *s2 = realloc(b->src, cap * sizeof *s2);
+        if (s2)
+            b->src = s2;
+        uint64_t *t2 = realloc(b->tgt, cap * sizeof *t2);
+        if (t2)
+            b->tgt = t2;
+        double *w2 = realloc(b->w, cap * sizeof *w2);
+        if (w2)
+            b->w = w2;
+        double *d2 = realloc(b->d, cap * sizeof *d2);
+        if (d2)
+            b->d = d2;
+        if (!s2 || !t2 || !w2 || !d2)
+            return 1;
+        b->cap = cap;
+    }
+    b->src[b->n] = src;
+    b->tgt[b->n] = tgt;
+    b->w[b->n] = w;
+    b->d[b->n] = d;
+    b->n++;
+    return 0;
+}
+
+/* /edges/<projection> for every plastic projection (all with `all`): the
+ * weights as they are at the end of the run. */
+static apical_status write_edges(apical_h5 *h5, const apical_sim *sim, const apical_net_spec *spec,
+                                 int all, apical_error *err)
+{
+    apical_status st = APICAL_OK;
+    edge_buf b = {0};
+    for (size_t j = 0; j < spec->n_projs && !st; j++) {
+        const apical_proj_spec *pj = &spec->projs[j];
+        if (!pj->rule && !all)
+            continue;
+        b.n = 0;
+        if (apical_sim_synapses(sim, j, edge_add, &b)) {
+            st = apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory writing edges");
+            break;
+        }
+        const apical_pop_spec *ps = &spec->pops[pj->source], *pt = &spec->pops[pj->target];
+        apical_h5_edges e = {
+            .name = pj->name, .src_pop = ps->name, .tgt_pop = pt->name,
+            .n_src = ps->size, .n_tgt = pt->size,
+            .weight_unit = pt->model->weight_unit,
+            .rule = pj->rule ? pj->rule->name : NULL,
+            .receptor = pt->model->receptors[pj->receptor],
+            .n = b.n, .src = b.src, .tgt = b.tgt, .w = b.w, .d = b.d,
+        };
+        st = apical_h5_edges_write(h5, &e, err);
+    }
+    free(b.src), free(b.tgt), free(b.w), free(b.d);
+    return st;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     if (wants_help(argc, argv)) {
@@ -396,7 +501,7 @@ static int cmd_run(int argc, char **argv)
     }
     const char *net = NULL, *out = NULL, *stats_json = NULL, *seed_s = NULL, *dur_s = NULL;
     const char *threads_s = NULL;
-    int quiet = 0, no_progress = 0;
+    int quiet = 0, no_progress = 0, save_edges = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         const char **val = NULL;
@@ -414,6 +519,8 @@ static int cmd_run(int argc, char **argv)
             quiet = 1;
         else if (!strcmp(a, "--no-progress"))
             no_progress = 1;
+        else if (!strcmp(a, "--save-edges"))
+            save_edges = 1;
         else if (a[0] == '-' && a[1])
             return usage_error(usage_run, "unknown option '%s'", a);
         else if (!net)
@@ -483,8 +590,17 @@ static int cmd_run(int argc, char **argv)
         const apical_recorder_spec *rs = &spec->recorders[r];
         const apical_pop_spec *p = &spec->pops[rs->pop];
         c.report_id[r] = -1;
-        if (rs->kind == APICAL_REC_WEIGHTS)
-            continue; /* written as an edge report: not yet in the HDF5 writer */
+        if (rs->kind == APICAL_REC_WEIGHTS) {
+            const apical_proj_spec *pj = &spec->projs[rs->proj];
+            const uint64_t *src, *tgt;
+            size_t n = apical_sim_weight_sample(sim, r, &src, &tgt);
+            if (apical_h5_weights_add(h5, pj->name, spec->pops[pj->source].name,
+                                      spec->pops[pj->target].name, src, tgt, n,
+                                      p->model->weight_unit, 0.0, rs->interval, &c.report_id[r],
+                                      &err))
+                goto fail;
+            continue;
+        }
         if (rs->kind == APICAL_REC_SPIKES) {
             if (c.spike_id[rs->pop] < 0 &&
                 apical_h5_spikes_add(h5, p->name, p->size, &c.spike_id[rs->pop], &err))
@@ -531,6 +647,8 @@ static int cmd_run(int argc, char **argv)
     if (c.progress)
         draw_progress(&c, apical_sim_time(sim), 1);
     const apical_run_stats *s = apical_sim_stats(sim);
+    if (write_edges(h5, sim, spec, save_edges, &err))
+        goto fail;
     if (apical_h5_provenance_double(h5, "wall_time_build", wall1 - wall0, "s", &err) ||
         apical_h5_provenance_double(h5, "wall_time_run", wall2 - wall1, "s", &err) ||
         apical_h5_provenance_u64(h5, "synaptic_events", s->synaptic_events, &err)) {

@@ -3,6 +3,9 @@
 
 Usage: h5_readback.py FILE [--expect-pop NAME ...]
 
+Checks spikes, state and weight reports (/report), final edges (/edges) and
+provenance.
+
 Written against docs/output-format.md and the SONATA spec, not against
 sim/h5out.c, so that the writer and this reader cannot share a mistake.
 Exits 0 and prints a one-line summary when the file is valid; exits 1 with
@@ -153,6 +156,11 @@ def check_report(c, f):
         if not c.require("data" in g and "mapping" in g, w,
                          "data or mapping missing"):
             continue
+        if text(g.attrs.get("type")) == "weights":
+            r = check_weights_report(c, f, g, w)
+            if r is not None:
+                reports[name] = r
+            continue
         d, m = g["data"], g["mapping"]
         c.require(dtype_is(d, "<f4"), f"{w}/data", f"dtype {d.dtype}, want float32")
         if not c.require(d.ndim == 2, f"{w}/data", "not 2-D"):
@@ -207,6 +215,97 @@ def check_report(c, f):
     return reports
 
 
+def check_time(c, m, w, n_times):
+    tm = m["time"][()]
+    c.require(text(m["time"].attrs.get("units")) == "ms", f"{w}/mapping/time",
+              "units attribute is not 'ms'")
+    if c.require(tm.shape == (3,), f"{w}/mapping/time", "not [start, stop, step]"):
+        start, stop, step = (float(x) for x in tm)
+        if c.require(step > 0 and stop >= start, f"{w}/mapping/time",
+                     f"bad start/stop/step {start}/{stop}/{step}"):
+            frames = round((stop - start) / step)
+            c.require(frames == n_times, f"{w}/mapping/time",
+                      f"(stop - start) / step = {frames} frames, data has {n_times}")
+
+
+def check_weights_report(c, f, g, w):
+    """A weight report: data [n_times, n_synapses] float32, one column per
+    synapse source_node_ids[k] -> target_node_ids[k] of one projection."""
+    d, m = g["data"], g["mapping"]
+    c.require(dtype_is(d, "<f4"), f"{w}/data", f"dtype {d.dtype}, want float32")
+    if not c.require(d.ndim == 2, f"{w}/data", "not 2-D"):
+        return None
+    n_times, n_syn = d.shape
+    c.require(text(d.attrs.get("units")) is not None, f"{w}/data", "units attribute missing")
+    for a in ("projection", "source_population", "target_population"):
+        c.require(text(g.attrs.get(a)), w, f"attribute {a} missing")
+    for ds in ("source_node_ids", "target_node_ids"):
+        if c.require(ds in m and dtype_is(m[ds], "<u8"), f"{w}/mapping/{ds}",
+                     "missing or not uint64"):
+            c.require(m[ds].shape == (n_syn,), f"{w}/mapping/{ds}",
+                      f"{m[ds].shape[0]} ids for {n_syn} columns")
+    if c.require("time" in m and dtype_is(m["time"], "<f8"), f"{w}/mapping/time",
+                 "missing or not float64"):
+        check_time(c, m, w, n_times)
+    if "source_node_ids" in m and "target_node_ids" in m and n_syn:
+        pairs = np.stack([m["source_node_ids"][()], m["target_node_ids"][()]], axis=1)
+        order = np.lexsort((pairs[:, 1], pairs[:, 0]))
+        c.require(np.array_equal(order, np.arange(n_syn)), f"{w}/mapping",
+                  "columns are not in (source, target) order")
+        data = d[()]
+        c.require(np.all(np.isfinite(data)), f"{w}/data", "non-finite weights")
+    c.require(text(g.attrs.get("NX_class")) == "NXdata" and
+              text(g.attrs.get("signal")) == "data", w, "NXdata attributes missing")
+    return (n_times, n_syn)
+
+
+def check_edges(c, f):
+    """SONATA edge populations: /edges/<name> with source/target node ids,
+    edge_type_id, edge_group_id, edge_group_index and group 0 holding
+    syn_weight and delay."""
+    out = {}
+    if "edges" not in f:
+        return out
+    for name, g in f["edges"].items():
+        w = f"/edges/{name}"
+        want = {"source_node_id": "<u8", "target_node_id": "<u8", "edge_type_id": "<i8",
+                "edge_group_id": "<u4", "edge_group_index": "<u8"}
+        ok = True
+        for ds, dt in want.items():
+            ok &= c.require(ds in g and isinstance(g[ds], h5py.Dataset) and g[ds].ndim == 1
+                            and dtype_is(g[ds], dt), f"{w}/{ds}", f"missing or not 1-D {dt}")
+        ok &= c.require("0" in g and isinstance(g["0"], h5py.Group), f"{w}/0", "group 0 missing")
+        if not ok:
+            continue
+        n = g["source_node_id"].shape[0]
+        for ds in want:
+            c.require(g[ds].shape == (n,), f"{w}/{ds}", f"length {g[ds].shape[0]}, want {n}")
+        for ds in ("syn_weight", "delay"):
+            if c.require(ds in g["0"] and dtype_is(g["0"][ds], "<f8"), f"{w}/0/{ds}",
+                         "missing or not float64"):
+                c.require(g["0"][ds].shape == (n,), f"{w}/0/{ds}",
+                          f"length {g['0'][ds].shape[0]}, want {n}")
+                c.require(text(g["0"][ds].attrs.get("units")) is not None, f"{w}/0/{ds}",
+                          "units attribute missing")
+        c.require(text(g["0/delay"].attrs.get("units")) == "ms", f"{w}/0/delay", "units not ms")
+        c.require(np.all(g["edge_group_id"][()] == 0), w, "edge_group_id not all 0")
+        c.require(np.array_equal(g["edge_group_index"][()], np.arange(n)), w,
+                  "edge_group_index is not 0..n-1")
+        for ds in ("source_node_id", "target_node_id"):
+            pop = text(g[ds].attrs.get("node_population"))
+            c.require(pop, f"{w}/{ds}", "attribute node_population missing")
+            nn = g[ds].attrs.get("n_nodes")
+            ids = g[ds][()]
+            if nn is not None and n:
+                c.require(int(ids.max()) < int(nn), f"{w}/{ds}",
+                          f"node id {int(ids.max())} >= n_nodes {int(nn)}")
+        dl = g["0/delay"][()]
+        c.require(np.all(np.isfinite(g["0/syn_weight"][()])) and np.all(dl > 0), w,
+                  "non-finite weights or delays <= 0")
+        out[name] = n
+    return out
+
+
 def run_h5dump(c, path):
     exe = shutil.which("h5dump")
     if exe is None:
@@ -235,6 +334,7 @@ def main():
         check_root(c, f)
         counts = check_spikes(c, f)
         reports = check_report(c, f)
+        edges = check_edges(c, f)
         c.require("provenance" not in f or isinstance(f["provenance"], h5py.Group),
                   "/provenance", "not a group")
     for pop in args.expect_pop:
@@ -247,7 +347,8 @@ def main():
         return 1
     spk = ", ".join(f"{k} {n} spikes/{nn} nodes" for k, (n, nn) in counts.items())
     rep = ", ".join(f"{k} {t}x{v}" for k, (t, v) in reports.items())
-    print(f"ok {args.file}: spikes [{spk}] reports [{rep}]")
+    edg = ", ".join(f"{k} {n}" for k, n in edges.items())
+    print(f"ok {args.file}: spikes [{spk}] reports [{rep}] edges [{edg}]")
     return 0
 
 

@@ -25,6 +25,8 @@ expect_bad() {
 "$APICAL" models | grep -q 'lif_cond_exp' || fail "models"
 "$APICAL" models lif_curr_exp | grep -q 'tau_exc' || fail "models NAME"
 "$APICAL" --version | grep -q '^apical ' || fail "--version"
+"$APICAL" run --help | grep -q -- '--save-edges' || fail "run --help: --save-edges"
+"$APICAL" models stdp | grep -q 'W_max' || fail "models stdp (plasticity rule)"
 expect_bad 2 'unknown command' -- frobnicate
 expect_bad 2 'unknown option' -- run --bogus x.yaml
 expect_bad 2 'unknown model .nope.*lif_cond_exp' -- models nope
@@ -63,6 +65,12 @@ populations: {a: {size: 10, model: lif_cond_exp, parameters: {tau_exc: -1 ms}}}'
 bad 'not a defined population' 'simulation: {duration: 20 ms}
 populations: {a: {size: 10, model: lif_cond_exp}}
 projections: [{source: a, target: b, connectivity: all_to_all, receptor: exc, weight: 1 nS, delay: 1 ms}]'
+bad 'cannot open edges file .*nothere.h5' 'simulation: {duration: 20 ms}
+populations: {a: {size: 10, model: lif_cond_exp}}
+projections: [{source: a, target: a, connectivity: {rule: from_file, path: nothere.h5}, receptor: exc}]'
+bad 'unknown plasticity rule' 'simulation: {duration: 20 ms}
+populations: {a: {size: 10, model: lif_cond_exp}}
+projections: [{source: a, target: a, connectivity: all_to_all, receptor: exc, weight: 1 nS, delay: 1 ms, plasticity: {rule: stdpp}}]'
 bad 'duplicate' 'simulation: {duration: 20 ms}
 simulation: {duration: 20 ms}
 populations: {a: {size: 10, model: lif_cond_exp}}'

@@ -5,7 +5,8 @@
  * fixed_outdegree, which goes per source (row). The random numbers of a
  * column come from a substream keyed by the target id, so a partition that
  * owns targets [tgt_lo, tgt_hi) generates exactly the synapses it would see in
- * a single-partition run, without generating the others. */
+ * a single-partition run, without generating the others. from_file emits
+ * the loaded edges of each target column in file order. */
 #ifndef APICAL_CONNECT_H
 #define APICAL_CONNECT_H
 

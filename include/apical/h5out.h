@@ -15,6 +15,13 @@
  *   /report/<pop>/      (state recorders; one group per recorded population)
  *       data            float32 [n_times, n_nodes * n_vars], attr units
  *       mapping/node_ids, index_pointers, element_ids, time
+ *   /report/<proj>/     (weight recorders; attr type = "weights")
+ *       data            float32 [n_times, n_synapses], attr units
+ *       mapping/source_node_ids, target_node_ids, time
+ *   /edges/<proj>/      (SONATA edge population: final weights)
+ *       source_node_id, target_node_id (uint64, attr node_population),
+ *       edge_type_id (int64), edge_group_id (uint32), edge_group_index (uint64)
+ *       0/syn_weight, 0/delay (float64, attr units)
  *   /provenance/        network text, resolved parameters, seed, solver, ...
  */
 #ifndef APICAL_H5OUT_H
@@ -58,6 +65,36 @@ apical_status apical_h5_report_add(apical_h5 *h, const char *pop,
 apical_status apical_h5_report_append(apical_h5 *h, int id,
                                       const float *frames, size_t n_frames,
                                       apical_error *err);
+
+/* Declare a weight report over n synapses of projection `proj` (from
+ * population src_pop to tgt_pop): column k is the synapse src_ids[k] ->
+ * tgt_ids[k]; weights in `unit`, sampled every dt ms from t_start. Frames
+ * are appended with apical_h5_report_append (n floats each). n may be 0. */
+apical_status apical_h5_weights_add(apical_h5 *h, const char *proj,
+                                    const char *src_pop, const char *tgt_pop,
+                                    const uint64_t *src_ids,
+                                    const uint64_t *tgt_ids, size_t n,
+                                    const char *unit, double t_start,
+                                    double dt, int *id, apical_error *err);
+
+/* One edge population (SONATA edges layout), written whole: n edges
+ * src[k] -> tgt[k] with weight w[k] (in weight_unit) and delay d[k] (ms),
+ * between populations of n_src and n_tgt nodes. `rule` names the
+ * plasticity rule (or "static"). A second call with the same name fails. */
+typedef struct apical_h5_edges {
+    const char *name;
+    const char *src_pop, *tgt_pop;
+    uint64_t n_src, n_tgt;
+    const char *weight_unit;
+    const char *rule;
+    const char *receptor;
+    size_t n;
+    const uint64_t *src, *tgt;
+    const double *w, *d;
+} apical_h5_edges;
+
+apical_status apical_h5_edges_write(apical_h5 *h, const apical_h5_edges *e,
+                                    apical_error *err);
 
 /* Provenance: string attribute / dataset under /provenance. */
 apical_status apical_h5_provenance_string(apical_h5 *h, const char *name,

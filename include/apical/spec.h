@@ -45,7 +45,8 @@ typedef enum apical_conn_kind {
     APICAL_CONN_ONE_TO_ONE,
     APICAL_CONN_BERNOULLI,      /* p */
     APICAL_CONN_FIXED_INDEGREE, /* k sources per target, without replacement */
-    APICAL_CONN_FIXED_OUTDEGREE /* k targets per source, without replacement */
+    APICAL_CONN_FIXED_OUTDEGREE, /* k targets per source, without replacement */
+    APICAL_CONN_FROM_FILE        /* the edges of an earlier run (edge_* below) */
 } apical_conn_kind;
 
 typedef struct apical_proj_spec {
@@ -62,6 +63,18 @@ typedef struct apical_proj_spec {
     const apical_plasticity_type *rule; /* NULL: static synapses */
     double *rule_param;                 /* rule->n_params, weights in weight_unit */
     apical_srcpos rule_pos;
+    /* from_file: the edge population `edges_name` of the HDF5 file
+     * `edges_path` (resolved against the network file's directory), read
+     * and checked by the loader. Edges are stored grouped by target (file
+     * order within a target): target t has edges [edge_ptr[t],
+     * edge_ptr[t + 1]). edge_w / edge_d are NULL when the network file gives
+     * `weight` / `delay`, which then replace the file's values. */
+    char *edges_path;
+    char *edges_name;
+    uint64_t n_edges;
+    uint64_t *edge_src, *edge_tgt;
+    double *edge_w, *edge_d;
+    uint64_t *edge_ptr; /* target population size + 1 */
 } apical_proj_spec;
 
 typedef enum apical_input_kind {

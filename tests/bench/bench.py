@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """`make bench`: apical vs Brian2 (C++ standalone) on the Brette 2007 networks.
 
-Runs networks/brette2007_{coba,cuba}.yaml in apical and the same networks in
-Brian2 C++ standalone (tests/bench/brian2_brette.py, one subprocess each) for
-1 s and 10 s of simulated time, same seed, and prints one table:
+Runs networks/brette2007_{coba,cuba,cobahh,coba_stdp}.yaml in apical and the same
+networks in Brian2 C++ standalone (tests/bench/brian2_brette.py, one subprocess
+each) for 1 s and 10 s of simulated time (COBAHH: 1 s, see
+--cobahh-durations), same seed, and prints one table:
 
   sim s     apical: wall_run_s from --stats-json (simulation only, network
             built); Brian2: its own timer around network.run in the binary
@@ -13,15 +14,19 @@ Brian2 C++ standalone (tests/bench/brian2_brette.py, one subprocess each) for
   B2/ap     Brian2 time / apical time (> 1: apical is faster), for sim and total
   rates     mean rates (Hz) exc / inh / all neurons
   syn ev/s  synaptic events (spike x fan-out deliveries) per second of sim time
+and, last, the cost of plasticity: sim s of coba_stdp (COBA with STDP on
+exc->exc) / sim s of static COBA, in apical and in Brian2 (dt 0.1 ms).
 
 Brian2 runs single-threaded (no OpenMP) at dt 0.1 ms with its default state
-updater (reported), and COBA also at dt 0.01 ms (a fairer accuracy match for an
-error-controlled solver; see tests/bench/accuracy.py).
+updater (reported; COBAHH: exponential Euler, as Brian's example), and COBA and
+COBAHH also at dt 0.01 ms (a fairer accuracy match for an error-controlled
+solver; see tests/bench/accuracy.py and docs/VALIDATION.md).
 
 Environment: APICAL (path of the apical binary; apical is skipped with a
 message if it is missing), PYTHON (interpreter with brian2; default: this one).
 Usage: APICAL=build/apical /usr/bin/python3 tests/bench/bench.py
-         [--durations 1,10] [--networks coba,cuba] [--seed 1] [--no-brian2]
+         [--durations 1,10] [--networks coba,cuba,cobahh] [--cobahh-durations 1]
+         [--seed 1] [--no-brian2]
          [--no-apical] [--no-fine] [--apical-threads N] [--json OUT.json]
 """
 import argparse
@@ -123,19 +128,47 @@ def fnum(v, spec):
     return '-' if v is None else format(v, spec)
 
 
+def print_plasticity_cost(rows):
+    """Cost of plasticity: sim s of COBA with STDP on exc->exc (coba_stdp)
+    over sim s of the static COBA network, per simulator and duration (Brian2
+    at dt 0.1 ms). The issue's target: apical's ratio <= 2."""
+    def sim_s(net, sim, T):
+        for r in rows:
+            if (r.get('network'), r.get('simulator'), r.get('duration_s')) == (net, sim, T) \
+                    and 'error' not in r and (sim == 'apical' or 'dt=0.1' in r.get('method', '')):
+                return r.get('sim_s')
+        return None
+    lines = []
+    for T in sorted({r.get('duration_s') for r in rows if r.get('network') == 'coba_stdp'}):
+        for sim in ('apical', 'brian2'):
+            st, pl = sim_s('coba', sim, T), sim_s('coba_stdp', sim, T)
+            if st and pl:
+                lines.append('  %-7s T %4g s: static %.3f s, plastic %.3f s, plastic/static %.2f%s'
+                             % (sim, T, st, pl, pl / st,
+                                ' (target <= 2)' if sim == 'apical' else ''))
+    if lines:
+        print('cost of plasticity (COBA with STDP on exc->exc vs static COBA, sim s):')
+        print('\n'.join(lines))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description='apical vs Brian2 on the Brette 2007 networks.')
     ap.add_argument('--durations', default='1,10', help='simulated seconds, comma-separated (default 1,10)')
-    ap.add_argument('--networks', default='coba,cuba')
+    ap.add_argument('--networks', default='coba,cuba,cobahh,coba_stdp')
+    ap.add_argument('--cobahh-durations', default='1',
+                    help='simulated seconds for COBAHH (default 1: Brian2 at dt 0.01 ms '
+                         'needs over a minute per simulated second)')
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--no-brian2', action='store_true')
     ap.add_argument('--no-apical', action='store_true')
-    ap.add_argument('--no-fine', action='store_true', help='skip Brian2 COBA at dt 0.01 ms')
+    ap.add_argument('--no-fine', action='store_true',
+                    help='skip Brian2 COBA and COBAHH at dt 0.01 ms')
     ap.add_argument('--apical-threads', type=int, default=None,
                     help='pass --threads N to apical (default: the network file\'s)')
     ap.add_argument('--json', metavar='FILE', help='also write all results as JSON')
     a = ap.parse_args(argv)
     durations = [float(x) for x in a.durations.split(',') if x.strip()]
+    hh_durations = [float(x) for x in a.cobahh_durations.split(',') if x.strip()]
     networks = [x.strip() for x in a.networks.split(',') if x.strip()]
     python = os.environ.get('PYTHON') or sys.executable
 
@@ -156,23 +189,23 @@ def main(argv=None):
           % (a.seed, os.cpu_count() or 0, apical or '(skipped)'))
     rows = []
     tmp = tempfile.mkdtemp(prefix='apical_bench_')
-    hdr = ('%-5s %5s %-8s %-22s %8s %8s %8s %7s %7s %7s %7s %7s %9s'
+    hdr = ('%-6s %5s %-8s %-22s %8s %8s %8s %7s %7s %7s %7s %7s %9s'
            % ('net', 'T s', 'sim', 'method', 'sim s', 'total s', 'build s', 'B2/ap', 'B2/ap',
               'exc Hz', 'inh Hz', 'all Hz', 'syn ev/s'))
-    hdr2 = '%-5s %5s %-8s %-22s %8s %8s %8s %7s %7s' % ('', '', '', '', '', '', '', 'sim', 'total')
+    hdr2 = '%-6s %5s %-8s %-22s %8s %8s %8s %7s %7s' % ('', '', '', '', '', '', '', 'sim', 'total')
     print(hdr)
     print(hdr2)
     print('-' * len(hdr))
     sys.stdout.flush()
     for net in networks:
-        for T in durations:
+        for T in (hh_durations if net == 'cobahh' else durations):
             dur_ms = T * 1000.0
             configs = []
             if apical:
                 configs.append(('apical', None))
             if not a.no_brian2:
                 configs.append(('brian2', 0.1))
-                if net == 'coba' and not a.no_fine:
+                if net in ('coba', 'cobahh') and not a.no_fine:
                     configs.append(('brian2', 0.01))
             base = None
             for sim, dt in configs:
@@ -183,7 +216,7 @@ def main(argv=None):
                 r.update(network=net, duration_s=T, simulator=sim)
                 rows.append(r)
                 if 'error' in r:
-                    print('%-5s %5g %-8s ERROR: %s' % (net, T, sim, r['error']))
+                    print('%-6s %5g %-8s ERROR: %s' % (net, T, sim, r['error']))
                     sys.stdout.flush()
                     continue
                 if sim == 'apical':
@@ -195,7 +228,7 @@ def main(argv=None):
                     if base.get('total_s'):
                         ratio_tot = r['total_s'] / base['total_s']
                     r['ratio_sim'], r['ratio_total'] = ratio_sim, ratio_tot
-                print('%-5s %5g %-8s %-22s %8s %8s %8s %7s %7s %7s %7s %7s %9s'
+                print('%-6s %5g %-8s %-22s %8s %8s %8s %7s %7s %7s %7s %7s %9s'
                       % (net, T, sim, r['method'][:22], fnum(r['sim_s'], '.3f'),
                          fnum(r['total_s'], '.2f'), fnum(r.get('build_s'), '.2f'),
                          fnum(ratio_sim, '.2f'), fnum(ratio_tot, '.2f'),
@@ -209,7 +242,8 @@ def main(argv=None):
     print('sim s: simulation only (apical wall_run_s; Brian2 network.run inside the binary).'
           ' total s: whole process.')
     print('B2/ap: Brian2 time / apical time (> 1 means apical is faster). published ranges:'
-          ' COBA 17-21 Hz, CUBA 5.3-5.9 Hz')
+          ' COBA 17-21 Hz, CUBA 5.3-5.9 Hz, COBAHH 33-38 Hz')
+    print_plasticity_cost(rows)
     if a.json:
         with open(a.json, 'w') as fh:
             json.dump({'seed': a.seed, 'rows': rows}, fh, indent=1)

@@ -1,6 +1,7 @@
 #!/bin/sh
-# `make validate`: Brette 2007 COBA and CUBA in apical, 1 s, seeds 1 2 3; mean
-# rates against the published ranges (COBA 17-21 Hz, CUBA 5.3-5.9 Hz).
+# `make validate`: Brette 2007 COBA, CUBA and COBAHH in apical, 1 s, seeds
+# 1 2 3; mean rates against the published ranges (COBA 17-21 Hz, CUBA
+# 5.3-5.9 Hz, COBAHH 33-38 Hz: Brian2 2.5.1 measured 34-37 Hz).
 # Pass/fail uses the mean over seeds of the all-neuron rate; single seeds
 # outside the range are flagged. Exit 0 pass, 1 outside the range, 2 failure
 # to run. Environment: APICAL (binary, default build/apical), PYTHON
@@ -15,7 +16,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/apical_validate.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
 status=0
-for spec in "coba 17 21" "cuba 5.3 5.9"; do
+for spec in "coba 17 21" "cuba 5.3 5.9" "cobahh 33 38"; do
     set -- $spec
     net=$1; lo=$2; hi=$3
     yaml=networks/brette2007_$net.yaml
@@ -56,4 +57,8 @@ EOF
     rc=$?
     [ $rc -ne 0 ] && [ $status -eq 0 ] && status=$rc
 done
+# Plasticity: STDP windows and Song et al. 2000 (a few minutes).
+APICAL="$APICAL" PYTHON="$PYTHON" sh tests/bench/validate_stdp.sh
+rc=$?
+[ $rc -ne 0 ] && [ $status -eq 0 ] && status=$rc
 exit $status
