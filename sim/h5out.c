@@ -66,10 +66,20 @@ typedef struct report {
     double t_start, dt;
 } report;
 
+/* Per-example plateaus of a protocol's hidden population. */
+typedef struct plateau_table {
+    hid_t grp, ds_af, ds_at, ds_t;
+    size_t n;
+    hsize_t rows;
+} plateau_table;
+
 struct apical_h5 {
     char *path, *part;
     hid_t file;
     hid_t g_spikes, g_report, g_edges, g_prov, g_prov_pops; /* created on first use */
+    hid_t g_plateaus;
+    plateau_table *plat;
+    size_t n_plat;
     spike_pop *spk;
     size_t n_spk;
     report *rep;
@@ -366,6 +376,14 @@ static herr_t close_all(apical_h5 *h)
         close_id(&r->ds_time, H5Dclose);
         close_id(&r->grp, H5Gclose);
     }
+    for (size_t i = 0; i < h->n_plat; i++) {
+        plateau_table *pt = &h->plat[i];
+        close_id(&pt->ds_af, H5Dclose);
+        close_id(&pt->ds_at, H5Dclose);
+        close_id(&pt->ds_t, H5Dclose);
+        close_id(&pt->grp, H5Gclose);
+    }
+    close_id(&h->g_plateaus, H5Gclose);
     close_id(&h->g_spikes, H5Gclose);
     close_id(&h->g_report, H5Gclose);
     close_id(&h->g_edges, H5Gclose);
@@ -393,6 +411,7 @@ static void free_handle(apical_h5 *h)
     }
     free(h->spk);
     free(h->rep);
+    free(h->plat);
     free(h->path);
     free(h->part);
     free(h);
@@ -466,7 +485,7 @@ apical_status apical_h5_create(const char *path, apical_h5 **out,
     if (!h)
         return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
     h->file = h->g_spikes = h->g_report = h->g_edges = H5I_INVALID_HID;
-    h->g_prov = h->g_prov_pops = H5I_INVALID_HID;
+    h->g_prov = h->g_prov_pops = h->g_plateaus = H5I_INVALID_HID;
     h->path = dup_str(path);
     h->part = malloc(strlen(path) + sizeof ".part");
     if (!h->path || !h->part) {
@@ -1383,4 +1402,51 @@ void apical_h5_abort(apical_h5 *h)
     close_all(h);
     unlink(h->part);
     free_handle(h);
+}
+
+/* ---- protocol plateaus ------------------------------------------------- */
+
+apical_status apical_h5_plateaus_add(apical_h5 *h, const char *pop, size_t n, int *id,
+                                     apical_error *err)
+{
+    apical_status st = check_usable(h, err);
+    if (st)
+        return st;
+    plateau_table *grown = realloc(h->plat, (h->n_plat + 1) * sizeof *grown);
+    if (!grown)
+        return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+    h->plat = grown;
+    plateau_table *pt = &h->plat[h->n_plat];
+    *pt = (plateau_table){H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID,
+                          n, 0};
+    h->n_plat++;
+    hsize_t chunk2[2] = {64, n ? n : 1}, chunk1[1] = {64};
+    if (ensure_group(h->file, "plateaus", &h->g_plateaus) < 0 ||
+        (pt->grp = H5Gcreate2(h->g_plateaus, pop, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
+        (pt->ds_af = dset_extendible(pt->grp, "alpha_f", H5T_IEEE_F64LE, 2, n, chunk2)) < 0 ||
+        (pt->ds_at = dset_extendible(pt->grp, "alpha_t", H5T_IEEE_F64LE, 2, n, chunk2)) < 0 ||
+        (pt->ds_t = dset_extendible(pt->grp, "time", H5T_IEEE_F64LE, 1, 0, chunk1)) < 0 ||
+        attr_str(pt->ds_t, "units", "ms") < 0 ||
+        attr_str(pt->grp, "description",
+                 "per example (rows) and hidden neuron (columns): forward and target "
+                 "plateaus sigma(mean apical voltage); time = end of the example") < 0)
+        return h5_fail(h, err, "cannot create /plateaus/%s", pop);
+    *id = (int)(h->n_plat - 1);
+    return APICAL_OK;
+}
+
+apical_status apical_h5_plateaus_append(apical_h5 *h, int id, double t, const double *alpha_f,
+                                        const double *alpha_t, apical_error *err)
+{
+    apical_status st = check_usable(h, err);
+    if (st)
+        return st;
+    plateau_table *pt = &h->plat[id];
+    hsize_t count[2] = {1, pt->n}, one[1] = {1};
+    if (dset_append(pt->ds_af, H5T_NATIVE_DOUBLE, 2, pt->rows, count, pt->n, alpha_f) < 0 ||
+        dset_append(pt->ds_at, H5T_NATIVE_DOUBLE, 2, pt->rows, count, pt->n, alpha_t) < 0 ||
+        dset_append(pt->ds_t, H5T_NATIVE_DOUBLE, 1, pt->rows, one, 0, &t) < 0)
+        return h5_fail(h, err, "cannot append plateaus");
+    pt->rows++;
+    return APICAL_OK;
 }

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "apical/h5in.h"
+#include "apical/protocol.h"
 #include "apical/units.h"
 
 #if defined(__GNUC__)
@@ -1848,10 +1849,207 @@ static apical_status parse_list(ctx *c, const ynode *n, const char *what, void *
     return APICAL_OK;
 }
 
+/* A phase: {duration: 50 ms, wald: {mean: 2 ms, shape: 1 ms}}. */
+static apical_status parse_phase(ctx *c, const ynode *n, const char *what, apical_phase_spec *ph)
+{
+    static const char *const keys[] = {"duration", "wald", NULL};
+    static const char *const wald_keys[] = {"mean", "shape", NULL};
+    const ynode *v, *w;
+    apical_status st;
+    if ((st = need_kind(c, n, Y_MAP, what)) != APICAL_OK ||
+        (st = check_keys(c, n, keys, what)) != APICAL_OK ||
+        (st = require(c, n, "duration", what, &v)) != APICAL_OK ||
+        (st = get_bounded(c, v, "ms", "duration", (bounds){0.0, HUGE_VAL, 1}, &ph->duration)) !=
+            APICAL_OK)
+        return st;
+    if ((w = map_get(n, "wald")) != NULL) {
+        if ((st = need_kind(c, w, Y_MAP, "wald")) != APICAL_OK ||
+            (st = check_keys(c, w, wald_keys, "wald")) != APICAL_OK ||
+            (st = require(c, w, "mean", "wald", &v)) != APICAL_OK ||
+            (st = get_bounded(c, v, "ms", "wald mean", (bounds){0.0, HUGE_VAL, 1},
+                              &ph->wald_mean)) != APICAL_OK ||
+            (st = require(c, w, "shape", "wald", &v)) != APICAL_OK ||
+            (st = get_bounded(c, v, "ms", "wald shape", (bounds){0.0, HUGE_VAL, 1},
+                              &ph->wald_shape)) != APICAL_OK)
+            return st;
+    }
+    return APICAL_OK;
+}
+
+/* One value per hidden neuron: a number (all equal) or a list of n. With
+ * `plateau`, values are plateaus in (0, 1) and become apical drives
+ * through the logit (the apical voltage equals its drive when no apical
+ * input arrives). */
+static apical_status get_per_neuron(ctx *c, const ynode *n, uint64_t count, int plateau,
+                                    const char *what, double **out)
+{
+    apical_status st;
+    const bounds bd = {-HUGE_VAL, HUGE_VAL, 0};
+    if (!(*out = malloc((count + 1) * sizeof **out)))
+        return oom(c);
+    if (n->kind == Y_SEQ && n->n_kids != count)
+        return fail(c, n, APICAL_E_RANGE, "%s needs one value per hidden neuron (%llu), got %zu",
+                    what, (unsigned long long)count, n->n_kids);
+    for (uint64_t i = 0; i < count; i++) {
+        const ynode *v = n->kind == Y_SEQ ? n->kids[i] : n;
+        double x;
+        if ((st = get_bounded(c, v, "1", what, bd, &x)) != APICAL_OK)
+            return st;
+        if (plateau && !(x > 0.0 && x < 1.0))
+            return fail(c, v, APICAL_E_RANGE, "%s must be in (0, 1), got %g", what, x);
+        (*out)[i] = plateau ? log(x / (1.0 - x)) : x;
+    }
+    return APICAL_OK;
+}
+
+static apical_status need_model(ctx *c, const ynode *at, size_t pop, const char *model,
+                                const char *role)
+{
+    const apical_pop_spec *p = &c->spec->pops[pop];
+    if (strcmp(p->model->name, model) != 0)
+        return fail(c, at, APICAL_E_INVALID, "the protocol's %s population must use model %s; "
+                    "'%s' uses %s", role, model, p->name, p->model->name);
+    return APICAL_OK;
+}
+
+static apical_status parse_protocol(ctx *c, const ynode *n)
+{
+    static const char *const keys[] = {"type", "hidden", "output", "examples", "forward",
+                                       "target", "settle", "labels", "apical_drive", "plateau",
+                                       "learning", NULL};
+    static const char *const drive_keys[] = {"forward", "target", NULL};
+    static const char *const learn_keys[] = {"projection", "eta", NULL};
+    const ynode *v;
+    const char *s = "";
+    apical_status st;
+    if ((st = need_kind(c, n, Y_MAP, "protocol")) != APICAL_OK ||
+        (st = check_keys(c, n, keys, "protocol")) != APICAL_OK)
+        return st;
+    apical_protocol_spec *p = calloc(1, sizeof *p);
+    if (!p)
+        return oom(c);
+    c->spec->protocol = p;
+    p->pos = pos_of(c, n);
+    p->hidden = p->output = (size_t)-1;
+    p->examples = 1;
+    p->settle = 0.0;
+    if ((v = map_get(n, "type")) != NULL) {
+        if ((st = get_string(c, v, "type", &s)) != APICAL_OK)
+            return st;
+        if (strcmp(s, "segregated_dendrites") != 0)
+            return fail(c, v, APICAL_E_UNKNOWN_NAME,
+                        "unknown protocol type '%s'; valid types: segregated_dendrites", s);
+    }
+    if ((v = map_get(n, "hidden")) != NULL &&
+        ((st = get_pop_ref(c, v, "hidden", &p->hidden)) != APICAL_OK ||
+         (st = need_model(c, v, p->hidden, "dendritic_hidden", "hidden")) != APICAL_OK))
+        return st;
+    if ((v = map_get(n, "output")) != NULL &&
+        ((st = get_pop_ref(c, v, "output", &p->output)) != APICAL_OK ||
+         (st = need_model(c, v, p->output, "dendritic_output", "output")) != APICAL_OK))
+        return st;
+    if (p->hidden == (size_t)-1 && p->output == (size_t)-1)
+        return fail(c, n, APICAL_E_MISSING_KEY, "the protocol needs a 'hidden' or an 'output' "
+                    "population");
+    if ((v = map_get(n, "examples")) != NULL &&
+        (st = get_uint(c, v, "examples", 1, UINT64_MAX, &p->examples)) != APICAL_OK)
+        return st;
+    if ((st = require(c, n, "forward", "protocol", &v)) != APICAL_OK ||
+        (st = parse_phase(c, v, "forward", &p->forward)) != APICAL_OK ||
+        (st = require(c, n, "target", "protocol", &v)) != APICAL_OK ||
+        (st = parse_phase(c, v, "target", &p->target)) != APICAL_OK)
+        return st;
+    if ((v = map_get(n, "settle")) != NULL &&
+        (st = get_bounded(c, v, "ms", "settle", (bounds){0.0, HUGE_VAL, 0}, &p->settle)) !=
+            APICAL_OK)
+        return st;
+    if (!(p->settle < p->forward.duration && p->settle < p->target.duration))
+        return fail(c, v ? v : n, APICAL_E_RANGE,
+                    "settle (%g ms) must be shorter than both phases (%g ms, %g ms)", p->settle,
+                    p->forward.duration, p->target.duration);
+    if ((v = map_get(n, "labels")) != NULL) {
+        if (p->output == (size_t)-1)
+            return fail(c, v, APICAL_E_INVALID, "labels need an 'output' population to teach");
+        if ((st = need_kind(c, v, Y_SEQ, "labels")) != APICAL_OK)
+            return st;
+        if (!v->n_kids)
+            return fail(c, v, APICAL_E_INVALID, "labels is empty");
+        if (!(p->labels = malloc(v->n_kids * sizeof *p->labels)))
+            return oom(c);
+        for (size_t i = 0; i < v->n_kids; i++) {
+            if ((st = get_uint(c, v->kids[i], "a label", 0, c->spec->pops[p->output].size - 1,
+                               &p->labels[i])) != APICAL_OK)
+                return st;
+            p->n_labels = i + 1;
+        }
+    }
+    const ynode *drive = map_get(n, "apical_drive"), *plat = map_get(n, "plateau");
+    if (drive && plat)
+        return fail(c, plat, APICAL_E_INVALID, "give either 'apical_drive' or 'plateau', not both");
+    if (drive || plat) {
+        const ynode *d = drive ? drive : plat;
+        const char *what = drive ? "apical_drive" : "plateau";
+        if (p->hidden == (size_t)-1)
+            return fail(c, d, APICAL_E_INVALID, "%s needs a 'hidden' population", what);
+        if ((st = need_kind(c, d, Y_MAP, what)) != APICAL_OK ||
+            (st = check_keys(c, d, drive_keys, what)) != APICAL_OK)
+            return st;
+        uint64_t nh = c->spec->pops[p->hidden].size;
+        if ((v = map_get(d, "forward")) != NULL &&
+            (st = get_per_neuron(c, v, nh, plat != NULL, what, &p->apical_forward)) != APICAL_OK)
+            return st;
+        if ((v = map_get(d, "target")) != NULL &&
+            (st = get_per_neuron(c, v, nh, plat != NULL, what, &p->apical_target)) != APICAL_OK)
+            return st;
+    }
+    if ((v = map_get(n, "learning")) != NULL) {
+        if ((st = need_kind(c, v, Y_SEQ, "learning")) != APICAL_OK)
+            return st;
+        if (!(p->learn = calloc(v->n_kids + 1, sizeof *p->learn)))
+            return oom(c);
+        for (size_t i = 0; i < v->n_kids; i++) {
+            const ynode *it = v->kids[i], *f;
+            apical_learn_spec *l = &p->learn[i];
+            const char *pname = "";
+            if ((st = need_kind(c, it, Y_MAP, "a learning entry")) != APICAL_OK ||
+                (st = check_keys(c, it, learn_keys, "a learning entry")) != APICAL_OK ||
+                (st = require(c, it, "projection", "a learning entry", &f)) != APICAL_OK ||
+                (st = get_string(c, f, "projection", &pname)) != APICAL_OK)
+                return st;
+            l->pos = pos_of(c, it);
+            l->proj = (size_t)-1;
+            for (size_t j = 0; j < c->spec->n_projs; j++)
+                if (strcmp(c->spec->projs[j].name, pname) == 0)
+                    l->proj = j;
+            if (l->proj == (size_t)-1)
+                return fail(c, f, APICAL_E_REFERENCE, "projection '%s' is not defined", pname);
+            const apical_proj_spec *pj = &c->spec->projs[l->proj];
+            if (pj->target != p->hidden && pj->target != p->output)
+                return fail(c, f, APICAL_E_INVALID, "projection '%s' must target the protocol's "
+                            "hidden or output population", pname);
+            if (strcmp("basal", c->spec->pops[pj->target].model->receptors[pj->receptor]) != 0)
+                return fail(c, f, APICAL_E_INVALID, "projection '%s' must use receptor 'basal': "
+                            "the protocol learns basal weights", pname);
+            if (pj->delay.kind != APICAL_DIST_CONSTANT)
+                return fail(c, f, APICAL_E_INVALID, "projection '%s' needs a constant delay to "
+                            "be learned by the protocol", pname);
+            if (pj->rule)
+                return fail(c, f, APICAL_E_INVALID, "projection '%s' already has a plasticity "
+                            "rule", pname);
+            if ((st = require(c, it, "eta", "a learning entry", &f)) != APICAL_OK ||
+                (st = get_bounded(c, f, "1", "eta", (bounds){0.0, HUGE_VAL, 0}, &l->eta)) !=
+                    APICAL_OK)
+                return st;
+            p->n_learn = i + 1;
+        }
+    }
+    return APICAL_OK;
+}
+
 static apical_status parse_root(ctx *c, const ynode *root)
 {
-    static const char *const keys[] = {"name",        "simulation", "populations",
-                                       "projections", "inputs",     "recorders", NULL};
+    static const char *const keys[] = {"name",   "simulation", "populations", "projections",
+                                       "inputs", "recorders",  "protocol",    NULL};
     apical_net_spec *spec = c->spec;
     const ynode *v;
     const char *s = "";
@@ -1894,6 +2092,8 @@ static apical_status parse_root(ctx *c, const ynode *root)
     if ((v = map_get(root, "recorders")) != NULL &&
         (st = parse_list(c, v, "recorders", (void **)&spec->recorders, &spec->n_recorders,
                          sizeof *spec->recorders, parse_recorder)) != APICAL_OK)
+        return st;
+    if ((v = map_get(root, "protocol")) != NULL && (st = parse_protocol(c, v)) != APICAL_OK)
         return st;
     return APICAL_OK;
 }
@@ -2027,6 +2227,7 @@ void apical_spec_free(apical_net_spec *spec)
         free(spec->inputs[i].values);
     }
     free(spec->inputs);
+    apical_protocol_spec_free(spec->protocol);
     for (size_t i = 0; i < spec->n_recorders; i++) {
         free(spec->recorders[i].name);
         free(spec->recorders[i].nodes);

@@ -12,6 +12,7 @@
 #include "apical/error.h"
 #include "apical/h5out.h"
 #include "apical/model.h"
+#include "apical/protocol.h"
 #include "apical/plasticity.h"
 #include "apical/sim.h"
 #include "apical/spec.h"
@@ -135,7 +136,7 @@ static void print_fields(const char *title, const apical_field *fs, size_t n)
 {
     printf("  %s:\n", title);
     for (size_t i = 0; i < n; i++) {
-        printf("    %-10s %-6s default %-9g range ", fs[i].name, fs[i].unit, fs[i].def);
+        printf("    %-12s %-6s default %-9g range ", fs[i].name, fs[i].unit, fs[i].def);
         print_range(&fs[i]);
         printf(" %s\n", fs[i].doc);
     }
@@ -225,6 +226,7 @@ typedef struct run_ctx {
     const apical_net_spec *spec;
     int *spike_id;  /* per population, -1 = not recorded */
     int *report_id; /* per recorder, -1 = not a state recorder */
+    int plateau_id; /* protocol plateaus table, -1 = none */
     apical_status st;
     apical_error err;
     /* progress */
@@ -249,6 +251,17 @@ static void on_frame(void *user, size_t rec, double t, const float *values, size
     if (c->st || c->report_id[rec] < 0)
         return;
     c->st = apical_h5_report_append(c->h5, c->report_id[rec], values, 1, &c->err);
+}
+
+static void on_plateau(void *user, uint64_t example, double t, const double *alpha_f,
+                       const double *alpha_t, size_t n)
+{
+    (void)example;
+    (void)n;
+    run_ctx *c = user;
+    if (c->st || c->plateau_id < 0)
+        return;
+    c->st = apical_h5_plateaus_append(c->h5, c->plateau_id, t, alpha_f, alpha_t, &c->err);
 }
 
 static void draw_progress(run_ctx *c, double t, int final)
@@ -420,9 +433,28 @@ static void print_summary(const apical_net_spec *spec, const apical_run_stats *s
            (unsigned long long)s->events, (unsigned long long)s->synaptic_events,
            wall_run > 0 ? (double)s->synaptic_events / wall_run : 0.0,
            (unsigned long long)s->integrations, (unsigned long long)s->steps);
-    if (spec->n_pops)
-        printf("  solver: %s, abs_tol %g, rel_tol %g; window (min delay) %g ms\n",
-               spec->pops[0].stepper, spec->pops[0].abs_tol, spec->pops[0].rel_tol, s->min_delay);
+    /* One solver line per distinct setting, naming the populations using it
+     * (relay neurons have no dynamics worth naming). */
+    for (size_t i = 0; i < spec->n_pops; i++) {
+        const apical_pop_spec *p = &spec->pops[i];
+        int seen = p->model->relay_receptor != NULL;
+        for (size_t j = 0; j < i && !seen; j++) {
+            const apical_pop_spec *q = &spec->pops[j];
+            seen = !q->model->relay_receptor && !strcmp(q->stepper, p->stepper) &&
+                   q->abs_tol == p->abs_tol && q->rel_tol == p->rel_tol;
+        }
+        if (seen)
+            continue;
+        printf("  solver: %s, abs_tol %g, rel_tol %g:", p->stepper, p->abs_tol, p->rel_tol);
+        for (size_t j = i; j < spec->n_pops; j++) {
+            const apical_pop_spec *q = &spec->pops[j];
+            if (!q->model->relay_receptor && !strcmp(q->stepper, p->stepper) &&
+                q->abs_tol == p->abs_tol && q->rel_tol == p->rel_tol)
+                printf(" %s", q->name);
+        }
+        printf("\n");
+    }
+    printf("  window (min delay): %g ms\n", s->min_delay);
     printf("  output: %s\n", out);
 }
 
@@ -464,6 +496,14 @@ static int edge_add(void *user, uint64_t src, uint64_t tgt, double w, double d)
 
 /* /edges/<projection> for every plastic projection (all with `all`): the
  * weights as they are at the end of the run. */
+static int learned_by_protocol(const apical_net_spec *spec, size_t j)
+{
+    for (size_t k = 0; spec->protocol && k < spec->protocol->n_learn; k++)
+        if (spec->protocol->learn[k].proj == j)
+            return 1;
+    return 0;
+}
+
 static apical_status write_edges(apical_h5 *h5, const apical_sim *sim, const apical_net_spec *spec,
                                  int all, apical_error *err)
 {
@@ -471,7 +511,7 @@ static apical_status write_edges(apical_h5 *h5, const apical_sim *sim, const api
     edge_buf b = {0};
     for (size_t j = 0; j < spec->n_projs && !st; j++) {
         const apical_proj_spec *pj = &spec->projs[j];
-        if (!pj->rule && !all)
+        if (!pj->rule && !all && !learned_by_protocol(spec, j))
             continue;
         b.n = 0;
         if (apical_sim_synapses(sim, j, edge_add, &b)) {
@@ -483,7 +523,8 @@ static apical_status write_edges(apical_h5 *h5, const apical_sim *sim, const api
             .name = pj->name, .src_pop = ps->name, .tgt_pop = pt->name,
             .n_src = ps->size, .n_tgt = pt->size,
             .weight_unit = pt->model->weight_unit,
-            .rule = pj->rule ? pj->rule->name : NULL,
+            .rule = pj->rule ? pj->rule->name
+                             : learned_by_protocol(spec, j) ? "segregated_dendrites protocol" : NULL,
             .receptor = pt->model->receptors[pj->receptor],
             .n = b.n, .src = b.src, .tgt = b.tgt, .w = b.w, .d = b.d,
         };
@@ -633,6 +674,13 @@ static int cmd_run(int argc, char **argv)
 
     c.progress = !quiet && !no_progress && isatty(STDERR_FILENO);
     apical_sim_set_observer(sim, &(apical_sim_observer){on_spike, on_frame, on_window, &c});
+    c.plateau_id = -1;
+    if (spec->protocol && spec->protocol->hidden != (size_t)-1) {
+        const apical_pop_spec *hp = &spec->pops[spec->protocol->hidden];
+        if (apical_h5_plateaus_add(h5, hp->name, hp->size, &c.plateau_id, &err))
+            goto fail;
+        apical_sim_on_plateau(sim, on_plateau, &c);
+    }
     signal(SIGINT, on_sigint);
     signal(SIGTERM, on_sigint);
     double wall1 = wall_now();

@@ -96,6 +96,14 @@ typedef struct apical_h5_edges {
 apical_status apical_h5_edges_write(apical_h5 *h, const apical_h5_edges *e,
                                     apical_error *err);
 
+/* Per-example plateaus of a protocol's hidden population: /plateaus/<pop>/
+ * alpha_f, alpha_t (float64 [examples, n]) and time (float64 [examples],
+ * ms, the end of each example), one row appended per example. */
+apical_status apical_h5_plateaus_add(apical_h5 *h, const char *pop, size_t n, int *id,
+                                     apical_error *err);
+apical_status apical_h5_plateaus_append(apical_h5 *h, int id, double t, const double *alpha_f,
+                                        const double *alpha_t, apical_error *err);
+
 /* Provenance: string attribute / dataset under /provenance. */
 apical_status apical_h5_provenance_string(apical_h5 *h, const char *name,
                                           const char *value, apical_error *err);
