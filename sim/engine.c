@@ -618,9 +618,21 @@ static apical_status run_window(apical_sim *S, partition *P, double T1)
         case EV_POISSON: {
             const apical_input_spec *in = &spec->inputs[ev.a];
             input_rt *ir = &P->inputs[ev.a];
-            st = deliver(S, P, in->target, ir->node[ev.b], in->receptor, in->weight, ev.t);
-            double t = apical_next_poisson(in, ev.t, spec->sim.duration, &ir->rng[ev.b]);
-            if (!st && t < spec->sim.duration && apical_queue_push(&P->q, t, EV_POISSON, ev.a, ev.b))
+            const uint64_t c = ev.b & 0xffffffffu;
+            double t;
+            if (ir->rate) {
+                if ((uint32_t)(ev.b >> 32) != ir->epoch[c])
+                    break; /* drawn with a rate that has since changed */
+                st = deliver(S, P, in->target, ir->node[c], in->receptor, in->weight, ev.t);
+                t = ir->rate[c] > 0.0
+                        ? ev.t - log(apical_rng_uniform_pos(&ir->rng[c])) * 1000.0 / ir->rate[c]
+                        : HUGE_VAL;
+            } else {
+                st = deliver(S, P, in->target, ir->node[c], in->receptor, in->weight, ev.t);
+                t = apical_next_poisson(in, ev.t, spec->sim.duration, &ir->rng[c]);
+            }
+            if (!st && t < fmin(in->stop, spec->sim.duration) &&
+                apical_queue_push(&P->q, t, EV_POISSON, ev.a, ev.b))
                 st = apical_error_set(&P->err, APICAL_E_NOMEM, NULL, "out of memory");
             break;
         }
@@ -787,6 +799,46 @@ void apical_engine_poke(apical_sim *S, size_t pi, uint64_t i, size_t k, double v
     for (unsigned p = 0; p < S->n_parts; p++)
         if (i >= S->parts[p].pp[pi].lo && i < S->parts[p].pp[pi].hi)
             update_wake(pr, &S->parts[p].pp[pi], i);
+}
+
+apical_status apical_engine_set_rate(apical_sim *S, size_t j, uint64_t node, double hz, double T,
+                                     apical_error *err)
+{
+    const apical_input_spec *in = &S->spec->inputs[j];
+    for (unsigned p = 0; p < S->n_parts; p++) {
+        partition *P = &S->parts[p];
+        input_rt *ir = &P->inputs[j];
+        const pop_part *pp = &P->pp[in->target];
+        if (node < pp->lo || node >= pp->hi)
+            continue;
+        if (!ir->rate) {
+            ir->rate = malloc((ir->n + 1) * sizeof *ir->rate);
+            ir->epoch = calloc(ir->n + 1, sizeof *ir->epoch);
+            if (!ir->rate || !ir->epoch)
+                return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+            for (size_t c = 0; c < ir->n; c++)
+                ir->rate[c] = in->rate;
+        }
+        /* generators are in node order; find this node's */
+        size_t lo = 0, hi = ir->n;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (ir->node[mid] < node)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo == ir->n || ir->node[lo] != node)
+            continue;
+        ir->rate[lo] = hz;
+        ir->epoch[lo]++;
+        double t = hz > 0.0 ? T - log(apical_rng_uniform_pos(&ir->rng[lo])) * 1000.0 / hz : HUGE_VAL;
+        if (t < fmin(in->stop, S->spec->sim.duration) &&
+            apical_queue_push(&P->q, t, EV_POISSON, (uint32_t)j,
+                              (uint64_t)ir->epoch[lo] << 32 | lo))
+            return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+    }
+    return APICAL_OK;
 }
 
 void apical_engine_each_weight(apical_sim *S, size_t j, apical_weight_visit fn, void *user)
@@ -970,6 +1022,8 @@ void apical_sim_free(apical_sim *S)
             free(P->inputs[j].node);
             free(P->inputs[j].rng);
             free(P->inputs[j].value);
+            free(P->inputs[j].rate);
+            free(P->inputs[j].epoch);
         }
         free(P->inputs);
         for (size_t j = 0; P->rec_nodes && j < S->spec->n_recorders; j++)

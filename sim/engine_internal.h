@@ -103,6 +103,12 @@ typedef struct input_rt {
     uint64_t *node;
     apical_rng *rng;
     double *value;
+    /* Poisson inputs whose rates a protocol sets per neuron: the rate (Hz)
+     * of each generator, and an epoch that invalidates events drawn with an
+     * older rate (the queue has no removal; stale events are skipped). NULL
+     * while every generator uses the input's own rate. */
+    double *rate;
+    uint32_t *epoch;
 } input_rt;
 
 typedef struct partition {
@@ -187,6 +193,10 @@ apical_status apical_engine_sync(apical_sim *S, size_t pi, double T, apical_erro
 /* Between windows, after apical_engine_sync: set state variable k of neuron
  * i and let the engine know the state changed. */
 void apical_engine_poke(apical_sim *S, size_t pi, uint64_t i, size_t k, double value);
+/* Between windows: give node `node` of Poisson input j the rate `hz` from
+ * time T on (memorylessness makes redrawing the next event exact). */
+apical_status apical_engine_set_rate(apical_sim *S, size_t j, uint64_t node, double hz, double T,
+                                     apical_error *err);
 /* Visit every synapse of projection j with a pointer to its weight. */
 typedef void (*apical_weight_visit)(void *user, uint64_t src, uint64_t tgt, double *w);
 void apical_engine_each_weight(apical_sim *S, size_t j, apical_weight_visit fn, void *user);

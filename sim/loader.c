@@ -1912,11 +1912,75 @@ static apical_status need_model(ctx *c, const ynode *at, size_t pop, const char 
     return APICAL_OK;
 }
 
+/* stimulus: {input: NAME, images: PATH, labels: PATH, max_rate: 200 Hz,
+ * first: 0, limit: 0}: IDX images shown one per example through a Poisson
+ * input over a population with one neuron per pixel. */
+static apical_status parse_stimulus(ctx *c, const ynode *n, apical_protocol_spec *p)
+{
+    static const char *const keys[] = {"input", "images", "labels", "max_rate", "first", "limit",
+                                       NULL};
+    const ynode *v, *vi, *vl;
+    const char *name = "", *ipath = "", *lpath = "";
+    apical_status st;
+    if ((st = need_kind(c, n, Y_MAP, "stimulus")) != APICAL_OK ||
+        (st = check_keys(c, n, keys, "stimulus")) != APICAL_OK ||
+        (st = require(c, n, "input", "stimulus", &v)) != APICAL_OK ||
+        (st = get_string(c, v, "input", &name)) != APICAL_OK)
+        return st;
+    for (size_t j = 0; j < c->spec->n_inputs; j++)
+        if (strcmp(c->spec->inputs[j].name, name) == 0)
+            p->stim_input = j;
+    if (p->stim_input == (size_t)-1)
+        return fail(c, v, APICAL_E_REFERENCE, "input '%s' is not defined", name);
+    const apical_input_spec *in = &c->spec->inputs[p->stim_input];
+    if (in->kind != APICAL_INPUT_POISSON || in->nodes)
+        return fail(c, v, APICAL_E_INVALID, "the stimulus input '%s' must be a poisson input "
+                    "to a whole population", name);
+    if ((st = require(c, n, "images", "stimulus", &vi)) != APICAL_OK ||
+        (st = get_string(c, vi, "images", &ipath)) != APICAL_OK ||
+        (st = require(c, n, "labels", "stimulus", &vl)) != APICAL_OK ||
+        (st = get_string(c, vl, "labels", &lpath)) != APICAL_OK)
+        return st;
+    p->stim_max_rate = 200.0;
+    if ((v = map_get(n, "max_rate")) != NULL &&
+        (st = get_bounded(c, v, "Hz", "max_rate", (bounds){0.0, HUGE_VAL, 0},
+                          &p->stim_max_rate)) != APICAL_OK)
+        return st;
+    uint64_t limit = 0;
+    if ((v = map_get(n, "first")) != NULL &&
+        (st = get_uint(c, v, "first", 0, UINT64_MAX, &p->stim_first)) != APICAL_OK)
+        return st;
+    if ((v = map_get(n, "limit")) != NULL &&
+        (st = get_uint(c, v, "limit", 1, UINT64_MAX, &limit)) != APICAL_OK)
+        return st;
+    char *ip = resolve_path(c->spec->path, ipath), *lp = resolve_path(c->spec->path, lpath);
+    if (!ip || !lp || !(p->images = calloc(1, sizeof *p->images))) {
+        free(ip), free(lp);
+        return oom(c);
+    }
+    apical_error e2;
+    st = apical_idx_load(ip, lp, (size_t)limit, p->images, &e2);
+    if (st) {
+        const ynode *at = e2.pos.file && !strcmp(e2.pos.file, lp) ? vl : vi;
+        st = fail(c, at, st, "%s: %s%s", e2.pos.file ? e2.pos.file : ip, e2.msg,
+                  st == APICAL_E_IO ? " (make mnist fetches the MNIST files)" : "");
+    } else if (p->images->rows * p->images->cols != c->spec->pops[in->target].size) {
+        st = fail(c, vi, APICAL_E_RANGE, "images have %zu pixels but population '%s' has %llu "
+                  "neurons; the stimulus needs one neuron per pixel",
+                  p->images->rows * p->images->cols, c->spec->pops[in->target].name,
+                  (unsigned long long)c->spec->pops[in->target].size);
+    }
+    free(ip);
+    free(lp);
+    return st;
+}
+
 static apical_status parse_protocol(ctx *c, const ynode *n)
 {
-    static const char *const keys[] = {"type", "hidden", "output", "examples", "forward",
-                                       "target", "settle", "labels", "apical_drive", "plateau",
-                                       "learning", NULL};
+    static const char *const keys[] = {"type",    "hidden",  "output",       "examples",
+                                       "forward", "target",  "settle",       "labels",
+                                       "apical_drive", "plateau", "learning", "stimulus",
+                                       NULL};
     static const char *const drive_keys[] = {"forward", "target", NULL};
     static const char *const learn_keys[] = {"projection", "eta", NULL};
     const ynode *v;
@@ -1930,7 +1994,7 @@ static apical_status parse_protocol(ctx *c, const ynode *n)
         return oom(c);
     c->spec->protocol = p;
     p->pos = pos_of(c, n);
-    p->hidden = p->output = (size_t)-1;
+    p->hidden = p->output = p->stim_input = (size_t)-1;
     p->examples = 1;
     p->settle = 0.0;
     if ((v = map_get(n, "type")) != NULL) {
@@ -2002,6 +2066,8 @@ static apical_status parse_protocol(ctx *c, const ynode *n)
             (st = get_per_neuron(c, v, nh, plat != NULL, what, &p->apical_target)) != APICAL_OK)
             return st;
     }
+    if ((v = map_get(n, "stimulus")) != NULL && (st = parse_stimulus(c, v, p)) != APICAL_OK)
+        return st;
     if ((v = map_get(n, "learning")) != NULL) {
         if ((st = need_kind(c, v, Y_SEQ, "learning")) != APICAL_OK)
             return st;

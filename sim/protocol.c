@@ -18,6 +18,10 @@ void apical_protocol_spec_free(apical_protocol_spec *p)
     free(p->apical_forward);
     free(p->apical_target);
     free(p->learn);
+    if (p->images) {
+        apical_idx_free(p->images);
+        free(p->images);
+    }
     free(p);
 }
 
@@ -55,6 +59,7 @@ struct protocol_rt {
     uint64_t next_window; /* window index of the next boundary */
     uint64_t k_ex0, k_fwd_end, k_tgt_end;
     double win_t0; /* start of the current averaging window */
+    uint64_t label; /* the current stimulus's label */
     apical_rng rng;
     /* hidden layer */
     uint64_t nh;
@@ -293,6 +298,16 @@ static apical_status boundary(apical_sim *S, struct protocol_rt *pr, apical_erro
             apical_engine_poke(S, ps->output, i, pr->o_gE, 0.0);
             apical_engine_poke(S, ps->output, i, pr->o_gI, 0.0);
         }
+        if (ps->stim_input != (size_t)-1) {
+            const apical_idx_set *im = ps->images;
+            const size_t img = (size_t)((ps->stim_first + pr->example) % im->n);
+            const uint8_t *px = im->pixels + img * im->rows * im->cols;
+            for (size_t k = 0; k < im->rows * im->cols; k++)
+                if ((st = apical_engine_set_rate(S, ps->stim_input, k,
+                                                 ps->stim_max_rate * px[k] / 255.0, T, err)))
+                    return st;
+            pr->label = im->labels[img];
+        }
         pr->stage = ST_FWD_WIN;
         pr->next_window = pr->k_ex0 + windows_for(S, ps->settle);
         if (pr->next_window >= pr->k_fwd_end)
@@ -338,8 +353,8 @@ static apical_status boundary(apical_sim *S, struct protocol_rt *pr, apical_erro
         /* target phase: teaching on, target apical drive */
         for (uint64_t i = 0; has_h && ps->apical_target && i < pr->nh; i++)
             apical_engine_poke(S, ps->hidden, i, pr->h_abias, ps->apical_target[i]);
-        if (has_o && ps->labels) {
-            uint64_t label = ps->labels[pr->example % ps->n_labels];
+        if (has_o && (ps->labels || ps->stim_input != (size_t)-1)) {
+            uint64_t label = ps->labels ? ps->labels[pr->example % ps->n_labels] : pr->label;
             for (uint64_t i = 0; i < pr->no; i++) {
                 apical_engine_poke(S, ps->output, i, pr->o_gE, i == label ? 1.0 : 0.0);
                 apical_engine_poke(S, ps->output, i, pr->o_gI, i == label ? 0.0 : 1.0);

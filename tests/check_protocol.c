@@ -81,6 +81,7 @@ START_TEST(test_plateau_protocol)
     apical_protocol_spec *p = calloc(1, sizeof *p);
     p->hidden = 1;
     p->output = (size_t)-1;
+    p->stim_input = (size_t)-1;
     p->examples = 1;
     p->forward.duration = 50.0;
     p->target.duration = 50.0;
@@ -148,11 +149,95 @@ START_TEST(test_plateau_protocol)
 }
 END_TEST
 
+static void put32(FILE *f, uint32_t v)
+{
+    unsigned char b[4] = {v >> 24, v >> 16, v >> 8, v};
+    fwrite(b, 1, 4, f);
+}
+
+typedef struct counts {
+    double t0, period;
+    size_t n[2][4]; /* per image parity, per pixel */
+} counts;
+
+static void count_spike(void *user, size_t pop, uint64_t node, double t)
+{
+    counts *c = user;
+    if (pop != 0)
+        return;
+    size_t ex = (size_t)(t / c->period);
+    c->n[ex % 2][node]++;
+}
+
+/* A stimulus shows IDX image k mod n in example k: each pixel is a Poisson
+ * source of rate max_rate * intensity / 255 for the whole example, and the
+ * image's label switches the output's teaching conductances on in the
+ * target phase. Two 2x2 images, alternating over 40 examples of 100 ms:
+ * spike counts per pixel within 5 standard deviations of the Poisson mean. */
+START_TEST(test_stimulus)
+{
+    char dir[] = "/tmp/apical_stim_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char img[64], lab[64], yaml[2048];
+    snprintf(img, sizeof img, "%s/img", dir);
+    snprintf(lab, sizeof lab, "%s/lab", dir);
+    const uint8_t px[2][4] = {{255, 0, 128, 0}, {0, 255, 0, 64}};
+    FILE *f = fopen(img, "wb");
+    put32(f, 0x803), put32(f, 2), put32(f, 2), put32(f, 2);
+    fwrite(px, 1, 8, f);
+    fclose(f);
+    f = fopen(lab, "wb");
+    put32(f, 0x801), put32(f, 2);
+    fputc(1, f), fputc(0, f);
+    fclose(f);
+    snprintf(yaml, sizeof yaml,
+             "simulation: {duration: 4000 ms, seed: 9}\n"
+             "populations:\n"
+             "  px: {size: 4, model: parrot}\n"
+             "  out: {size: 2, model: dendritic_output}\n"
+             "inputs: [{name: img, type: poisson, target: px, rate: 0 Hz, receptor: relay, weight: 1}]\n"
+             "protocol:\n"
+             "  output: out\n"
+             "  examples: 40\n"
+             "  forward: {duration: 50 ms}\n"
+             "  target: {duration: 50 ms}\n"
+             "  stimulus: {input: img, images: %s, labels: %s, max_rate: 500 Hz}\n",
+             img, lab);
+    apical_net_spec *spec = NULL;
+    apical_error err = {0};
+    ck_assert_msg(apical_spec_load_string("stim.yaml", yaml, &spec, &err) == APICAL_OK, "%s",
+                  err.msg);
+    apical_sim *sim = NULL;
+    ck_assert_int_eq(apical_sim_new(spec, 1, &sim, &err), APICAL_OK);
+    counts c = {0.0, 100.0, {{0}}};
+    apical_sim_set_observer(sim, &(apical_sim_observer){.on_spike = count_spike, .user = &c});
+    /* in example 0's target phase the label (1) teaches */
+    ck_assert_int_eq(apical_sim_run(sim, 75.0, NULL, &err), APICAL_OK);
+    ck_assert_double_eq(apical_sim_state(sim, 1, 1)[4], 1.0); /* g_E */
+    ck_assert_double_eq(apical_sim_state(sim, 1, 0)[5], 1.0); /* g_I */
+    ck_assert_double_eq(apical_sim_state(sim, 1, 0)[4], 0.0);
+    ck_assert_int_eq(apical_sim_run(sim, 4000.0, NULL, &err), APICAL_OK);
+    for (int im = 0; im < 2; im++)
+        for (int k = 0; k < 4; k++) {
+            double mean = 20 * 0.1 * 500.0 * px[im][k] / 255.0; /* 20 examples x 100 ms */
+            double got = (double)c.n[im][k];
+            ck_assert_msg(fabs(got - mean) <= 5 * sqrt(mean) + 1e-9,
+                          "image %d pixel %d: %g spikes, expected %g", im, k, got, mean);
+        }
+    apical_sim_free(sim);
+    apical_spec_free(spec);
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 Suite *protocol_suite(void)
 {
     Suite *s = suite_create("protocol");
     TCase *tc = tcase_create("plateau");
     tcase_add_test(tc, test_plateau_protocol);
+    tcase_add_test(tc, test_stimulus);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -49,4 +49,19 @@ bad "receptor 'basal'" 'protocol: {hidden: hidden, forward: {duration: 50 ms}, t
 bad 'one value per hidden neuron' 'protocol: {hidden: hidden, forward: {duration: 50 ms}, target: {duration: 50 ms}, plateau: {target: [0.2, 0.3]}}'
 bad 'in \(0, 1\)|must be' 'protocol: {hidden: hidden, forward: {duration: 50 ms}, target: {duration: 50 ms}, plateau: {target: 1.5}}'
 bad "not defined" 'protocol: {hidden: hidden, forward: {duration: 50 ms}, target: {duration: 50 ms}, learning: [{projection: nope, eta: 0.1}]}'
+
+# A missing or corrupt stimulus file: one message at the YAML node, exit 2.
+sed 's#../data/mnist/train-images-idx3-ubyte#../data/nope/images#' networks/mnist_segregated.yaml \
+    > networks/.t_plateau_$$.yaml
+"$APICAL" check networks/.t_plateau_$$.yaml > /dev/null 2> "$tmp/err"; rc=$?
+rm -f networks/.t_plateau_$$.yaml
+[ $rc -eq 2 ] || fail "missing images: exit $rc"
+grep -Eq '^networks/.t_plateau_[0-9]+.yaml:[0-9]+:[0-9]+: error: .*data/nope/images: cannot open' "$tmp/err" \
+    || fail "missing images: $(cat "$tmp/err")"
+printf 'not an idx file' > "$tmp/bad-labels"
+sed "s#../data/mnist/train-labels-idx1-ubyte#$tmp/bad-labels#; s#../data/mnist/train-images-idx3-ubyte#$tmp/bad-labels#" \
+    networks/mnist_segregated.yaml > "$tmp/m.yaml"
+"$APICAL" check "$tmp/m.yaml" > /dev/null 2> "$tmp/err"; rc=$?
+[ $rc -eq 2 ] || fail "corrupt images: exit $rc"
+grep -Eq "error: .*bad-labels: (truncated|not an IDX)" "$tmp/err" || fail "corrupt: $(cat "$tmp/err")"
 echo ok

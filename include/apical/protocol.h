@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "apical/error.h"
+#include "apical/idx.h"
 
 typedef struct apical_phase_spec {
     double duration;           /* ms */
@@ -48,6 +49,14 @@ typedef struct apical_protocol_spec {
                                                phase; NULL: left alone */
     apical_learn_spec *learn;
     size_t n_learn;
+    /* Stimulus: example k shows image (first + k) mod n of `images` through
+     * Poisson input `stim_input` (one generator per pixel, rate
+     * max_rate * pixel / 255); its label teaches the output unless `labels`
+     * is given. stim_input = (size_t)-1: none. */
+    size_t stim_input;
+    apical_idx_set *images;
+    double stim_max_rate; /* Hz */
+    uint64_t stim_first;
 } apical_protocol_spec;
 
 void apical_protocol_spec_free(apical_protocol_spec *p);
