@@ -1,6 +1,6 @@
 /* A fixed pool of worker threads that run "for p in 0..n-1: fn(arg, p)" with
- * the calling thread taking part. Job p always runs on thread p mod size, so
- * a partition stays on one thread (and in one cache) across windows. */
+ * the calling thread taking part. Jobs are claimed from a shared counter, so
+ * which thread runs a partition varies; results never depend on it. */
 #ifndef APICAL_THREADS_H
 #define APICAL_THREADS_H
 

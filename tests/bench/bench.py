@@ -151,6 +151,52 @@ def print_plasticity_cost(rows):
         print('\n'.join(lines))
 
 
+def bench_dendritic(apical, examples, threads, tmp):
+    """Training speed of the 784-500-10 segregated-dendrite network on MNIST
+    (networks/mnist_segregated.yaml): one forward + target phase with the
+    update per example. There is no Brian2 version; the authors' reference
+    code (Python/numpy, 1 ms steps) manages about 12 examples/s on this class
+    of machine (REFERENCES.md §3)."""
+    net = os.path.join(ROOT, 'networks', 'mnist_segregated.yaml')
+    if not os.path.exists(os.path.join(ROOT, 'data', 'mnist', 'train-images-idx3-ubyte')):
+        print('dendritic 784-500-10: skipped (no data/mnist: run `make mnist`)')
+        return None
+    stats = os.path.join(tmp, 'dend.json')
+    # ~105 ms per example (50 ms + Wald(2, 1) per phase, on the 1 ms grid)
+    cmd = [apical, 'run', net, '-o', os.path.join(tmp, 'dend.h5'), '--quiet',
+           '--duration', '%g' % (110.0 * examples), '--stats-json', stats]
+    if threads is not None:
+        cmd += ['--threads', str(threads)]
+    # the file's protocol.examples bounds the run: raise it through a copy
+    with open(net) as fh:
+        text = fh.read().replace('examples: 20', 'examples: %d' % examples)
+    text = text.replace('../data/mnist/', os.path.join(ROOT, 'data', 'mnist') + '/')
+    copy = os.path.join(tmp, 'mnist_segregated.yaml')
+    with open(copy, 'w') as fh:
+        fh.write(text)
+    cmd[2] = copy
+    t0 = time.time()
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    total = time.time() - t0
+    if r.returncode != 0:
+        print('dendritic 784-500-10: ERROR: %s' % r.stderr.strip()[-300:])
+        return {'error': r.stderr.strip()}
+    with open(stats) as fh:
+        st = json.load(fh)
+    for f in (stats, os.path.join(tmp, 'dend.h5'), copy):
+        try:
+            os.remove(f)
+        except OSError:
+            pass
+    eps = examples / st['wall_run_s'] if st['wall_run_s'] > 0 else float('nan')
+    print('dendritic 784-500-10 on MNIST: %d examples in %.2f s (run), %.2f s (process): '
+          '%.2f training examples/s (reference code ~12/s; target >= 100/s); %s'
+          % (examples, st['wall_run_s'], total, eps,
+             ', '.join('%s %.0f Hz' % (k, v['rate_hz']) for k, v in st['populations'].items())))
+    return {'network': 'mnist_segregated', 'examples': examples, 'sim_s': st['wall_run_s'],
+            'total_s': total, 'examples_per_s': eps}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description='apical vs Brian2 on the Brette 2007 networks.')
     ap.add_argument('--durations', default='1,10', help='simulated seconds, comma-separated (default 1,10)')
@@ -166,6 +212,9 @@ def main(argv=None):
     ap.add_argument('--apical-threads', type=int, default=None,
                     help='pass --threads N to apical (default: the network file\'s)')
     ap.add_argument('--json', metavar='FILE', help='also write all results as JSON')
+    ap.add_argument('--dendritic-examples', type=int, default=10,
+                    help='MNIST training examples for the 784-500-10 dendritic network '
+                         '(0: skip; needs make mnist)')
     a = ap.parse_args(argv)
     durations = [float(x) for x in a.durations.split(',') if x.strip()]
     hh_durations = [float(x) for x in a.cobahh_durations.split(',') if x.strip()]
@@ -244,6 +293,10 @@ def main(argv=None):
     print('B2/ap: Brian2 time / apical time (> 1 means apical is faster). published ranges:'
           ' COBA 17-21 Hz, CUBA 5.3-5.9 Hz, COBAHH 33-38 Hz')
     print_plasticity_cost(rows)
+    if apical and a.dendritic_examples > 0:
+        d = bench_dendritic(apical, a.dendritic_examples, a.apical_threads, tempfile.mkdtemp(prefix='apical_dend_'))
+        if d:
+            rows.append(d)
     if a.json:
         with open(a.json, 'w') as fh:
             json.dump({'seed': a.seed, 'rows': rows}, fh, indent=1)
