@@ -232,12 +232,85 @@ START_TEST(test_stimulus)
 }
 END_TEST
 
+/* The output rule through the protocol: teaching pulls the label neuron's
+ * soma towards E_E and the others towards E_I in the target phase, so the
+ * label neuron's active synapses potentiate and the others' depress;
+ * silent ones do not change; and dW_ij = db_i PSPbar_j as for the hidden
+ * rule. */
+typedef struct owtab {
+    double w[3][NI];
+} owtab;
+
+static int grab_out(void *user, uint64_t src, uint64_t tgt, double w, double d)
+{
+    (void)d;
+    ((owtab *)user)->w[tgt][src] = w;
+    return 0;
+}
+
+START_TEST(test_output_rule_protocol)
+{
+    const char *yaml =
+        "simulation: {duration: 110 ms, seed: 6}\n"
+        "populations:\n"
+        "  in: {size: 4, model: parrot}\n"
+        "  out: {size: 3, model: dendritic_output, initial: {bias: 0.5}}\n"
+        "projections:\n"
+        "  - {name: W, source: in, target: out, connectivity: all_to_all, receptor: basal,\n"
+        "     weight: 0.2, delay: 1 ms}\n"
+        "inputs:\n"
+        "  - {type: poisson, target: in, nodes: [0, 1], rate: 80 Hz, receptor: relay, weight: 1}\n"
+        "protocol:\n"
+        "  output: out\n"
+        "  labels: [2]\n"
+        "  forward: {duration: 50 ms}\n"
+        "  target: {duration: 50 ms}\n"
+        "  settle: 30 ms\n"
+        "  learning: [{projection: W, eta: 0.21}]\n"
+        "recorders: [{type: spikes, population: in}]\n";
+    apical_net_spec *spec = NULL;
+    apical_error err = {0};
+    ck_assert_msg(apical_spec_load_string("out.yaml", yaml, &spec, &err) == APICAL_OK, "%s",
+                  err.msg);
+    apical_sim *sim = NULL;
+    ck_assert_int_eq(apical_sim_new(spec, 1, &sim, &err), APICAL_OK);
+    rec r;
+    memset(&r, 0, sizeof r);
+    apical_sim_set_observer(sim, &(apical_sim_observer){.on_spike = on_spike, .user = &r});
+    ck_assert_int_eq(apical_sim_run(sim, 110.0, NULL, &err), APICAL_OK);
+    owtab w;
+    ck_assert_int_eq(apical_sim_synapses(sim, 0, grab_out, &w), APICAL_OK);
+    double psp[NI];
+    for (int j = 0; j < NI; j++) {
+        for (size_t k = 0; k < r.n[j]; k++)
+            r.t[j][k] += 1.0;
+        psp[j] = apical_psp_window_mean(r.t[j], r.n[j], 30.0, 50.0, 10.0, 3.0, HUGE_VAL);
+        free(r.t[j]);
+    }
+    ck_assert(psp[0] > 0.0 && psp[1] > 0.0);
+    for (int i = 0; i < 3; i++) {
+        double db = apical_sim_state(sim, 1, i)[3] - 0.5; /* bias */
+        ck_assert_msg(i == 2 ? db > 0.0 : db < 0.0, "neuron %d: db %g", i, db);
+        for (int j = 0; j < NI; j++) {
+            double dw = w.w[i][j] - 0.2;
+            ck_assert_msg(fabs(dw - db * psp[j]) <= 1e-9 * fabs(db * psp[j]) + 1e-15,
+                          "neuron %d input %d: dw %.15g, db psp %.15g", i, j, dw, db * psp[j]);
+            if (j >= 2)
+                ck_assert_double_eq(dw, 0.0);
+        }
+    }
+    apical_sim_free(sim);
+    apical_spec_free(spec);
+}
+END_TEST
+
 Suite *protocol_suite(void)
 {
     Suite *s = suite_create("protocol");
     TCase *tc = tcase_create("plateau");
     tcase_add_test(tc, test_plateau_protocol);
     tcase_add_test(tc, test_stimulus);
+    tcase_add_test(tc, test_output_rule_protocol);
     suite_add_tcase(s, tc);
     return s;
 }
