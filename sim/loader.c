@@ -1975,12 +1975,47 @@ static apical_status parse_stimulus(ctx *c, const ynode *n, apical_protocol_spec
     return st;
 }
 
+static size_t proj_named(const ctx *c, const char *name)
+{
+    for (size_t j = 0; j < c->spec->n_projs; j++)
+        if (strcmp(c->spec->projs[j].name, name) == 0)
+            return j;
+    return (size_t)-1;
+}
+
+/* feedback: {projection: Y, symmetric_to: W}: keep Y = W^T (both
+ * all_to_all, Y from W's target population to W's source population). */
+static apical_status parse_feedback(ctx *c, const ynode *n, apical_protocol_spec *p)
+{
+    static const char *const keys[] = {"projection", "symmetric_to", NULL};
+    const ynode *vy, *vw;
+    const char *ny = "", *nw = "";
+    apical_status st;
+    if ((st = need_kind(c, n, Y_MAP, "feedback")) != APICAL_OK ||
+        (st = check_keys(c, n, keys, "feedback")) != APICAL_OK ||
+        (st = require(c, n, "projection", "feedback", &vy)) != APICAL_OK ||
+        (st = get_string(c, vy, "projection", &ny)) != APICAL_OK ||
+        (st = require(c, n, "symmetric_to", "feedback", &vw)) != APICAL_OK ||
+        (st = get_string(c, vw, "symmetric_to", &nw)) != APICAL_OK)
+        return st;
+    if ((p->fb_proj = proj_named(c, ny)) == (size_t)-1)
+        return fail(c, vy, APICAL_E_REFERENCE, "projection '%s' is not defined", ny);
+    if ((p->fb_of = proj_named(c, nw)) == (size_t)-1)
+        return fail(c, vw, APICAL_E_REFERENCE, "projection '%s' is not defined", nw);
+    const apical_proj_spec *y = &c->spec->projs[p->fb_proj], *w = &c->spec->projs[p->fb_of];
+    if (y->conn != APICAL_CONN_ALL_TO_ALL || w->conn != APICAL_CONN_ALL_TO_ALL ||
+        y->source != w->target || y->target != w->source)
+        return fail(c, vy, APICAL_E_INVALID, "symmetric feedback needs '%s' and '%s' all_to_all "
+                    "and in opposite directions between the same populations", ny, nw);
+    return APICAL_OK;
+}
+
 static apical_status parse_protocol(ctx *c, const ynode *n)
 {
     static const char *const keys[] = {"type",    "hidden",  "output",       "examples",
                                        "forward", "target",  "settle",       "labels",
                                        "apical_drive", "plateau", "learning", "stimulus",
-                                       NULL};
+                                       "feedback", NULL};
     static const char *const drive_keys[] = {"forward", "target", NULL};
     static const char *const learn_keys[] = {"projection", "eta", NULL};
     const ynode *v;
@@ -1994,7 +2029,7 @@ static apical_status parse_protocol(ctx *c, const ynode *n)
         return oom(c);
     c->spec->protocol = p;
     p->pos = pos_of(c, n);
-    p->hidden = p->output = p->stim_input = (size_t)-1;
+    p->hidden = p->output = p->stim_input = p->fb_proj = p->fb_of = (size_t)-1;
     p->examples = 1;
     p->settle = 0.0;
     if ((v = map_get(n, "type")) != NULL) {
@@ -2067,6 +2102,8 @@ static apical_status parse_protocol(ctx *c, const ynode *n)
             return st;
     }
     if ((v = map_get(n, "stimulus")) != NULL && (st = parse_stimulus(c, v, p)) != APICAL_OK)
+        return st;
+    if ((v = map_get(n, "feedback")) != NULL && (st = parse_feedback(c, v, p)) != APICAL_OK)
         return st;
     if ((v = map_get(n, "learning")) != NULL) {
         if ((st = need_kind(c, v, Y_SEQ, "learning")) != APICAL_OK)

@@ -263,6 +263,36 @@ static void traces_at(learn_rt *l, double T)
         trace_to(&l->tr[j], T, l->tau_L, l->tau_s);
 }
 
+/* Symmetric feedback: Y[h <- o] = W[o <- h]. */
+typedef struct sym_ctx {
+    double *dense; /* W as [source * n_tgt + target] */
+    uint64_t n_tgt;
+    int fill;
+} sym_ctx;
+
+static void sym_visit(void *user, uint64_t src, uint64_t tgt, double *w)
+{
+    sym_ctx *c = user;
+    if (c->fill)
+        c->dense[src * c->n_tgt + tgt] = *w;
+    else /* a feedback synapse src = output o, tgt = hidden h */
+        *w = c->dense[tgt * c->n_tgt + src];
+}
+
+static apical_status symmetrize(apical_sim *S, const apical_protocol_spec *ps, apical_error *err)
+{
+    const apical_proj_spec *w = &S->spec->projs[ps->fb_of];
+    uint64_t ns = S->pops[w->source].n, nt = S->pops[w->target].n;
+    sym_ctx c = {calloc(ns * nt + 1, sizeof(double)), nt, 1};
+    if (!c.dense)
+        return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+    apical_engine_each_weight(S, ps->fb_of, sym_visit, &c);
+    c.fill = 0;
+    apical_engine_each_weight(S, ps->fb_proj, sym_visit, &c);
+    free(c.dense);
+    return APICAL_OK;
+}
+
 typedef struct update_ctx {
     const learn_rt *l;
     double g; /* -eta P */
@@ -285,6 +315,8 @@ static apical_status boundary(apical_sim *S, struct protocol_rt *pr, apical_erro
         return st;
     switch (pr->stage) {
     case ST_EX_START: {
+        if (ps->fb_proj != (size_t)-1 && (st = symmetrize(S, ps, err)))
+            return st;
         if (pr->example >= ps->examples) {
             pr->next_window = UINT64_MAX;
             return APICAL_OK;

@@ -81,7 +81,7 @@ START_TEST(test_plateau_protocol)
     apical_protocol_spec *p = calloc(1, sizeof *p);
     p->hidden = 1;
     p->output = (size_t)-1;
-    p->stim_input = (size_t)-1;
+    p->stim_input = p->fb_proj = p->fb_of = (size_t)-1;
     p->examples = 1;
     p->forward.duration = 50.0;
     p->target.duration = 50.0;
@@ -304,6 +304,67 @@ START_TEST(test_output_rule_protocol)
 }
 END_TEST
 
+/* Symmetric feedback: the apical feedback weights Y stay the transpose of
+ * the learned hidden -> output weights W1, before and after updates. */
+typedef struct dense {
+    double w[3][3];
+} dense;
+
+static int grab_dense(void *user, uint64_t src, uint64_t tgt, double w, double d)
+{
+    (void)d;
+    ((dense *)user)->w[src][tgt] = w;
+    return 0;
+}
+
+START_TEST(test_symmetric_feedback)
+{
+    const char *yaml =
+        "simulation: {duration: 320 ms, seed: 2}\n"
+        "populations:\n"
+        "  in: {size: 2, model: parrot}\n"
+        "  hid: {size: 3, model: dendritic_hidden, initial: {bias: 1}}\n"
+        "  out: {size: 2, model: dendritic_output}\n"
+        "projections:\n"
+        "  - {name: W0, source: in, target: hid, connectivity: all_to_all, receptor: basal, weight: 0.5, delay: 1 ms}\n"
+        "  - {name: W1, source: hid, target: out, connectivity: all_to_all, receptor: basal,\n"
+        "     weight: {normal: {mean: 0.1, sd: 0.5}}, delay: 1 ms}\n"
+        "  - {name: Y, source: out, target: hid, connectivity: all_to_all, receptor: apical,\n"
+        "     weight: {normal: {mean: 0, sd: 2}}, delay: 1 ms}\n"
+        "inputs: [{type: poisson, target: in, rate: 60 Hz, receptor: relay, weight: 1}]\n"
+        "protocol:\n"
+        "  hidden: hid\n"
+        "  output: out\n"
+        "  labels: [0, 1, 1]\n"
+        "  examples: 3\n"
+        "  forward: {duration: 50 ms}\n"
+        "  target: {duration: 50 ms}\n"
+        "  settle: 30 ms\n"
+        "  feedback: {projection: Y, symmetric_to: W1}\n"
+        "  learning: [{projection: W0, eta: 0.21}, {projection: W1, eta: 0.21}]\n";
+    apical_net_spec *spec = NULL;
+    apical_error err = {0};
+    ck_assert_msg(apical_spec_load_string("sym.yaml", yaml, &spec, &err) == APICAL_OK, "%s",
+                  err.msg);
+    apical_sim *sim = NULL;
+    ck_assert_int_eq(apical_sim_new(spec, 1, &sim, &err), APICAL_OK);
+    dense w1_0, w1, y;
+    ck_assert_int_eq(apical_sim_synapses(sim, 1, grab_dense, &w1_0), APICAL_OK);
+    ck_assert_int_eq(apical_sim_run(sim, 320.0, NULL, &err), APICAL_OK);
+    ck_assert_int_eq(apical_sim_synapses(sim, 1, grab_dense, &w1), APICAL_OK);
+    ck_assert_int_eq(apical_sim_synapses(sim, 2, grab_dense, &y), APICAL_OK);
+    int changed = 0;
+    for (int h = 0; h < 3; h++)
+        for (int o = 0; o < 2; o++) {
+            ck_assert_double_eq(y.w[o][h], w1.w[h][o]);
+            changed |= w1.w[h][o] != w1_0.w[h][o];
+        }
+    ck_assert(changed); /* W1 did learn, and Y followed */
+    apical_sim_free(sim);
+    apical_spec_free(spec);
+}
+END_TEST
+
 Suite *protocol_suite(void)
 {
     Suite *s = suite_create("protocol");
@@ -311,6 +372,7 @@ Suite *protocol_suite(void)
     tcase_add_test(tc, test_plateau_protocol);
     tcase_add_test(tc, test_stimulus);
     tcase_add_test(tc, test_output_rule_protocol);
+    tcase_add_test(tc, test_symmetric_feedback);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -53,6 +53,11 @@ typedef struct apical_protocol_spec {
      * Poisson input `stim_input` (one generator per pixel, rate
      * max_rate * pixel / 255); its label teaches the output unless `labels`
      * is given. stim_input = (size_t)-1: none. */
+    /* Symmetric feedback: projection fb_proj (output -> hidden apical) is
+     * kept equal to the transpose of fb_of (hidden -> output basal), at the
+     * start and after every update. fb_proj = (size_t)-1: feedback weights
+     * stay as drawn (feedback alignment). */
+    size_t fb_proj, fb_of;
     size_t stim_input;
     apical_idx_set *images;
     double stim_max_rate; /* Hz */
