@@ -76,13 +76,7 @@ static void pre_common(const double *p, double t_pre, double t_last, double d, d
         if (u > 1.0)
             u = 1.0;
     }
-    /* K- at t_pre - d from the latest post spike strictly before it */
-    double kminus = 0.0;
-    for (size_t j = n; j-- > 0;)
-        if (hist[j].t < t_pre - d) {
-            kminus = hist[j].trace[0] * exp((hist[j].t - (t_pre - d)) / p[P_TAU_MINUS]);
-            break;
-        }
+    const double kminus = apical_post_trace_at(hist, n, t_pre - d, 0, p[P_TAU_MINUS]);
     u -= p[P_ALPHA] * lambda * power(u, p[P_MU_MINUS]) * kminus;
     if (u < 0.0)
         u = 0.0;

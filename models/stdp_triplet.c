@@ -77,12 +77,7 @@ static void pre_common(const double *p, double t_pre, double t_last, double d, d
         if (u > 1.0)
             u = 1.0;
     }
-    double kminus = 0.0;
-    for (size_t j = n; j-- > 0;)
-        if (hist[j].t < t_pre - d) {
-            kminus = hist[j].trace[0] * exp((hist[j].t - (t_pre - d)) / p[P_TAU_MINUS]);
-            break;
-        }
+    const double kminus = apical_post_trace_at(hist, n, t_pre - d, 0, p[P_TAU_MINUS]);
     double x = pre[1] * exp((t_last - t_pre) / p[P_TAU_X]);
     u -= kminus * (p[P_A2_MINUS] + p[P_A3_MINUS] * x);
     if (u < 0.0)

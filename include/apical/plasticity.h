@@ -20,6 +20,7 @@
 #ifndef APICAL_PLASTICITY_H
 #define APICAL_PLASTICITY_H
 
+#include <math.h>
 #include <stddef.h>
 
 #include "apical/model.h"
@@ -61,6 +62,18 @@ typedef struct apical_plasticity_type {
                       double d, double *w, double *pre, const apical_post_spike *hist,
                       size_t first, size_t n);
 } apical_plasticity_type;
+
+/* Post trace k at time t: from the latest archived spike strictly before t
+ * (NEST's get_K_value: a spike at exactly t does not count yet), decayed
+ * with tau; 0 if there is none. */
+static inline double apical_post_trace_at(const apical_post_spike *hist, size_t n, double t,
+                                          size_t k, double tau)
+{
+    for (size_t j = n; j-- > 0;)
+        if (hist[j].t < t)
+            return hist[j].trace[k] * exp((hist[j].t - t) / tau);
+    return 0.0;
+}
 
 size_t apical_plasticity_count(void);
 const apical_plasticity_type *apical_plasticity_at(size_t i);
