@@ -1065,6 +1065,12 @@ void apical_sim_set_observer(apical_sim *S, const apical_sim_observer *obs)
     S->obs = *obs;
 }
 
+void apical_sim_on_classify(apical_sim *S, apical_classify_fn fn, void *user)
+{
+    S->on_classify = fn;
+    S->classify_user = user;
+}
+
 void apical_sim_on_plateau(apical_sim *S, apical_plateau_fn fn, void *user)
 {
     S->on_plateau = fn;

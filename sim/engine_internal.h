@@ -181,6 +181,8 @@ struct apical_sim {
     struct protocol_rt *protocol; /* NULL without a protocol */
     apical_plateau_fn on_plateau;
     void *plateau_user;
+    apical_classify_fn on_classify;
+    void *classify_user;
 };
 
 /* sim/build.c */

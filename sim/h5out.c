@@ -80,6 +80,8 @@ struct apical_h5 {
     hid_t g_plateaus;
     plateau_table *plat;
     size_t n_plat;
+    hid_t g_class, ds_label, ds_pred, ds_ctime;
+    hsize_t class_rows;
     spike_pop *spk;
     size_t n_spk;
     report *rep;
@@ -384,6 +386,10 @@ static herr_t close_all(apical_h5 *h)
         close_id(&pt->grp, H5Gclose);
     }
     close_id(&h->g_plateaus, H5Gclose);
+    close_id(&h->ds_label, H5Dclose);
+    close_id(&h->ds_pred, H5Dclose);
+    close_id(&h->ds_ctime, H5Dclose);
+    close_id(&h->g_class, H5Gclose);
     close_id(&h->g_spikes, H5Gclose);
     close_id(&h->g_report, H5Gclose);
     close_id(&h->g_edges, H5Gclose);
@@ -486,6 +492,7 @@ apical_status apical_h5_create(const char *path, apical_h5 **out,
         return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
     h->file = h->g_spikes = h->g_report = h->g_edges = H5I_INVALID_HID;
     h->g_prov = h->g_prov_pops = h->g_plateaus = H5I_INVALID_HID;
+    h->g_class = h->ds_label = h->ds_pred = h->ds_ctime = H5I_INVALID_HID;
     h->path = dup_str(path);
     h->part = malloc(strlen(path) + sizeof ".part");
     if (!h->path || !h->part) {
@@ -1448,5 +1455,36 @@ apical_status apical_h5_plateaus_append(apical_h5 *h, int id, double t, const do
         dset_append(pt->ds_t, H5T_NATIVE_DOUBLE, 1, pt->rows, one, 0, &t) < 0)
         return h5_fail(h, err, "cannot append plateaus");
     pt->rows++;
+    return APICAL_OK;
+}
+
+/* ---- protocol test classification ------------------------------------- */
+
+apical_status apical_h5_classify_append(apical_h5 *h, double t, uint64_t label,
+                                        uint64_t predicted, apical_error *err)
+{
+    apical_status st = check_usable(h, err);
+    if (st)
+        return st;
+    hsize_t chunk[1] = {1024}, one[1] = {1};
+    if (h->g_class < 0) {
+        if ((h->g_class = H5Gcreate2(h->file, "classification", H5P_DEFAULT, H5P_DEFAULT,
+                                     H5P_DEFAULT)) < 0 ||
+            (h->ds_label = dset_extendible(h->g_class, "label", H5T_STD_U16LE, 1, 0, chunk)) < 0 ||
+            (h->ds_pred = dset_extendible(h->g_class, "predicted", H5T_STD_U16LE, 1, 0, chunk)) <
+                0 ||
+            (h->ds_ctime = dset_extendible(h->g_class, "time", H5T_IEEE_F64LE, 1, 0, chunk)) < 0 ||
+            attr_str(h->ds_ctime, "units", "ms") < 0 ||
+            attr_str(h->g_class, "description",
+                     "protocol test presentations: the image's label and the output neuron "
+                     "with the highest mean somatic voltage over the test window") < 0)
+            return h5_fail(h, err, "cannot create /classification");
+    }
+    uint16_t l = (uint16_t)label, pr = (uint16_t)predicted;
+    if (dset_append(h->ds_label, H5T_NATIVE_UINT16, 1, h->class_rows, one, 0, &l) < 0 ||
+        dset_append(h->ds_pred, H5T_NATIVE_UINT16, 1, h->class_rows, one, 0, &pr) < 0 ||
+        dset_append(h->ds_ctime, H5T_NATIVE_DOUBLE, 1, h->class_rows, one, 0, &t) < 0)
+        return h5_fail(h, err, "cannot append to /classification");
+    h->class_rows++;
     return APICAL_OK;
 }

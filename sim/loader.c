@@ -1975,6 +1975,72 @@ static apical_status parse_stimulus(ctx *c, const ynode *n, apical_protocol_spec
     return st;
 }
 
+/* test: {examples, duration: 250 ms, window: 220 ms, images?, labels?,
+ * first: 0}: forward-only presentations after training, classified by the
+ * output's mean somatic voltage (needs output and stimulus). */
+static apical_status parse_test(ctx *c, const ynode *n, apical_protocol_spec *p)
+{
+    static const char *const keys[] = {"examples", "duration", "window", "images", "labels",
+                                       "first", NULL};
+    const ynode *v, *vi = NULL, *vl = NULL;
+    apical_status st;
+    if ((st = need_kind(c, n, Y_MAP, "test")) != APICAL_OK ||
+        (st = check_keys(c, n, keys, "test")) != APICAL_OK)
+        return st;
+    if (p->output == (size_t)-1 || p->stim_input == (size_t)-1)
+        return fail(c, n, APICAL_E_INVALID, "test needs an 'output' population and a 'stimulus'");
+    p->test_duration = 250.0;
+    p->test_window = 220.0;
+    if ((st = require(c, n, "examples", "test", &v)) != APICAL_OK ||
+        (st = get_uint(c, v, "examples", 1, UINT64_MAX, &p->test_examples)) != APICAL_OK)
+        return st;
+    if ((v = map_get(n, "duration")) != NULL &&
+        (st = get_bounded(c, v, "ms", "duration", (bounds){0.0, HUGE_VAL, 1},
+                          &p->test_duration)) != APICAL_OK)
+        return st;
+    if ((v = map_get(n, "window")) != NULL &&
+        (st = get_bounded(c, v, "ms", "window", (bounds){0.0, HUGE_VAL, 1}, &p->test_window)) !=
+            APICAL_OK)
+        return st;
+    if (!(p->test_window <= p->test_duration))
+        return fail(c, v, APICAL_E_RANGE, "window (%g ms) must not exceed duration (%g ms)",
+                    p->test_window, p->test_duration);
+    if ((v = map_get(n, "first")) != NULL &&
+        (st = get_uint(c, v, "first", 0, UINT64_MAX, &p->test_first)) != APICAL_OK)
+        return st;
+    vi = map_get(n, "images");
+    vl = map_get(n, "labels");
+    if (!vi != !vl)
+        return fail(c, vi ? vi : vl, APICAL_E_MISSING_KEY,
+                    "test needs both 'images' and 'labels', or neither (the training set)");
+    if (!vi)
+        return APICAL_OK;
+    const char *ipath = "", *lpath = "";
+    if ((st = get_string(c, vi, "images", &ipath)) != APICAL_OK ||
+        (st = get_string(c, vl, "labels", &lpath)) != APICAL_OK)
+        return st;
+    char *ip = resolve_path(c->spec->path, ipath), *lp = resolve_path(c->spec->path, lpath);
+    if (!ip || !lp || !(p->test_images = calloc(1, sizeof *p->test_images))) {
+        free(ip), free(lp);
+        return oom(c);
+    }
+    apical_error e2;
+    st = apical_idx_load(ip, lp, 0, p->test_images, &e2);
+    if (st) {
+        const ynode *at = e2.pos.file && !strcmp(e2.pos.file, lp) ? vl : vi;
+        st = fail(c, at, st, "%s: %s%s", e2.pos.file ? e2.pos.file : ip, e2.msg,
+                  st == APICAL_E_IO ? " (make mnist fetches the MNIST files)" : "");
+    } else if (p->test_images->rows * p->test_images->cols !=
+               p->images->rows * p->images->cols) {
+        st = fail(c, vi, APICAL_E_RANGE, "test images have %zu pixels, training images %zu",
+                  p->test_images->rows * p->test_images->cols,
+                  p->images->rows * p->images->cols);
+    }
+    free(ip);
+    free(lp);
+    return st;
+}
+
 static size_t proj_named(const ctx *c, const char *name)
 {
     for (size_t j = 0; j < c->spec->n_projs; j++)
@@ -2015,7 +2081,7 @@ static apical_status parse_protocol(ctx *c, const ynode *n)
     static const char *const keys[] = {"type",    "hidden",  "output",       "examples",
                                        "forward", "target",  "settle",       "labels",
                                        "apical_drive", "plateau", "learning", "stimulus",
-                                       "feedback", NULL};
+                                       "feedback", "test", NULL};
     static const char *const drive_keys[] = {"forward", "target", NULL};
     static const char *const learn_keys[] = {"projection", "eta", NULL};
     const ynode *v;
@@ -2051,7 +2117,7 @@ static apical_status parse_protocol(ctx *c, const ynode *n)
         return fail(c, n, APICAL_E_MISSING_KEY, "the protocol needs a 'hidden' or an 'output' "
                     "population");
     if ((v = map_get(n, "examples")) != NULL &&
-        (st = get_uint(c, v, "examples", 1, UINT64_MAX, &p->examples)) != APICAL_OK)
+        (st = get_uint(c, v, "examples", 0, UINT64_MAX, &p->examples)) != APICAL_OK)
         return st;
     if ((st = require(c, n, "forward", "protocol", &v)) != APICAL_OK ||
         (st = parse_phase(c, v, "forward", &p->forward)) != APICAL_OK ||
@@ -2104,6 +2170,8 @@ static apical_status parse_protocol(ctx *c, const ynode *n)
     if ((v = map_get(n, "stimulus")) != NULL && (st = parse_stimulus(c, v, p)) != APICAL_OK)
         return st;
     if ((v = map_get(n, "feedback")) != NULL && (st = parse_feedback(c, v, p)) != APICAL_OK)
+        return st;
+    if ((v = map_get(n, "test")) != NULL && (st = parse_test(c, v, p)) != APICAL_OK)
         return st;
     if ((v = map_get(n, "learning")) != NULL) {
         if ((st = need_kind(c, v, Y_SEQ, "learning")) != APICAL_OK)

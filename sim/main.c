@@ -264,6 +264,16 @@ static void on_plateau(void *user, uint64_t example, double t, const double *alp
     c->st = apical_h5_plateaus_append(c->h5, c->plateau_id, t, alpha_f, alpha_t, &c->err);
 }
 
+static void on_classify(void *user, uint64_t test, double t, uint64_t label,
+                        uint64_t predicted)
+{
+    (void)test;
+    run_ctx *c = user;
+    if (c->st)
+        return;
+    c->st = apical_h5_classify_append(c->h5, t, label, predicted, &c->err);
+}
+
 static void draw_progress(run_ctx *c, double t, int final)
 {
     double now = wall_now();
@@ -681,6 +691,8 @@ static int cmd_run(int argc, char **argv)
             goto fail;
         apical_sim_on_plateau(sim, on_plateau, &c);
     }
+    if (spec->protocol && spec->protocol->test_examples)
+        apical_sim_on_classify(sim, on_classify, &c);
     signal(SIGINT, on_sigint);
     signal(SIGTERM, on_sigint);
     double wall1 = wall_now();

@@ -22,6 +22,10 @@ void apical_protocol_spec_free(apical_protocol_spec *p)
         apical_idx_free(p->images);
         free(p->images);
     }
+    if (p->test_images) {
+        apical_idx_free(p->test_images);
+        free(p->test_images);
+    }
     free(p);
 }
 
@@ -50,7 +54,8 @@ typedef struct learn_rt {
     double *E;     /* per target neuron, this example */
 } learn_rt;
 
-enum { ST_EX_START, ST_FWD_WIN, ST_FWD_END, ST_TGT_WIN, ST_TGT_END };
+enum { ST_EX_START, ST_FWD_WIN, ST_FWD_END, ST_TGT_WIN, ST_TGT_END, ST_TEST_START, ST_TEST_WIN,
+       ST_TEST_END };
 
 struct protocol_rt {
     const apical_protocol_spec *ps;
@@ -60,6 +65,8 @@ struct protocol_rt {
     uint64_t k_ex0, k_fwd_end, k_tgt_end;
     double win_t0; /* start of the current averaging window */
     uint64_t label; /* the current stimulus's label */
+    uint64_t test;  /* test presentations done */
+    uint64_t k_test_end;
     apical_rng rng;
     /* hidden layer */
     uint64_t nh;
@@ -304,6 +311,22 @@ static void update_weight(void *user, uint64_t src, uint64_t tgt, double *w)
     *w += u->g * u->l->E[tgt] * u->l->psp_f[src];
 }
 
+/* Present image `img` of `im` through the stimulus input from time T. */
+static apical_status show_image(apical_sim *S, struct protocol_rt *pr, const apical_idx_set *im,
+                                size_t img, double T, apical_error *err)
+{
+    const apical_protocol_spec *ps = pr->ps;
+    const uint8_t *px = im->pixels + img * im->rows * im->cols;
+    for (size_t k = 0; k < im->rows * im->cols; k++) {
+        apical_status st = apical_engine_set_rate(S, ps->stim_input, k,
+                                                  ps->stim_max_rate * px[k] / 255.0, T, err);
+        if (st)
+            return st;
+    }
+    pr->label = im->labels[img];
+    return APICAL_OK;
+}
+
 static apical_status boundary(apical_sim *S, struct protocol_rt *pr, apical_error *err)
 {
     const apical_protocol_spec *ps = pr->ps;
@@ -318,7 +341,12 @@ static apical_status boundary(apical_sim *S, struct protocol_rt *pr, apical_erro
         if (ps->fb_proj != (size_t)-1 && (st = symmetrize(S, ps, err)))
             return st;
         if (pr->example >= ps->examples) {
-            pr->next_window = UINT64_MAX;
+            if (pr->test < ps->test_examples) {
+                pr->stage = ST_TEST_START;
+                pr->next_window = S->window;
+            } else {
+                pr->next_window = UINT64_MAX;
+            }
             return APICAL_OK;
         }
         pr->k_ex0 = S->window;
@@ -330,16 +358,10 @@ static apical_status boundary(apical_sim *S, struct protocol_rt *pr, apical_erro
             apical_engine_poke(S, ps->output, i, pr->o_gE, 0.0);
             apical_engine_poke(S, ps->output, i, pr->o_gI, 0.0);
         }
-        if (ps->stim_input != (size_t)-1) {
-            const apical_idx_set *im = ps->images;
-            const size_t img = (size_t)((ps->stim_first + pr->example) % im->n);
-            const uint8_t *px = im->pixels + img * im->rows * im->cols;
-            for (size_t k = 0; k < im->rows * im->cols; k++)
-                if ((st = apical_engine_set_rate(S, ps->stim_input, k,
-                                                 ps->stim_max_rate * px[k] / 255.0, T, err)))
-                    return st;
-            pr->label = im->labels[img];
-        }
+        if (ps->stim_input != (size_t)-1 &&
+            (st = show_image(S, pr, ps->images,
+                             (size_t)((ps->stim_first + pr->example) % ps->images->n), T, err)))
+            return st;
         pr->stage = ST_FWD_WIN;
         pr->next_window = pr->k_ex0 + windows_for(S, ps->settle);
         if (pr->next_window >= pr->k_fwd_end)
@@ -431,6 +453,51 @@ static apical_status boundary(apical_sim *S, struct protocol_rt *pr, apical_erro
         pr->example++;
         pr->stage = ST_EX_START;
         pr->next_window = S->window; /* the next example starts now */
+        return APICAL_OK;
+    }
+    case ST_TEST_START: {
+        if (pr->test >= ps->test_examples) {
+            pr->next_window = UINT64_MAX;
+            return APICAL_OK;
+        }
+        const apical_idx_set *im = ps->test_images ? ps->test_images : ps->images;
+        const size_t img = (size_t)((ps->test_first + pr->test) % im->n);
+        if ((st = show_image(S, pr, im, img, T, err)))
+            return st;
+        for (uint64_t i = 0; has_h && ps->apical_forward && i < pr->nh; i++)
+            apical_engine_poke(S, ps->hidden, i, pr->h_abias, ps->apical_forward[i]);
+        for (uint64_t i = 0; i < pr->no; i++) {
+            apical_engine_poke(S, ps->output, i, pr->o_gE, 0.0);
+            apical_engine_poke(S, ps->output, i, pr->o_gI, 0.0);
+        }
+        pr->k_test_end = S->window + windows_for(S, ps->test_duration);
+        uint64_t kw = windows_for(S, ps->test_window);
+        pr->next_window = pr->k_test_end > S->window + kw ? pr->k_test_end - kw : S->window + 1;
+        pr->stage = ST_TEST_WIN;
+        return APICAL_OK;
+    }
+    case ST_TEST_WIN:
+        for (uint64_t i = 0; i < pr->no; i++)
+            pr->o_intC0[i] = state(S, ps->output, i, pr->o_intC);
+        pr->win_t0 = T;
+        pr->stage = ST_TEST_END;
+        pr->next_window = pr->k_test_end;
+        return APICAL_OK;
+    case ST_TEST_END: {
+        uint64_t best = 0;
+        double best_c = -HUGE_VAL;
+        for (uint64_t i = 0; i < pr->no; i++) {
+            double cbar = (state(S, ps->output, i, pr->o_intC) - pr->o_intC0[i]) / (T - pr->win_t0);
+            if (cbar > best_c) {
+                best_c = cbar;
+                best = i;
+            }
+        }
+        if (S->on_classify)
+            S->on_classify(S->classify_user, pr->test, T, pr->label, best);
+        pr->test++;
+        pr->stage = ST_TEST_START;
+        pr->next_window = S->window;
         return APICAL_OK;
     }
     }

@@ -365,6 +365,118 @@ START_TEST(test_symmetric_feedback)
 }
 END_TEST
 
+/* Test presentations: forward only, the class is the output neuron with the
+ * highest mean somatic voltage over the last `window` ms. Checked against
+ * the same mean computed from a state recorder's frames (0.1 ms), wherever
+ * the two leading means differ by more than the frames' quadrature error. */
+typedef struct classes {
+    uint64_t label[8], pred[8];
+    double t[8];
+    int n;
+    double sum[8][3]; /* per test: sum of C frames in the window, per output */
+    int frames[8];
+} classes;
+
+static void on_class(void *user, uint64_t test, double t, uint64_t label, uint64_t predicted)
+{
+    classes *c = user;
+    ck_assert_uint_eq(test, (uint64_t)c->n);
+    c->label[c->n] = label;
+    c->pred[c->n] = predicted;
+    c->t[c->n++] = t;
+}
+
+static void on_cframe(void *user, size_t recorder, double t, const float *v, size_t n)
+{
+    (void)recorder;
+    classes *c = user;
+    /* tests end every 60 ms (examples: 0), windows are their last 40 ms */
+    int k = (int)(t / 60.0);
+    double end = 60.0 * (k + 1);
+    if (k < 8 && t >= end - 40.0 - 1e-9 && t < end - 1e-9) {
+        for (size_t i = 0; i < n; i++)
+            c->sum[k][i] += v[i];
+        c->frames[k]++;
+    }
+}
+
+START_TEST(test_classification)
+{
+    char dir[] = "/tmp/apical_cls_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char img[64], lab[64], yaml[2048];
+    snprintf(img, sizeof img, "%s/img", dir);
+    snprintf(lab, sizeof lab, "%s/lab", dir);
+    const uint8_t px[2][4] = {{255, 200, 0, 0}, {0, 0, 255, 220}};
+    FILE *f = fopen(img, "wb");
+    put32(f, 0x803), put32(f, 2), put32(f, 2), put32(f, 2);
+    fwrite(px, 1, 8, f);
+    fclose(f);
+    f = fopen(lab, "wb");
+    put32(f, 0x801), put32(f, 2);
+    fputc(2, f), fputc(1, f);
+    fclose(f);
+    snprintf(yaml, sizeof yaml,
+             "simulation: {duration: 480 ms, seed: 3}\n"
+             "populations:\n"
+             "  px: {size: 4, model: parrot}\n"
+             "  out: {size: 3, model: dendritic_output}\n"
+             "projections:\n"
+             "  - {source: px, target: out, connectivity: all_to_all, receptor: basal,\n"
+             "     weight: {normal: {mean: 0, sd: 1}}, delay: 1 ms}\n"
+             "inputs: [{name: img, type: poisson, target: px, rate: 0 Hz, receptor: relay, weight: 1}]\n"
+             "recorders: [{type: state, population: out, variables: [C], interval: 0.1 ms}]\n"
+             "protocol:\n"
+             "  output: out\n"
+             "  examples: 0\n"
+             "  forward: {duration: 50 ms}\n"
+             "  target: {duration: 50 ms}\n"
+             "  stimulus: {input: img, images: %s, labels: %s, max_rate: 300 Hz}\n"
+             "  test: {examples: 8, duration: 60 ms, window: 40 ms}\n",
+             img, lab);
+    apical_net_spec *spec = NULL;
+    apical_error err = {0};
+    ck_assert_msg(apical_spec_load_string("cls.yaml", yaml, &spec, &err) == APICAL_OK, "%s",
+                  err.msg);
+    apical_sim *sim = NULL;
+    ck_assert_int_eq(apical_sim_new(spec, 1, &sim, &err), APICAL_OK);
+    classes c;
+    memset(&c, 0, sizeof c);
+    apical_sim_set_observer(sim, &(apical_sim_observer){.on_frame = on_cframe, .user = &c});
+    apical_sim_on_classify(sim, on_class, &c);
+    ck_assert_int_eq(apical_sim_run(sim, 480.0, NULL, &err), APICAL_OK);
+    ck_assert_int_eq(c.n, 8);
+    int decisive = 0;
+    for (int k = 0; k < 8; k++) {
+        ck_assert_uint_eq(c.label[k], k % 2 ? 1 : 2); /* images alternate */
+        ck_assert_double_eq_tol(c.t[k], 60.0 * (k + 1), 1e-9);
+        ck_assert_int_eq(c.frames[k], 400);
+        int best = 0;
+        double m[3];
+        for (int i = 0; i < 3; i++) {
+            m[i] = c.sum[k][i] / c.frames[k];
+            if (m[i] > m[best])
+                best = i;
+        }
+        double second = -HUGE_VAL;
+        for (int i = 0; i < 3; i++)
+            if (i != best && m[i] > second)
+                second = m[i];
+        if (m[best] - second > 1e-3) {
+            decisive++;
+            ck_assert_msg(c.pred[k] == (uint64_t)best, "test %d: predicted %llu, frames say %d",
+                          k, (unsigned long long)c.pred[k], best);
+        }
+    }
+    ck_assert_int_ge(decisive, 4);
+    apical_sim_free(sim);
+    apical_spec_free(spec);
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 Suite *protocol_suite(void)
 {
     Suite *s = suite_create("protocol");
@@ -373,6 +485,7 @@ Suite *protocol_suite(void)
     tcase_add_test(tc, test_stimulus);
     tcase_add_test(tc, test_output_rule_protocol);
     tcase_add_test(tc, test_symmetric_feedback);
+    tcase_add_test(tc, test_classification);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -104,6 +104,11 @@ apical_status apical_h5_plateaus_add(apical_h5 *h, const char *pop, size_t n, in
 apical_status apical_h5_plateaus_append(apical_h5 *h, int id, double t, const double *alpha_f,
                                         const double *alpha_t, apical_error *err);
 
+/* A protocol's test presentations: /classification/label, predicted
+ * (uint16 [tests]) and time (float64 [tests], ms). */
+apical_status apical_h5_classify_append(apical_h5 *h, double t, uint64_t label,
+                                        uint64_t predicted, apical_error *err);
+
 /* Provenance: string attribute / dataset under /provenance. */
 apical_status apical_h5_provenance_string(apical_h5 *h, const char *name,
                                           const char *value, apical_error *err);

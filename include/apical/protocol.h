@@ -62,6 +62,15 @@ typedef struct apical_protocol_spec {
     apical_idx_set *images;
     double stim_max_rate; /* Hz */
     uint64_t stim_first;
+    /* Test after training (as the reference evaluates): test_examples
+     * forward-only presentations of test_duration with no teaching and no
+     * learning; the class is the output neuron with the highest mean somatic
+     * voltage over the last test_window. Images from test_images, or from
+     * the training set from test_first on. */
+    uint64_t test_examples;
+    double test_duration, test_window;
+    apical_idx_set *test_images;
+    uint64_t test_first;
 } apical_protocol_spec;
 
 void apical_protocol_spec_free(apical_protocol_spec *p);

@@ -59,6 +59,13 @@ apical_status apical_sim_new(const apical_net_spec *spec, unsigned threads,
 void apical_sim_free(apical_sim *sim);
 
 void apical_sim_set_observer(apical_sim *sim, const apical_sim_observer *obs);
+/* Called once per test presentation of a protocol: the image's label and
+ * the predicted class (the output neuron with the highest mean somatic
+ * voltage over the test window). */
+typedef void (*apical_classify_fn)(void *user, uint64_t test, double t, uint64_t label,
+                                   uint64_t predicted);
+void apical_sim_on_classify(apical_sim *sim, apical_classify_fn fn, void *user);
+
 /* Plateaus of a protocol's examples (see apical_plateau_fn). */
 void apical_sim_on_plateau(apical_sim *sim, apical_plateau_fn fn, void *user);
 
