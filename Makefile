@@ -87,6 +87,7 @@ validate: deps $(APICAL)
 	@APICAL=$(APICAL) PYTHON=$(PYTHON) tests/bench/validate.sh
 
 bench: deps $(APICAL)
+	@APICAL_WITH_BRIAN=1 scripts/install-deps.sh
 	@APICAL=$(APICAL) PYTHON=$(PYTHON) $(PYTHON) tests/bench/bench.py
 
 mnist:

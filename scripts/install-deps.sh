@@ -4,7 +4,7 @@
 # command and fails, so nothing half-built runs.
 set -eu
 need="libgsl-dev libhdf5-dev hdf5-tools check libfyaml-dev pkg-config python3-h5py python3-numpy python3-matplotlib"
-[ "${APICAL_WITH_BRIAN:-0}" = 1 ] && need="$need python3-brian g++"
+[ "${APICAL_WITH_BRIAN:-0}" = 1 ] && need="$need python3-brian python3-scipy g++"
 missing=""
 for p in $need; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
