@@ -604,6 +604,10 @@ static int cmd_run(int argc, char **argv)
             return usage_error(usage_run, "--duration must be a positive time, got '%s'", dur_s);
     }
 
+    /* From here on an interrupt, even during loading or building, ends in
+     * an orderly exit 1 with the partial file removed. */
+    signal(SIGINT, on_sigint);
+    signal(SIGTERM, on_sigint);
     double wall0 = wall_now();
     apical_error err = {0};
     apical_net_spec *spec = NULL;
@@ -693,8 +697,6 @@ static int cmd_run(int argc, char **argv)
     }
     if (spec->protocol && spec->protocol->test_examples)
         apical_sim_on_classify(sim, on_classify, &c);
-    signal(SIGINT, on_sigint);
-    signal(SIGTERM, on_sigint);
     double wall1 = wall_now();
     apical_status st = apical_sim_run(sim, spec->sim.duration, &interrupted, &err);
     if (c.st) {
