@@ -155,6 +155,24 @@ static void put32(FILE *f, uint32_t v)
     fwrite(b, 1, 4, f);
 }
 
+/* Two 2x2 IDX images with labels l0, l1 in a fresh directory (template
+ * `dir`); their paths into img and lab (64 bytes each). */
+static void write_two_images(char *dir, char *img, char *lab, const uint8_t px[2][4], int l0,
+                             int l1)
+{
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(img, 64, "%s/img", dir);
+    snprintf(lab, 64, "%s/lab", dir);
+    FILE *f = fopen(img, "wb");
+    put32(f, 0x803), put32(f, 2), put32(f, 2), put32(f, 2);
+    fwrite(px, 1, 8, f);
+    fclose(f);
+    f = fopen(lab, "wb");
+    put32(f, 0x801), put32(f, 2);
+    fputc(l0, f), fputc(l1, f);
+    fclose(f);
+}
+
 typedef struct counts {
     double t0, period;
     size_t n[2][4]; /* per image parity, per pixel */
@@ -177,19 +195,9 @@ static void count_spike(void *user, size_t pop, uint64_t node, double t)
 START_TEST(test_stimulus)
 {
     char dir[] = "/tmp/apical_stim_XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
     char img[64], lab[64], yaml[2048];
-    snprintf(img, sizeof img, "%s/img", dir);
-    snprintf(lab, sizeof lab, "%s/lab", dir);
     const uint8_t px[2][4] = {{255, 0, 128, 0}, {0, 255, 0, 64}};
-    FILE *f = fopen(img, "wb");
-    put32(f, 0x803), put32(f, 2), put32(f, 2), put32(f, 2);
-    fwrite(px, 1, 8, f);
-    fclose(f);
-    f = fopen(lab, "wb");
-    put32(f, 0x801), put32(f, 2);
-    fputc(1, f), fputc(0, f);
-    fclose(f);
+    write_two_images(dir, img, lab, px, 1, 0);
     snprintf(yaml, sizeof yaml,
              "simulation: {duration: 4000 ms, seed: 9}\n"
              "populations:\n"
@@ -403,19 +411,9 @@ static void on_cframe(void *user, size_t recorder, double t, const float *v, siz
 START_TEST(test_classification)
 {
     char dir[] = "/tmp/apical_cls_XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
     char img[64], lab[64], yaml[2048];
-    snprintf(img, sizeof img, "%s/img", dir);
-    snprintf(lab, sizeof lab, "%s/lab", dir);
     const uint8_t px[2][4] = {{255, 200, 0, 0}, {0, 0, 255, 220}};
-    FILE *f = fopen(img, "wb");
-    put32(f, 0x803), put32(f, 2), put32(f, 2), put32(f, 2);
-    fwrite(px, 1, 8, f);
-    fclose(f);
-    f = fopen(lab, "wb");
-    put32(f, 0x801), put32(f, 2);
-    fputc(2, f), fputc(1, f);
-    fclose(f);
+    write_two_images(dir, img, lab, px, 2, 1);
     snprintf(yaml, sizeof yaml,
              "simulation: {duration: 480 ms, seed: 3}\n"
              "populations:\n"
