@@ -177,7 +177,8 @@ def main(argv=None):
           % (len(ref), compare(ref, ref2)[1]))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for st, tol in (('rkf45', 1e-4), ('rkf45', 1e-6), ('rk8pd', 1e-10)):
+        for st, tol in (('rkf45', 1e-3), ('rkf45', 1e-4), ('rkck', 1e-4), ('rk2', 1e-4),
+                        ('rkf45', 1e-6), ('rk8pd', 1e-10)):
             rows.append(('apical %s %g' % (st, tol), run_apical(apical, te, ti, st, tol, tmp)))
     if not a.no_brian2:
         for dt in (0.1, 0.01):
