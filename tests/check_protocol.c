@@ -51,6 +51,7 @@ static void on_plateau(void *user, uint64_t ex, double t, const double *af, cons
     r->plateaus++;
 }
 
+/* Weights by target (row) and source (column), up to NH x NI. */
 typedef struct wtab {
     double w[NH][NI];
 } wtab;
@@ -245,17 +246,6 @@ END_TEST
  * label neuron's active synapses potentiate and the others' depress;
  * silent ones do not change; and dW_ij = db_i PSPbar_j as for the hidden
  * rule. */
-typedef struct owtab {
-    double w[3][NI];
-} owtab;
-
-static int grab_out(void *user, uint64_t src, uint64_t tgt, double w, double d)
-{
-    (void)d;
-    ((owtab *)user)->w[tgt][src] = w;
-    return 0;
-}
-
 START_TEST(test_output_rule_protocol)
 {
     const char *yaml =
@@ -286,8 +276,8 @@ START_TEST(test_output_rule_protocol)
     memset(&r, 0, sizeof r);
     apical_sim_set_observer(sim, &(apical_sim_observer){.on_spike = on_spike, .user = &r});
     ck_assert_int_eq(apical_sim_run(sim, 110.0, NULL, &err), APICAL_OK);
-    owtab w;
-    ck_assert_int_eq(apical_sim_synapses(sim, 0, grab_out, &w), APICAL_OK);
+    wtab w; /* 3 output neurons: the first rows of the table */
+    ck_assert_int_eq(apical_sim_synapses(sim, 0, grab, &w), APICAL_OK);
     double psp[NI];
     for (int j = 0; j < NI; j++) {
         for (size_t k = 0; k < r.n[j]; k++)
