@@ -142,4 +142,131 @@ static inline double dend_quiet_horizon(const double y[], size_t iH, const apica
     return room / lam * (1.0 - 1e-6);
 }
 
+/* --- exact window integration (stepper "exact", apical_exact_ops) --------
+ *
+ * Between inputs every variable but H is linear. With K the constant drive
+ * (g_B bias + g_A apical_bias, or g_D bias + g_E E_E + g_I E_I), g the
+ * soma's decay rate, gamma_c = g_c/(tau_L - tau_s) per dendrite c, and rates
+ * r_L = 1/tau_L, r_s = 1/tau_s:
+ *   dC/dt = -g C + K + sum_c gamma_c (x_Lc - x_sc),  x_rc' = -r x_rc + inputs.
+ * A trace x(t) = e^(-r t) X, switched on at t_k, drives C by
+ *   X (e^(-r t) - e^(-g t) e^((g - r) t_k))/(g - r),
+ * so with Q(t) = sum_c gamma_c (x_Lc(t)/(g - r_L) - x_sc(t)/(g - r_s)):
+ *   C(s) = e^(-g s) (C0 - Q(0) - A_G(s)) + K (1 - e^(-g s))/g + Q(s),
+ * where A_G sums each input's e^(g t_k) gamma_c (d_L/(g - r_L) - d_s/(g - r_s))
+ * (d_L, d_s: what the input adds to the two traces) and the traces are
+ * x_rc(s) = e^(-r s) (x_rc(0) + A_rc), A_rc = sum of d_r e^(r t_k). The
+ * integrals follow from the ODEs themselves:
+ *   int_0^s psp_c = [(x_Lc(0) - x_Lc(s)) tau_L - (x_sc(0) - x_sc(s)) tau_s
+ *                    + sum (d_L tau_L - d_s tau_s)]/(tau_L - tau_s)
+ *   int_0^s C     = (K s + sum_c g_c int psp_c - (C(s) - C0))/g.
+ * Accumulators per dendrite c: [3c] A_Lc, [3c + 1] A_sc, [3c + 2] M_c (the
+ * last sum above); then A_G. Times s are from the window start, so the
+ * factors e^(r t_k), e^(g t_k) stay below e^(g window). */
+
+enum { DEND_B_EG, DEND_B_EL, DEND_B_ES, DEND_B_S, DEND_B_FG, DEND_B_IGL, DEND_B_IGS, DEND_B__N };
+
+/* One dendrite of a neuron for the exact path: its trace state indices,
+ * coupling to the soma (1/ms) and constant potential (bias). */
+typedef struct dend_site {
+    size_t iL, is;
+    double g_c;
+} dend_site;
+
+/* g must differ clearly from both kernel rates for the closed form; 1e-3
+ * relative keeps the cancellation in 1/(g - r) to ~3 digits. */
+static inline double dend_exact_rate(double g, const double *d)
+{
+    const double rL = d[DEND_D_INV_TAU_L], rs = d[DEND_D_INV_TAU_S];
+    if (!(g > 0.0) || fabs(g - rL) < 1e-3 * g || fabs(g - rs) < 1e-3 * g)
+        return NAN;
+    return g;
+}
+
+static inline void dend_exact_basis(double s, double g, const double *d, double b[])
+{
+    const double rL = d[DEND_D_INV_TAU_L], rs = d[DEND_D_INV_TAU_S];
+    b[DEND_B_EG] = exp(-g * s);
+    b[DEND_B_EL] = exp(-rL * s);
+    b[DEND_B_ES] = exp(-rs * s);
+    b[DEND_B_S] = s;
+    b[DEND_B_FG] = -expm1(-g * s) / g;
+    b[DEND_B_IGL] = 1.0 / (g - rL);
+    b[DEND_B_IGS] = 1.0 / (g - rs);
+}
+
+/* Increments for an input on dendrite c of n_sites, per unit weight: a
+ * kernel start (end = 0) adds 1 to both traces, an end removes what is left
+ * after t_trunc. */
+static inline void dend_exact_input(size_t c, size_t n_sites, double g_c, int end, double s,
+                                    double g, const double *d, double coef[])
+{
+    const double rL = d[DEND_D_INV_TAU_L], rs = d[DEND_D_INV_TAU_S], k = d[DEND_D_INV_DTAU];
+    const double dL = end ? -d[DEND_D_END_L] : 1.0, ds = end ? -d[DEND_D_END_S] : 1.0;
+    for (size_t a = 0; a < 3 * n_sites + 1; a++)
+        coef[a] = 0.0;
+    coef[3 * c] = dL * exp(rL * s);
+    coef[3 * c + 1] = ds * exp(rs * s);
+    coef[3 * c + 2] = k * (dL / rL - ds / rs);
+    coef[3 * n_sites] = exp(g * s) * g_c * k * (dL / (g - rL) - ds / (g - rs));
+}
+
+/* Q of the traces x (per site: L at iL, s at is) scaled by e^(-r s). */
+static inline double dend_exact_q(const double y0[], const double acc[], const dend_site *site,
+                                  size_t n_sites, const double b[], const double *d, int at_s)
+{
+    const double k = d[DEND_D_INV_DTAU];
+    double q = 0.0;
+    for (size_t c = 0; c < n_sites; c++) {
+        double xL = y0[site[c].iL], xs = y0[site[c].is];
+        if (at_s) {
+            xL = b[DEND_B_EL] * (xL + acc[3 * c]);
+            xs = b[DEND_B_ES] * (xs + acc[3 * c + 1]);
+        }
+        q += site[c].g_c * k * (xL * b[DEND_B_IGL] - xs * b[DEND_B_IGS]);
+    }
+    return q;
+}
+
+static inline double dend_exact_soma(const double y0[], size_t iC, const double acc[],
+                                     const dend_site *site, size_t n_sites, double K,
+                                     const double b[], const double *d)
+{
+    const double q0 = dend_exact_q(y0, acc, site, n_sites, b, d, 0);
+    const double qs = dend_exact_q(y0, acc, site, n_sites, b, d, 1);
+    return b[DEND_B_EG] * (y0[iC] - q0 - acc[3 * n_sites]) + K * b[DEND_B_FG] + qs;
+}
+
+/* Traces, C and int_C at s; returns int_0^s psp of each site in psp[]. */
+static inline void dend_exact_state(const double y0[], size_t iC, size_t iIntC, const double acc[],
+                                    const dend_site *site, size_t n_sites, double K, double g,
+                                    const double b[], const double *d, double y[], double psp[])
+{
+    const double k = d[DEND_D_INV_DTAU], tauL = 1.0 / d[DEND_D_INV_TAU_L],
+                 taus = 1.0 / d[DEND_D_INV_TAU_S], s = b[DEND_B_S];
+    const double C = dend_exact_soma(y0, iC, acc, site, n_sites, K, b, d);
+    double drive = K * s;
+    for (size_t c = 0; c < n_sites; c++) {
+        const double xL0 = y0[site[c].iL], xs0 = y0[site[c].is];
+        const double xL = b[DEND_B_EL] * (xL0 + acc[3 * c]);
+        const double xs = b[DEND_B_ES] * (xs0 + acc[3 * c + 1]);
+        psp[c] = k * ((xL0 - xL) * tauL - (xs0 - xs) * taus) + acc[3 * c + 2];
+        drive += site[c].g_c * psp[c];
+        y[site[c].iL] = xL;
+        y[site[c].is] = xs;
+    }
+    y[iIntC] = y0[iIntC] + (drive - (C - y0[iC])) / g;
+    y[iC] = C;
+}
+
+static inline double dend_exact_hazard(double C, const apical_model_ctx *c)
+{
+    return c->derived[DEND_D_LAMBDA] * dend_sigma(C);
+}
+
+static inline double dend_exact_hazard_bound(const apical_model_ctx *c)
+{
+    return c->derived[DEND_D_LAMBDA];
+}
+
 #endif

@@ -166,6 +166,66 @@ static double quiet_horizon(const double y[], const apical_model_ctx *c)
     return dend_quiet_horizon(y, S_H, c);
 }
 
+/* --- exact window integration (dendritic_common.h) ---------------------- */
+
+static void sites(const apical_model_ctx *c, dend_site st[2])
+{
+    st[0] = (dend_site){S_U_L, S_U_S, c->param[P_G_B]};
+    st[1] = (dend_site){S_V_L, S_V_S, c->param[P_G_A]};
+}
+
+static double drive(const double y[], const apical_model_ctx *c)
+{
+    return c->param[P_G_B] * y[S_BIAS] + c->param[P_G_A] * y[S_ABIAS];
+}
+
+static double exact_rate(const double y[], const apical_model_ctx *c)
+{
+    (void)y;
+    return dend_exact_rate(c->derived[DEND_D_G_TOT], c->derived);
+}
+
+static void exact_basis(double s, double g, const apical_model_ctx *c, double b[])
+{
+    dend_exact_basis(s, g, c->derived, b);
+}
+
+static void exact_input(size_t receptor, double s, double g, const apical_model_ctx *c,
+                        double coef[])
+{
+    const size_t site = receptor == R_APICAL || receptor == R_APICAL_END;
+    const int end = receptor == R_BASAL_END || receptor == R_APICAL_END;
+    dend_exact_input(site, 2, site ? c->param[P_G_A] : c->param[P_G_B], end, s, g, c->derived,
+                     coef);
+}
+
+static double exact_soma(const double y0[], const double acc[], const double b[], double g,
+                         const apical_model_ctx *c)
+{
+    (void)g;
+    dend_site st[2];
+    sites(c, st);
+    return dend_exact_soma(y0, S_C, acc, st, 2, drive(y0, c), b, c->derived);
+}
+
+static void exact_state(const double y0[], const double acc[], const double b[], double g,
+                        const apical_model_ctx *c, double y[])
+{
+    dend_site st[2];
+    double psp[2];
+    sites(c, st);
+    dend_exact_state(y0, S_C, S_INT_C, acc, st, 2, drive(y0, c), g, b, c->derived, y, psp);
+    y[S_INT_A] = y0[S_INT_A] + y0[S_ABIAS] * b[DEND_B_S] + psp[1];
+}
+
+static const apical_exact_ops exact_ops = {
+    .n_acc = 7, .n_basis = DEND_B__N,
+    .rate = exact_rate, .basis = exact_basis, .input = exact_input,
+    .soma = exact_soma, .state_at = exact_state,
+    .hazard = dend_exact_hazard, .hazard_bound = dend_exact_hazard_bound,
+    .int_hazard = S_INT_LAMBDA,
+};
+
 const apical_model_type apical_dendritic_hidden = {
     .name = "dendritic_hidden",
     .doc = "Segregated-dendrite hidden neuron (Guergiev et al. 2017): basal and apical "
@@ -182,5 +242,6 @@ const apical_model_type apical_dendritic_hidden = {
     .refractory_period = refractory_period, .receive = receive,
     .quiet_horizon = quiet_horizon,
     .uses_rng = 1, .init = init,
+    .exact = &exact_ops,
     .default_stepper = "rkf45", .default_abs_tol = 1e-7, .default_rel_tol = 1e-7,
 };

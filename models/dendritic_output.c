@@ -136,6 +136,54 @@ static double quiet_horizon(const double y[], const apical_model_ctx *c)
     return dend_quiet_horizon(y, S_H, c);
 }
 
+/* --- exact window integration (dendritic_common.h) ---------------------- */
+
+static double drive(const double y[], const apical_model_ctx *c)
+{
+    const double *p = c->param;
+    return p[P_G_D] * y[S_BIAS] + y[S_G_E] * p[P_E_E] + y[S_G_I] * p[P_E_I];
+}
+
+static double exact_rate(const double y[], const apical_model_ctx *c)
+{
+    return dend_exact_rate(c->derived[DEND_D_G_TOT] + y[S_G_E] + y[S_G_I], c->derived);
+}
+
+static void exact_basis(double s, double g, const apical_model_ctx *c, double b[])
+{
+    dend_exact_basis(s, g, c->derived, b);
+}
+
+static void exact_input(size_t receptor, double s, double g, const apical_model_ctx *c,
+                        double coef[])
+{
+    dend_exact_input(0, 1, c->param[P_G_D], receptor == R_BASAL_END, s, g, c->derived, coef);
+}
+
+static double exact_soma(const double y0[], const double acc[], const double b[], double g,
+                         const apical_model_ctx *c)
+{
+    (void)g;
+    const dend_site st = {S_U_L, S_U_S, c->param[P_G_D]};
+    return dend_exact_soma(y0, S_C, acc, &st, 1, drive(y0, c), b, c->derived);
+}
+
+static void exact_state(const double y0[], const double acc[], const double b[], double g,
+                        const apical_model_ctx *c, double y[])
+{
+    const dend_site st = {S_U_L, S_U_S, c->param[P_G_D]};
+    double psp[1];
+    dend_exact_state(y0, S_C, S_INT_C, acc, &st, 1, drive(y0, c), g, b, c->derived, y, psp);
+}
+
+static const apical_exact_ops exact_ops = {
+    .n_acc = 4, .n_basis = DEND_B__N,
+    .rate = exact_rate, .basis = exact_basis, .input = exact_input,
+    .soma = exact_soma, .state_at = exact_state,
+    .hazard = dend_exact_hazard, .hazard_bound = dend_exact_hazard_bound,
+    .int_hazard = S_INT_LAMBDA,
+};
+
 const apical_model_type apical_dendritic_output = {
     .name = "dendritic_output",
     .doc = "Segregated-dendrite output neuron (Guergiev et al. 2017): basal dendrite with "
@@ -151,5 +199,6 @@ const apical_model_type apical_dendritic_output = {
     .refractory_period = refractory_period, .receive = receive,
     .quiet_horizon = quiet_horizon,
     .uses_rng = 1, .init = init,
+    .exact = &exact_ops,
     .default_stepper = "rkf45", .default_abs_tol = 1e-7, .default_rel_tol = 1e-7,
 };

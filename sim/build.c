@@ -72,6 +72,8 @@ static apical_status build_pops(apical_sim *S, apical_error *err)
         pr->m->derive(ps->param, pr->derived);
         apical_model_ctx ctx = {.param = ps->param, .derived = pr->derived};
         pr->t_ref = pr->m->refractory_period(&ctx);
+        /* the loader accepts "exact" only for models with exact ops */
+        pr->exact = strcmp(ps->stepper, "exact") == 0 ? pr->m->exact : NULL;
         pr->relay = pr->m->relay_receptor
                         ? (int)apical_receptor_index(pr->m, pr->m->relay_receptor)
                         : -1;
@@ -244,10 +246,12 @@ static apical_status build_synapses(apical_sim *S, partition *P, apical_error *e
         P->syn_pidx[s] = (uint32_t)per_proj[r->proj]++;
         if (s == 0 || r->src != l.v[s - 1].src || r->delay != l.v[s - 1].delay ||
             r->proj != l.v[s - 1].proj) {
-            P->groups[g] = (syn_group){r->delay, (uint32_t)s, (uint32_t)s + 1, r->proj};
+            P->groups[g] = (syn_group){r->delay, (uint32_t)s, (uint32_t)s + 1, r->proj, 1};
             P->row[r->src + 1] = ++g; /* provisional: end of this source's groups */
         } else {
             P->groups[g - 1].end = (uint32_t)s + 1;
+            if (r->idx != l.v[s - 1].idx + 1)
+                P->groups[g - 1].contiguous = 0;
         }
         if (r->delay < S->min_delay)
             S->min_delay = r->delay;
@@ -284,6 +288,12 @@ static apical_status build_gsl(apical_sim *S, partition *P, apical_error *err)
         pop_rt *pr = &S->pops[pi];
         pop_part *pp = &P->pp[pi];
         const apical_pop_spec *ps = pr->spec;
+        if (pr->exact) {
+            apical_status st = apical_exact_build(S, P, pi, err);
+            if (st)
+                return st;
+            continue;
+        }
         int k = stepper_index(ps->stepper);
         if (k < 0)
             return apical_error_set(err, APICAL_E_UNKNOWN_NAME, &ps->pos,
@@ -448,6 +458,10 @@ static apical_status build_recorders(apical_sim *S, partition *P, apical_error *
         if (rs->kind != APICAL_REC_STATE)
             continue;
         const pop_part *pp = &P->pp[rs->pop];
+        pop_rt *rp = &S->pops[rs->pop];
+        for (size_t v = 0; rp->exact && v < rs->n_vars; v++)
+            if (rs->vars[v] == rp->exact->int_hazard)
+                rp->track_int_hazard = 1;
         uint64_t n_list = rs->nodes ? rs->n_nodes : S->pops[rs->pop].n;
         P->rec_nodes[j] = malloc((n_list + 1) * sizeof **P->rec_nodes);
         if (!P->rec_nodes[j])

@@ -235,6 +235,12 @@ static apical_status archive_spike(partition *P, size_t pi, uint64_t i, double t
     return APICAL_OK;
 }
 
+apical_status apical_engine_emit(apical_sim *S, partition *P, size_t pi, uint64_t i, double t)
+{
+    return emit_spike(P, t, S->pops[pi].gid0 + i) || archive_spike(P, pi, i, t) ? P->st
+                                                                                : APICAL_OK;
+}
+
 /* Apply a plastic synapse's rule for a presynaptic spike at t_pre through
  * delay d: gather the archived post spikes it needs, update the weight. */
 static apical_status apply_rule(partition *P, plastic_proj *pl, uint64_t target, uint32_t pidx,
@@ -373,6 +379,8 @@ static apical_status initial_spikes(apical_sim *S, partition *P)
     for (size_t pi = 0; pi < S->n_pops; pi++) {
         const pop_rt *pr = &S->pops[pi];
         pop_part *pp = &P->pp[pi];
+        if (pr->exact) /* stochastic spiking only: candidates from t = 0 on */
+            continue;
         for (uint64_t i = pp->lo; i < pp->hi; i++) {
             double *y = pr->y + i * pr->ns;
             load_ctx(pr, pp, i);
@@ -414,6 +422,10 @@ static apical_status deliver(apical_sim *S, partition *P, size_t pi, uint64_t i,
     pop_part *pp = &P->pp[pi];
     if ((int)rec == pr->relay) /* a relay neuron fires at its input */
         return emit_spike(P, t, pr->gid0 + i) ? P->st : archive_spike(P, pi, i, t);
+    if (pr->exact) {
+        apical_exact_deliver(S, P, pi, i, rec, w, t);
+        return APICAL_OK;
+    }
     if (pr->t_last[i] < t) {
         apical_status st = advance(S, P, pi, i, real_neuron(pr, i), t, 1);
         if (st)
@@ -446,7 +458,9 @@ static apical_status record_tick(apical_sim *S, partition *P, size_t r, uint64_t
         uint64_t i = rn->node;
         double tl = pr->t_last[i], h = pr->h[i], ref = pr->ref_until[i];
         memcpy(y, pr->y + i * pr->ns, pr->ns * sizeof *y);
-        if (tl < t) {
+        if (pr->exact) {
+            apical_exact_state(S, P, rs->pop, i, t, y);
+        } else if (tl < t) {
             apical_rng rng_copy;
             if (pr->rng)
                 rng_copy = pr->rng[i];
@@ -503,7 +517,7 @@ double apical_next_poisson(const apical_input_spec *in, double t, double t_end, 
 static apical_status touch_neuron(apical_sim *S, partition *P, size_t pi, uint64_t i, double t)
 {
     const pop_rt *pr = &S->pops[pi];
-    if (pr->t_last[i] < t)
+    if (pr->t_last[i] < t && !pr->exact) /* exact: closed form at any time */
         return advance(S, P, pi, i, real_neuron(pr, i), t, 1);
     return APICAL_OK;
 }
@@ -587,7 +601,9 @@ static apical_status run_window(apical_sim *S, partition *P, double T1)
 {
     const apical_net_spec *spec = S->spec;
     apical_event ev;
-    apical_status st = APICAL_OK;
+    apical_status st = apical_exact_window_start(S, P, S->t, T1);
+    if (st)
+        return st;
     while (apical_queue_top_time(&P->q) < T1) {
         apical_queue_pop(&P->q, &ev);
         P->events++;
@@ -595,7 +611,10 @@ static apical_status run_window(apical_sim *S, partition *P, double T1)
         case EV_DELIVER: {
             const syn_group *g = &P->groups[ev.b];
             const int32_t k = P->plastic_of_proj[g->proj];
-            if (k < 0) {
+            const size_t tgt = g->begin < g->end ? P->syn_pop[g->begin] : 0;
+            if (k < 0 && S->pops[tgt].exact) { /* one projection: one target population */
+                apical_exact_deliver_group(S, P, tgt, g, ev.t);
+            } else if (k < 0) {
                 for (uint32_t s = g->begin; s < g->end && !st; s++)
                     st = deliver(S, P, P->syn_pop[s], P->syn_idx[s], P->syn_rec[s], P->syn_w[s],
                                  ev.t);
@@ -651,6 +670,12 @@ static apical_status run_window(apical_sim *S, partition *P, double T1)
         case EV_OU:
             st = device_event(S, P, &ev);
             break;
+        case EV_CANDIDATE:
+            st = apical_exact_candidate(S, P, &ev);
+            break;
+        case EV_NODE:
+            apical_exact_node(S, P, &ev);
+            break;
         case EV_RECORD: {
             st = record_tick(S, P, ev.a, ev.b, ev.t);
             const apical_recorder_spec *rs = &spec->recorders[ev.a];
@@ -665,9 +690,12 @@ static apical_status run_window(apical_sim *S, partition *P, double T1)
             return P->st = st;
     }
     /* Window end: integrate every neuron that might spike before T1. */
+    apical_exact_window_end(S, P, T1);
     for (size_t pi = 0; pi < S->n_pops; pi++) {
         const pop_rt *pr = &S->pops[pi];
         pop_part *pp = &P->pp[pi];
+        if (pr->exact)
+            continue;
         for (uint64_t i = pp->lo; i < pp->hi; i++) {
             if (pr->wake[i] >= T1)
                 continue;
@@ -775,6 +803,8 @@ static void flush_frames(apical_sim *S, double T1)
 apical_status apical_engine_sync(apical_sim *S, size_t pi, double T, apical_error *err)
 {
     const pop_rt *pr = &S->pops[pi];
+    if (pr->exact) /* advanced in closed form at every window end */
+        return APICAL_OK;
     for (unsigned p = 0; p < S->n_parts; p++) {
         partition *P = &S->parts[p];
         pop_part *pp = &P->pp[pi];
@@ -841,21 +871,41 @@ apical_status apical_engine_set_rate(apical_sim *S, size_t j, uint64_t node, dou
     return APICAL_OK;
 }
 
+struct weight_job {
+    apical_sim *S;
+    size_t proj;
+    apical_weight_visit fn;
+    void *user;
+};
+
+static void weight_job(void *arg, unsigned p)
+{
+    struct weight_job *job = arg;
+    apical_sim *S = job->S;
+    const apical_proj_spec *pj = &S->spec->projs[job->proj];
+    const uint64_t src0 = S->pops[pj->source].gid0, nsrc = S->pops[pj->source].n;
+    partition *P = &S->parts[p];
+    for (uint64_t src = 0; src < nsrc; src++)
+        for (uint64_t g = P->row[src0 + src]; g < P->row[src0 + src + 1]; g++) {
+            const syn_group *gr = &P->groups[g];
+            if (gr->proj != job->proj)
+                continue;
+            for (uint32_t s = gr->begin; s < gr->end; s++)
+                job->fn(job->user, src, P->syn_idx[s], &P->syn_w[s]);
+        }
+}
+
+void apical_engine_update_weights(apical_sim *S, size_t j, apical_weight_visit fn, void *user)
+{
+    struct weight_job job = {S, j, fn, user};
+    apical_pool_run(S->pool, S->n_parts, weight_job, &job);
+}
+
 void apical_engine_each_weight(apical_sim *S, size_t j, apical_weight_visit fn, void *user)
 {
-    const apical_proj_spec *pj = &S->spec->projs[j];
-    const uint64_t src0 = S->pops[pj->source].gid0, nsrc = S->pops[pj->source].n;
-    for (unsigned p = 0; p < S->n_parts; p++) {
-        partition *P = &S->parts[p];
-        for (uint64_t src = 0; src < nsrc; src++)
-            for (uint64_t g = P->row[src0 + src]; g < P->row[src0 + src + 1]; g++) {
-                const syn_group *gr = &P->groups[g];
-                if (gr->proj != j)
-                    continue;
-                for (uint32_t s = gr->begin; s < gr->end; s++)
-                    fn(user, src, P->syn_idx[s], &P->syn_w[s]);
-            }
-    }
+    struct weight_job job = {S, j, fn, user};
+    for (unsigned p = 0; p < S->n_parts; p++)
+        weight_job(&job, p);
 }
 
 /* --- public API ------------------------------------------------------- */
@@ -993,6 +1043,7 @@ void apical_sim_free(apical_sim *S)
             if (pp->evo)
                 gsl_odeiv2_evolve_free(pp->evo);
             free(pp->scratch);
+            apical_exact_free(pp);
         }
         free(P->row);
         free(P->groups);

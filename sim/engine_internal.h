@@ -6,12 +6,19 @@
 #include <gsl/gsl_rng.h>
 #include <stdint.h>
 
+#include "apical/model.h"
 #include "apical/plasticity.h"
 #include "apical/queue.h"
 #include "apical/rng.h"
 #include "apical/sim.h"
 
-enum { EV_DELIVER = 1, EV_POISSON, EV_SPIKE_LIST, EV_RECORD, EV_CURRENT, EV_SINUSOID, EV_OU };
+enum { EV_DELIVER = 1, EV_POISSON, EV_SPIKE_LIST, EV_RECORD, EV_CURRENT, EV_SINUSOID, EV_OU,
+       EV_CANDIDATE, /* exact populations: a thinning candidate spike (a = pop, b = neuron) */
+       EV_NODE };    /* exact populations: a quadrature node of the window (a = pop, b = node) */
+
+/* Exact populations (sim/exact.c): limits of apical_exact_ops, and the
+ * quadrature nodes per window for the hazard integral. */
+enum { APICAL_EXACT_MAX_ACC = 8, APICAL_EXACT_MAX_BASIS = 8, EXACT_NODES = 2 };
 
 /* One population, all partitions: per-neuron arrays, array-of-structs state
  * so each neuron's state is one contiguous GSL vector. */
@@ -31,7 +38,24 @@ typedef struct pop_rt {
     apical_rng *rng;    /* per neuron, for models with uses_rng; else NULL */
     double t_ref;
     int relay;          /* receptor index that fires the neuron at once, or -1 */
+    /* Stepper "exact": the model's closed-form ops, else NULL (GSL) */
+    const apical_exact_ops *exact;
+    double exact_bound; /* hazard bound: the candidate rate, per ms */
+    /* Integrate int_hazard (quadrature nodes each window): only when read,
+     * by a state recorder or a protocol; otherwise it stays as it is. */
+    int track_int_hazard;
 } pop_rt;
+
+/* An exact population within one partition, for the current window. */
+typedef struct exact_part {
+    double T0, h;      /* window start and length */
+    double *acc;       /* inputs since T0: n_acc arrays over the owned neurons */
+    double *g;         /* per owned neuron: the soma's decay rate this window */
+    double g_shared;   /* the rate all owned neurons share, or NaN */
+    double b_end[APICAL_EXACT_MAX_BASIS];              /* basis at h (g_shared) */
+    double b_node[EXACT_NODES][APICAL_EXACT_MAX_BASIS]; /* at the quadrature nodes */
+    double *ytmp;      /* one state */
+} exact_part;
 
 /* One population within one partition: GSL objects and scratch. */
 typedef struct pop_part {
@@ -55,6 +79,7 @@ typedef struct pop_part {
     double abs_tol, rel_tol;
     double order;    /* of the stepper's error estimate, for step control */
     double *scratch; /* 6 * ns */
+    exact_part *ex;  /* stepper "exact" only */
 } pop_part;
 
 /* Synapses of one source that share a delay: one queue entry per spike. */
@@ -62,6 +87,7 @@ typedef struct syn_group {
     double delay;
     uint32_t begin, end;
     uint32_t proj; /* one projection per group */
+    uint32_t contiguous; /* targets are consecutive neurons (all_to_all) */
 } syn_group;
 
 /* Postsynaptic spikes of one neuron as a plastic projection's rule sees
@@ -202,6 +228,28 @@ apical_status apical_engine_set_rate(apical_sim *S, size_t j, uint64_t node, dou
 /* Visit every synapse of projection j with a pointer to its weight. */
 typedef void (*apical_weight_visit)(void *user, uint64_t src, uint64_t tgt, double *w);
 void apical_engine_each_weight(apical_sim *S, size_t j, apical_weight_visit fn, void *user);
+/* The same on the worker threads, one partition each: fn must write
+ * nothing but *w. */
+void apical_engine_update_weights(apical_sim *S, size_t j, apical_weight_visit fn, void *user);
+
+/* A spike of neuron i of population pi at t: queued for delivery and
+ * archived for plasticity. */
+apical_status apical_engine_emit(apical_sim *S, partition *P, size_t pi, uint64_t i, double t);
+
+/* sim/exact.c: populations with stepper "exact" */
+apical_status apical_exact_build(apical_sim *S, partition *P, size_t pi, apical_error *err);
+void apical_exact_free(pop_part *pp);
+apical_status apical_exact_window_start(apical_sim *S, partition *P, double T0, double T1);
+void apical_exact_deliver(apical_sim *S, partition *P, size_t pi, uint64_t i, size_t receptor,
+                          double w, double t);
+/* Synapses [begin, end) of one group (one projection) at t. */
+void apical_exact_deliver_group(apical_sim *S, partition *P, size_t pi, const syn_group *g,
+                                double t);
+apical_status apical_exact_candidate(apical_sim *S, partition *P, const apical_event *ev);
+void apical_exact_node(apical_sim *S, partition *P, const apical_event *ev);
+void apical_exact_state(const apical_sim *S, const partition *P, size_t pi, uint64_t i, double t,
+                        double *y);
+void apical_exact_window_end(apical_sim *S, partition *P, double T1);
 
 /* sim/protocol.c */
 apical_status apical_protocol_build(apical_sim *S, apical_error *err);

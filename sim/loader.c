@@ -796,14 +796,16 @@ static int in_list(const char *const *list, const char *s)
 
 static apical_status check_stepper_name(ctx *c, const ynode *n, const char *name)
 {
-    if (in_list(explicit_steppers, name) || in_list(implicit_steppers, name))
+    if (in_list(explicit_steppers, name) || in_list(implicit_steppers, name) ||
+        strcmp(name, "exact") == 0)
         return APICAL_OK;
     char a[200], b[200];
     join(explicit_steppers, count_names(explicit_steppers), a, sizeof a);
     join(implicit_steppers, count_names(implicit_steppers), b, sizeof b);
     return fail(c, n, APICAL_E_UNKNOWN_NAME,
-                "unknown stepper '%s'; valid steppers: %s; with a model Jacobian also: %s", name,
-                a, b);
+                "unknown stepper '%s'; valid steppers: %s; with a model Jacobian also: %s; for "
+                "models integrable in closed form also: exact",
+                name, a, b);
 }
 
 /* Parse a `solver:` mapping. Absent values are left as they are. */
@@ -882,10 +884,21 @@ static apical_status parse_simulation(ctx *c, const ynode *n)
  * failing in the middle of a run. */
 static apical_status check_jacobian(ctx *c, const apical_pop_spec *pop, const ynode *at)
 {
-    if (!in_list(implicit_steppers, pop->stepper) || pop->model->jacobian)
-        return APICAL_OK;
     char a[200];
     join(explicit_steppers, count_names(explicit_steppers), a, sizeof a);
+    if (strcmp(pop->stepper, "exact") == 0 && !pop->model->exact) {
+        char exact[200] = "";
+        for (size_t i = 0; i < apical_model_count(); i++)
+            if (apical_model_at(i)->exact)
+                snprintf(exact + strlen(exact), sizeof exact - strlen(exact), "%s%s",
+                         exact[0] ? ", " : "", apical_model_at(i)->name);
+        return fail(c, at, APICAL_E_INVALID,
+                    "stepper 'exact' needs a model integrable in closed form (%s), but population "
+                    "'%s' uses model '%s'; use one of %s",
+                    exact, pop->name, pop->model->name, a);
+    }
+    if (!in_list(implicit_steppers, pop->stepper) || pop->model->jacobian)
+        return APICAL_OK;
     return fail(c, at, APICAL_E_INVALID,
                 "stepper '%s' needs a Jacobian, but model '%s' (population '%s') has none; "
                 "use one of %s",
@@ -1007,6 +1020,9 @@ static apical_status parse_population(ctx *c, const ynode *key, const ynode *n,
     if ((v = map_get(n, "solver")) != NULL &&
         (st = get_solver(c, v, where, &stepper, &pop->abs_tol, &pop->rel_tol)) != APICAL_OK)
         goto out;
+    /* "exact" for the whole simulation: wherever the model allows it */
+    if (stepper && stepper == c->sim_stepper && strcmp(stepper->text, "exact") == 0 && !m->exact)
+        stepper = NULL;
     if (!(pop->stepper = strdup(stepper ? stepper->text : m->default_stepper))) {
         st = oom(c);
         goto out;
@@ -1465,8 +1481,14 @@ static apical_status parse_projection(ctx *c, size_t idx, const ynode *n)
         free(pr->edge_d);
         pr->edge_d = NULL;
     }
-    if ((v = map_get(n, "plasticity")) != NULL)
+    if ((v = map_get(n, "plasticity")) != NULL) {
+        if (strcmp(tgt->stepper, "exact") == 0)
+            return fail(c, v, APICAL_E_INVALID,
+                        "plasticity needs the target's state at every input, but population '%s' "
+                        "uses stepper 'exact'; give it a GSL stepper such as rkf45",
+                        tgt->name);
         return parse_plasticity(c, v, pr, tgt->model->weight_unit);
+    }
     return APICAL_OK;
 }
 
@@ -1634,6 +1656,11 @@ static apical_status parse_input(ctx *c, size_t idx, const ynode *n)
         (st = get_pop_ref(c, v, "target", &in->target)) != APICAL_OK)
         return st;
     const apical_pop_spec *tgt = &c->spec->pops[in->target];
+    if (apical_input_is_current(in->kind) && strcmp(tgt->stepper, "exact") == 0)
+        return fail(c, map_get(n, "target"), APICAL_E_INVALID,
+                    "population '%s' uses stepper 'exact', which integrates synaptic inputs "
+                    "only; a current device needs a GSL stepper such as rkf45",
+                    tgt->name);
     if ((v = map_get(n, "nodes")) != NULL &&
         (st = get_nodes(c, v, tgt, &in->nodes, &in->n_nodes)) != APICAL_OK)
         return st;

@@ -65,6 +65,40 @@ static inline double apical_ctx_current_max(const apical_model_ctx *c)
     return c->i_ext + fabs(c->i_sin_amp);
 }
 
+/* Exact integration by windows (stepper "exact"; sim/exact.c), for models
+ * that are linear between input events and spike stochastically at a
+ * bounded rate hazard(C) that nothing feeds back from.
+ *
+ * Within a window [T0, T1) the engine keeps each neuron's state at T0 and
+ * folds every input into n_acc accumulators, with per-unit-weight
+ * coefficients that depend only on the receptor and the arrival time, so
+ * one input spike costs a few multiply-adds per target. The state at any
+ * s = t - T0 is then a closed form of (state at T0, accumulators of the
+ * inputs before t, time factors at s). Spikes come from thinning a Poisson
+ * process of rate hazard_bound (candidates accepted with probability
+ * hazard(C)/bound): exact in distribution, no integration error. */
+typedef struct apical_exact_ops {
+    size_t n_acc;   /* accumulators per neuron */
+    size_t n_basis; /* time factors per evaluation time (<= 8) */
+    /* The soma's decay rate for this state (constant between pokes), or NaN
+     * when the closed form does not apply (e.g. it equals a kernel rate). */
+    double (*rate)(const double y[], const apical_model_ctx *c);
+    /* Time factors at s for decay rate g, shared by all neurons with that g. */
+    void (*basis)(double s, double g, const apical_model_ctx *c, double b[]);
+    /* Accumulator increments per unit weight of an input on `receptor` at s
+     * (s <= the window length, so e^(g s) factors stay bounded). */
+    void (*input)(size_t receptor, double s, double g, const apical_model_ctx *c, double coef[]);
+    /* Somatic potential at the basis's s from the window-start state y0. */
+    double (*soma)(const double y0[], const double acc[], const double b[], double g,
+                   const apical_model_ctx *c);
+    /* Whole state at the basis's s (every variable but the hazard ones). */
+    void (*state_at)(const double y0[], const double acc[], const double b[], double g,
+                     const apical_model_ctx *c, double y[]);
+    double (*hazard)(double C, const apical_model_ctx *c); /* per ms */
+    double (*hazard_bound)(const apical_model_ctx *c);      /* >= hazard, per ms */
+    size_t int_hazard; /* state index that integrates the hazard, or (size_t)-1 */
+} apical_exact_ops;
+
 typedef struct apical_model_type {
     const char *name;
     const char *doc; /* one paragraph: equations in words, reference */
@@ -129,6 +163,9 @@ typedef struct apical_model_type {
      * at that instant (NEST parrot_neuron: spike sources that can carry
      * plastic synapses). NULL for ordinary neurons. */
     const char *relay_receptor;
+
+    /* Closed-form window integration (stepper "exact"), or NULL. */
+    const apical_exact_ops *exact;
 
     /* Default GSL stepper name and tolerances for this model. */
     const char *default_stepper;

@@ -1,0 +1,304 @@
+/* Exact window integration (stepper "exact") for models with
+ * apical_exact_ops: linear between inputs, spiking at a bounded rate
+ * hazard(C) that nothing feeds back from (docs/ARCHITECTURE.md, "Exact
+ * populations").
+ *
+ * During a window [T0, T1) a neuron's state stays at T0. Every input adds
+ * weight x coefficient to the neuron's accumulators; the coefficients depend
+ * only on receptor and arrival time, so they are computed once per
+ * presynaptic spike and a delivery costs a few multiply-adds per target.
+ * Spike candidates of a Poisson process at the model's hazard bound sit in
+ * the queue as events; at one, the somatic potential is evaluated in closed
+ * form from the T0 state and the inputs so far, and the candidate is kept
+ * with probability hazard/bound (thinning: an exact inhomogeneous Poisson
+ * process). At T1 every neuron's state is advanced in closed form.
+ * int_hazard (the expected spike count) is the one quantity without a
+ * closed form: two-point Gauss-Legendre per window.
+ *
+ * Everything a neuron does depends on its own inputs, its own random
+ * stream and the window grid, so results do not depend on partitioning. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+
+/* Gauss-Legendre 2: nodes (1 -/+ 1/sqrt 3)/2 of the window, weights 1/2. */
+static const double gl_node[EXACT_NODES] = {0.21132486540518711775, 0.78867513459481288225};
+
+static apical_status push(partition *P, double t, uint32_t kind, uint32_t a, uint64_t b)
+{
+    if (apical_queue_push(&P->q, t, kind, a, b))
+        return P->st = apical_error_set(&P->err, APICAL_E_NOMEM, NULL, "out of memory");
+    return APICAL_OK;
+}
+
+/* The next candidate spike of neuron i after t. */
+static apical_status next_candidate(const apical_sim *S, partition *P, size_t pi, uint64_t i,
+                                    double t)
+{
+    const pop_rt *pr = &S->pops[pi];
+    const double bound = pr->exact_bound;
+    if (!(bound > 0.0))
+        return APICAL_OK;
+    t -= log(apical_rng_uniform_pos(&pr->rng[i])) / bound;
+    return t < S->spec->sim.duration ? push(P, t, EV_CANDIDATE, (uint32_t)pi, i) : APICAL_OK;
+}
+
+apical_status apical_exact_build(apical_sim *S, partition *P, size_t pi, apical_error *err)
+{
+    pop_rt *pr = &S->pops[pi];
+    pop_part *pp = &P->pp[pi];
+    const apical_exact_ops *x = pr->exact;
+    const uint64_t n = pp->hi - pp->lo;
+    exact_part *ex = pp->ex = calloc(1, sizeof *ex);
+    if (!ex || !(ex->acc = calloc(n * x->n_acc + 1, sizeof *ex->acc)) ||
+        !(ex->g = calloc(n + 1, sizeof *ex->g)) ||
+        !(ex->ytmp = calloc(pr->ns + 1, sizeof *ex->ytmp)))
+        return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+    pp->ctx = (apical_model_ctx){.param = pr->spec->param, .derived = pr->derived};
+    pp->m = pr->m;
+    pr->exact_bound = x->hazard_bound(&pp->ctx);
+    for (uint64_t i = pp->lo; i < pp->hi; i++)
+        if (next_candidate(S, P, pi, i, 0.0)) {
+            *err = P->err;
+            return P->st;
+        }
+    return APICAL_OK;
+}
+
+void apical_exact_free(pop_part *pp)
+{
+    if (!pp->ex)
+        return;
+    free(pp->ex->acc);
+    free(pp->ex->g);
+    free(pp->ex->ytmp);
+    free(pp->ex);
+    pp->ex = NULL;
+}
+
+static apical_status bad_rate(const apical_sim *S, partition *P, size_t pi, uint64_t i)
+{
+    const pop_rt *pr = &S->pops[pi];
+    return P->st = apical_error_set(
+               &P->err, APICAL_E_INVALID, &pr->spec->pos,
+               "population '%s' neuron %llu: stepper 'exact' needs the soma's decay rate to be "
+               "positive and clearly apart from the kernel rates 1/tau_L and 1/tau_s (model "
+               "'%s'); change g_L or use a GSL stepper such as rkf45",
+               pr->spec->name, (unsigned long long)i, pr->m->name);
+}
+
+apical_status apical_exact_window_start(apical_sim *S, partition *P, double T0, double T1)
+{
+    for (size_t pi = 0; pi < S->n_pops; pi++) {
+        const pop_rt *pr = &S->pops[pi];
+        pop_part *pp = &P->pp[pi];
+        if (!pr->exact || pp->hi == pp->lo)
+            continue;
+        const apical_exact_ops *x = pr->exact;
+        exact_part *ex = pp->ex;
+        ex->T0 = T0;
+        ex->h = T1 - T0;
+        memset(ex->acc, 0, (pp->hi - pp->lo) * x->n_acc * sizeof *ex->acc);
+        ex->g_shared = NAN;
+        for (uint64_t i = pp->lo; i < pp->hi; i++) {
+            const double g = x->rate(pr->y + i * pr->ns, &pp->ctx);
+            if (isnan(g))
+                return bad_rate(S, P, pi, i);
+            ex->g[i - pp->lo] = g;
+            if (i == pp->lo)
+                ex->g_shared = g;
+            else if (g != ex->g_shared)
+                ex->g_shared = NAN;
+        }
+        if (!isnan(ex->g_shared)) {
+            x->basis(ex->h, ex->g_shared, &pp->ctx, ex->b_end);
+            for (int q = 0; q < EXACT_NODES; q++)
+                x->basis(gl_node[q] * ex->h, ex->g_shared, &pp->ctx, ex->b_node[q]);
+        }
+        if (x->int_hazard != (size_t)-1 && pr->track_int_hazard)
+            for (int q = 0; q < EXACT_NODES; q++)
+                if (push(P, T0 + gl_node[q] * ex->h, EV_NODE, (uint32_t)pi, (uint64_t)q))
+                    return P->st;
+    }
+    return APICAL_OK;
+}
+
+/* The accumulators are n_acc arrays over the owned neurons (structure of
+ * arrays), so that an all_to_all delivery is n_acc vector AXPYs. */
+static inline void gather(const pop_part *pp, size_t n_acc, uint64_t i, double *a)
+{
+    const uint64_t n = pp->hi - pp->lo, j = i - pp->lo;
+    for (size_t k = 0; k < n_acc; k++)
+        a[k] = pp->ex->acc[k * n + j];
+}
+
+/* Add w coef to the accumulators of owned neuron i; coef for its own rate
+ * when the partition's neurons do not share one. */
+static inline void accumulate(const pop_rt *pr, const pop_part *pp, uint64_t i, size_t receptor,
+                              double w, double t, const double *coef_shared)
+{
+    const apical_exact_ops *x = pr->exact;
+    exact_part *ex = pp->ex;
+    double coef[APICAL_EXACT_MAX_ACC];
+    const double *c = coef_shared;
+    if (!c) {
+        x->input(receptor, t - ex->T0, ex->g[i - pp->lo], &pp->ctx, coef);
+        c = coef;
+    }
+    const uint64_t n = pp->hi - pp->lo, j = i - pp->lo;
+    for (size_t k = 0; k < x->n_acc; k++)
+        ex->acc[k * n + j] += w * c[k];
+}
+
+void apical_exact_deliver(apical_sim *S, partition *P, size_t pi, uint64_t i, size_t receptor,
+                          double w, double t)
+{
+    const pop_rt *pr = &S->pops[pi];
+    const pop_part *pp = &P->pp[pi];
+    double coef[APICAL_EXACT_MAX_ACC];
+    const double *c = NULL;
+    if (!isnan(pp->ex->g_shared)) {
+        pr->exact->input(receptor, t - pp->ex->T0, pp->ex->g_shared, &pp->ctx, coef);
+        c = coef;
+    }
+    accumulate(pr, pp, i, receptor, w, t, c);
+}
+
+void apical_exact_deliver_group(apical_sim *S, partition *P, size_t pi, const syn_group *g,
+                                double t)
+{
+    const pop_rt *pr = &S->pops[pi];
+    const pop_part *pp = &P->pp[pi];
+    const apical_exact_ops *x = pr->exact;
+    const exact_part *ex = pp->ex;
+    const uint32_t begin = g->begin, end = g->end;
+    if (begin == end)
+        return;
+    const size_t receptor = P->syn_rec[begin]; /* one projection: one receptor */
+    if (isnan(ex->g_shared)) {
+        for (uint32_t s = begin; s < end; s++)
+            accumulate(pr, pp, P->syn_idx[s], receptor, P->syn_w[s], t, NULL);
+        return;
+    }
+    double coef[APICAL_EXACT_MAX_ACC];
+    size_t nz[APICAL_EXACT_MAX_ACC], n_nz = 0;
+    x->input(receptor, t - ex->T0, ex->g_shared, &pp->ctx, coef);
+    for (size_t k = 0; k < x->n_acc; k++)
+        if (coef[k] != 0.0)
+            nz[n_nz++] = k;
+    const uint64_t n = pp->hi - pp->lo;
+    const double *restrict w = P->syn_w + begin;
+    if (g->contiguous) {
+        const uint64_t j0 = P->syn_idx[begin] - pp->lo, m = end - begin;
+        for (size_t k = 0; k < n_nz; k++) {
+            double *restrict a = ex->acc + nz[k] * n + j0;
+            const double c = coef[nz[k]];
+            for (uint64_t j = 0; j < m; j++)
+                a[j] += c * w[j];
+        }
+        return;
+    }
+    const uint32_t *idx = P->syn_idx + begin;
+    for (size_t k = 0; k < n_nz; k++) {
+        double *a = ex->acc + nz[k] * n - pp->lo;
+        const double c = coef[nz[k]];
+        for (uint32_t j = 0; j < end - begin; j++)
+            a[idx[j]] += c * w[j];
+    }
+}
+
+/* Somatic potential of owned neuron i at t inside the window. */
+static double soma_at(const pop_rt *pr, const pop_part *pp, uint64_t i, double t,
+                      const double *b_shared)
+{
+    const apical_exact_ops *x = pr->exact;
+    const exact_part *ex = pp->ex;
+    const double g = ex->g[i - pp->lo];
+    double b[APICAL_EXACT_MAX_BASIS], a[APICAL_EXACT_MAX_ACC];
+    if (!b_shared) {
+        x->basis(t - ex->T0, g, &pp->ctx, b);
+        b_shared = b;
+    }
+    gather(pp, x->n_acc, i, a);
+    return x->soma(pr->y + i * pr->ns, a, b_shared, g, &pp->ctx);
+}
+
+apical_status apical_exact_candidate(apical_sim *S, partition *P, const apical_event *ev)
+{
+    const size_t pi = ev->a;
+    const uint64_t i = ev->b;
+    pop_rt *pr = &S->pops[pi];
+    pop_part *pp = &P->pp[pi];
+    if (ev->t >= pr->ref_until[i]) {
+        const double C = soma_at(pr, pp, i, ev->t, NULL);
+        const double u = apical_rng_uniform(&pr->rng[i]);
+        if (u * pr->exact_bound < pr->exact->hazard(C, &pp->ctx)) {
+            apical_status st = apical_engine_emit(S, P, pi, i, ev->t);
+            if (st)
+                return st;
+            pr->ref_until[i] = ev->t + pr->t_ref;
+        }
+    }
+    return next_candidate(S, P, pi, i, ev->t);
+}
+
+void apical_exact_node(apical_sim *S, partition *P, const apical_event *ev)
+{
+    const size_t pi = ev->a;
+    const int q = (int)ev->b;
+    const pop_rt *pr = &S->pops[pi];
+    const pop_part *pp = &P->pp[pi];
+    const exact_part *ex = pp->ex;
+    const apical_exact_ops *x = pr->exact;
+    const double *b = isnan(ex->g_shared) ? NULL : ex->b_node[q];
+    const double wq = 0.5 * ex->h;
+    for (uint64_t i = pp->lo; i < pp->hi; i++) {
+        if (ev->t < pr->ref_until[i])
+            continue;
+        const double C = soma_at(pr, pp, i, ev->t, b);
+        pr->y[i * pr->ns + x->int_hazard] += wq * x->hazard(C, &pp->ctx);
+    }
+}
+
+/* The state of owned neuron i at t in the current window, into y. */
+void apical_exact_state(const apical_sim *S, const partition *P, size_t pi, uint64_t i, double t,
+                        double *y)
+{
+    const pop_rt *pr = &S->pops[pi];
+    const pop_part *pp = &P->pp[pi];
+    const exact_part *ex = pp->ex;
+    const apical_exact_ops *x = pr->exact;
+    const double *y0 = pr->y + i * pr->ns, g = ex->g[i - pp->lo];
+    double b[APICAL_EXACT_MAX_BASIS], a[APICAL_EXACT_MAX_ACC];
+    x->basis(t - ex->T0, g, &pp->ctx, b);
+    gather(pp, x->n_acc, i, a);
+    memcpy(y, y0, pr->ns * sizeof *y);
+    x->state_at(y0, a, b, g, &pp->ctx, y);
+}
+
+void apical_exact_window_end(apical_sim *S, partition *P, double T1)
+{
+    for (size_t pi = 0; pi < S->n_pops; pi++) {
+        const pop_rt *pr = &S->pops[pi];
+        pop_part *pp = &P->pp[pi];
+        if (!pr->exact || pp->hi == pp->lo)
+            continue;
+        const apical_exact_ops *x = pr->exact;
+        exact_part *ex = pp->ex;
+        const int shared = !isnan(ex->g_shared);
+        double b[APICAL_EXACT_MAX_BASIS], a[APICAL_EXACT_MAX_ACC];
+        for (uint64_t i = pp->lo; i < pp->hi; i++) {
+            double *y = pr->y + i * pr->ns;
+            const double g = ex->g[i - pp->lo];
+            if (!shared)
+                x->basis(ex->h, g, &pp->ctx, b);
+            gather(pp, x->n_acc, i, a);
+            memcpy(ex->ytmp, y, pr->ns * sizeof *y);
+            x->state_at(ex->ytmp, a, shared ? ex->b_end : b, g, &pp->ctx, y);
+            pr->t_last[i] = T1;
+        }
+        P->integrations += pp->hi - pp->lo;
+    }
+}
