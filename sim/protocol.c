@@ -157,6 +157,7 @@ apical_status apical_protocol_build(apical_sim *S, apical_error *err)
         pr->o_C = field(m, "C", 1);
         pr->o_intC = field(m, "int_C", 1);
         pr->o_intL = field(m, "int_lambda", 1);
+        S->pops[ps->output].track_int_hazard = 1; /* the output rule reads it */
         pr->o_gE = field(m, "g_E", 1);
         pr->o_gI = field(m, "g_I", 1);
         pr->o_bias = field(m, "bias", 1);
@@ -237,7 +238,7 @@ void apical_protocol_spikes(apical_sim *S, const spike_rec *sp, size_t n)
             if (sp[j].gid < src->gid0 || sp[j].gid >= src->gid0 + src->n)
                 continue;
             if (l->q_head + l->q_n == l->q_cap) {
-                if (l->q_head) {
+                if (l->q_head && l->q_n <= l->q_cap / 2) {
                     memmove(l->q, l->q + l->q_head, l->q_n * sizeof *l->q);
                     l->q_head = 0;
                 } else {
@@ -442,7 +443,7 @@ static apical_status boundary(apical_sim *S, struct protocol_rt *pr, apical_erro
                 }
             }
             update_ctx u = {l, -l->eta * l->P};
-            apical_engine_each_weight(S, l->proj, update_weight, &u);
+            apical_engine_update_weights(S, l->proj, update_weight, &u);
             size_t kb = l->to_output ? pr->o_bias : pr->h_bias;
             for (uint64_t i = 0; i < nt; i++)
                 apical_engine_poke(S, l->tgt_pop, i, kb,
