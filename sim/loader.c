@@ -2077,19 +2077,35 @@ static size_t proj_named(const ctx *c, const char *name)
 }
 
 /* feedback: {projection: Y, symmetric_to: W}: keep Y = W^T (both
- * all_to_all, Y from W's target population to W's source population). */
+ * all_to_all, Y from W's target population to W's source population).
+ * feedback: {projection: Y, learned_from: W, decay: D}: Y learns with W's
+ * updates transposed, both decaying by 1 - D per example (Kolen-Pollack). */
 static apical_status parse_feedback(ctx *c, const ynode *n, apical_protocol_spec *p)
 {
-    static const char *const keys[] = {"projection", "symmetric_to", NULL};
-    const ynode *vy, *vw;
+    static const char *const keys[] = {"projection", "symmetric_to", "learned_from", "decay",
+                                       NULL};
+    const ynode *vy, *vw, *vd;
     const char *ny = "", *nw = "";
     apical_status st;
     if ((st = need_kind(c, n, Y_MAP, "feedback")) != APICAL_OK ||
         (st = check_keys(c, n, keys, "feedback")) != APICAL_OK ||
         (st = require(c, n, "projection", "feedback", &vy)) != APICAL_OK ||
-        (st = get_string(c, vy, "projection", &ny)) != APICAL_OK ||
-        (st = require(c, n, "symmetric_to", "feedback", &vw)) != APICAL_OK ||
-        (st = get_string(c, vw, "symmetric_to", &nw)) != APICAL_OK)
+        (st = get_string(c, vy, "projection", &ny)) != APICAL_OK)
+        return st;
+    const ynode *vs = map_get(n, "symmetric_to"), *vl = map_get(n, "learned_from");
+    if (!vs == !vl)
+        return fail(c, n, vs ? APICAL_E_INVALID : APICAL_E_MISSING_KEY,
+                    "feedback needs exactly one of 'symmetric_to' (Y = W^T) and 'learned_from' "
+                    "(Y learns with W's updates)");
+    vd = map_get(n, "decay");
+    if (vd && vs)
+        return fail(c, vd, APICAL_E_INVALID, "'decay' applies to 'learned_from' feedback only");
+    vw = vs ? vs : vl;
+    p->fb_learned = vl != NULL;
+    if ((st = get_string(c, vw, vs ? "symmetric_to" : "learned_from", &nw)) != APICAL_OK)
+        return st;
+    if (vd && (st = get_bounded(c, vd, "1", "decay", (bounds){0.0, 1.0, 0}, &p->fb_decay)) !=
+                  APICAL_OK)
         return st;
     if ((p->fb_proj = proj_named(c, ny)) == (size_t)-1)
         return fail(c, vy, APICAL_E_REFERENCE, "projection '%s' is not defined", ny);
@@ -2098,8 +2114,9 @@ static apical_status parse_feedback(ctx *c, const ynode *n, apical_protocol_spec
     const apical_proj_spec *y = &c->spec->projs[p->fb_proj], *w = &c->spec->projs[p->fb_of];
     if (y->conn != APICAL_CONN_ALL_TO_ALL || w->conn != APICAL_CONN_ALL_TO_ALL ||
         y->source != w->target || y->target != w->source)
-        return fail(c, vy, APICAL_E_INVALID, "symmetric feedback needs '%s' and '%s' all_to_all "
-                    "and in opposite directions between the same populations", ny, nw);
+        return fail(c, vy, APICAL_E_INVALID, "%s feedback needs '%s' and '%s' all_to_all "
+                    "and in opposite directions between the same populations",
+                    p->fb_learned ? "learned" : "symmetric", ny, nw);
     return APICAL_OK;
 }
 
@@ -2240,6 +2257,15 @@ static apical_status parse_protocol(ctx *c, const ynode *n)
                 return st;
             p->n_learn = i + 1;
         }
+    }
+    if (p->fb_learned) {
+        int learned = 0;
+        for (size_t i = 0; i < p->n_learn; i++)
+            learned |= p->learn[i].proj == p->fb_of;
+        if (!learned)
+            return fail(c, map_get(map_get(n, "feedback"), "learned_from"), APICAL_E_INVALID,
+                        "feedback learned_from '%s' needs that projection under 'learning'",
+                        c->spec->projs[p->fb_of].name);
     }
     return APICAL_OK;
 }

@@ -303,13 +303,22 @@ static apical_status symmetrize(apical_sim *S, const apical_protocol_spec *ps, a
 
 typedef struct update_ctx {
     const learn_rt *l;
-    double g; /* -eta P */
+    double g;     /* -eta P */
+    double keep;  /* 1 - decay (learned feedback), else 1 */
 } update_ctx;
 
 static void update_weight(void *user, uint64_t src, uint64_t tgt, double *w)
 {
     const update_ctx *u = user;
-    *w += u->g * u->l->E[tgt] * u->l->psp_f[src];
+    *w = u->keep * *w + u->g * u->l->E[tgt] * u->l->psp_f[src];
+}
+
+/* Learned feedback: a synapse of Y from output o (src) to hidden h (tgt)
+ * gets the update of W's synapse h -> o. */
+static void update_feedback(void *user, uint64_t src, uint64_t tgt, double *w)
+{
+    const update_ctx *u = user;
+    *w = u->keep * *w + u->g * u->l->E[src] * u->l->psp_f[tgt];
 }
 
 /* Present image `img` of `im` through the stimulus input from time T. */
@@ -339,7 +348,7 @@ static apical_status boundary(apical_sim *S, struct protocol_rt *pr, apical_erro
         return st;
     switch (pr->stage) {
     case ST_EX_START: {
-        if (ps->fb_proj != (size_t)-1 && (st = symmetrize(S, ps, err)))
+        if (ps->fb_proj != (size_t)-1 && !ps->fb_learned && (st = symmetrize(S, ps, err)))
             return st;
         if (pr->example >= ps->examples) {
             if (pr->test < ps->test_examples) {
@@ -442,8 +451,11 @@ static apical_status boundary(apical_sim *S, struct protocol_rt *pr, apical_erro
                                                    pr->h_kB, pr->h_lambda);
                 }
             }
-            update_ctx u = {l, -l->eta * l->P};
+            const int fb = ps->fb_learned && l->proj == ps->fb_of;
+            update_ctx u = {l, -l->eta * l->P, fb ? 1.0 - ps->fb_decay : 1.0};
             apical_engine_update_weights(S, l->proj, update_weight, &u);
+            if (fb)
+                apical_engine_update_weights(S, ps->fb_proj, update_feedback, &u);
             size_t kb = l->to_output ? pr->o_bias : pr->h_bias;
             for (uint64_t i = 0; i < nt; i++)
                 apical_engine_poke(S, l->tgt_pop, i, kb,

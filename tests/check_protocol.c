@@ -363,6 +363,108 @@ START_TEST(test_symmetric_feedback)
 }
 END_TEST
 
+/* Learned feedback (Kolen-Pollack): Y gets W1's updates transposed and both
+ * decay by 1 - d per example, so D = Y - W1^T becomes (1 - d)^n D after n
+ * examples, whatever the updates were: checked to rounding (the updates
+ * themselves are O(1e-2), so a missing or mismatched transposed update would
+ * show at that level). */
+START_TEST(test_learned_feedback)
+{
+    const char *yaml =
+        "simulation: {duration: 320 ms, seed: 2}\n"
+        "populations:\n"
+        "  in: {size: 2, model: parrot}\n"
+        "  hid: {size: 3, model: dendritic_hidden, initial: {bias: 1}}\n"
+        "  out: {size: 2, model: dendritic_output}\n"
+        "projections:\n"
+        "  - {name: W0, source: in, target: hid, connectivity: all_to_all, receptor: basal, weight: 0.5, delay: 1 ms}\n"
+        "  - {name: W1, source: hid, target: out, connectivity: all_to_all, receptor: basal,\n"
+        "     weight: {normal: {mean: 0.1, sd: 0.5}}, delay: 1 ms}\n"
+        "  - {name: Y, source: out, target: hid, connectivity: all_to_all, receptor: apical,\n"
+        "     weight: {normal: {mean: 0, sd: 2}}, delay: 1 ms}\n"
+        "inputs: [{type: poisson, target: in, rate: 60 Hz, receptor: relay, weight: 1}]\n"
+        "protocol:\n"
+        "  hidden: hid\n"
+        "  output: out\n"
+        "  labels: [0, 1, 1]\n"
+        "  examples: 3\n"
+        "  forward: {duration: 50 ms}\n"
+        "  target: {duration: 50 ms}\n"
+        "  settle: 30 ms\n"
+        "  feedback: {projection: Y, learned_from: W1, decay: 0.2}\n"
+        "  learning: [{projection: W0, eta: 0.21}, {projection: W1, eta: 0.21}]\n";
+    apical_net_spec *spec = NULL;
+    apical_error err = {0};
+    ck_assert_msg(apical_spec_load_string("kp.yaml", yaml, &spec, &err) == APICAL_OK, "%s",
+                  err.msg);
+    apical_sim *sim = NULL;
+    ck_assert_int_eq(apical_sim_new(spec, 1, &sim, &err), APICAL_OK);
+    dense w1_0, y_0, w1, y;
+    ck_assert_int_eq(apical_sim_synapses(sim, 1, grab_dense, &w1_0), APICAL_OK);
+    ck_assert_int_eq(apical_sim_synapses(sim, 2, grab_dense, &y_0), APICAL_OK);
+    ck_assert_int_eq(apical_sim_run(sim, 320.0, NULL, &err), APICAL_OK);
+    ck_assert_int_eq(apical_sim_synapses(sim, 1, grab_dense, &w1), APICAL_OK);
+    ck_assert_int_eq(apical_sim_synapses(sim, 2, grab_dense, &y), APICAL_OK);
+    const double shrink = 0.8 * 0.8 * 0.8;
+    double moved = 0.0;
+    for (int h = 0; h < 3; h++)
+        for (int o = 0; o < 2; o++) {
+            const double d0 = y_0.w[o][h] - w1_0.w[h][o], d = y.w[o][h] - w1.w[h][o];
+            ck_assert_msg(fabs(d - shrink * d0) < 1e-12 * (1.0 + fabs(d0)),
+                          "Y - W1^T: %g, expected %g", d, shrink * d0);
+            moved = fmax(moved, fabs(w1.w[h][o] - shrink * w1_0.w[h][o]));
+        }
+    ck_assert(moved > 1e-6); /* the updates were not all zero */
+    apical_sim_free(sim);
+    apical_spec_free(spec);
+}
+END_TEST
+
+/* Feedback options the loader refuses, each at its line. */
+START_TEST(test_feedback_errors)
+{
+    static const struct {
+        const char *feedback, *learning, *what;
+        int line;
+    } cases[] = {
+        {"{projection: Y, symmetric_to: W1, learned_from: W1}", "[{projection: W1, eta: 0.2}]",
+         "exactly one of", 12},
+        {"{projection: Y}", "[{projection: W1, eta: 0.2}]", "exactly one of", 12},
+        {"{projection: Y, symmetric_to: W1, decay: 0.1}", "[{projection: W1, eta: 0.2}]",
+         "'learned_from' feedback only", 12},
+        {"{projection: Y, learned_from: W1, decay: 2}", "[{projection: W1, eta: 0.2}]", "decay",
+         12},
+        {"{projection: Y, learned_from: W1}", "[]", "under 'learning'", 12},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char yaml[2048];
+        snprintf(yaml, sizeof yaml,
+                 "simulation: {duration: 100 ms}\n"
+                 "populations:\n"
+                 "  hid: {size: 3, model: dendritic_hidden}\n"
+                 "  out: {size: 2, model: dendritic_output}\n"
+                 "projections:\n"
+                 "  - {name: W1, source: hid, target: out, connectivity: all_to_all, receptor: basal, weight: 0.1, delay: 1 ms}\n"
+                 "  - {name: Y, source: out, target: hid, connectivity: all_to_all, receptor: apical, weight: 1, delay: 1 ms}\n"
+                 "protocol:\n"
+                 "  hidden: hid\n"
+                 "  output: out\n"
+                 "  labels: [0]\n"
+                 "  feedback: %s\n"
+                 "  learning: %s\n"
+                 "  forward: {duration: 50 ms}\n"
+                 "  target: {duration: 50 ms}\n"
+                 "  settle: 30 ms\n",
+                 cases[k].feedback, cases[k].learning);
+        apical_net_spec *spec = NULL;
+        apical_error err = {0};
+        ck_assert_int_ne(apical_spec_load_string("fb.yaml", yaml, &spec, &err), APICAL_OK);
+        ck_assert_msg(strstr(err.msg, cases[k].what), "case %zu: '%s'", k, err.msg);
+        ck_assert_int_eq(err.pos.line, cases[k].line);
+    }
+}
+END_TEST
+
 /* Test presentations: forward only, the class is the output neuron with the
  * highest mean somatic voltage over the last `window` ms. Checked against
  * the same mean computed from a state recorder's frames (0.1 ms), wherever
@@ -473,6 +575,8 @@ Suite *protocol_suite(void)
     tcase_add_test(tc, test_stimulus);
     tcase_add_test(tc, test_output_rule_protocol);
     tcase_add_test(tc, test_symmetric_feedback);
+    tcase_add_test(tc, test_learned_feedback);
+    tcase_add_test(tc, test_feedback_errors);
     tcase_add_test(tc, test_classification);
     suite_add_tcase(s, tc);
     return s;

@@ -53,11 +53,18 @@ typedef struct apical_protocol_spec {
      * Poisson input `stim_input` (one generator per pixel, rate
      * max_rate * pixel / 255); its label teaches the output unless `labels`
      * is given. stim_input = (size_t)-1: none. */
-    /* Symmetric feedback: projection fb_proj (output -> hidden apical) is
-     * kept equal to the transpose of fb_of (hidden -> output basal), at the
-     * start and after every update. fb_proj = (size_t)-1: feedback weights
-     * stay as drawn (feedback alignment). */
+    /* Feedback projection fb_proj (output -> hidden apical) against fb_of
+     * (hidden -> output basal). Symmetric: kept equal to fb_of's transpose,
+     * at the start and after every update. Learned (Kolen & Pollack 1994;
+     * Akrout et al. 2019): every update of fb_of is applied, transposed, to
+     * fb_proj too (the same local quantities: the output neuron's error and
+     * the hidden neuron's PSP), and both decay by the factor 1 - fb_decay per
+     * example, so fb_proj - fb_of^T shrinks by exactly that factor per
+     * example. fb_proj = (size_t)-1: feedback weights stay as drawn
+     * (feedback alignment). */
     size_t fb_proj, fb_of;
+    int fb_learned;
+    double fb_decay;
     size_t stim_input;
     apical_idx_set *images;
     double stim_max_rate; /* Hz */
