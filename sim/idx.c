@@ -72,7 +72,7 @@ apical_status apical_idx_load(const char *images_path, const char *labels_path, 
                               apical_idx_set *out, apical_error *err)
 {
     memset(out, 0, sizeof *out);
-    uint32_t di[3], dl[1];
+    uint32_t di[3] = {0}, dl[1] = {0};
     apical_status st = read_idx(images_path, 0x00000803u, 3, di, 0, &out->pixels, err);
     if (st)
         return st;
