@@ -259,6 +259,17 @@ static apical_status build_synapses(apical_sim *S, partition *P, apical_error *e
     P->n_groups = g;
     st = build_plastic(S, P, per_proj, err);
     free(per_proj);
+    /* one delivery FIFO per distinct delay, if there are few */
+    if (!st && !(P->group_fifo = malloc(g + 1)))
+        st = nomem(err);
+    for (size_t k = 0; !st && k < g; k++) {
+        size_t f = 0;
+        while (f < P->n_fifo && P->fifo[f].delay != P->groups[k].delay)
+            f++;
+        if (f == P->n_fifo && f < APICAL_MAX_FIFOS)
+            P->fifo[P->n_fifo++].delay = P->groups[k].delay;
+        P->group_fifo[k] = f < P->n_fifo ? (uint8_t)f : APICAL_NO_FIFO;
+    }
     /* row[i + 1] holds the end of source i's groups where it has any; carry
      * ends forward over sources without synapses. */
     for (uint64_t i = 1; i <= S->n_gid; i++)

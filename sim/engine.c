@@ -597,6 +597,64 @@ static apical_status device_event(apical_sim *S, partition *P, const apical_even
 
 /* --- one window in one partition -------------------------------------- */
 
+/* The synapses of one delay group receive a spike at t. */
+static apical_status deliver_group(apical_sim *S, partition *P, const syn_group *g, double t)
+{
+    apical_status st = APICAL_OK;
+    const int32_t k = P->plastic_of_proj[g->proj];
+    const size_t tgt = g->begin < g->end ? P->syn_pop[g->begin] : 0;
+    P->syn_events += g->end - g->begin;
+    if (k < 0 && S->pops[tgt].exact) { /* one projection: one target population */
+        apical_exact_deliver_group(S, P, tgt, g, t);
+    } else if (k < 0) {
+        for (uint32_t s = g->begin; s < g->end && !st; s++)
+            st = deliver(S, P, P->syn_pop[s], P->syn_idx[s], P->syn_rec[s], P->syn_w[s], t);
+    } else {
+        /* The weight changes first and the spike is delivered with the new
+         * weight (NEST's order). */
+        plastic_proj *pl = &P->plastic[k];
+        for (uint32_t s = g->begin; s < g->end && !st; s++) {
+            if ((st = touch_neuron(S, P, P->syn_pop[s], P->syn_idx[s], t)) ||
+                (st = apply_rule(P, pl, P->syn_idx[s], P->syn_pidx[s], t - g->delay, g->delay,
+                                 &P->syn_w[s])))
+                break;
+            st = deliver(S, P, P->syn_pop[s], P->syn_idx[s], P->syn_rec[s], P->syn_w[s], t);
+        }
+    }
+    return st;
+}
+
+static int fifo_push(delivery_fifo *f, double t, uint64_t group)
+{
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? 2 * f->cap : 1024;
+        delivery_item *v = malloc(cap * sizeof *v);
+        if (!v)
+            return -1;
+        for (size_t k = 0; k < f->n; k++)
+            v[k] = f->v[(f->head + k) % f->cap];
+        free(f->v);
+        f->v = v;
+        f->head = 0;
+        f->cap = cap;
+    }
+    f->v[(f->head + f->n++) % f->cap] = (delivery_item){t, group};
+    return 0;
+}
+
+/* The FIFO with the earliest head (lowest index on ties), or -1. */
+static int next_fifo(const partition *P, double *t)
+{
+    int best = -1;
+    *t = HUGE_VAL;
+    for (size_t f = 0; f < P->n_fifo; f++)
+        if (P->fifo[f].n && P->fifo[f].v[P->fifo[f].head].t < *t) {
+            *t = P->fifo[f].v[P->fifo[f].head].t;
+            best = (int)f;
+        }
+    return best;
+}
+
 static apical_status run_window(apical_sim *S, partition *P, double T1)
 {
     const apical_net_spec *spec = S->spec;
@@ -604,36 +662,35 @@ static apical_status run_window(apical_sim *S, partition *P, double T1)
     apical_status st = apical_exact_window_start(S, P, S->t, T1);
     if (st)
         return st;
-    while (apical_queue_top_time(&P->q) < T1) {
+    /* Three time-ordered sources: the heap, the delivery FIFOs, the exact
+     * populations' candidates; on equal times in that order. */
+    for (;;) {
+        const double tq = apical_queue_top_time(&P->q), tc = apical_exact_next_candidate(P);
+        double tf;
+        const int f = next_fifo(P, &tf);
+        if (!(tq < T1 && tq <= tf && tq <= tc)) {
+            if (tf < T1 && tf <= tc) {
+                delivery_fifo *q = &P->fifo[f];
+                const delivery_item it = q->v[q->head];
+                q->head = (q->head + 1) % q->cap;
+                q->n--;
+                P->events++;
+                st = deliver_group(S, P, &P->groups[it.group], it.t);
+            } else if (tc < T1) {
+                st = apical_exact_candidate(S, P);
+            } else {
+                break;
+            }
+            if (st)
+                return P->st = st;
+            continue;
+        }
         apical_queue_pop(&P->q, &ev);
         P->events++;
         switch (ev.kind) {
-        case EV_DELIVER: {
-            const syn_group *g = &P->groups[ev.b];
-            const int32_t k = P->plastic_of_proj[g->proj];
-            const size_t tgt = g->begin < g->end ? P->syn_pop[g->begin] : 0;
-            if (k < 0 && S->pops[tgt].exact) { /* one projection: one target population */
-                apical_exact_deliver_group(S, P, tgt, g, ev.t);
-            } else if (k < 0) {
-                for (uint32_t s = g->begin; s < g->end && !st; s++)
-                    st = deliver(S, P, P->syn_pop[s], P->syn_idx[s], P->syn_rec[s], P->syn_w[s],
-                                 ev.t);
-            } else {
-                /* The weight changes first and the spike is delivered with
-                 * the new weight (NEST's order). */
-                plastic_proj *pl = &P->plastic[k];
-                for (uint32_t s = g->begin; s < g->end && !st; s++) {
-                    if ((st = touch_neuron(S, P, P->syn_pop[s], P->syn_idx[s], ev.t)) ||
-                        (st = apply_rule(P, pl, P->syn_idx[s], P->syn_pidx[s], ev.t - g->delay,
-                                         g->delay, &P->syn_w[s])))
-                        break;
-                    st = deliver(S, P, P->syn_pop[s], P->syn_idx[s], P->syn_rec[s], P->syn_w[s],
-                                 ev.t);
-                }
-            }
-            P->syn_events += g->end - g->begin;
+        case EV_DELIVER:
+            st = deliver_group(S, P, &P->groups[ev.b], ev.t);
             break;
-        }
         case EV_POISSON: {
             const apical_input_spec *in = &spec->inputs[ev.a];
             input_rt *ir = &P->inputs[ev.a];
@@ -669,9 +726,6 @@ static apical_status run_window(apical_sim *S, partition *P, double T1)
         case EV_SINUSOID:
         case EV_OU:
             st = device_event(S, P, &ev);
-            break;
-        case EV_CANDIDATE:
-            st = apical_exact_candidate(S, P, &ev);
             break;
         case EV_NODE:
             apical_exact_node(S, P, &ev);
@@ -771,10 +825,14 @@ static apical_status queue_deliveries(apical_sim *S, partition *P, size_t n)
 {
     for (size_t j = 0; j < n; j++) {
         const spike_rec *sp = &S->merged[j];
-        for (uint64_t g = P->row[sp->gid]; g < P->row[sp->gid + 1]; g++)
-            if (apical_queue_push(&P->q, sp->t + P->groups[g].delay, EV_DELIVER, 0, g))
+        for (uint64_t g = P->row[sp->gid]; g < P->row[sp->gid + 1]; g++) {
+            const double t = sp->t + P->groups[g].delay;
+            const uint8_t f = P->group_fifo[g];
+            if (f != APICAL_NO_FIFO ? fifo_push(&P->fifo[f], t, g)
+                                    : apical_queue_push(&P->q, t, EV_DELIVER, 0, g))
                 return P->st = apical_error_set(&P->err, APICAL_E_NOMEM, NULL,
                                                 "out of memory queueing spikes");
+        }
     }
     return APICAL_OK;
 }
@@ -895,10 +953,46 @@ static void weight_job(void *arg, unsigned p)
         }
 }
 
-void apical_engine_update_weights(apical_sim *S, size_t j, apical_weight_visit fn, void *user)
+struct rank1_job {
+    apical_sim *S;
+    size_t proj;
+    double keep;
+    const double *u, *v;
+};
+
+static void rank1_job(void *arg, unsigned p)
 {
-    struct weight_job job = {S, j, fn, user};
-    apical_pool_run(S->pool, S->n_parts, weight_job, &job);
+    const struct rank1_job *job = arg;
+    apical_sim *S = job->S;
+    const apical_proj_spec *pj = &S->spec->projs[job->proj];
+    const uint64_t src0 = S->pops[pj->source].gid0, nsrc = S->pops[pj->source].n;
+    partition *P = &S->parts[p];
+    const double keep = job->keep, *restrict v = job->v;
+    for (uint64_t src = 0; src < nsrc; src++)
+        for (uint64_t g = P->row[src0 + src]; g < P->row[src0 + src + 1]; g++) {
+            const syn_group *gr = &P->groups[g];
+            if (gr->proj != job->proj)
+                continue;
+            const double us = job->u[src];
+            double *restrict w = P->syn_w + gr->begin;
+            const uint32_t m = gr->end - gr->begin;
+            if (gr->contiguous) {
+                const double *restrict vt = v + P->syn_idx[gr->begin];
+                for (uint32_t j = 0; j < m; j++)
+                    w[j] = keep * w[j] + us * vt[j];
+            } else {
+                const uint32_t *idx = P->syn_idx + gr->begin;
+                for (uint32_t j = 0; j < m; j++)
+                    w[j] = keep * w[j] + us * v[idx[j]];
+            }
+        }
+}
+
+void apical_engine_rank1_update(apical_sim *S, size_t j, double keep, const double *u,
+                                const double *v)
+{
+    struct rank1_job job = {S, j, keep, u, v};
+    apical_pool_run(S->pool, S->n_parts, rank1_job, &job);
 }
 
 void apical_engine_each_weight(apical_sim *S, size_t j, apical_weight_visit fn, void *user)
@@ -916,22 +1010,19 @@ struct window_job {
     size_t n_merged;
 };
 
+/* Queue the last window's spikes as this partition's deliveries (they land
+ * at or after this window's start: delays are >= the window), then run the
+ * window. */
 static void partition_job(void *arg, unsigned p)
 {
     struct window_job *job = arg;
     partition *P = &job->S->parts[p];
+    if (!P->st && job->S->n_pending)
+        queue_deliveries(job->S, P, job->S->n_pending);
     if (!P->st && job->S->window == 0 && job->S->t == 0.0)
         initial_spikes(job->S, P);
     if (!P->st)
         run_window(job->S, P, job->T1);
-}
-
-static void delivery_job(void *arg, unsigned p)
-{
-    struct window_job *job = arg;
-    partition *P = &job->S->parts[p];
-    if (!P->st)
-        queue_deliveries(job->S, P, job->n_merged);
 }
 
 apical_status apical_sim_run(apical_sim *S, double until, const volatile int *stop,
@@ -956,17 +1047,12 @@ apical_status apical_sim_run(apical_sim *S, double until, const volatile int *st
                     *err = S->parts[p].err;
                 return S->parts[p].st;
             }
+        S->n_pending = 0;
         apical_status st = merge_spikes(S, &job.n_merged, err);
         if (st)
             return st;
+        S->n_pending = job.n_merged;
         flush_frames(S, T1);
-        apical_pool_run(S->pool, S->n_parts, delivery_job, &job);
-        for (unsigned p = 0; p < S->n_parts; p++)
-            if (S->parts[p].st) {
-                if (err)
-                    *err = S->parts[p].err;
-                return S->parts[p].st;
-            }
         S->t = T1;
         if (T1 >= (double)(S->window + 1) * S->min_delay) {
             S->window++;
@@ -1045,6 +1131,10 @@ void apical_sim_free(apical_sim *S)
             free(pp->scratch);
             apical_exact_free(pp);
         }
+        free(P->cand);
+        free(P->group_fifo);
+        for (size_t f = 0; f < P->n_fifo; f++)
+            free(P->fifo[f].v);
         free(P->row);
         free(P->groups);
         free(P->syn_idx);

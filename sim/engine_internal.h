@@ -4,6 +4,7 @@
 
 #include <gsl/gsl_odeiv2.h>
 #include <gsl/gsl_rng.h>
+#include <math.h>
 #include <stdint.h>
 
 #include "apical/model.h"
@@ -13,8 +14,7 @@
 #include "apical/sim.h"
 
 enum { EV_DELIVER = 1, EV_POISSON, EV_SPIKE_LIST, EV_RECORD, EV_CURRENT, EV_SINUSOID, EV_OU,
-       EV_CANDIDATE, /* exact populations: a thinning candidate spike (a = pop, b = neuron) */
-       EV_NODE };    /* exact populations: a quadrature node of the window (a = pop, b = node) */
+       EV_NODE }; /* exact populations: a quadrature node of the window (a = pop, b = node) */
 
 /* Exact populations (sim/exact.c): limits of apical_exact_ops, and the
  * quadrature nodes per window for the hazard integral. */
@@ -55,7 +55,15 @@ typedef struct exact_part {
     double b_end[APICAL_EXACT_MAX_BASIS];              /* basis at h (g_shared) */
     double b_node[EXACT_NODES][APICAL_EXACT_MAX_BASIS]; /* at the quadrature nodes */
     double *ytmp;      /* one state */
+    double *next_cand; /* per owned neuron: its next thinning candidate */
 } exact_part;
+
+/* A thinning candidate inside the current window (sim/exact.c). */
+typedef struct exact_cand {
+    double t;
+    uint32_t pop;
+    uint64_t node;
+} exact_cand;
 
 /* One population within one partition: GSL objects and scratch. */
 typedef struct pop_part {
@@ -89,6 +97,24 @@ typedef struct syn_group {
     uint32_t proj; /* one projection per group */
     uint32_t contiguous; /* targets are consecutive neurons (all_to_all) */
 } syn_group;
+
+/* Deliveries of one delay, in time order: spikes are queued window by
+ * window in time order, so spike time + a fixed delay is nondecreasing and
+ * a ring buffer replaces the heap for them. */
+typedef struct delivery_item {
+    double t;
+    uint64_t group;
+} delivery_item;
+
+typedef struct delivery_fifo {
+    double delay;
+    delivery_item *v;
+    size_t head, n, cap; /* ring buffer */
+} delivery_fifo;
+
+/* At most this many distinct delays get FIFOs; a partition with more
+ * (e.g. random delays) queues its deliveries in the heap. */
+enum { APICAL_MAX_FIFOS = 16, APICAL_NO_FIFO = 255 };
 
 /* Postsynaptic spikes of one neuron as a plastic projection's rule sees
  * them: entries of (t, trace values just after the spike), oldest first. */
@@ -145,6 +171,9 @@ typedef struct partition {
     uint64_t *row;      /* n_gid + 1, into groups */
     syn_group *groups;
     size_t n_groups;
+    uint8_t *group_fifo; /* per group: index into fifo, or APICAL_NO_FIFO */
+    delivery_fifo fifo[APICAL_MAX_FIFOS];
+    size_t n_fifo;
     uint32_t *syn_idx;
     uint16_t *syn_pop;
     uint8_t *syn_rec;
@@ -162,6 +191,11 @@ typedef struct partition {
     /* State recorders: owned nodes of each recorder */
     rec_node **rec_nodes;
     size_t *n_rec_nodes;
+    /* Exact populations' candidates in this window, latest first: the run
+     * loop merges them with the queue (a small sorted array is cheaper than
+     * ~100 k heap operations per simulated second) */
+    exact_cand *cand;
+    size_t n_cand, cap_cand;
     /* Spikes emitted this window */
     spike_rec *out;
     size_t n_out, cap_out;
@@ -201,6 +235,10 @@ struct apical_sim {
     uint64_t window; /* index of the next window */
     spike_rec *merged;
     size_t cap_merged;
+    /* Merged spikes of the last window not yet queued as deliveries: each
+     * partition queues them at the start of the next window's job (one
+     * thread-pool dispatch per window instead of two). */
+    size_t n_pending;
     apical_sim_observer obs;
     apical_run_stats stats;
     struct thread_pool *pool;
@@ -228,9 +266,10 @@ apical_status apical_engine_set_rate(apical_sim *S, size_t j, uint64_t node, dou
 /* Visit every synapse of projection j with a pointer to its weight. */
 typedef void (*apical_weight_visit)(void *user, uint64_t src, uint64_t tgt, double *w);
 void apical_engine_each_weight(apical_sim *S, size_t j, apical_weight_visit fn, void *user);
-/* The same on the worker threads, one partition each: fn must write
- * nothing but *w. */
-void apical_engine_update_weights(apical_sim *S, size_t j, apical_weight_visit fn, void *user);
+/* w <- keep w + u[src] v[tgt] for every synapse of projection j (src, tgt:
+ * indices in the source and target populations), on the worker threads. */
+void apical_engine_rank1_update(apical_sim *S, size_t j, double keep, const double *u,
+                                const double *v);
 
 /* A spike of neuron i of population pi at t: queued for delivery and
  * archived for plasticity. */
@@ -245,7 +284,13 @@ void apical_exact_deliver(apical_sim *S, partition *P, size_t pi, uint64_t i, si
 /* Synapses [begin, end) of one group (one projection) at t. */
 void apical_exact_deliver_group(apical_sim *S, partition *P, size_t pi, const syn_group *g,
                                 double t);
-apical_status apical_exact_candidate(apical_sim *S, partition *P, const apical_event *ev);
+/* Time of the partition's next candidate in this window, or +inf. */
+static inline double apical_exact_next_candidate(const partition *P)
+{
+    return P->n_cand ? P->cand[P->n_cand - 1].t : HUGE_VAL;
+}
+/* Take the next candidate and keep or drop it. */
+apical_status apical_exact_candidate(apical_sim *S, partition *P);
 void apical_exact_node(apical_sim *S, partition *P, const apical_event *ev);
 void apical_exact_state(const apical_sim *S, const partition *P, size_t pi, uint64_t i, double t,
                         double *y);

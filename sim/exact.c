@@ -7,8 +7,10 @@
  * weight x coefficient to the neuron's accumulators; the coefficients depend
  * only on receptor and arrival time, so they are computed once per
  * presynaptic spike and a delivery costs a few multiply-adds per target.
- * Spike candidates of a Poisson process at the model's hazard bound sit in
- * the queue as events; at one, the somatic potential is evaluated in closed
+ * Spike candidates of a Poisson process at the model's hazard bound are
+ * merged with the queue's events in time order (each window's candidates
+ * sit in a small sorted array; each neuron keeps its next one); at one, the
+ * somatic potential is evaluated in closed
  * form from the T0 state and the inputs so far, and the candidate is kept
  * with probability hazard/bound (thinning: an exact inhomogeneous Poisson
  * process). At T1 every neuron's state is advanced in closed form.
@@ -33,16 +35,46 @@ static apical_status push(partition *P, double t, uint32_t kind, uint32_t a, uin
     return APICAL_OK;
 }
 
-/* The next candidate spike of neuron i after t. */
+/* Insert a candidate into the window's array, kept latest first. */
+static apical_status add_candidate(partition *P, double t, size_t pi, uint64_t i)
+{
+    if (P->n_cand == P->cap_cand) {
+        size_t cap = P->cap_cand ? 2 * P->cap_cand : 256;
+        exact_cand *c = realloc(P->cand, cap * sizeof *c);
+        if (!c)
+            return P->st = apical_error_set(&P->err, APICAL_E_NOMEM, NULL, "out of memory");
+        P->cand = c;
+        P->cap_cand = cap;
+    }
+    /* (t, pop, node) descending: ties resolve the same in every partition */
+    size_t k = P->n_cand;
+    while (k > 0) {
+        const exact_cand *c = &P->cand[k - 1];
+        if (c->t > t || (c->t == t && (c->pop > pi || (c->pop == pi && c->node > i))))
+            break;
+        P->cand[k] = *c;
+        k--;
+    }
+    P->cand[k] = (exact_cand){t, (uint32_t)pi, i};
+    P->n_cand++;
+    return APICAL_OK;
+}
+
+/* Draw neuron i's next candidate after t: into the window's array if it
+ * falls before T1, else kept for a later window. */
 static apical_status next_candidate(const apical_sim *S, partition *P, size_t pi, uint64_t i,
-                                    double t)
+                                    double t, double T1)
 {
     const pop_rt *pr = &S->pops[pi];
+    exact_part *ex = P->pp[pi].ex;
     const double bound = pr->exact_bound;
-    if (!(bound > 0.0))
+    if (!(bound > 0.0)) {
+        ex->next_cand[i - P->pp[pi].lo] = HUGE_VAL;
         return APICAL_OK;
+    }
     t -= log(apical_rng_uniform_pos(&pr->rng[i])) / bound;
-    return t < S->spec->sim.duration ? push(P, t, EV_CANDIDATE, (uint32_t)pi, i) : APICAL_OK;
+    ex->next_cand[i - P->pp[pi].lo] = t;
+    return t < T1 ? add_candidate(P, t, pi, i) : APICAL_OK;
 }
 
 apical_status apical_exact_build(apical_sim *S, partition *P, size_t pi, apical_error *err)
@@ -54,13 +86,14 @@ apical_status apical_exact_build(apical_sim *S, partition *P, size_t pi, apical_
     exact_part *ex = pp->ex = calloc(1, sizeof *ex);
     if (!ex || !(ex->acc = calloc(n * x->n_acc + 1, sizeof *ex->acc)) ||
         !(ex->g = calloc(n + 1, sizeof *ex->g)) ||
+        !(ex->next_cand = calloc(n + 1, sizeof *ex->next_cand)) ||
         !(ex->ytmp = calloc(pr->ns + 1, sizeof *ex->ytmp)))
         return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
     pp->ctx = (apical_model_ctx){.param = pr->spec->param, .derived = pr->derived};
     pp->m = pr->m;
     pr->exact_bound = x->hazard_bound(&pp->ctx);
     for (uint64_t i = pp->lo; i < pp->hi; i++)
-        if (next_candidate(S, P, pi, i, 0.0)) {
+        if (next_candidate(S, P, pi, i, 0.0, -HUGE_VAL)) {
             *err = P->err;
             return P->st;
         }
@@ -74,6 +107,7 @@ void apical_exact_free(pop_part *pp)
     free(pp->ex->acc);
     free(pp->ex->g);
     free(pp->ex->ytmp);
+    free(pp->ex->next_cand);
     free(pp->ex);
     pp->ex = NULL;
 }
@@ -117,6 +151,10 @@ apical_status apical_exact_window_start(apical_sim *S, partition *P, double T0, 
             for (int q = 0; q < EXACT_NODES; q++)
                 x->basis(gl_node[q] * ex->h, ex->g_shared, &pp->ctx, ex->b_node[q]);
         }
+        for (uint64_t i = pp->lo; i < pp->hi; i++)
+            if (ex->next_cand[i - pp->lo] < T1 &&
+                add_candidate(P, ex->next_cand[i - pp->lo], pi, i))
+                return P->st;
         if (x->int_hazard != (size_t)-1 && pr->track_int_hazard)
             for (int q = 0; q < EXACT_NODES; q++)
                 if (push(P, T0 + gl_node[q] * ex->h, EV_NODE, (uint32_t)pi, (uint64_t)q))
@@ -192,7 +230,22 @@ void apical_exact_deliver_group(apical_sim *S, partition *P, size_t pi, const sy
     const double *restrict w = P->syn_w + begin;
     if (g->contiguous) {
         const uint64_t j0 = P->syn_idx[begin] - pp->lo, m = end - begin;
-        for (size_t k = 0; k < n_nz; k++) {
+        size_t k = 0;
+        /* four accumulators per pass (a kernel input touches four): one
+         * read of the weights for all of them */
+        for (; k + 4 <= n_nz; k += 4) {
+            double *restrict a0 = ex->acc + nz[k] * n + j0, *restrict a1 = ex->acc + nz[k + 1] * n + j0;
+            double *restrict a2 = ex->acc + nz[k + 2] * n + j0, *restrict a3 = ex->acc + nz[k + 3] * n + j0;
+            const double c0 = coef[nz[k]], c1 = coef[nz[k + 1]], c2 = coef[nz[k + 2]],
+                         c3 = coef[nz[k + 3]];
+            for (uint64_t j = 0; j < m; j++) {
+                a0[j] += c0 * w[j];
+                a1[j] += c1 * w[j];
+                a2[j] += c2 * w[j];
+                a3[j] += c3 * w[j];
+            }
+        }
+        for (; k < n_nz; k++) {
             double *restrict a = ex->acc + nz[k] * n + j0;
             const double c = coef[nz[k]];
             for (uint64_t j = 0; j < m; j++)
@@ -225,23 +278,24 @@ static double soma_at(const pop_rt *pr, const pop_part *pp, uint64_t i, double t
     return x->soma(pr->y + i * pr->ns, a, b_shared, g, &pp->ctx);
 }
 
-apical_status apical_exact_candidate(apical_sim *S, partition *P, const apical_event *ev)
+apical_status apical_exact_candidate(apical_sim *S, partition *P)
 {
-    const size_t pi = ev->a;
-    const uint64_t i = ev->b;
+    const exact_cand c = P->cand[--P->n_cand];
+    const size_t pi = c.pop;
+    const uint64_t i = c.node;
     pop_rt *pr = &S->pops[pi];
     pop_part *pp = &P->pp[pi];
-    if (ev->t >= pr->ref_until[i]) {
-        const double C = soma_at(pr, pp, i, ev->t, NULL);
+    if (c.t >= pr->ref_until[i]) {
+        const double C = soma_at(pr, pp, i, c.t, NULL);
         const double u = apical_rng_uniform(&pr->rng[i]);
         if (u * pr->exact_bound < pr->exact->hazard(C, &pp->ctx)) {
-            apical_status st = apical_engine_emit(S, P, pi, i, ev->t);
+            apical_status st = apical_engine_emit(S, P, pi, i, c.t);
             if (st)
                 return st;
-            pr->ref_until[i] = ev->t + pr->t_ref;
+            pr->ref_until[i] = c.t + pr->t_ref;
         }
     }
-    return next_candidate(S, P, pi, i, ev->t);
+    return next_candidate(S, P, pi, i, c.t, pp->ex->T0 + pp->ex->h);
 }
 
 void apical_exact_node(apical_sim *S, partition *P, const apical_event *ev)

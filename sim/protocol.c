@@ -52,6 +52,7 @@ typedef struct learn_rt {
     arrival *q;    /* arrivals not yet applied, in time order */
     size_t q_head, q_n, q_cap;
     double *E;     /* per target neuron, this example */
+    double *gE;    /* -eta P E: the update is gE[tgt] psp_f[src] */
 } learn_rt;
 
 enum { ST_EX_START, ST_FWD_WIN, ST_FWD_END, ST_TGT_WIN, ST_TGT_END, ST_TEST_START, ST_TEST_WIN,
@@ -191,7 +192,8 @@ apical_status apical_protocol_build(apical_sim *S, apical_error *err)
         l->win0 = calloc(l->n_src + 1, sizeof *l->win0);
         l->psp_f = calloc(l->n_src + 1, sizeof *l->psp_f);
         l->E = calloc(S->pops[l->tgt_pop].n + 1, sizeof *l->E);
-        if (!l->tr || !l->win0 || !l->psp_f || !l->E)
+        l->gE = calloc(S->pops[l->tgt_pop].n + 1, sizeof *l->gE);
+        if (!l->tr || !l->win0 || !l->psp_f || !l->E || !l->gE)
             return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
     }
     pr->next_window = 0;
@@ -208,7 +210,7 @@ void apical_protocol_free(apical_sim *S)
     free(pr->o_intC0), free(pr->o_intL0), free(pr->o_cbar_f);
     for (size_t k = 0; pr->learn && k < pr->ps->n_learn; k++) {
         learn_rt *l = &pr->learn[k];
-        free(l->tr), free(l->win0), free(l->psp_f), free(l->q), free(l->E);
+        free(l->tr), free(l->win0), free(l->psp_f), free(l->q), free(l->E), free(l->gE);
     }
     free(pr->learn);
     free(pr);
@@ -301,25 +303,6 @@ static apical_status symmetrize(apical_sim *S, const apical_protocol_spec *ps, a
     return APICAL_OK;
 }
 
-typedef struct update_ctx {
-    const learn_rt *l;
-    double g;     /* -eta P */
-    double keep;  /* 1 - decay (learned feedback), else 1 */
-} update_ctx;
-
-static void update_weight(void *user, uint64_t src, uint64_t tgt, double *w)
-{
-    const update_ctx *u = user;
-    *w = u->keep * *w + u->g * u->l->E[tgt] * u->l->psp_f[src];
-}
-
-/* Learned feedback: a synapse of Y from output o (src) to hidden h (tgt)
- * gets the update of W's synapse h -> o. */
-static void update_feedback(void *user, uint64_t src, uint64_t tgt, double *w)
-{
-    const update_ctx *u = user;
-    *w = u->keep * *w + u->g * u->l->E[src] * u->l->psp_f[tgt];
-}
 
 /* Present image `img` of `im` through the stimulus input from time T. */
 static apical_status show_image(apical_sim *S, struct protocol_rt *pr, const apical_idx_set *im,
@@ -451,15 +434,19 @@ static apical_status boundary(apical_sim *S, struct protocol_rt *pr, apical_erro
                                                    pr->h_kB, pr->h_lambda);
                 }
             }
+            const double g = -l->eta * l->P;
+            for (uint64_t i = 0; i < nt; i++)
+                l->gE[i] = g * l->E[i];
+            /* learned feedback: Y's synapse o -> h gets the update of W's
+             * h -> o, and both decay */
             const int fb = ps->fb_learned && l->proj == ps->fb_of;
-            update_ctx u = {l, -l->eta * l->P, fb ? 1.0 - ps->fb_decay : 1.0};
-            apical_engine_update_weights(S, l->proj, update_weight, &u);
+            const double keep = fb ? 1.0 - ps->fb_decay : 1.0;
+            apical_engine_rank1_update(S, l->proj, keep, l->psp_f, l->gE);
             if (fb)
-                apical_engine_update_weights(S, ps->fb_proj, update_feedback, &u);
+                apical_engine_rank1_update(S, ps->fb_proj, keep, l->gE, l->psp_f);
             size_t kb = l->to_output ? pr->o_bias : pr->h_bias;
             for (uint64_t i = 0; i < nt; i++)
-                apical_engine_poke(S, l->tgt_pop, i, kb,
-                                   state(S, l->tgt_pop, i, kb) + u.g * l->E[i]);
+                apical_engine_poke(S, l->tgt_pop, i, kb, state(S, l->tgt_pop, i, kb) + l->gE[i]);
         }
         if (S->on_plateau && has_h)
             S->on_plateau(S->plateau_user, pr->example, T, pr->alpha_f, pr->alpha_t, pr->nh);
