@@ -771,6 +771,28 @@ static int cmp_spike(const void *a, const void *b)
     return x->gid < y->gid ? -1 : x->gid > y->gid;
 }
 
+/* This window's spikes of one partition in (time, id) order: nearly sorted
+ * already (events run in time order; only spikes found by integrating to a
+ * later stop point come late), so insertion sort unless there are many. */
+static void sort_out(partition *P)
+{
+    spike_rec *o = P->out;
+    const size_t n = P->n_out;
+    if (n > 256) {
+        qsort(o, n, sizeof *o, cmp_spike);
+        return;
+    }
+    for (size_t k = 1; k < n; k++) {
+        const spike_rec x = o[k];
+        size_t j = k;
+        while (j > 0 && cmp_spike(&o[j - 1], &x) > 0) {
+            o[j] = o[j - 1];
+            j--;
+        }
+        o[j] = x;
+    }
+}
+
 static size_t pop_of_gid(const apical_sim *S, uint64_t gid)
 {
     size_t lo = 0, hi = S->n_pops;
@@ -798,16 +820,32 @@ static apical_status merge_spikes(apical_sim *S, size_t *n_merged, apical_error 
         S->merged = m;
         S->cap_merged = n;
     }
-    size_t k = 0;
-    for (unsigned p = 0; p < S->n_parts; p++) {
-        partition *P = &S->parts[p];
-        if (P->n_out)
-            memcpy(S->merged + k, P->out, P->n_out * sizeof *P->out);
-        k += P->n_out;
-        P->n_out = 0;
+    /* each partition sorted its own (partition_job): a k-way merge */
+    size_t pos[64];
+    const unsigned kway = S->n_parts <= 64 ? S->n_parts : 0;
+    for (unsigned p = 0; p < kway; p++)
+        pos[p] = 0;
+    for (size_t k = 0; kway && k < n; k++) {
+        unsigned best = kway;
+        for (unsigned p = 0; p < kway; p++)
+            if (pos[p] < S->parts[p].n_out &&
+                (best == kway ||
+                 cmp_spike(&S->parts[p].out[pos[p]], &S->parts[best].out[pos[best]]) < 0))
+                best = p;
+        S->merged[k] = S->parts[best].out[pos[best]++];
     }
-    if (n)
-        qsort(S->merged, n, sizeof *S->merged, cmp_spike);
+    if (!kway) {
+        size_t k = 0;
+        for (unsigned p = 0; p < S->n_parts; p++) {
+            if (S->parts[p].n_out)
+                memcpy(S->merged + k, S->parts[p].out, S->parts[p].n_out * sizeof *S->merged);
+            k += S->parts[p].n_out;
+        }
+        if (n)
+            qsort(S->merged, n, sizeof *S->merged, cmp_spike);
+    }
+    for (unsigned p = 0; p < S->n_parts; p++)
+        S->parts[p].n_out = 0;
     if (S->protocol)
         apical_protocol_spikes(S, S->merged, n);
     for (size_t j = 0; j < n; j++) {
@@ -1023,6 +1061,7 @@ static void partition_job(void *arg, unsigned p)
         initial_spikes(job->S, P);
     if (!P->st)
         run_window(job->S, P, job->T1);
+    sort_out(P);
 }
 
 apical_status apical_sim_run(apical_sim *S, double until, const volatile int *stop,
