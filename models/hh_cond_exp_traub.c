@@ -29,7 +29,11 @@
 enum { P_C_M, P_G_L, P_G_NA, P_G_K, P_E_L, P_E_NA, P_E_K, P_V_T, P_V_TH, P_T_REF, P_E_EXC,
        P_E_INH, P_TAU_EXC, P_TAU_INH, P_I_E, P__N };
 enum { S_V, S_M, S_H, S_N, S_G_EXC, S_G_INH, S__N };
-enum { D_INV_C, D_INV_TAU_EXC, D_INV_TAU_INH, D__N };
+/* Ceilings for quiet_horizon (mV); m_inf at each is a derived constant. */
+static const double ceilings[] = {-75.0, -70.0, -67.0, -64.0, -61.0, -58.0, -55.0,
+                                  -52.0, -49.0, -45.0, -40.0, -30.0, -20.0};
+enum { N_CEIL = sizeof ceilings / sizeof ceilings[0] };
+enum { D_INV_C, D_INV_TAU_EXC, D_INV_TAU_INH, D_M_INF, D__N = D_M_INF + N_CEIL };
 
 static const apical_field param_fields[P__N] = {
     [P_C_M] = {"C_m", "pF", 200.0, 1e-3, 1e9, "membrane capacitance (1 uF/cm^2 x 20000 um^2)"},
@@ -61,11 +65,18 @@ static const apical_field state_fields[S__N] = {
 
 static const char *const receptors[] = {"exc", "inh"};
 
+static void rates(double u, double r[6], double *dr);
+
 static void derive(const double *p, double *d)
 {
     d[D_INV_C] = 1.0 / p[P_C_M];
     d[D_INV_TAU_EXC] = 1.0 / p[P_TAU_EXC];
     d[D_INV_TAU_INH] = 1.0 / p[P_TAU_INH];
+    for (int k = 0; k < N_CEIL; k++) {
+        double r[6];
+        rates(ceilings[k] - p[P_V_T], r, NULL);
+        d[D_M_INF + k] = r[0] / (r[0] + r[1]);
+    }
 }
 
 /* x / (e^z - 1) with z = x/k, and its derivative in x, given E = e^z. At
@@ -218,6 +229,61 @@ static void receive(double y[], size_t receptor, double w, const apical_model_ct
     y[S_G_EXC + receptor] += w;
 }
 
+/* Without input no spike can come before the returned time. For a ceiling
+ * V_b (V_0 < V_b <= min(V_th, E_exc, E_Na); a fixed list, so that m_inf(V_b)
+ * is a derived constant) and as long as V <= V_b:
+ * - alpha_m(u) rises and beta_m(u) falls with u, so
+ *   dm/dt <= alpha_b (1 - m) - beta_b m and m <= M = max(m_0, m_inf(V_b), 0);
+ * - h <= max(h_0, 1), n^4 in [0, 1] (the K current is outward above E_K and
+ *   at most g_K (E_K - V) below it), g_exc(t) <= max(g_exc,0, 0) and
+ *   likewise g_inh, the device current <= its bound;
+ * so dV/dt <= G(V), a sum of terms each nonincreasing in V:
+ *   C G(V) = g_L (E_L - V) + g_Na M^3 H (E_Na - V) + g_K (E_K - V)^+
+ *            + g_e+ (E_exc - V) + g_i+ (E_inh - V)^+ + I_max,
+ * and V(t) <= V_0 + G(V_0) t (the line is a supersolution while V >= V_0).
+ * V stays below V_b for (V_b - V_0)/G(V_0); a spike needs V_th >= V_b.
+ * The best ceiling is returned: near rest m_inf(V_b) is tiny and the bound
+ * is the synaptic drive. */
+static double quiet_horizon(const double y[], const apical_model_ctx *c)
+{
+    const double *p = c->param;
+    const double v0 = y[S_V], m0 = y[S_M], h0 = y[S_H];
+    const double top = fmin(p[P_V_TH], fmin(p[P_E_EXC], p[P_E_NA]));
+    if (!(v0 < top) || !(m0 <= 1.0) || !isfinite(h0))
+        return 0.0;
+    const double ge = y[S_G_EXC] > 0.0 ? y[S_G_EXC] : 0.0;
+    const double gi = y[S_G_INH] > 0.0 ? y[S_G_INH] : 0.0;
+    const double H = h0 > 1.0 ? h0 : 1.0;
+    const double i_max = p[P_I_E] + apical_ctx_current_max(c);
+    /* G(V_0) without the sodium term, the same for every ceiling */
+    const double below_k = p[P_E_K] > v0 ? p[P_E_K] - v0 : 0.0;
+    const double below_i = p[P_E_INH] > v0 ? p[P_E_INH] - v0 : 0.0;
+    const double base = p[P_G_L] * (p[P_E_L] - v0) + p[P_G_K] * below_k +
+                        ge * (p[P_E_EXC] - v0) + gi * below_i + i_max;
+    const double na = p[P_G_NA] * H * (p[P_E_NA] - v0);
+    /* Every ceiling gives a valid bound; the first local best is taken
+     * (m_inf rises steeply with V_b, so the room gained stops paying). */
+    double best = 0.0;
+    for (int k = 0; k < N_CEIL; k++) {
+        const double vb = ceilings[k];
+        if (vb <= v0)
+            continue;
+        if (vb > top)
+            break;
+        const double mi = c->derived[D_M_INF + k];
+        const double M = m0 > mi ? (m0 > 0.0 ? m0 : 0.0) : mi;
+        const double slope = (base + na * M * M * M) * c->derived[D_INV_C];
+        if (!(slope > 0.0))
+            return HUGE_VAL; /* V cannot rise above V_0 */
+        /* a margin for the integrated V overshooting the exact one */
+        const double T = (vb - v0) / slope * (1.0 - 1e-6);
+        if (T <= best)
+            break;
+        best = T;
+    }
+    return best;
+}
+
 const apical_model_type apical_hh_cond_exp_traub = {
     .name = "hh_cond_exp_traub",
     .doc = "Hodgkin-Huxley with Traub-Miles Na/K kinetics, exponential conductance synapses "
@@ -230,6 +296,6 @@ const apical_model_type apical_hh_cond_exp_traub = {
     .derivs = derivs, .jacobian = jacobian,
     .spike_distance = spike_distance, .reset = reset,
     .refractory_period = refractory_period, .receive = receive,
-    .quiet_horizon = NULL,
+    .quiet_horizon = quiet_horizon,
     .default_stepper = "rkf45", .default_abs_tol = 1e-6, .default_rel_tol = 1e-6,
 };

@@ -82,12 +82,59 @@ START_TEST(test_horizon_is_safe)
 }
 END_TEST
 
+/* hh_cond_exp_traub's bound from states an HH network visits: resting and
+ * depolarised, gating anywhere in its range, strong synaptic drive. The
+ * generic test above starts every gate at 0. Also: the bound must be useful
+ * (at least a window of COBAHH, 0.1 ms) for a neuron near rest. */
+START_TEST(test_horizon_hh)
+{
+    gsl_set_error_handler_off();
+    const apical_model_type *m = apical_model_find("hh_cond_exp_traub");
+    ck_assert_ptr_nonnull(m);
+    double *p = malloc(m->n_params * sizeof *p), *der = calloc(m->n_derived + 1, sizeof *der);
+    double y[6];
+    for (size_t k = 0; k < m->n_params; k++)
+        p[k] = m->params[k].def;
+    m->derive(p, der);
+    apical_model_ctx ctx = {.param = p, .derived = der};
+    unsigned s = 99;
+    int tested = 0;
+    for (int trial = 0; trial < 400; trial++) {
+        y[0] = uniform(&s, -85.0, -35.0);  /* V_m */
+        y[1] = uniform(&s, 0.0, trial % 3 ? 0.1 : 0.5); /* m */
+        y[2] = uniform(&s, 0.1, 1.0);      /* h */
+        y[3] = uniform(&s, 0.0, 0.8);      /* n */
+        y[4] = uniform(&s, 0.0, trial % 5 ? 60.0 : 300.0); /* g_exc */
+        y[5] = uniform(&s, 0.0, 300.0);    /* g_inh */
+        ctx.i_ext = trial % 4 == 0 ? uniform(&s, 0.0, 500.0) : 0.0;
+        double h = m->quiet_horizon(y, &ctx);
+        ck_assert(h >= 0.0);
+        if (h == 0.0)
+            continue;
+        tested++;
+        double T = fmin(h, 20.0);
+        double dist = max_distance(m, &ctx, y, T);
+        ck_assert_msg(dist < 0.0, "hh: horizon %g ms but threshold reached (max distance %g)", h,
+                      dist);
+    }
+    ck_assert_int_gt(tested, 150);
+    /* near rest with a typical COBAHH drive */
+    const double rest[6] = {-62.0, 0.03, 0.98, 0.06, 20.0, 40.0};
+    memcpy(y, rest, sizeof y);
+    ctx.i_ext = 0.0;
+    ck_assert_double_gt(m->quiet_horizon(y, &ctx), 0.1);
+    free(p);
+    free(der);
+}
+END_TEST
+
 Suite *horizon_suite(void)
 {
     Suite *s = suite_create("horizon");
     TCase *tc = tcase_create("bound");
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_horizon_is_safe, 0, (int)apical_model_count());
+    tcase_add_test(tc, test_horizon_hh);
     suite_add_tcase(s, tc);
     return s;
 }

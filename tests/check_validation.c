@@ -876,8 +876,10 @@ START_TEST(test_hh_rest)
             hi = mid;
     }
     const double v_rest = 0.5 * (lo + hi);
+    /* the run goes past the sampling input: a neuron that provably cannot
+     * fire sleeps until its next input */
     const char *yaml =
-        "simulation: {duration: 3000 ms, solver: {stepper: rkf45, abs_tol: 1e-12, rel_tol: 1e-12}}\n"
+        "simulation: {duration: 3001 ms, solver: {stepper: rkf45, abs_tol: 1e-12, rel_tol: 1e-12}}\n"
         "populations: {n: {size: 1, model: hh_cond_exp_traub, parameters: {E_L: -65 mV}}}\n"
         "inputs: [{type: spike_times, target: n, receptor: exc, weight: 0 nS, times: [3000 ms]}]\n";
     apical_net_spec *spec = load(yaml);
