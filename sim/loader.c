@@ -2251,6 +2251,21 @@ static apical_status parse_protocol(ctx *c, const ynode *n)
             if (pj->rule)
                 return fail(c, f, APICAL_E_INVALID, "projection '%s' already has a plasticity "
                             "rule", pname);
+            /* A *_end copy removes each input's kernel tail with the weight
+             * it was built with; learning would change one and not the
+             * other, and the rule's PSP averages assume whole kernels. */
+            for (size_t j = 0; j < c->spec->n_projs; j++) {
+                const apical_proj_spec *q = &c->spec->projs[j];
+                const char *rn = c->spec->pops[q->target].model->receptors[q->receptor];
+                const size_t len = strlen(rn);
+                if (j != l->proj && q->source == pj->source && q->target == pj->target &&
+                    len > 4 && strcmp(rn + len - 4, "_end") == 0)
+                    return fail(c, f, APICAL_E_INVALID,
+                                "projection '%s' is truncated by '%s' (receptor %s); the "
+                                "protocol learns whole kernels only: remove '%s' or do not "
+                                "learn '%s'",
+                                pname, q->name, rn, q->name, pname);
+            }
             if ((st = require(c, it, "eta", "a learning entry", &f)) != APICAL_OK ||
                 (st = get_bounded(c, f, "1", "eta", (bounds){0.0, HUGE_VAL, 0}, &l->eta)) !=
                     APICAL_OK)

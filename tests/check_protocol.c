@@ -465,6 +465,31 @@ START_TEST(test_feedback_errors)
 }
 END_TEST
 
+/* A learned projection whose kernel a *_end copy truncates is refused. */
+START_TEST(test_truncated_learning_refused)
+{
+    const char *yaml =
+        "simulation: {duration: 100 ms}\n"
+        "populations:\n"
+        "  in: {size: 2, model: parrot}\n"
+        "  hid: {size: 3, model: dendritic_hidden}\n"
+        "projections:\n"
+        "  - {name: W0, source: in, target: hid, connectivity: all_to_all, receptor: basal, weight: 0.5, delay: 1 ms}\n"
+        "  - {name: W0_end, source: in, target: hid, connectivity: all_to_all, receptor: basal_end, weight: 0.5, delay: 11 ms}\n"
+        "protocol:\n"
+        "  hidden: hid\n"
+        "  forward: {duration: 50 ms}\n"
+        "  target: {duration: 50 ms}\n"
+        "  settle: 30 ms\n"
+        "  learning: [{projection: W0, eta: 0.2}]\n";
+    apical_net_spec *spec = NULL;
+    apical_error err = {0};
+    ck_assert_int_ne(apical_spec_load_string("trunc.yaml", yaml, &spec, &err), APICAL_OK);
+    ck_assert_msg(strstr(err.msg, "truncated by 'W0_end'"), "'%s'", err.msg);
+    ck_assert_int_eq(err.pos.line, 13);
+}
+END_TEST
+
 /* Test presentations: forward only, the class is the output neuron with the
  * highest mean somatic voltage over the last `window` ms. Checked against
  * the same mean computed from a state recorder's frames (0.1 ms), wherever
@@ -577,6 +602,7 @@ Suite *protocol_suite(void)
     tcase_add_test(tc, test_symmetric_feedback);
     tcase_add_test(tc, test_learned_feedback);
     tcase_add_test(tc, test_feedback_errors);
+    tcase_add_test(tc, test_truncated_learning_refused);
     tcase_add_test(tc, test_classification);
     suite_add_tcase(s, tc);
     return s;
