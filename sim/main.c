@@ -170,9 +170,10 @@ static int cmd_models(int argc, char **argv)
         for (size_t r = 0; r < m->n_receptors; r++)
             printf(" %s", m->receptors[r]);
         printf(" (weights in %s)\n", m->weight_unit);
-        printf("  solver default: %s, abs_tol %g, rel_tol %g%s\n\n", m->default_stepper,
+        printf("  solver default: %s, abs_tol %g, rel_tol %g%s%s\n\n", m->default_stepper,
                m->default_abs_tol, m->default_rel_tol,
-               m->jacobian ? "; Jacobian provided (implicit steppers allowed)" : "");
+               m->jacobian ? "; Jacobian provided (implicit steppers allowed)" : "",
+               m->exact ? "; closed form available (stepper exact)" : "");
     }
     for (size_t i = 0; i < apical_plasticity_count(); i++) {
         const apical_plasticity_type *r = apical_plasticity_at(i);
@@ -418,7 +419,11 @@ static void write_stats_json(FILE *f, const apical_net_spec *spec, const apical_
             (unsigned long long)s->integrations, (unsigned long long)s->steps,
             (unsigned long long)s->windows);
     fprintf(f, "  \"min_delay_ms\": %.17g,\n", s->min_delay);
-    const apical_pop_spec *p0 = spec->n_pops ? &spec->pops[0] : NULL;
+    /* the first population that integrates anything (relays do not) */
+    const apical_pop_spec *p0 = NULL;
+    for (size_t i = 0; i < spec->n_pops && !p0; i++)
+        if (!spec->pops[i].model->relay_receptor)
+            p0 = &spec->pops[i];
     fprintf(f, "  \"stepper\": \"%s\",\n  \"abs_tol\": %g,\n  \"rel_tol\": %g\n}\n",
             p0 ? p0->stepper : "", p0 ? p0->abs_tol : 0.0, p0 ? p0->rel_tol : 0.0);
 }
