@@ -24,15 +24,10 @@
 #include "apical/model.h"
 #include "apical/sim.h"
 #include "apical/spec.h"
+#include "harness.h"
 
 /* The reference's constants (REFERENCES.md section 3). */
 static const double g_L = 0.1, g_B = 0.6, g_D = 0.6, tau_L = 10.0, tau_s = 3.0, lam_max = 0.2;
-
-static int verbose(void)
-{
-    const char *v = getenv("APICAL_TEST_VERBOSE");
-    return v && v[0] && strcmp(v, "0") != 0;
-}
 
 static double kappa(double s)
 {
@@ -55,69 +50,14 @@ static size_t sidx(const char *model, const char *var)
 
 /* --- harness ----------------------------------------------------------- */
 
-typedef struct spikes {
-    size_t n, cap;
-    double *t;
-    uint64_t *node;
-    size_t *pop;
-} spikes;
-
-static void on_spike(void *user, size_t pop, uint64_t node, double t)
-{
-    spikes *s = user;
-    if (s->n == s->cap) {
-        s->cap = s->cap ? 2 * s->cap : 4096;
-        s->t = realloc(s->t, s->cap * sizeof *s->t);
-        s->node = realloc(s->node, s->cap * sizeof *s->node);
-        s->pop = realloc(s->pop, s->cap * sizeof *s->pop);
-        ck_assert(s->t && s->node && s->pop);
-    }
-    s->t[s->n] = t;
-    s->node[s->n] = node;
-    s->pop[s->n++] = pop;
-}
-
-static void spikes_free(spikes *s)
-{
-    free(s->t);
-    free(s->node);
-    free(s->pop);
-    memset(s, 0, sizeof *s);
-}
-
-static apical_net_spec *load(const char *yaml)
-{
-    apical_net_spec *spec = NULL;
-    apical_error err = {0};
-    ck_assert_msg(apical_spec_load_string("dendritic.yaml", yaml, &spec, &err) == APICAL_OK,
-                  "load failed: %s\n%s", err.msg, yaml);
-    return spec;
-}
-
-static apical_sim *build(const apical_net_spec *spec, unsigned threads, spikes *s)
-{
-    apical_sim *sim = NULL;
-    apical_error err = {0};
-    ck_assert_msg(apical_sim_new(spec, threads, &sim, &err) == APICAL_OK, "build: %s", err.msg);
-    if (s)
-        apical_sim_set_observer(sim, &(apical_sim_observer){on_spike, NULL, NULL, s});
-    return sim;
-}
-
-static void run_to(apical_sim *sim, double t)
-{
-    apical_error err = {0};
-    ck_assert_msg(apical_sim_run(sim, t, NULL, &err) == APICAL_OK, "run: %s", err.msg);
-}
-
 /* Neuron 0 of population pop at a stop input at t: a sleeping neuron is
  * integrated when the input at t is delivered, which a run to t leaves for
  * the next window. */
 static const double *sample_at(apical_sim *sim, size_t pop, double t)
 {
-    run_to(sim, t);
+    test_run_to(sim, t);
     if (apical_sim_neuron_time(sim, pop, 0) != t)
-        run_to(sim, t + 1e-9);
+        test_run_to(sim, t + 1e-9);
     ck_assert_double_eq(apical_sim_neuron_time(sim, pop, 0), t);
     return apical_sim_state(sim, pop, 0);
 }
@@ -171,8 +111,8 @@ static void relax_hidden(double g_A, const accuracy *acc)
              "      initial: {C: %.17g, bias: %.17g, apical_bias: %.17g}}\n"
              "inputs: [{type: spike_times, target: h, receptor: basal, weight: 0, times: %s}]\n",
              acc->solver, g_A, C0, B0, A0, times);
-    apical_net_spec *spec = load(yaml);
-    apical_sim *sim = build(spec, 1, NULL);
+    apical_net_spec *spec = test_load(yaml);
+    apical_sim *sim = test_build(spec, 1, NULL);
     const size_t iC = sidx("dendritic_hidden", "C"), iIC = sidx("dendritic_hidden", "int_C"),
                  iIA = sidx("dendritic_hidden", "int_A");
     double eC = 0.0, eI = 0.0;
@@ -190,7 +130,7 @@ static void relax_hidden(double g_A, const accuracy *acc)
     }
     /* and the steady state itself */
     ck_assert_msg(fabs(apical_sim_state(sim, 0, 0)[iC] - Cinf) < acc->C, "C_inf");
-    if (verbose())
+    if (test_verbose())
         printf("relax hidden g_A=%g (%s): C_inf %.6f, max |C err| %.2e, max |integral err| %.2e\n",
                g_A, acc->name, Cinf, eC, eI);
     apical_sim_free(sim);
@@ -231,8 +171,8 @@ START_TEST(test_relax_output_teaching)
                  "      initial: {C: %.17g, bias: %.17g, g_E: %g /ms, g_I: %g /ms}}\n"
                  "inputs: [{type: spike_times, target: o, receptor: basal, weight: 0, times: %s}]\n",
                  acc->solver, C0, B0, ge, gi, times);
-        apical_net_spec *spec = load(yaml);
-        apical_sim *sim = build(spec, 1, NULL);
+        apical_net_spec *spec = test_load(yaml);
+        apical_sim *sim = test_build(spec, 1, NULL);
         for (int k = 0; k < N_RELAX; k++) {
             const double t = relax_t[k], e = exp(-G * t);
             const double *y = sample_at(sim, 0, t);
@@ -247,7 +187,7 @@ START_TEST(test_relax_output_teaching)
         apical_sim_free(sim);
         apical_spec_free(spec);
     }
-    if (verbose())
+    if (test_verbose())
         printf("relax output (%s): max |C err| %.2e, max |int_C err| %.2e\n", acc->name, eC, eI);
 }
 END_TEST
@@ -310,8 +250,8 @@ static void check_psp(const psp_case *pc, const accuracy *acc)
              "  - {type: spike_times, target: n, receptor: basal, weight: 0, times: %s}\n",
              acc->solver, pc->model, hidden ? "g_A: " : "t_trunc: ", hidden ? pc->g_A : T,
              hidden ? " /ms" : " ms", Cstar, b, pc->receptor, w, t0, end, times);
-    apical_net_spec *spec = load(yaml);
-    apical_sim *sim = build(spec, 1, NULL);
+    apical_net_spec *spec = test_load(yaml);
+    apical_sim *sim = test_build(spec, 1, NULL);
     const size_t iC = sidx(pc->model, "C"), iL = sidx(pc->model, pc->trace_L),
                  iS = sidx(pc->model, pc->trace_s);
     double ek = 0.0, ec = 0.0;
@@ -332,7 +272,7 @@ static void check_psp(const psp_case *pc, const accuracy *acc)
                       pc->model, pc->receptor, pc->truncated ? " (truncated)" : "", s, y[iC],
                       want_c);
     }
-    if (verbose())
+    if (test_verbose())
         printf("psp (%s) %s %s%s: max |dendrite - w kappa| %.2e, max |C - closed form| %.2e\n",
                acc->name, pc->model, pc->receptor, pc->truncated ? " truncated" : "", ek, ec);
     apical_sim_free(sim);
@@ -392,9 +332,9 @@ static void counts_constant(int n, double Cstar, double T, const char *extra_par
              "  h: {size: %d, model: dendritic_hidden, parameters: {%s},\n"
              "      initial: {C: %.17g, bias: %.17g}}\n",
              T, n, extra_params, Cstar, bias);
-    apical_net_spec *spec = load(yaml);
-    apical_sim *sim = build(spec, 1, s);
-    run_to(sim, T);
+    apical_net_spec *spec = test_load(yaml);
+    apical_sim *sim = test_build(spec, 1, s);
+    test_run_to(sim, T);
     for (int i = 0; i < n; i++)
         counts[i] = 0.0;
     for (size_t k = 0; k < s->n; k++)
@@ -480,7 +420,7 @@ START_TEST(test_poisson_statistics)
     double *isi = malloc(s.n * sizeof *isi);
     size_t m = intervals(&s, n, 1, T / 2.0, isi);
     double ks = ks_exponential(isi, m, lam);
-    if (verbose())
+    if (test_verbose())
         printf("poisson: mean count %.4f (expected %.4f, SE %.4f), Fano %.4f (SD %.4f), "
                "KS %.5f (limit %.5f, %zu intervals)\n",
                mean, mu, se, fano, fano_sd, ks, 1.95 / sqrt((double)m), m);
@@ -505,8 +445,8 @@ START_TEST(test_initial_thresholds)
              "  h: {size: %d, model: dendritic_hidden, initial: {H: 0.5, theta: 7}}\n"
              "  o: {size: %d, model: dendritic_output}\n",
              n, n);
-    apical_net_spec *spec = load(yaml);
-    apical_sim *sim = build(spec, 1, NULL);
+    apical_net_spec *spec = test_load(yaml);
+    apical_sim *sim = test_build(spec, 1, NULL);
     double *th = malloc(2 * n * sizeof *th);
     const size_t ih = sidx("dendritic_hidden", "theta"), iH = sidx("dendritic_hidden", "H");
     const size_t io = sidx("dendritic_output", "theta");
@@ -542,9 +482,9 @@ START_TEST(test_varying_rate)
              "inputs: [{type: spike_times, target: h, nodes: [0], receptor: basal, weight: 0,\n"
              "          times: [%g ms]}]\n",
              T + 1.0, n, C0, Cinf * G / g_B, T);
-    apical_net_spec *spec = load(yaml);
+    apical_net_spec *spec = test_load(yaml);
     spikes s = {0};
-    apical_sim *sim = build(spec, 1, &s);
+    apical_sim *sim = test_build(spec, 1, &s);
     const double *y = sample_at(sim, 0, T);
     const double int_lambda = y[sidx("dendritic_hidden", "int_lambda")];
     /* composite Simpson, 20000 intervals: error ~1e-14 */
@@ -559,7 +499,7 @@ START_TEST(test_varying_rate)
     for (size_t k = 0; k < s.n; k++)
         cnt += s.t[k] < T;
     const double mean = (double)cnt / n, se = sqrt(q / n);
-    if (verbose())
+    if (test_verbose())
         printf("varying rate: int_lambda %.10f, quadrature %.10f; mean count %.4f (SE %.4f)\n",
                int_lambda, q, mean, se);
     ck_assert_msg(fabs(int_lambda - q) < 1e-7, "int_lambda %.10f, quadrature %.10f", int_lambda, q);
@@ -591,7 +531,7 @@ START_TEST(test_refractory)
     mean /= (double)m;
     const double want = tref + 1.0 / lam, se = 1.0 / lam / sqrt((double)m);
     double ks = ks_exponential(isi, m, lam);
-    if (verbose())
+    if (test_verbose())
         printf("refractory: min interval %.9f ms, mean %.4f ms (expected %.4f, SE %.4f), KS %.5f\n",
                mn, mean, want, se, ks);
     ck_assert_msg(mn >= tref - 1e-9, "interval %g shorter than t_ref", mn);
@@ -605,38 +545,12 @@ END_TEST
 
 /* --- networks: determinism, recording, accuracy, horizon ---------------- */
 
-/* Parrots relay Poisson input to a hidden layer through a truncated basal
- * projection (the *_end copy: same connectivity and weight, delay + 10 ms);
- * hidden -> output basal; output -> hidden apical (fixed random feedback). */
-static const char *layer_net =
-    "simulation: {duration: %g ms, seed: 5, partitions: %u%s}\n"
-    "populations:\n"
-    "  in: {size: 40, model: parrot}\n"
-    "  hid:\n"
-    "    size: 30\n"
-    "    model: dendritic_hidden\n"
-    "    parameters: {g_A: 0.05 /ms}\n"
-    "    initial: {bias: {uniform: {low: -1, high: 1}}, C: {uniform: {low: -1, high: 1}}}\n"
-    "  out: {size: 10, model: dendritic_output, initial: {bias: 0.5}}\n"
-    "projections:\n"
-    "  - {name: ff, source: in, target: hid, connectivity: all_to_all, receptor: basal,\n"
-    "     weight: 0.4, delay: 1 ms}\n"
-    "  - {name: ff_end, source: in, target: hid, connectivity: all_to_all, receptor: basal_end,\n"
-    "     weight: 0.4, delay: 11 ms}\n"
-    "  - {name: out, source: hid, target: out, connectivity: all_to_all, receptor: basal,\n"
-    "     weight: {uniform: {low: -0.5, high: 1.5}}, delay: 1 ms}\n"
-    "  - {name: fb, source: out, target: hid, connectivity: all_to_all, receptor: apical,\n"
-    "     weight: {normal: {mean: 0, sd: 2}}, delay: 1 ms}\n"
-    "inputs:\n"
-    "  - {type: poisson, target: in, rate: 40 Hz, receptor: relay, weight: 1}\n"
-    "%s";
-
 static void run_layers(double T, unsigned partitions, unsigned threads, const char *solver,
                        const char *recorders, int no_horizon, spikes *s)
 {
     char yaml[4096];
-    snprintf(yaml, sizeof yaml, layer_net, T, partitions, solver, recorders);
-    apical_net_spec *spec = load(yaml);
+    snprintf(yaml, sizeof yaml, test_layer_net, T, partitions, solver, recorders);
+    apical_net_spec *spec = test_load(yaml);
     /* Without quiet_horizon the engine integrates every neuron to every
      * window end: different stop points, the same spikes up to tolerance. */
     static apical_model_type hid_nh, out_nh;
@@ -647,32 +561,10 @@ static void run_layers(double T, unsigned partitions, unsigned threads, const ch
         spec->pops[1].model = &hid_nh;
         spec->pops[2].model = &out_nh;
     }
-    apical_sim *sim = build(spec, threads, s);
-    run_to(sim, T);
+    apical_sim *sim = test_build(spec, threads, s);
+    test_run_to(sim, T);
     apical_sim_free(sim);
     apical_spec_free(spec);
-}
-
-static uint64_t checksum(const spikes *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t k = 0; k < s->n; k++) {
-        uint64_t bits;
-        memcpy(&bits, &s->t[k], sizeof bits);
-        uint64_t v[3] = {bits, s->node[k], s->pop[k]};
-        for (int j = 0; j < 3; j++)
-            for (int b = 0; b < 8; b++)
-                h = (h ^ ((v[j] >> (8 * b)) & 0xff)) * 1099511628211ull;
-    }
-    return h;
-}
-
-static size_t count_pop(const spikes *s, size_t pop)
-{
-    size_t c = 0;
-    for (size_t k = 0; k < s->n; k++)
-        c += s->pop[k] == pop;
-    return c;
 }
 
 START_TEST(test_determinism_partitions)
@@ -681,12 +573,12 @@ START_TEST(test_determinism_partitions)
     run_layers(300.0, 1, 1, "", "", 0, &a);
     run_layers(300.0, 3, 1, "", "", 0, &b);
     run_layers(300.0, 3, 2, "", "", 0, &c);
-    ck_assert_uint_gt(count_pop(&a, 1), 500);
-    ck_assert_uint_gt(count_pop(&a, 2), 100);
+    ck_assert_uint_gt(spikes_count_pop(&a, 1), 500);
+    ck_assert_uint_gt(spikes_count_pop(&a, 2), 100);
     ck_assert_uint_eq(a.n, b.n);
     ck_assert_uint_eq(a.n, c.n);
-    ck_assert_uint_eq(checksum(&a), checksum(&b));
-    ck_assert_uint_eq(checksum(&a), checksum(&c));
+    ck_assert_uint_eq(spikes_checksum(&a), spikes_checksum(&b));
+    ck_assert_uint_eq(spikes_checksum(&a), spikes_checksum(&c));
     spikes_free(&a);
     spikes_free(&b);
     spikes_free(&c);
@@ -706,7 +598,7 @@ START_TEST(test_recording_invariance)
                "  - {type: spikes, population: hid}\n",
                0, &b);
     ck_assert_uint_eq(a.n, b.n);
-    ck_assert_uint_eq(checksum(&a), checksum(&b));
+    ck_assert_uint_eq(spikes_checksum(&a), spikes_checksum(&b));
     spikes_free(&a);
     spikes_free(&b);
 }
@@ -754,7 +646,7 @@ START_TEST(test_spike_time_accuracy)
     run_layers(300.0, 1, 1, ", solver: {stepper: rk8pd, abs_tol: 1e-10, rel_tol: 1e-10}", "", 0,
                &b);
     double d = max_spike_shift(&a, &b);
-    if (verbose())
+    if (test_verbose())
         printf("accuracy: %zu spikes, max |t(default) - t(rk8pd 1e-10)| = %.2e ms\n", a.n, d);
     ck_assert_msg(d < 1e-6, "spike times differ by %g ms", d);
     spikes_free(&a);
@@ -771,7 +663,7 @@ START_TEST(test_horizon_engine)
     run_layers(300.0, 1, 1, "", "", 0, &a);
     run_layers(300.0, 1, 1, "", "", 1, &b);
     double d = max_spike_shift(&a, &b);
-    if (verbose())
+    if (test_verbose())
         printf("horizon: %zu spikes, max shift without quiet_horizon %.2e ms\n", a.n, d);
     ck_assert_msg(d < 1e-6, "spike times differ by %g ms", d);
     spikes_free(&a);
@@ -899,7 +791,7 @@ START_TEST(test_tau_order_checked)
     const char *ok = "simulation: {duration: 10 ms}\n"
                      "populations:\n"
                      "  h: {size: 1, model: dendritic_hidden, parameters: {g_L: 100 Hz, g_B: 0.6 1/ms}}\n";
-    spec = load(ok);
+    spec = test_load(ok);
     ck_assert_double_eq_tol(spec->pops[0].param[0], 0.1, 1e-15);
     apical_spec_free(spec);
 }

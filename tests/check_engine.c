@@ -10,43 +10,7 @@
 
 #include "apical/sim.h"
 #include "apical/spec.h"
-
-typedef struct spikes {
-    size_t n, cap;
-    double *t;
-    uint64_t *node;
-    size_t *pop;
-} spikes;
-
-static void on_spike(void *user, size_t pop, uint64_t node, double t)
-{
-    spikes *s = user;
-    if (s->n == s->cap) {
-        s->cap = s->cap ? 2 * s->cap : 1024;
-        s->t = realloc(s->t, s->cap * sizeof *s->t);
-        s->node = realloc(s->node, s->cap * sizeof *s->node);
-        s->pop = realloc(s->pop, s->cap * sizeof *s->pop);
-    }
-    s->t[s->n] = t;
-    s->node[s->n] = node;
-    s->pop[s->n++] = pop;
-}
-
-static void spikes_free(spikes *s)
-{
-    free(s->t);
-    free(s->node);
-    free(s->pop);
-}
-
-static apical_net_spec *load(const char *yaml)
-{
-    apical_net_spec *spec = NULL;
-    apical_error err = {0};
-    apical_status st = apical_spec_load_string("test.yaml", yaml, &spec, &err);
-    ck_assert_msg(st == APICAL_OK, "load failed: %s", err.msg);
-    return spec;
-}
+#include "harness.h"
 
 /* Run a network to its end, collecting spikes. */
 static void run_net(apical_net_spec *spec, unsigned threads, spikes *out,
@@ -55,7 +19,7 @@ static void run_net(apical_net_spec *spec, unsigned threads, spikes *out,
     apical_sim *sim = NULL;
     apical_error err = {0};
     ck_assert_msg(apical_sim_new(spec, threads, &sim, &err) == APICAL_OK, "build: %s", err.msg);
-    apical_sim_set_observer(sim, &(apical_sim_observer){on_spike, NULL, NULL, out});
+    apical_sim_set_observer(sim, &(apical_sim_observer){spikes_record, NULL, NULL, out});
     ck_assert_msg(apical_sim_run(sim, spec->sim.duration, NULL, &err) == APICAL_OK, "run: %s", err.msg);
     if (stats)
         *stats = *apical_sim_stats(sim);
@@ -81,7 +45,7 @@ START_TEST(test_lif_curr_psp_analytic)
         "  - {type: spike_times, target: n, times: [10 ms], receptor: exc, weight: 100 pA}\n"
         "  - {type: spike_times, target: n, receptor: exc, weight: 0 pA,\n"
         "     times: [10.5 ms, 11 ms, 12 ms, 13.7 ms, 15 ms, 20 ms, 25 ms, 31.3 ms, 40 ms, 55 ms]}\n";
-    apical_net_spec *spec = load(yaml);
+    apical_net_spec *spec = test_load(yaml);
     apical_sim *sim = NULL;
     apical_error err = {0};
     ck_assert_int_eq(apical_sim_new(spec, 1, &sim, &err), APICAL_OK);
@@ -118,7 +82,7 @@ START_TEST(test_lif_fi_curve)
                  "      initial: {V_m: -60 mV}}\n"
                  "recorders: [{type: spikes, population: n}]\n",
                  currents[c]);
-        apical_net_spec *spec = load(yaml);
+        apical_net_spec *spec = test_load(yaml);
         spikes s = {0};
         run_net(spec, 1, &s, NULL);
         const double tm = 20.0, vinf = -60.0 + currents[c] / 10.0;
@@ -149,7 +113,7 @@ START_TEST(test_poisson_rate)
         "simulation: {duration: 2000 ms, seed: 3}\n"
         "populations: {n: {size: 400, model: lif_cond_exp}}\n"
         "inputs: [{type: poisson, target: n, rate: 50 Hz, receptor: exc, weight: 0 nS}]\n";
-    apical_net_spec *spec = load(yaml);
+    apical_net_spec *spec = test_load(yaml);
     spikes s = {0};
     apical_run_stats st;
     run_net(spec, 1, &s, &st);
@@ -178,28 +142,14 @@ static const char *small_net =
     "  - {type: poisson, target: exc, rate: 800 Hz, receptor: exc, weight: 5 nS}\n"
     "  - {type: poisson, target: inh, rate: 600 Hz, receptor: exc, weight: 5 nS}\n";
 
-static uint64_t checksum(const spikes *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t k = 0; k < s->n; k++) {
-        uint64_t bits;
-        memcpy(&bits, &s->t[k], sizeof bits);
-        uint64_t v[3] = {bits, s->node[k], s->pop[k]};
-        for (int j = 0; j < 3; j++)
-            for (int b = 0; b < 8; b++)
-                h = (h ^ ((v[j] >> (8 * b)) & 0xff)) * 1099511628211ull;
-    }
-    return h;
-}
-
 static uint64_t run_small(unsigned partitions, unsigned threads, size_t *n_spikes)
 {
     char yaml[4096];
     snprintf(yaml, sizeof yaml, small_net, partitions);
-    apical_net_spec *spec = load(yaml);
+    apical_net_spec *spec = test_load(yaml);
     spikes s = {0};
     run_net(spec, threads, &s, NULL);
-    uint64_t h = checksum(&s);
+    uint64_t h = spikes_checksum(&s);
     *n_spikes = s.n;
     spikes_free(&s);
     apical_spec_free(spec);
@@ -247,7 +197,7 @@ START_TEST(test_solver_failure_reported)
         "simulation: {duration: 10 ms}\n"
         "populations:\n"
         "  bad: {size: 3, model: lif_cond_exp, initial: {V_m: -70 mV, g_exc: 1e308 nS}}\n";
-    apical_net_spec *spec = load(yaml);
+    apical_net_spec *spec = test_load(yaml);
     apical_sim *sim = NULL;
     apical_error err = {0};
     ck_assert_int_eq(apical_sim_new(spec, 1, &sim, &err), APICAL_OK);
@@ -262,7 +212,7 @@ END_TEST
 
 START_TEST(test_interrupt)
 {
-    apical_net_spec *spec = load("simulation: {duration: 100 ms}\n"
+    apical_net_spec *spec = test_load("simulation: {duration: 100 ms}\n"
                                  "populations: {n: {size: 2, model: lif_cond_exp}}\n");
     apical_sim *sim = NULL;
     apical_error err = {0};

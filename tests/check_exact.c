@@ -19,67 +19,7 @@
 #include "apical/model.h"
 #include "apical/sim.h"
 #include "apical/spec.h"
-
-static int verbose(void)
-{
-    const char *v = getenv("APICAL_TEST_VERBOSE");
-    return v && v[0] && strcmp(v, "0") != 0;
-}
-
-typedef struct spikes {
-    size_t n, cap;
-    double *t;
-    uint64_t *node;
-    size_t *pop;
-} spikes;
-
-static void on_spike(void *user, size_t pop, uint64_t node, double t)
-{
-    spikes *s = user;
-    if (s->n == s->cap) {
-        s->cap = s->cap ? 2 * s->cap : 4096;
-        s->t = realloc(s->t, s->cap * sizeof *s->t);
-        s->node = realloc(s->node, s->cap * sizeof *s->node);
-        s->pop = realloc(s->pop, s->cap * sizeof *s->pop);
-        ck_assert(s->t && s->node && s->pop);
-    }
-    s->t[s->n] = t;
-    s->node[s->n] = node;
-    s->pop[s->n++] = pop;
-}
-
-static void spikes_free(spikes *s)
-{
-    free(s->t);
-    free(s->node);
-    free(s->pop);
-    memset(s, 0, sizeof *s);
-}
-
-static apical_net_spec *load(const char *yaml)
-{
-    apical_net_spec *spec = NULL;
-    apical_error err = {0};
-    ck_assert_msg(apical_spec_load_string("exact.yaml", yaml, &spec, &err) == APICAL_OK,
-                  "load failed: %s\n%s", err.msg, yaml);
-    return spec;
-}
-
-static apical_sim *build(const apical_net_spec *spec, spikes *s)
-{
-    apical_sim *sim = NULL;
-    apical_error err = {0};
-    ck_assert_msg(apical_sim_new(spec, 1, &sim, &err) == APICAL_OK, "build: %s", err.msg);
-    if (s)
-        apical_sim_set_observer(sim, &(apical_sim_observer){on_spike, NULL, NULL, s});
-    return sim;
-}
-
-static void run_to(apical_sim *sim, double t)
-{
-    apical_error err = {0};
-    ck_assert_msg(apical_sim_run(sim, t, NULL, &err) == APICAL_OK, "run: %s", err.msg);
-}
+#include "harness.h"
 
 static size_t sidx(const char *model, const char *var)
 {
@@ -142,17 +82,17 @@ static void trajectories(const char *solver, double out[][3][8])
                  k);
     strcat(times, "]");
     snprintf(yaml, sizeof yaml, agree_net, solver, solver, solver, times, times, times);
-    apical_net_spec *spec = load(yaml);
-    apical_sim *sim = build(spec, NULL);
+    apical_net_spec *spec = test_load(yaml);
+    apical_sim *sim = test_build(spec, 1, NULL);
     const char *hv[] = {"C", "u_L", "u_s", "v_L", "v_s", "int_C", "int_A", "int_lambda"};
     const char *ov[] = {"C", "u_L", "u_s", "int_C", "int_lambda"};
     for (int k = 1; k <= N_SAMPLES; k++) {
         const double t = k;
-        run_to(sim, t);
+        test_run_to(sim, t);
         for (size_t pop = 0; pop < 3; pop++) {
             const uint64_t node = pop == 1 ? 2 : 1; /* out: the third decay rate */
             if (apical_sim_neuron_time(sim, pop, node) != t)
-                run_to(sim, t + 1e-9);
+                test_run_to(sim, t + 1e-9);
             ck_assert_double_eq(apical_sim_neuron_time(sim, pop, node), t);
             const double *y = apical_sim_state(sim, pop, node);
             const int hid = pop == 0;
@@ -190,7 +130,7 @@ START_TEST(test_exact_matches_gsl)
             lam = fmax(lam, fabs(a[k][pop][nv - 1] - b[k][pop][nv - 1]));
             lam_tot = fmax(lam_tot, b[k][pop][nv - 1]);
         }
-    if (verbose())
+    if (test_verbose())
         printf("exact vs rk8pd 1e-12 over %d ms: linear state max |diff| %.2e; int_lambda max "
                "|diff| %.2e (of %.3f)\n",
                N_SAMPLES, lin, lam, lam_tot);
@@ -233,10 +173,10 @@ static void record_mid_window(const char *solver, frames *f)
              "  - {type: state, population: hid, variables: [C, u_s, v_L, int_C, int_A],\n"
              "     interval: 0.3 ms}\n",
              solver);
-    apical_net_spec *spec = load(yaml);
-    apical_sim *sim = build(spec, NULL);
+    apical_net_spec *spec = test_load(yaml);
+    apical_sim *sim = test_build(spec, 1, NULL);
     apical_sim_set_observer(sim, &(apical_sim_observer){NULL, on_frame, NULL, f});
-    run_to(sim, 30.0);
+    test_run_to(sim, 30.0);
     apical_sim_free(sim);
     apical_spec_free(spec);
 }
@@ -252,7 +192,7 @@ START_TEST(test_exact_recorder)
     double d = 0.0;
     for (size_t k = 0; k < a.n; k++)
         d = fmax(d, fabs((double)a.v[k] - b.v[k]) / fmax(1.0, fabs((double)b.v[k])));
-    if (verbose())
+    if (test_verbose())
         printf("exact recorder: %zu values, max relative |diff| %.2e\n", a.n, d);
     ck_assert_msg(d < 2.5e-7, "recorded state differs by %g", d); /* 2 float ulps */
 }
@@ -280,10 +220,10 @@ START_TEST(test_exact_poisson)
              "  h: {size: %d, model: dendritic_hidden, solver: {stepper: exact},\n"
              "      initial: {C: %.17g, bias: %.17g}}\n",
              T, n, Cstar, Cstar * 0.7 / 0.6);
-    apical_net_spec *spec = load(yaml);
+    apical_net_spec *spec = test_load(yaml);
     spikes s = {0};
-    apical_sim *sim = build(spec, &s);
-    run_to(sim, T);
+    apical_sim *sim = test_build(spec, 1, &s);
+    test_run_to(sim, T);
     double *counts = calloc(n, sizeof *counts), *last = malloc(n * sizeof *last);
     double *isi = malloc((s.n + 1) * sizeof *isi);
     size_t m = 0;
@@ -308,7 +248,7 @@ START_TEST(test_exact_poisson)
         double F = 1.0 - exp(-lam * isi[k]);
         ks = fmax(ks, fmax(fabs(F - (double)k / m), fabs((double)(k + 1) / m - F)));
     }
-    if (verbose())
+    if (test_verbose())
         printf("exact poisson: mean %.4f (expected %.4f, SE %.4f), Fano %.4f (SD %.4f), KS %.5f "
                "(limit %.5f)\n",
                mean, mu, se, fano, fano_sd, ks, 1.95 / sqrt((double)m));
@@ -337,10 +277,10 @@ START_TEST(test_exact_refractory)
              "  h: {size: %d, model: dendritic_hidden, solver: {stepper: exact},\n"
              "      parameters: {t_ref: %g ms}, initial: {C: 1, bias: %.17g}}\n",
              T, n, t_ref, 0.7 / 0.6);
-    apical_net_spec *spec = load(yaml);
+    apical_net_spec *spec = test_load(yaml);
     spikes s = {0};
-    apical_sim *sim = build(spec, &s);
-    run_to(sim, T);
+    apical_sim *sim = test_build(spec, 1, &s);
+    test_run_to(sim, T);
     double *last = malloc(n * sizeof *last), min_isi = HUGE_VAL;
     for (int i = 0; i < n; i++)
         last[i] = -HUGE_VAL;
@@ -350,7 +290,7 @@ START_TEST(test_exact_refractory)
     }
     const double rate = lam / (1.0 + lam * t_ref), mu = rate * T * n;
     /* a renewal count's variance is below Poisson's: sqrt(mu) bounds the SE */
-    if (verbose())
+    if (test_verbose())
         printf("exact refractory: %zu spikes (expected %.1f), shortest interval %.4f ms\n", s.n,
                mu, min_isi);
     ck_assert_msg(min_isi >= t_ref, "interval %g ms < t_ref", min_isi);
@@ -364,65 +304,19 @@ END_TEST
 
 /* --- networks ------------------------------------------------------------ */
 
-/* The layered network of check_dendritic.c: Poisson -> parrots -> hidden
- * (basal, truncated) -> output (basal) -> hidden (apical). */
-static const char *layer_net =
-    "simulation: {duration: %g ms, seed: 5, partitions: %u, solver: {stepper: %s}}\n"
-    "populations:\n"
-    "  in: {size: 40, model: parrot}\n"
-    "  hid:\n"
-    "    size: 30\n"
-    "    model: dendritic_hidden\n"
-    "    parameters: {g_A: 0.05 /ms}\n"
-    "    initial: {bias: {uniform: {low: -1, high: 1}}, C: {uniform: {low: -1, high: 1}}}\n"
-    "  out: {size: 10, model: dendritic_output, initial: {bias: 0.5}}\n"
-    "projections:\n"
-    "  - {name: ff, source: in, target: hid, connectivity: all_to_all, receptor: basal,\n"
-    "     weight: 0.4, delay: 1 ms}\n"
-    "  - {name: ff_end, source: in, target: hid, connectivity: all_to_all, receptor: basal_end,\n"
-    "     weight: 0.4, delay: 11 ms}\n"
-    "  - {name: out, source: hid, target: out, connectivity: all_to_all, receptor: basal,\n"
-    "     weight: {uniform: {low: -0.5, high: 1.5}}, delay: 1 ms}\n"
-    "  - {name: fb, source: out, target: hid, connectivity: all_to_all, receptor: apical,\n"
-    "     weight: {normal: {mean: 0, sd: 2}}, delay: 1 ms}\n"
-    "inputs:\n"
-    "  - {type: poisson, target: in, rate: 40 Hz, receptor: relay, weight: 1}\n";
-
+/* The layered network of tests/harness.c, every dendritic population on
+ * `stepper`. */
 static void run_layers(double T, unsigned partitions, unsigned threads, const char *stepper,
                        spikes *s)
 {
-    char yaml[4096];
-    snprintf(yaml, sizeof yaml, layer_net, T, partitions, stepper);
-    apical_net_spec *spec = load(yaml);
-    apical_sim *sim = NULL;
-    apical_error err = {0};
-    ck_assert_msg(apical_sim_new(spec, threads, &sim, &err) == APICAL_OK, "build: %s", err.msg);
-    apical_sim_set_observer(sim, &(apical_sim_observer){on_spike, NULL, NULL, s});
-    run_to(sim, T);
+    char yaml[4096], solver[64];
+    snprintf(solver, sizeof solver, ", solver: {stepper: %s}", stepper);
+    snprintf(yaml, sizeof yaml, test_layer_net, T, partitions, solver, "");
+    apical_net_spec *spec = test_load(yaml);
+    apical_sim *sim = test_build(spec, threads, s);
+    test_run_to(sim, T);
     apical_sim_free(sim);
     apical_spec_free(spec);
-}
-
-static uint64_t checksum(const spikes *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t k = 0; k < s->n; k++) {
-        uint64_t bits;
-        memcpy(&bits, &s->t[k], sizeof bits);
-        uint64_t v[3] = {bits, s->node[k], s->pop[k]};
-        for (int j = 0; j < 3; j++)
-            for (int b = 0; b < 8; b++)
-                h = (h ^ ((v[j] >> (8 * b)) & 0xff)) * 1099511628211ull;
-    }
-    return h;
-}
-
-static size_t count_pop(const spikes *s, size_t pop)
-{
-    size_t c = 0;
-    for (size_t k = 0; k < s->n; k++)
-        c += s->pop[k] == pop;
-    return c;
 }
 
 /* Same spikes, bit for bit, for 1 and 3 partitions on 1 and 2 threads. */
@@ -432,11 +326,11 @@ START_TEST(test_exact_determinism)
     run_layers(300.0, 1, 1, "exact", &a);
     run_layers(300.0, 3, 1, "exact", &b);
     run_layers(300.0, 3, 2, "exact", &c);
-    ck_assert_uint_gt(count_pop(&a, 1), 500);
+    ck_assert_uint_gt(spikes_count_pop(&a, 1), 500);
     ck_assert_uint_eq(a.n, b.n);
     ck_assert_uint_eq(a.n, c.n);
-    ck_assert_uint_eq(checksum(&a), checksum(&b));
-    ck_assert_uint_eq(checksum(&a), checksum(&c));
+    ck_assert_uint_eq(spikes_checksum(&a), spikes_checksum(&b));
+    ck_assert_uint_eq(spikes_checksum(&a), spikes_checksum(&c));
     spikes_free(&a);
     spikes_free(&b);
     spikes_free(&c);
@@ -454,8 +348,8 @@ START_TEST(test_exact_network_rates)
     run_layers(2000.0, 1, 1, "exact", &a);
     run_layers(2000.0, 1, 1, "rkf45", &b);
     for (size_t pop = 1; pop <= 2; pop++) {
-        const double na = (double)count_pop(&a, pop), nb = (double)count_pop(&b, pop);
-        if (verbose())
+        const double na = (double)spikes_count_pop(&a, pop), nb = (double)spikes_count_pop(&b, pop);
+        if (test_verbose())
             printf("network: population %zu: exact %.0f spikes, rkf45 %.0f (diff %.1f SD)\n", pop,
                    na, nb, (na - nb) / sqrt(na + nb));
         ck_assert_msg(fabs(na - nb) < 5.0 * sqrt(na + nb), "pop %zu: %g vs %g spikes", pop, na,

@@ -302,6 +302,32 @@ START_TEST(test_output_rule_protocol)
 }
 END_TEST
 
+/* Three hidden, two output neurons learning W0 and W1 over three examples,
+ * with the feedback block given as %s. */
+static const char *const feedback_net =
+    "simulation: {duration: 320 ms, seed: 2}\n"
+    "populations:\n"
+    "  in: {size: 2, model: parrot}\n"
+    "  hid: {size: 3, model: dendritic_hidden, initial: {bias: 1}}\n"
+    "  out: {size: 2, model: dendritic_output}\n"
+    "projections:\n"
+    "  - {name: W0, source: in, target: hid, connectivity: all_to_all, receptor: basal, weight: 0.5, delay: 1 ms}\n"
+    "  - {name: W1, source: hid, target: out, connectivity: all_to_all, receptor: basal,\n"
+    "     weight: {normal: {mean: 0.1, sd: 0.5}}, delay: 1 ms}\n"
+    "  - {name: Y, source: out, target: hid, connectivity: all_to_all, receptor: apical,\n"
+    "     weight: {normal: {mean: 0, sd: 2}}, delay: 1 ms}\n"
+    "inputs: [{type: poisson, target: in, rate: 60 Hz, receptor: relay, weight: 1}]\n"
+    "protocol:\n"
+    "  hidden: hid\n"
+    "  output: out\n"
+    "  labels: [0, 1, 1]\n"
+    "  examples: 3\n"
+    "  forward: {duration: 50 ms}\n"
+    "  target: {duration: 50 ms}\n"
+    "  settle: 30 ms\n"
+    "  feedback: %s\n"
+    "  learning: [{projection: W0, eta: 0.21}, {projection: W1, eta: 0.21}]\n";
+
 /* Symmetric feedback: the apical feedback weights Y stay the transpose of
  * the learned hidden -> output weights W1, before and after updates. */
 typedef struct dense {
@@ -317,29 +343,8 @@ static int grab_dense(void *user, uint64_t src, uint64_t tgt, double w, double d
 
 START_TEST(test_symmetric_feedback)
 {
-    const char *yaml =
-        "simulation: {duration: 320 ms, seed: 2}\n"
-        "populations:\n"
-        "  in: {size: 2, model: parrot}\n"
-        "  hid: {size: 3, model: dendritic_hidden, initial: {bias: 1}}\n"
-        "  out: {size: 2, model: dendritic_output}\n"
-        "projections:\n"
-        "  - {name: W0, source: in, target: hid, connectivity: all_to_all, receptor: basal, weight: 0.5, delay: 1 ms}\n"
-        "  - {name: W1, source: hid, target: out, connectivity: all_to_all, receptor: basal,\n"
-        "     weight: {normal: {mean: 0.1, sd: 0.5}}, delay: 1 ms}\n"
-        "  - {name: Y, source: out, target: hid, connectivity: all_to_all, receptor: apical,\n"
-        "     weight: {normal: {mean: 0, sd: 2}}, delay: 1 ms}\n"
-        "inputs: [{type: poisson, target: in, rate: 60 Hz, receptor: relay, weight: 1}]\n"
-        "protocol:\n"
-        "  hidden: hid\n"
-        "  output: out\n"
-        "  labels: [0, 1, 1]\n"
-        "  examples: 3\n"
-        "  forward: {duration: 50 ms}\n"
-        "  target: {duration: 50 ms}\n"
-        "  settle: 30 ms\n"
-        "  feedback: {projection: Y, symmetric_to: W1}\n"
-        "  learning: [{projection: W0, eta: 0.21}, {projection: W1, eta: 0.21}]\n";
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml, feedback_net, "{projection: Y, symmetric_to: W1}");
     apical_net_spec *spec = NULL;
     apical_error err = {0};
     ck_assert_msg(apical_spec_load_string("sym.yaml", yaml, &spec, &err) == APICAL_OK, "%s",
@@ -370,29 +375,8 @@ END_TEST
  * show at that level). */
 START_TEST(test_learned_feedback)
 {
-    const char *yaml =
-        "simulation: {duration: 320 ms, seed: 2}\n"
-        "populations:\n"
-        "  in: {size: 2, model: parrot}\n"
-        "  hid: {size: 3, model: dendritic_hidden, initial: {bias: 1}}\n"
-        "  out: {size: 2, model: dendritic_output}\n"
-        "projections:\n"
-        "  - {name: W0, source: in, target: hid, connectivity: all_to_all, receptor: basal, weight: 0.5, delay: 1 ms}\n"
-        "  - {name: W1, source: hid, target: out, connectivity: all_to_all, receptor: basal,\n"
-        "     weight: {normal: {mean: 0.1, sd: 0.5}}, delay: 1 ms}\n"
-        "  - {name: Y, source: out, target: hid, connectivity: all_to_all, receptor: apical,\n"
-        "     weight: {normal: {mean: 0, sd: 2}}, delay: 1 ms}\n"
-        "inputs: [{type: poisson, target: in, rate: 60 Hz, receptor: relay, weight: 1}]\n"
-        "protocol:\n"
-        "  hidden: hid\n"
-        "  output: out\n"
-        "  labels: [0, 1, 1]\n"
-        "  examples: 3\n"
-        "  forward: {duration: 50 ms}\n"
-        "  target: {duration: 50 ms}\n"
-        "  settle: 30 ms\n"
-        "  feedback: {projection: Y, learned_from: W1, decay: 0.2}\n"
-        "  learning: [{projection: W0, eta: 0.21}, {projection: W1, eta: 0.21}]\n";
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml, feedback_net, "{projection: Y, learned_from: W1, decay: 0.2}");
     apical_net_spec *spec = NULL;
     apical_error err = {0};
     ck_assert_msg(apical_spec_load_string("kp.yaml", yaml, &spec, &err) == APICAL_OK, "%s",
