@@ -9,11 +9,10 @@
  * presynaptic spike and a delivery costs a few multiply-adds per target.
  * Spike candidates of a Poisson process at the model's hazard bound are
  * merged with the queue's events in time order (each window's candidates
- * sit in a small sorted array; each neuron keeps its next one); at one, the
- * somatic potential is evaluated in closed
- * form from the T0 state and the inputs so far, and the candidate is kept
- * with probability hazard/bound (thinning: an exact inhomogeneous Poisson
- * process). At T1 every neuron's state is advanced in closed form.
+ * sit in a small sorted array; each neuron keeps its next one). At one, the
+ * somatic potential is evaluated in closed form from the T0 state and the
+ * inputs so far, and the candidate is kept with probability hazard/bound
+ * (thinning: an exact inhomogeneous Poisson process). At T1 every neuron's state is advanced in closed form.
  * int_hazard (the expected spike count) is the one quantity without a
  * closed form: two-point Gauss-Legendre per window.
  *
@@ -234,8 +233,9 @@ void apical_exact_deliver_group(apical_sim *S, partition *P, size_t pi, const sy
         /* four accumulators per pass (a kernel input touches four): one
          * read of the weights for all of them */
         for (; k + 4 <= n_nz; k += 4) {
-            double *restrict a0 = ex->acc + nz[k] * n + j0, *restrict a1 = ex->acc + nz[k + 1] * n + j0;
-            double *restrict a2 = ex->acc + nz[k + 2] * n + j0, *restrict a3 = ex->acc + nz[k + 3] * n + j0;
+            double *base = ex->acc + j0;
+            double *restrict a0 = base + nz[k] * n, *restrict a1 = base + nz[k + 1] * n;
+            double *restrict a2 = base + nz[k + 2] * n, *restrict a3 = base + nz[k + 3] * n;
             const double c0 = coef[nz[k]], c1 = coef[nz[k + 1]], c2 = coef[nz[k + 2]],
                          c3 = coef[nz[k + 3]];
             for (uint64_t j = 0; j < m; j++) {

@@ -406,6 +406,25 @@ START_TEST(test_exact_refusals)
 }
 END_TEST
 
+/* A soma decay rate equal to a kernel rate has no closed form of this kind:
+ * the run stops at once with a message, not with garbage. */
+START_TEST(test_exact_degenerate_rate)
+{
+    apical_net_spec *spec = test_load(
+        "simulation: {duration: 10 ms}\n"
+        "populations:\n"
+        "  h: {size: 2, model: dendritic_hidden, solver: {stepper: exact},\n"
+        "      parameters: {g_L: 0.1 /ms, g_B: 0 /ms}}\n");
+    apical_sim *sim = test_build(spec, 1, NULL);
+    apical_error err = {0};
+    ck_assert_int_ne(apical_sim_run(sim, 10.0, NULL, &err), APICAL_OK);
+    ck_assert_msg(strstr(err.msg, "decay rate"), "'%s'", err.msg);
+    ck_assert_int_eq(err.pos.line, 3);
+    apical_sim_free(sim);
+    apical_spec_free(spec);
+}
+END_TEST
+
 Suite *exact_suite(void)
 {
     Suite *s = suite_create("exact");
@@ -418,6 +437,7 @@ Suite *exact_suite(void)
     tcase_add_test(tc, test_exact_determinism);
     tcase_add_test(tc, test_exact_network_rates);
     tcase_add_test(tc, test_exact_refusals);
+    tcase_add_test(tc, test_exact_degenerate_rate);
     suite_add_tcase(s, tc);
     return s;
 }
