@@ -259,17 +259,6 @@ static apical_status build_synapses(apical_sim *S, partition *P, apical_error *e
     P->n_groups = g;
     st = build_plastic(S, P, per_proj, err);
     free(per_proj);
-    /* one delivery FIFO per distinct delay, if there are few */
-    if (!st && !(P->group_fifo = malloc(g + 1)))
-        st = nomem(err);
-    for (size_t k = 0; !st && k < g; k++) {
-        size_t f = 0;
-        while (f < P->n_fifo && P->fifo[f].delay != P->groups[k].delay)
-            f++;
-        if (f == P->n_fifo && f < APICAL_MAX_FIFOS)
-            P->fifo[P->n_fifo++].delay = P->groups[k].delay;
-        P->group_fifo[k] = f < P->n_fifo ? (uint8_t)f : APICAL_NO_FIFO;
-    }
     /* row[i + 1] holds the end of source i's groups where it has any; carry
      * ends forward over sources without synapses. */
     for (uint64_t i = 1; i <= S->n_gid; i++)
@@ -328,6 +317,56 @@ static apical_status build_gsl(apical_sim *S, partition *P, apical_error *err)
         gsl_odeiv2_step_set_driver(pp->step, &pp->drv);
         gsl_odeiv2_control_set_driver(pp->ctl, &pp->drv);
         gsl_odeiv2_evolve_set_driver(pp->evo, &pp->drv);
+    }
+    return APICAL_OK;
+}
+
+static int cmp_delay_desc(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x < y) - (x > y);
+}
+
+/* One delivery FIFO per distinct delay of the whole network when there are
+ * at most APICAL_MAX_FIFOS of them, else none (all deliveries in the heap).
+ * The choice and the FIFOs' order (longest delay first: on equal arrival
+ * times the earlier spike first, as the heap's insertion order had it) are
+ * the same in every partition, so results stay independent of partitioning. */
+static apical_status build_fifos(apical_sim *S, apical_error *err)
+{
+    double delays[APICAL_MAX_FIFOS];
+    size_t n = 0;
+    int too_many = 0;
+    for (unsigned p = 0; p < S->n_parts && !too_many; p++) {
+        const partition *P = &S->parts[p];
+        for (size_t k = 0; k < P->n_groups && !too_many; k++) {
+            size_t f = 0;
+            while (f < n && delays[f] != P->groups[k].delay)
+                f++;
+            if (f == n) {
+                if (n == APICAL_MAX_FIFOS)
+                    too_many = 1;
+                else
+                    delays[n++] = P->groups[k].delay;
+            }
+        }
+    }
+    if (too_many)
+        n = 0;
+    qsort(delays, n, sizeof *delays, cmp_delay_desc);
+    for (unsigned p = 0; p < S->n_parts; p++) {
+        partition *P = &S->parts[p];
+        if (!(P->group_fifo = malloc(P->n_groups + 1)))
+            return nomem(err);
+        P->n_fifo = n;
+        for (size_t f = 0; f < n; f++)
+            P->fifo[f].delay = delays[f];
+        for (size_t k = 0; k < P->n_groups; k++) {
+            size_t f = 0;
+            while (f < n && delays[f] != P->groups[k].delay)
+                f++;
+            P->group_fifo[k] = f < n ? (uint8_t)f : APICAL_NO_FIFO;
+        }
     }
     return APICAL_OK;
 }
@@ -633,6 +672,8 @@ apical_status apical_build(apical_sim *S, apical_error *err)
         if ((st = build_synapses(S, P, err)) || (st = build_gsl(S, P, err)))
             return st;
     }
+    if ((st = build_fifos(S, err)))
+        return st;
     /* With no synapses nothing couples neurons; windows then only pace
      * progress reports and recorder flushes. */
     if (S->min_delay == HUGE_VAL)

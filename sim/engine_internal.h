@@ -112,8 +112,8 @@ typedef struct delivery_fifo {
     size_t head, n, cap; /* ring buffer */
 } delivery_fifo;
 
-/* At most this many distinct delays get FIFOs; a partition with more
- * (e.g. random delays) queues its deliveries in the heap. */
+/* With at most this many distinct delays in the network each gets a FIFO;
+ * with more (e.g. random delays) deliveries go through the heap. */
 enum { APICAL_MAX_FIFOS = 16, APICAL_NO_FIFO = 255 };
 
 /* Postsynaptic spikes of one neuron as a plastic projection's rule sees
@@ -172,6 +172,7 @@ typedef struct partition {
     syn_group *groups;
     size_t n_groups;
     uint8_t *group_fifo; /* per group: index into fifo, or APICAL_NO_FIFO */
+    /* the same delays in every partition, longest first */
     delivery_fifo fifo[APICAL_MAX_FIFOS];
     size_t n_fifo;
     uint32_t *syn_idx;
