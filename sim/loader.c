@@ -1945,7 +1945,7 @@ static apical_status need_model(ctx *c, const ynode *at, size_t pop, const char 
 static apical_status parse_stimulus(ctx *c, const ynode *n, apical_protocol_spec *p)
 {
     static const char *const keys[] = {"input", "images", "labels", "max_rate", "first", "limit",
-                                       NULL};
+                                       "shuffle", NULL};
     const ynode *v, *vi, *vl;
     const char *name = "", *ipath = "", *lpath = "";
     apical_status st;
@@ -1979,6 +1979,9 @@ static apical_status parse_stimulus(ctx *c, const ynode *n, apical_protocol_spec
         return st;
     if ((v = map_get(n, "limit")) != NULL &&
         (st = get_uint(c, v, "limit", 1, UINT64_MAX, &limit)) != APICAL_OK)
+        return st;
+    if ((v = map_get(n, "shuffle")) != NULL &&
+        (st = get_bool(c, v, "shuffle", &p->stim_shuffle)) != APICAL_OK)
         return st;
     char *ip = resolve_path(c->spec->path, ipath), *lp = resolve_path(c->spec->path, lpath);
     if (!ip || !lp || !(p->images = calloc(1, sizeof *p->images))) {

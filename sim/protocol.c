@@ -60,6 +60,8 @@ enum { ST_EX_START, ST_FWD_WIN, ST_FWD_END, ST_TGT_WIN, ST_TGT_END, ST_TEST_STAR
 
 struct protocol_rt {
     const apical_protocol_spec *ps;
+    uint32_t *perm;        /* stimulus shuffle: this epoch's image order */
+    uint64_t perm_epoch;   /* which epoch perm is for, or UINT64_MAX */
     uint64_t example;
     int stage;
     uint64_t next_window; /* window index of the next boundary */
@@ -132,6 +134,10 @@ apical_status apical_protocol_build(apical_sim *S, apical_error *err)
     S->protocol = pr;
     pr->ps = ps;
     apical_rng_init(&pr->rng, S->spec->sim.seed, apical_rng_stream_id(APICAL_RNG_RECORD, "protocol"), 0);
+    pr->perm_epoch = UINT64_MAX;
+    if (ps->stim_shuffle && ps->images &&
+        !(pr->perm = malloc((ps->images->n + 1) * sizeof *pr->perm)))
+        return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
     if (ps->hidden != (size_t)-1) {
         const apical_model_type *m = S->spec->pops[ps->hidden].model;
         pr->nh = S->pops[ps->hidden].n;
@@ -213,6 +219,7 @@ void apical_protocol_free(apical_sim *S)
         free(l->tr), free(l->win0), free(l->psp_f), free(l->q), free(l->E), free(l->gE);
     }
     free(pr->learn);
+    free(pr->perm);
     free(pr);
     S->protocol = NULL;
 }
@@ -304,6 +311,34 @@ static apical_status symmetrize(apical_sim *S, const apical_protocol_spec *ps, a
 }
 
 
+/* The training image of the current example: file order, or this epoch's
+ * permutation (Fisher-Yates from a stream keyed by seed and epoch, so the
+ * order does not depend on anything else in the run). */
+static size_t training_image(const apical_sim *S, struct protocol_rt *pr)
+{
+    const apical_protocol_spec *ps = pr->ps;
+    const uint64_t n = ps->images->n, k = ps->stim_first + pr->example;
+    if (!ps->stim_shuffle || !pr->perm)
+        return (size_t)(k % n);
+    const uint64_t epoch = k / n;
+    if (pr->perm_epoch != epoch) {
+        apical_rng r;
+        apical_rng_init(&r, S->spec->sim.seed,
+                        apical_rng_stream_id(APICAL_RNG_RECORD, "protocol_shuffle"),
+                        (uint32_t)epoch);
+        for (uint64_t i = 0; i < n; i++)
+            pr->perm[i] = (uint32_t)i;
+        for (uint64_t i = n - 1; i > 0; i--) {
+            const uint64_t j = (uint64_t)(apical_rng_uniform(&r) * (double)(i + 1));
+            const uint32_t x = pr->perm[i];
+            pr->perm[i] = pr->perm[j];
+            pr->perm[j] = x;
+        }
+        pr->perm_epoch = epoch;
+    }
+    return pr->perm[k % n];
+}
+
 /* Present image `img` of `im` through the stimulus input from time T. */
 static apical_status show_image(apical_sim *S, struct protocol_rt *pr, const apical_idx_set *im,
                                 size_t img, double T, apical_error *err)
@@ -353,7 +388,7 @@ static apical_status boundary(apical_sim *S, struct protocol_rt *pr, apical_erro
         }
         if (ps->stim_input != (size_t)-1 &&
             (st = show_image(S, pr, ps->images,
-                             (size_t)((ps->stim_first + pr->example) % ps->images->n), T, err)))
+                             training_image(S, pr), T, err)))
             return st;
         pr->stage = ST_FWD_WIN;
         pr->next_window = pr->k_ex0 + windows_for(S, ps->settle);

@@ -474,6 +474,53 @@ START_TEST(test_truncated_learning_refused)
 }
 END_TEST
 
+/* stimulus shuffle: every epoch (two examples here) shows both images once,
+ * in an order drawn per epoch; read off the label that teaches in each
+ * example's target phase (image 0 has label 1, image 1 label 0). */
+START_TEST(test_stimulus_shuffle)
+{
+    char dir[] = "/tmp/apical_shuf_XXXXXX";
+    char img[64], lab[64], yaml[2048];
+    const uint8_t px[2][4] = {{255, 0, 128, 0}, {0, 255, 0, 64}};
+    write_two_images(dir, img, lab, px, 1, 0);
+    snprintf(yaml, sizeof yaml,
+             "simulation: {duration: 2000 ms, seed: 9}\n"
+             "populations:\n"
+             "  px: {size: 4, model: parrot}\n"
+             "  out: {size: 2, model: dendritic_output}\n"
+             "inputs: [{name: img, type: poisson, target: px, rate: 0 Hz, receptor: relay, weight: 1}]\n"
+             "protocol:\n"
+             "  output: out\n"
+             "  examples: 20\n"
+             "  forward: {duration: 50 ms}\n"
+             "  target: {duration: 50 ms}\n"
+             "  stimulus: {input: img, images: %s, labels: %s, shuffle: true}\n",
+             img, lab);
+    apical_net_spec *spec = NULL;
+    apical_error err = {0};
+    ck_assert_msg(apical_spec_load_string("shuf.yaml", yaml, &spec, &err) == APICAL_OK, "%s",
+                  err.msg);
+    ck_assert_int_eq(spec->protocol->stim_shuffle, 1);
+    apical_sim *sim = NULL;
+    ck_assert_int_eq(apical_sim_new(spec, 1, &sim, &err), APICAL_OK);
+    int label[20], reversed = 0;
+    for (int k = 0; k < 20; k++) {
+        ck_assert_int_eq(apical_sim_run(sim, 100.0 * k + 75.0, NULL, &err), APICAL_OK);
+        label[k] = apical_sim_state(sim, 1, 1)[4] == 1.0; /* g_E of output 1 */
+        if (k % 2 == 1) {
+            ck_assert_int_ne(label[k], label[k - 1]); /* both images in the epoch */
+            reversed += label[k - 1] == 0;            /* image 1 first */
+        }
+    }
+    ck_assert(reversed > 0 && reversed < 10); /* not file order, not always reversed */
+    apical_sim_free(sim);
+    apical_spec_free(spec);
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 /* Test presentations: forward only, the class is the output neuron with the
  * highest mean somatic voltage over the last `window` ms. Checked against
  * the same mean computed from a state recorder's frames (0.1 ms), wherever
@@ -585,6 +632,7 @@ Suite *protocol_suite(void)
     tcase_add_test(tc, test_output_rule_protocol);
     tcase_add_test(tc, test_symmetric_feedback);
     tcase_add_test(tc, test_learned_feedback);
+    tcase_add_test(tc, test_stimulus_shuffle);
     tcase_add_test(tc, test_feedback_errors);
     tcase_add_test(tc, test_truncated_learning_refused);
     tcase_add_test(tc, test_classification);

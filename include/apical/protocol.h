@@ -69,6 +69,10 @@ typedef struct apical_protocol_spec {
     apical_idx_set *images;
     double stim_max_rate; /* Hz */
     uint64_t stim_first;
+    /* Shuffle: example k shows image perm_e[(first + k) mod n], e = (first +
+     * k) / n, with a fresh permutation per epoch e drawn from (seed, e); as
+     * the reference presents each epoch. 0: file order. */
+    int stim_shuffle;
     /* Test after training (as the reference evaluates): test_examples
      * forward-only presentations of test_duration with no teaching and no
      * learning; the class is the output neuron with the highest mean somatic
