@@ -188,6 +188,22 @@ static void count_spike(void *user, size_t pop, uint64_t node, double t)
     c->n[ex % 2][node]++;
 }
 
+/* Four parrots as pixels and two outputs, `examples` examples of 100 ms
+ * (the run is 4000 ms; the protocol stops after them), the stimulus from
+ * the given IDX pair with extra keys. */
+static const char *const stimulus_net =
+    "simulation: {duration: 4000 ms, seed: 9}\n"
+    "populations:\n"
+    "  px: {size: 4, model: parrot}\n"
+    "  out: {size: 2, model: dendritic_output}\n"
+    "inputs: [{name: img, type: poisson, target: px, rate: 0 Hz, receptor: relay, weight: 1}]\n"
+    "protocol:\n"
+    "  output: out\n"
+    "  examples: %d\n"
+    "  forward: {duration: 50 ms}\n"
+    "  target: {duration: 50 ms}\n"
+    "  stimulus: {input: img, images: %s, labels: %s, %s}\n";
+
 /* A stimulus shows IDX image k mod n in example k: each pixel is a Poisson
  * source of rate max_rate * intensity / 255 for the whole example, and the
  * image's label switches the output's teaching conductances on in the
@@ -199,19 +215,7 @@ START_TEST(test_stimulus)
     char img[64], lab[64], yaml[2048];
     const uint8_t px[2][4] = {{255, 0, 128, 0}, {0, 255, 0, 64}};
     write_two_images(dir, img, lab, px, 1, 0);
-    snprintf(yaml, sizeof yaml,
-             "simulation: {duration: 4000 ms, seed: 9}\n"
-             "populations:\n"
-             "  px: {size: 4, model: parrot}\n"
-             "  out: {size: 2, model: dendritic_output}\n"
-             "inputs: [{name: img, type: poisson, target: px, rate: 0 Hz, receptor: relay, weight: 1}]\n"
-             "protocol:\n"
-             "  output: out\n"
-             "  examples: 40\n"
-             "  forward: {duration: 50 ms}\n"
-             "  target: {duration: 50 ms}\n"
-             "  stimulus: {input: img, images: %s, labels: %s, max_rate: 500 Hz}\n",
-             img, lab);
+    snprintf(yaml, sizeof yaml, stimulus_net, 40, img, lab, "max_rate: 500 Hz");
     apical_net_spec *spec = NULL;
     apical_error err = {0};
     ck_assert_msg(apical_spec_load_string("stim.yaml", yaml, &spec, &err) == APICAL_OK, "%s",
@@ -483,19 +487,7 @@ START_TEST(test_stimulus_shuffle)
     char img[64], lab[64], yaml[2048];
     const uint8_t px[2][4] = {{255, 0, 128, 0}, {0, 255, 0, 64}};
     write_two_images(dir, img, lab, px, 1, 0);
-    snprintf(yaml, sizeof yaml,
-             "simulation: {duration: 2000 ms, seed: 9}\n"
-             "populations:\n"
-             "  px: {size: 4, model: parrot}\n"
-             "  out: {size: 2, model: dendritic_output}\n"
-             "inputs: [{name: img, type: poisson, target: px, rate: 0 Hz, receptor: relay, weight: 1}]\n"
-             "protocol:\n"
-             "  output: out\n"
-             "  examples: 20\n"
-             "  forward: {duration: 50 ms}\n"
-             "  target: {duration: 50 ms}\n"
-             "  stimulus: {input: img, images: %s, labels: %s, shuffle: true}\n",
-             img, lab);
+    snprintf(yaml, sizeof yaml, stimulus_net, 20, img, lab, "shuffle: true");
     apical_net_spec *spec = NULL;
     apical_error err = {0};
     ck_assert_msg(apical_spec_load_string("shuf.yaml", yaml, &spec, &err) == APICAL_OK, "%s",
