@@ -9,15 +9,23 @@ export PYTHON="${PYTHON:-/usr/bin/python3}"
 export TMPDIR="${TMPDIR:-/tmp}"
 passed=0; failed=0
 log=$(mktemp)
-"$build/check_apical" 2>&1 | tee "$log"
+# The runner's own exit status, not tee's: a runner that crashes (a segfault,
+# an ASan abort under CK_FORK=no) prints no closing summary, and that must fail.
+"$build/check_apical" >"$log" 2>&1
 rc=$?
+cat "$log"
 line=$(grep -E '^[0-9]+%: Checks: ' "$log" | tail -n 1)
 if [ -n "$line" ]; then
     n=$(echo "$line" | sed -E 's/.*Checks: ([0-9]+).*/\1/')
     f=$(echo "$line" | sed -E 's/.*Failures: ([0-9]+).*/\1/')
     e=$(echo "$line" | sed -E 's/.*Errors: ([0-9]+).*/\1/')
     passed=$((n - f - e)); failed=$((f + e))
-elif [ $rc -ne 0 ]; then
+else
+    echo "FAIL $build/check_apical: no Check summary (exit status $rc)"
+    failed=1
+fi
+if [ $rc -ne 0 ] && [ "$failed" -eq 0 ]; then
+    echo "FAIL $build/check_apical: exit status $rc with every check passing"
     failed=1
 fi
 rm -f "$log"
