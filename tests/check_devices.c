@@ -11,6 +11,7 @@
 
 #include "apical/sim.h"
 #include "apical/spec.h"
+#include "harness.h"
 
 static apical_net_spec *load(const char *yaml)
 {
@@ -219,6 +220,87 @@ START_TEST(test_dc_drives_spikes)
 }
 END_TEST
 
+/* --- determinism with current devices ------------------------------------ */
+
+/* A recurrent network driven by every current device kind (step, dc,
+ * sinusoid, OU) on overlapping node subsets, on top of Poisson input, with
+ * both current- and conductance-based targets. Device changes are events in
+ * the targets' partitions; the OU streams are keyed by neuron id. */
+static const char *device_net =
+    "simulation: {duration: 250 ms, seed: 23, partitions: %u}\n"
+    "populations:\n"
+    "  exc: {size: 120, model: lif_cond_exp, initial: {V_m: {uniform: {low: -60 mV, high: -50 mV}}}}\n"
+    "  inh: {size: 30, model: lif_curr_exp, initial: {V_m: {uniform: {low: -70 mV, high: -55 mV}}}}\n"
+    "projections:\n"
+    "  - {source: exc, target: exc, connectivity: {rule: bernoulli, p: 0.1}, receptor: exc,\n"
+    "     weight: {normal: {mean: 4 nS, sd: 1 nS, low: 0 nS}}, delay: {uniform: {low: 0.5 ms, high: 1.5 ms}}}\n"
+    "  - {source: exc, target: inh, connectivity: {rule: fixed_indegree, k: 12}, receptor: exc, weight: 40 pA, delay: 0.7 ms}\n"
+    "  - {source: inh, target: exc, connectivity: {rule: fixed_outdegree, k: 20}, receptor: inh, weight: 30 nS, delay: 0.6 ms}\n"
+    "inputs:\n"
+    "  - {type: poisson, target: exc, rate: 300 Hz, receptor: exc, weight: 5 nS}\n"
+    "  - {type: step_current, target: exc, nodes: [0, 5, 17, 40, 41, 42, 77, 99, 118],\n"
+    "     times: [20 ms, 60.35 ms, 140 ms], amplitudes: [400 pA, -150 pA, 250 pA]}\n"
+    "  - {type: dc, target: exc, nodes: [3, 5, 60, 61, 119], amplitude: 300 pA, start: 30.05 ms, stop: 180 ms}\n"
+    "  - {type: sinusoidal_current, target: exc, amplitude: 250 pA, frequency: 13 Hz, phase: 30,\n"
+    "     offset: 50 pA, start: 10 ms, stop: 230 ms}\n"
+    "  - {type: ou_current, target: exc, mean: 50 pA, sd: 150 pA, tau: 5 ms, dt: 0.25 ms}\n"
+    "  - {type: ou_current, target: inh, nodes: [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28],\n"
+    "     mean: 200 pA, sd: 300 pA, tau: 3 ms, dt: 0.3 ms, start: 15 ms}\n"
+    "  - {type: sinusoidal_current, target: inh, nodes: [1, 2, 3], amplitude: 400 pA, frequency: 7 Hz}\n";
+
+/* FNV-1a over the spikes, then over each neuron's time and full state. */
+static uint64_t run_devices(unsigned partitions, unsigned threads, size_t *n_spikes)
+{
+    char yaml[4096];
+    snprintf(yaml, sizeof yaml, device_net, partitions);
+    apical_net_spec *spec = test_load(yaml);
+    spikes s = {0};
+    apical_sim *sim = test_build(spec, threads, &s);
+    test_run_to(sim, 250.0);
+    uint64_t h = spikes_checksum(&s);
+    for (size_t p = 0; p < spec->n_pops; p++) {
+        unsigned n_state = (unsigned)spec->pops[p].model->n_state;
+        for (uint64_t i = 0; i < spec->pops[p].size; i++) {
+            double t = apical_sim_neuron_time(sim, p, i);
+            const double *y = apical_sim_state(sim, p, i);
+            const unsigned char *b = (const unsigned char *)&t;
+            for (size_t k = 0; k < sizeof t; k++)
+                h = (h ^ b[k]) * 0x100000001b3ull;
+            b = (const unsigned char *)y;
+            for (size_t k = 0; k < n_state * sizeof *y; k++)
+                h = (h ^ b[k]) * 0x100000001b3ull;
+        }
+    }
+    *n_spikes = s.n;
+    apical_sim_free(sim);
+    spikes_free(&s);
+    apical_spec_free(spec);
+    return h;
+}
+
+/* Same file and seed: the same spikes and final states bit for bit with
+ * 1, 2 and 3 partitions on 1 and 2 threads (tests/check_engine.c does this
+ * for a network without devices). */
+START_TEST(test_devices_determinism)
+{
+    size_t n0, n;
+    uint64_t h0 = run_devices(1, 1, &n0);
+    if (test_verbose())
+        printf("devices determinism: %zu spikes\n", n0);
+    ck_assert_uint_gt(n0, 300);
+    for (unsigned parts = 1; parts <= 3; parts++)
+        for (unsigned threads = 1; threads <= 2; threads++) {
+            if (parts == 1 && threads == 1)
+                continue;
+            uint64_t h = run_devices(parts, threads, &n);
+            ck_assert_msg(n == n0 && h == h0,
+                          "%u partitions, %u threads: %zu spikes, hash %016llx; "
+                          "1 partition, 1 thread: %zu spikes, hash %016llx",
+                          parts, threads, n, (unsigned long long)h, n0, (unsigned long long)h0);
+        }
+}
+END_TEST
+
 Suite *devices_suite(void)
 {
     Suite *s = suite_create("devices");
@@ -230,6 +312,7 @@ Suite *devices_suite(void)
     tcase_add_test(tc, test_ou_statistics);
     tcase_add_test(tc, test_inhomogeneous_poisson);
     tcase_add_test(tc, test_dc_drives_spikes);
+    tcase_add_test(tc, test_devices_determinism);
     suite_add_tcase(s, tc);
     return s;
 }
