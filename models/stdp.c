@@ -32,11 +32,6 @@ static void derive(const double *p, double *d)
     (void)d;
 }
 
-static double memory(const double *p)
-{
-    return fmax(p[P_TAU_PLUS], p[P_TAU_MINUS]);
-}
-
 static void post_common(const double *p, double t, double t_prev, const double *prev, double *out,
                         int nearest)
 {
@@ -105,7 +100,7 @@ const apical_plasticity_type apical_stdp = {
     .doc = "pair STDP, all-to-all pairing (NEST stdp_synapse)",
     .n_params = P__N, .params = param_fields,
     .n_pre = 1, .n_post = 1, .n_derived = 0,
-    .derive = derive, .memory = memory,
+    .derive = derive,
     .post_spike = post_all, .pre_spike = pre_all,
 };
 
@@ -114,6 +109,6 @@ const apical_plasticity_type apical_stdp_nearest = {
     .doc = "pair STDP, symmetric nearest-neighbour pairing (NEST stdp_nn_symm_synapse)",
     .n_params = P__N, .params = param_fields,
     .n_pre = 1, .n_post = 1, .n_derived = 0,
-    .derive = derive, .memory = memory,
+    .derive = derive,
     .post_spike = post_nearest, .pre_spike = pre_nearest,
 };

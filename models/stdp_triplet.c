@@ -32,11 +32,6 @@ static void derive(const double *p, double *d)
     (void)d;
 }
 
-static double memory(const double *p)
-{
-    return fmax(fmax(p[P_TAU_PLUS], p[P_TAU_X]), fmax(p[P_TAU_MINUS], p[P_TAU_Y]));
-}
-
 /* post traces: [0] K-, [1] y */
 static void post_common(const double *p, double t, double t_prev, const double *prev, double *out,
                         int nearest)
@@ -108,7 +103,7 @@ const apical_plasticity_type apical_stdp_triplet = {
     .doc = "triplet STDP, all-to-all (Pfister & Gerstner 2006; NEST stdp_triplet_synapse)",
     .n_params = P__N, .params = param_fields,
     .n_pre = 2, .n_post = 2, .n_derived = 0,
-    .derive = derive, .memory = memory,
+    .derive = derive,
     .post_spike = post_all, .pre_spike = pre_all,
 };
 
@@ -117,6 +112,6 @@ const apical_plasticity_type apical_stdp_triplet_nearest = {
     .doc = "triplet STDP, nearest-spike interactions (Pfister & Gerstner 2006)",
     .n_params = P__N, .params = param_fields,
     .n_pre = 2, .n_post = 2, .n_derived = 0,
-    .derive = derive, .memory = memory,
+    .derive = derive,
     .post_spike = post_nearest, .pre_spike = pre_nearest,
 };

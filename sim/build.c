@@ -163,9 +163,6 @@ static apical_status build_plastic(apical_sim *S, partition *P, const size_t *pe
     P->n_plastic_of_pop = calloc(S->n_pops + 1, sizeof *P->n_plastic_of_pop);
     if (!P->plastic_of_proj || !P->plastic || !P->plastic_of_pop || !P->n_plastic_of_pop)
         return nomem(err);
-    double dmax = 0.0;
-    for (size_t g = 0; g < P->n_groups; g++)
-        dmax = fmax(dmax, P->groups[g].delay);
     for (size_t j = 0; j < spec->n_projs; j++) {
         const apical_proj_spec *pj = &spec->projs[j];
         P->plastic_of_proj[j] = -1;
@@ -178,20 +175,40 @@ static apical_status build_plastic(apical_sim *S, partition *P, const size_t *pe
         pl->rule = pj->rule;
         pl->param = pj->rule_param;
         pl->derived = calloc(pj->rule->n_derived + 1, sizeof *pl->derived);
-        pl->stride = 1 + pj->rule->n_pre;
+        pl->stride = PRE_TRACES + pj->rule->n_pre;
         pl->estride = 1 + pj->rule->n_post;
         pl->n_syn = per_proj[j];
         pl->pre = calloc(pl->n_syn * pl->stride + 1, sizeof *pl->pre);
         pl->lo = pp->lo;
-        pl->arch = calloc(pp->hi - pp->lo + 1, sizeof *pl->arch);
-        if (!pl->derived || !pl->pre || !pl->arch)
+        const uint64_t n_tgt = pp->hi - pp->lo;
+        pl->arch = calloc(n_tgt + 1, sizeof *pl->arch);
+        pl->in_off = calloc(n_tgt + 2, sizeof *pl->in_off);
+        pl->in_syn = malloc((pl->n_syn + 1) * sizeof *pl->in_syn);
+        if (!pl->derived || !pl->pre || !pl->arch || !pl->in_off || !pl->in_syn)
             return nomem(err);
         pj->rule->derive(pl->param, pl->derived);
-        /* 20 time constants beyond the longest delay: older post spikes
-         * change a weight by less than e^-20 of a step. */
-        pl->keep = 20.0 * pj->rule->memory(pl->param) + dmax;
-        for (size_t k = 0; k < pl->n_syn; k++)
-            pl->pre[k * pl->stride] = -HUGE_VAL;
+        for (size_t k = 0; k < pl->n_syn; k++) {
+            pl->pre[k * pl->stride + PRE_T_LAST] = -HUGE_VAL;
+            pl->pre[k * pl->stride + PRE_READ] = -HUGE_VAL;
+        }
+        /* The incoming synapses of each target neuron (all in this
+         * partition, which owns the neuron), for the archive's scans, and
+         * their longest delay. */
+        for (uint64_t i = 0; i < n_tgt; i++)
+            pl->arch[i].scan_at = APICAL_ARCHIVE_MIN_SCAN;
+        for (size_t g = 0; g < P->n_groups; g++)
+            if (P->groups[g].proj == j)
+                for (uint32_t s = P->groups[g].begin; s < P->groups[g].end; s++) {
+                    const uint64_t k = P->syn_idx[s] - pp->lo;
+                    pl->in_off[k + 2]++;
+                    pl->arch[k].dmax = fmax(pl->arch[k].dmax, P->groups[g].delay);
+                }
+        for (uint64_t i = 0; i < n_tgt; i++)
+            pl->in_off[i + 2] += pl->in_off[i + 1];
+        for (size_t g = 0; g < P->n_groups; g++)
+            if (P->groups[g].proj == j)
+                for (uint32_t s = P->groups[g].begin; s < P->groups[g].end; s++)
+                    pl->in_syn[pl->in_off[P->syn_idx[s] - pp->lo + 1]++] = P->syn_pidx[s];
         size_t *list = realloc(P->plastic_of_pop[pj->target],
                                (P->n_plastic_of_pop[pj->target] + 1) * sizeof *list);
         if (!list)

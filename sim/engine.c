@@ -198,22 +198,50 @@ static inline void load_ctx(const pop_rt *pr, pop_part *pp, uint64_t i)
 
 /* --- plasticity: postsynaptic spike archives --------------------------- */
 
+/* The latest time at or before which archive entries of neuron i (index k
+ * in the projection's partition) can be dropped when it fires at t, keeping
+ * the last one: the minimum of its incoming synapses' read points. A
+ * synapse that has not fired yet reads at its first spike, delivered at
+ * T >= t, only the trace base strictly before (T - d) - d >= (t - dmax) -
+ * dmax (floating-point subtraction is monotonic, so this holds bit for bit). */
+static double archive_horizon(const plastic_proj *pl, uint64_t k, double t)
+{
+    double r = HUGE_VAL;
+    int unfired = 0;
+    for (uint32_t j = pl->in_off[k]; j < pl->in_off[k + 1]; j++) {
+        const double rs = pl->pre[(size_t)pl->in_syn[j] * pl->stride + PRE_READ];
+        unfired |= rs == -HUGE_VAL;
+        r = rs > -HUGE_VAL && rs < r ? rs : r;
+    }
+    if (unfired) {
+        const double dmax = pl->arch[k].dmax;
+        r = fmin(r, nextafter((t - dmax) - dmax, -HUGE_VAL));
+    }
+    return r;
+}
+
 /* Record a spike of neuron i of population pi for every plastic projection
- * onto it, with the rule's post traces just after it; drop entries older
- * than the projection's retention. */
+ * onto it, with the rule's post traces just after it. When the archive has
+ * doubled since it was last looked at, drop the entries no synapse can read
+ * any more (see post_archive): exact for any silence, and at most twice as
+ * many entries as some synapse still needs (or APICAL_ARCHIVE_MIN_SCAN). */
 static apical_status archive_spike(partition *P, size_t pi, uint64_t i, double t)
 {
     for (size_t k = 0; k < P->n_plastic_of_pop[pi]; k++) {
         plastic_proj *pl = &P->plastic[P->plastic_of_pop[pi][k]];
         post_archive *a = &pl->arch[i - pl->lo];
         const size_t E = pl->estride;
-        while (a->n > 1 && a->e[(a->start + 1) * E] < t - pl->keep) {
-            a->start++;
-            a->n--;
+        if (a->n >= a->scan_at) {
+            const double r = archive_horizon(pl, i - pl->lo, t);
+            while (a->n > 1 && a->e[(size_t)(a->start + 1) * E] <= r) {
+                a->start++;
+                a->n--;
+            }
+            a->scan_at = a->n > APICAL_ARCHIVE_MIN_SCAN / 2 ? 2 * a->n : APICAL_ARCHIVE_MIN_SCAN;
         }
         if (a->start + a->n == a->cap) {
             if (a->start > a->cap / 2) {
-                memmove(a->e, a->e + a->start * E, a->n * E * sizeof *a->e);
+                memmove(a->e, a->e + (size_t)a->start * E, (size_t)a->n * E * sizeof *a->e);
                 a->start = 0;
             } else {
                 uint32_t cap = a->cap ? 2 * a->cap : 8;
@@ -241,6 +269,22 @@ apical_status apical_engine_emit(apical_sim *S, partition *P, size_t pi, uint64_
                                                                                 : APICAL_OK;
 }
 
+/* The first archive entry from lo on with time > x (strict: >= x). */
+static inline uint32_t archive_find(const post_archive *a, size_t E, uint32_t lo, double x,
+                                    int strict)
+{
+    uint32_t hi = a->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        double tm = a->e[(size_t)(a->start + mid) * E];
+        if (strict ? tm < x : tm <= x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* Apply a plastic synapse's rule for a presynaptic spike at t_pre through
  * delay d: gather the archived post spikes it needs, update the weight. */
 static apical_status apply_rule(partition *P, plastic_proj *pl, uint64_t target, uint32_t pidx,
@@ -248,27 +292,19 @@ static apical_status apply_rule(partition *P, plastic_proj *pl, uint64_t target,
 {
     post_archive *a = &pl->arch[target - pl->lo];
     double *pre = pl->pre + (size_t)pidx * pl->stride;
-    const double t_last = pre[0];
+    const double t_last = pre[PRE_T_LAST];
     const size_t E = pl->estride;
-    /* first archived spike after t_last - d, and after t_pre - d */
-    uint32_t lo = 0, hi = a->n;
-    while (lo < hi) {
-        uint32_t mid = (lo + hi) / 2;
-        if (a->e[(size_t)(a->start + mid) * E] <= t_last - d)
-            lo = mid + 1;
-        else
-            hi = mid;
+    uint32_t from, to;
+    if (t_last > -HUGE_VAL) {
+        /* facilitation by the spikes in (t_last - d, t_pre - d] */
+        from = archive_find(a, E, 0, t_last - d, 0);
+        to = archive_find(a, E, from, t_pre - d, 0);
+    } else {
+        /* the first presynaptic spike: K+ is 0, so only the trace base
+         * strictly before t_pre - d matters */
+        from = to = archive_find(a, E, 0, t_pre - d, 1);
     }
-    uint32_t from = lo;
-    hi = a->n;
-    while (lo < hi) {
-        uint32_t mid = (lo + hi) / 2;
-        if (a->e[(size_t)(a->start + mid) * E] <= t_pre - d)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    uint32_t to = lo, base = from > 0 ? from - 1 : from;
+    const uint32_t base = from > 0 ? from - 1 : from;
     size_t n = to - base;
     if (n > pl->hist_cap) {
         apical_post_spike *h = realloc(pl->hist, n * sizeof *h);
@@ -281,9 +317,10 @@ static apical_status apply_rule(partition *P, plastic_proj *pl, uint64_t target,
         const double *ent = a->e + (size_t)(a->start + base + k) * E;
         pl->hist[k] = (apical_post_spike){ent[0], ent + 1};
     }
-    pl->rule->pre_spike(pl->param, pl->derived, t_pre, t_last, d, w, pre + 1, pl->hist,
+    pl->rule->pre_spike(pl->param, pl->derived, t_pre, t_last, d, w, pre + PRE_TRACES, pl->hist,
                         from - base, n);
-    pre[0] = t_pre;
+    pre[PRE_T_LAST] = t_pre;
+    pre[PRE_READ] = t_pre - d; /* the same bits as t_last - d at the next spike */
     return APICAL_OK;
 }
 
@@ -1190,6 +1227,8 @@ void apical_sim_free(apical_sim *S)
             free(pl->pre);
             free(pl->derived);
             free(pl->hist);
+            free(pl->in_off);
+            free(pl->in_syn);
         }
         free(P->plastic);
         free(P->pp);

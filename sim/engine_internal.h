@@ -117,11 +117,31 @@ typedef struct delivery_fifo {
 enum { APICAL_MAX_FIFOS = 16, APICAL_NO_FIFO = 255 };
 
 /* Postsynaptic spikes of one neuron as a plastic projection's rule sees
- * them: entries of (t, trace values just after the spike), oldest first. */
+ * them: entries of (t, trace values just after the spike), oldest first.
+ *
+ * A synapse reads the entries after its read point r = t_last - d (its last
+ * presynaptic spike minus its delay) and the latest one at or before r (the
+ * base of the traces). An entry is dropped only when the next one is at or
+ * before every incoming synapse's read point: then no synapse can need it
+ * (NEST's ArchivingNode keeps entries until every synapse has read them;
+ * here the minimum read point is found by scanning the neuron's incoming
+ * synapses whenever the archive has doubled since the last scan). A synapse
+ * that has not fired yet needs only the trace base at its first spike,
+ * which is at or after now - 2 dmax. */
 typedef struct post_archive {
     double *e;
-    uint32_t start, n, cap; /* entries; e holds cap entries of stride */
+    double dmax;             /* longest delay of the incoming synapses */
+    uint32_t start, n, cap;  /* entries; e holds cap entries of stride */
+    uint32_t scan_at;        /* look for entries to drop at this size */
 } post_archive;
+
+/* Archive entries below which no scan for droppable entries is made. */
+enum { APICAL_ARCHIVE_MIN_SCAN = 16 };
+
+/* Per-synapse presynaptic state of a plastic projection: the last
+ * presynaptic spike t_last (-inf before the first), the read point
+ * t_last - d, then rule->n_pre traces. */
+enum { PRE_T_LAST, PRE_READ, PRE_TRACES };
 
 /* One plastic projection within one partition. */
 typedef struct plastic_proj {
@@ -129,13 +149,15 @@ typedef struct plastic_proj {
     const apical_plasticity_type *rule;
     const double *param;
     double *derived;
-    size_t stride;       /* per synapse: t_last, then rule->n_pre traces */
+    size_t stride;       /* per synapse: PRE_TRACES + rule->n_pre */
     double *pre;         /* per synapse of this projection in this partition */
     size_t n_syn;
     size_t estride;      /* archive entry: t, then rule->n_post traces */
     post_archive *arch;  /* per target neuron [lo, hi) */
     uint64_t lo;
-    double keep;         /* archive retention, ms */
+    /* The synapses onto each target neuron: in_syn[in_off[k] .. in_off[k+1])
+     * are their indices into pre (k = neuron - lo). */
+    uint32_t *in_off, *in_syn;
     apical_post_spike *hist;
     size_t hist_cap;
 } plastic_proj;

@@ -13,10 +13,10 @@
  * and the spike is delivered with the updated weight.
  *
  * Post traces live in a per-neuron archive of (spike time, trace values just
- * after the spike); the engine keeps entries for 20 of the rule's longest
- * time constants beyond the largest delay, so facilitation by a post spike
- * more than that long after the last presynaptic spike is neglected
- * (relative size < e^-20). */
+ * after the spike). The engine drops an entry only once no incoming synapse
+ * can read it any more (every synapse's read point t_last - d is past the
+ * next entry), as NEST's ArchivingNode does with access counters: nothing is
+ * neglected, however long a synapse stays silent (docs/plasticity.md). */
 #ifndef APICAL_PLASTICITY_H
 #define APICAL_PLASTICITY_H
 
@@ -45,8 +45,6 @@ typedef struct apical_plasticity_type {
     /* Relations between parameters (e.g. W_min < W_max); 0 if fine, else
      * the offending parameter index + 1 with a reason. May be NULL. */
     size_t (*check)(const double *param, char *why, size_t why_len);
-    /* Longest time constant (ms): archive retention. Never NULL. */
-    double (*memory)(const double *param);
     /* Post trace values just after a post spike at t, from the values just
      * after the previous one at t_prev (prev == NULL: none). Never NULL. */
     void (*post_spike)(const double *param, const double *derived, double t, double t_prev,
@@ -54,10 +52,11 @@ typedef struct apical_plasticity_type {
     /* A presynaptic spike at t_pre through a synapse of delay d. pre holds
      * the synapse's presynaptic traces as left at its previous spike t_last
      * (all zero and t_last = -inf before the first). hist[0..n) are archived
-     * post spikes in time order: hist[0..first) at or before t_last - d (at
-     * most one, the base for traces), hist[first..n) in (t_last - d,
-     * t_pre - d]. Update *w (clip it to the rule's bounds) and pre. Never
-     * NULL; no allocation. */
+     * post spikes in time order: hist[0..first) at most one, the base for
+     * traces (the latest at or before t_last - d; at the first presynaptic
+     * spike the latest strictly before t_pre - d), hist[first..n) in
+     * (t_last - d, t_pre - d] (none at the first presynaptic spike). Update
+     * *w (clip it to the rule's bounds) and pre. Never NULL; no allocation. */
     void (*pre_spike)(const double *param, const double *derived, double t_pre, double t_last,
                       double d, double *w, double *pre, const apical_post_spike *hist,
                       size_t first, size_t n);
