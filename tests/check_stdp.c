@@ -362,6 +362,134 @@ START_TEST(test_archive_long_silence_triplet)
 }
 END_TEST
 
+/* --- determinism with plasticity ----------------------------------------- */
+
+/* Low-rate (0.5 Hz) Poisson parrots onto LIF neurons firing at ~25 Hz
+ * through plastic synapses with random delays, recurrent inhibition, and a
+ * 100 ms projection to a one-neuron population that lives in the last
+ * partition. Presynaptic silences of seconds are common, so the archive
+ * must keep post spikes for far longer than the rules' time constants; its
+ * old time horizon depended on each partition's longest delay. */
+static const char *plastic_net =
+    "simulation: {duration: 30 s, seed: 7, partitions: %u}\n"
+    "populations:\n"
+    "  in: {size: 100, model: parrot}\n"
+    "  post: {size: 12, model: lif_cond_exp, parameters: {I_e: 120 pA},\n"
+    "         initial: {V_m: {uniform: {low: -60 mV, high: -50 mV}}}}\n"
+    "  far: {size: 1, model: parrot}\n"
+    "projections:\n"
+    "  - {source: in, target: post, connectivity: {rule: bernoulli, p: 0.5}, receptor: exc,\n"
+    "     weight: {uniform: {low: 1 nS, high: 3 nS}}, delay: {uniform: {low: 1 ms, high: 3 ms}},\n"
+    "     plasticity: %s}\n"
+    "  - {source: post, target: post, connectivity: {rule: bernoulli, p: 0.3}, receptor: inh,\n"
+    "     weight: 4 nS, delay: 1 ms}\n"
+    "  - {source: in, target: far, connectivity: all_to_all, receptor: ignore, weight: 1,\n"
+    "     delay: 100 ms}\n"
+    "inputs:\n"
+    "  - {type: poisson, target: in, rate: 0.5 Hz, receptor: relay, weight: 1}\n";
+
+typedef struct syn3 {
+    uint64_t src, tgt;
+    double w;
+} syn3;
+
+typedef struct syn_list {
+    syn3 *v;
+    size_t n, cap;
+} syn_list;
+
+static int grab_all(void *user, uint64_t src, uint64_t tgt, double w, double d)
+{
+    (void)d;
+    syn_list *l = user;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 1024;
+        l->v = realloc(l->v, l->cap * sizeof *l->v);
+        ck_assert_ptr_nonnull(l->v);
+    }
+    l->v[l->n++] = (syn3){src, tgt, w};
+    return 0;
+}
+
+static int cmp_syn3(const void *a, const void *b)
+{
+    const syn3 *x = a, *y = b;
+    if (x->src != y->src)
+        return x->src < y->src ? -1 : 1;
+    return x->tgt < y->tgt ? -1 : x->tgt > y->tgt;
+}
+
+/* Spike checksum and final plastic weights (sorted by source, target);
+ * the initial ones too if w_init is not NULL. */
+static uint64_t run_plastic(const char *rule, unsigned partitions, unsigned threads, size_t *n_spikes,
+                            syn_list *w, syn_list *w_init)
+{
+    char yaml[4096];
+    snprintf(yaml, sizeof yaml, plastic_net, partitions, rule);
+    apical_net_spec *spec = test_load(yaml);
+    spikes s = {0};
+    apical_sim *sim = test_build(spec, threads, &s);
+    if (w_init) {
+        *w_init = (syn_list){0};
+        ck_assert_int_eq(apical_sim_synapses(sim, 0, grab_all, w_init), APICAL_OK);
+        qsort(w_init->v, w_init->n, sizeof *w_init->v, cmp_syn3);
+    }
+    test_run_to(sim, spec->sim.duration);
+    *w = (syn_list){0};
+    ck_assert_int_eq(apical_sim_synapses(sim, 0, grab_all, w), APICAL_OK);
+    qsort(w->v, w->n, sizeof *w->v, cmp_syn3);
+    uint64_t h = spikes_checksum(&s);
+    *n_spikes = s.n;
+    spikes_free(&s);
+    apical_sim_free(sim);
+    apical_spec_free(spec);
+    return h;
+}
+
+static void plastic_determinism(const char *rule)
+{
+    static const unsigned cfg[][2] = {{1, 1}, {2, 1}, {2, 2}, {3, 1}, {3, 2}};
+    size_t n0;
+    syn_list w0, wi;
+    const uint64_t h0 = run_plastic(rule, 1, 1, &n0, &w0, &wi);
+    ck_assert_uint_gt(n0, 3000);
+    ck_assert_uint_eq(wi.n, w0.n);
+    size_t changed = 0;
+    for (size_t k = 0; k < w0.n; k++)
+        changed += w0.v[k].w != wi.v[k].w;
+    ck_assert_msg(changed > w0.n / 2, "%s: %zu of %zu weights changed", rule, changed, w0.n);
+    free(wi.v);
+    for (size_t c = 1; c < sizeof cfg / sizeof cfg[0]; c++) {
+        size_t n;
+        syn_list w;
+        const uint64_t h = run_plastic(rule, cfg[c][0], cfg[c][1], &n, &w, NULL);
+        ck_assert_msg(n == n0 && h == h0, "%s, %u partitions, %u threads: %zu spikes, checksum %llx"
+                      " (1 partition: %zu, %llx)", rule, cfg[c][0], cfg[c][1], n,
+                      (unsigned long long)h, n0, (unsigned long long)h0);
+        ck_assert_uint_eq(w.n, w0.n);
+        size_t diff = 0;
+        for (size_t k = 0; k < w.n; k++)
+            diff += w.v[k].src != w0.v[k].src || w.v[k].tgt != w0.v[k].tgt ||
+                    memcmp(&w.v[k].w, &w0.v[k].w, sizeof(double)) != 0;
+        ck_assert_msg(diff == 0, "%s, %u partitions, %u threads: %zu of %zu weights differ", rule,
+                      cfg[c][0], cfg[c][1], diff, w.n);
+        free(w.v);
+    }
+    free(w0.v);
+}
+
+START_TEST(test_determinism_plastic_pair)
+{
+    plastic_determinism("{rule: stdp, lambda: 0.05, W_max: 4 nS}");
+}
+END_TEST
+
+START_TEST(test_determinism_plastic_triplet)
+{
+    plastic_determinism("{rule: stdp_triplet, preset: visual_cortex, W_max: 4 nS}");
+}
+END_TEST
+
 Suite *stdp_suite(void)
 {
     Suite *s = suite_create("stdp");
@@ -375,6 +503,8 @@ Suite *stdp_suite(void)
     tcase_add_test(tc, test_archive_partition_independent);
     tcase_add_test(tc, test_archive_long_silence_pair);
     tcase_add_test(tc, test_archive_long_silence_triplet);
+    tcase_add_test(tc, test_determinism_plastic_pair);
+    tcase_add_test(tc, test_determinism_plastic_triplet);
     suite_add_tcase(s, tc);
     return s;
 }
