@@ -452,25 +452,52 @@ static inline void update_wake(const pop_rt *pr, pop_part *pp, uint64_t i)
     pr->wake[i] = tl + q;
 }
 
-static apical_status deliver(apical_sim *S, partition *P, size_t pi, uint64_t i, size_t rec,
-                             double w, double t)
+/* --- where an input lands ---------------------------------------------- */
+
+/* An input of weight w on receptor rec reaches neuron i of population pi at
+ * t. Which of these applies depends only on the population and the
+ * receptor, so it is chosen once per delay group (one projection: one
+ * target population and receptor) or input, never per synapse. */
+typedef apical_status (*landing_fn)(apical_sim *S, partition *P, size_t pi, uint64_t i,
+                                    size_t rec, double w, double t);
+
+/* A relay neuron fires at its input. */
+static apical_status land_relay(apical_sim *S, partition *P, size_t pi, uint64_t i, size_t rec,
+                                double w, double t)
+{
+    (void)rec;
+    (void)w;
+    return emit_spike(P, t, S->pops[pi].gid0 + i) ? P->st : archive_spike(P, pi, i, t);
+}
+
+/* Stepper "exact": folded into the window's accumulators. */
+static apical_status land_exact(apical_sim *S, partition *P, size_t pi, uint64_t i, size_t rec,
+                                double w, double t)
+{
+    apical_exact_deliver(S, P, pi, i, rec, w, t);
+    return APICAL_OK;
+}
+
+/* GSL populations: integrate to t, apply the model's jump. */
+static apical_status land_gsl(apical_sim *S, partition *P, size_t pi, uint64_t i, size_t rec,
+                              double w, double t)
 {
     const pop_rt *pr = &S->pops[pi];
     pop_part *pp = &P->pp[pi];
-    if ((int)rec == pr->relay) /* a relay neuron fires at its input */
-        return emit_spike(P, t, pr->gid0 + i) ? P->st : archive_spike(P, pi, i, t);
-    if (pr->exact) {
-        apical_exact_deliver(S, P, pi, i, rec, w, t);
-        return APICAL_OK;
-    }
+    const apical_model_type *m = pr->m;
     if (pr->t_last[i] < t) {
         apical_status st = advance(S, P, pi, i, real_neuron(pr, i), t, 1);
         if (st)
             return st;
     }
-    pr->m->receive(pr->y + i * pr->ns, rec, w, &pp->ctx);
+    m->receive(pr->y + i * pr->ns, rec, w, &pp->ctx);
     update_wake(pr, pp, i);
     return APICAL_OK;
+}
+
+static landing_fn landing_of(const pop_rt *pr, size_t rec)
+{
+    return (int)rec == pr->relay ? land_relay : pr->exact ? land_exact : land_gsl;
 }
 
 static apical_status record_tick(apical_sim *S, partition *P, size_t r, uint64_t k, double t)
@@ -634,29 +661,45 @@ static apical_status device_event(apical_sim *S, partition *P, const apical_even
 
 /* --- one window in one partition -------------------------------------- */
 
-/* The synapses of one delay group receive a spike at t. */
+/* The synapses of one delay group receive a spike at t. A group is one
+ * projection, so its target population and receptor, and with them the
+ * path (relay, exact, GSL; plastic or not), are the same for all its
+ * synapses: chosen here, once per group. */
 static apical_status deliver_group(apical_sim *S, partition *P, const syn_group *g, double t)
 {
     apical_status st = APICAL_OK;
+    if (g->begin == g->end)
+        return st;
     const int32_t k = P->plastic_of_proj[g->proj];
-    const size_t tgt = g->begin < g->end ? P->syn_pop[g->begin] : 0;
+    const size_t pi = P->syn_pop[g->begin], rec = P->syn_rec[g->begin];
+    const pop_rt *pr = &S->pops[pi];
+    const landing_fn land = landing_of(pr, rec);
     P->syn_events += g->end - g->begin;
-    if (k < 0 && S->pops[tgt].exact) { /* one projection: one target population */
-        apical_exact_deliver_group(S, P, tgt, g, t);
-    } else if (k < 0) {
-        for (uint32_t s = g->begin; s < g->end && !st; s++)
-            st = deliver(S, P, P->syn_pop[s], P->syn_idx[s], P->syn_rec[s], P->syn_w[s], t);
-    } else {
+    if (k >= 0) {
         /* The weight changes first and the spike is delivered with the new
-         * weight (NEST's order). */
+         * weight (NEST's order). GSL targets are integrated to t first, so
+         * that their spikes up to t are archived (the rule reads those up to
+         * t - 2d; a neuron's own jump at t cannot matter to another). */
         plastic_proj *pl = &P->plastic[k];
+        if (land == land_gsl)
+            for (uint32_t s = g->begin; s < g->end; s++) {
+                const uint64_t i = P->syn_idx[s];
+                if (pr->t_last[i] < t && (st = advance(S, P, pi, i, real_neuron(pr, i), t, 1)))
+                    return st;
+            }
         for (uint32_t s = g->begin; s < g->end && !st; s++) {
-            if ((st = touch_neuron(S, P, P->syn_pop[s], P->syn_idx[s], t)) ||
-                (st = apply_rule(P, pl, P->syn_idx[s], P->syn_pidx[s], t - g->delay, g->delay,
-                                 &P->syn_w[s])))
-                break;
-            st = deliver(S, P, P->syn_pop[s], P->syn_idx[s], P->syn_rec[s], P->syn_w[s], t);
+            const uint64_t i = P->syn_idx[s];
+            if (!(st = apply_rule(P, pl, i, P->syn_pidx[s], t - g->delay, g->delay, &P->syn_w[s])))
+                st = land(S, P, pi, i, rec, P->syn_w[s], t);
         }
+    } else if (land == land_exact) {
+        apical_exact_deliver_group(S, P, pi, g, t);
+    } else if (land == land_relay) {
+        for (uint32_t s = g->begin; s < g->end && !st; s++)
+            st = land_relay(S, P, pi, P->syn_idx[s], rec, P->syn_w[s], t);
+    } else {
+        for (uint32_t s = g->begin; s < g->end && !st; s++)
+            st = land_gsl(S, P, pi, P->syn_idx[s], rec, P->syn_w[s], t);
     }
     return st;
 }
@@ -736,12 +779,14 @@ static apical_status run_window(apical_sim *S, partition *P, double T1)
             if (ir->rate) {
                 if ((uint32_t)(ev.b >> 32) != ir->epoch[c])
                     break; /* drawn with a rate that has since changed */
-                st = deliver(S, P, in->target, ir->node[c], in->receptor, in->weight, ev.t);
+                st = landing_of(&S->pops[in->target], in->receptor)(S, P, in->target, ir->node[c],
+                                                                    in->receptor, in->weight, ev.t);
                 t = ir->rate[c] > 0.0
                         ? ev.t - log(apical_rng_uniform_pos(&ir->rng[c])) * 1000.0 / ir->rate[c]
                         : HUGE_VAL;
             } else {
-                st = deliver(S, P, in->target, ir->node[c], in->receptor, in->weight, ev.t);
+                st = landing_of(&S->pops[in->target], in->receptor)(S, P, in->target, ir->node[c],
+                                                                    in->receptor, in->weight, ev.t);
                 t = apical_next_poisson(in, ev.t, spec->sim.duration, &ir->rng[c]);
             }
             if (!st && t < fmin(in->stop, spec->sim.duration) &&
@@ -752,8 +797,9 @@ static apical_status run_window(apical_sim *S, partition *P, double T1)
         case EV_SPIKE_LIST: {
             const apical_input_spec *in = &spec->inputs[ev.a];
             const input_rt *ir = &P->inputs[ev.a];
+            const landing_fn land = landing_of(&S->pops[in->target], in->receptor);
             for (size_t c = 0; c < ir->n && !st; c++)
-                st = deliver(S, P, in->target, ir->node[c], in->receptor, in->weight, ev.t);
+                st = land(S, P, in->target, ir->node[c], in->receptor, in->weight, ev.t);
             if (!st && ev.b + 1 < in->n_times &&
                 apical_queue_push(&P->q, in->times[ev.b + 1], EV_SPIKE_LIST, ev.a, ev.b + 1))
                 st = apical_error_set(&P->err, APICAL_E_NOMEM, NULL, "out of memory");
