@@ -478,7 +478,12 @@ static apical_status land_exact(apical_sim *S, partition *P, size_t pi, uint64_t
     return APICAL_OK;
 }
 
-/* GSL populations: integrate to t, apply the model's jump. */
+/* GSL populations: integrate to t, apply the model's jump. Crossings inside
+ * steps are found by the integrator; a jump that takes a non-refractory
+ * neuron from below threshold to at or above it (a delta synapse, NEST
+ * iaf_psc_delta) is an upward crossing at t itself, and fires the neuron
+ * there. A state already at or above threshold (an HH action potential in
+ * progress) does not fire again. */
 static apical_status land_gsl(apical_sim *S, partition *P, size_t pi, uint64_t i, size_t rec,
                               double w, double t)
 {
@@ -490,7 +495,17 @@ static apical_status land_gsl(apical_sim *S, partition *P, size_t pi, uint64_t i
         if (st)
             return st;
     }
-    m->receive(pr->y + i * pr->ns, rec, w, &pp->ctx);
+    double *y = pr->y + i * pr->ns;
+    load_ctx(pr, pp, i);
+    pp->ctx.refractory = t < pr->ref_until[i];
+    const int below = !pp->ctx.refractory && m->spike_distance(y, &pp->ctx) < 0.0;
+    m->receive(y, rec, w, &pp->ctx);
+    if (below && m->spike_distance(y, &pp->ctx) >= 0.0) {
+        if (emit_spike(P, t, pr->gid0 + i) || archive_spike(P, pi, i, t))
+            return P->st;
+        m->reset(y, &pp->ctx);
+        pr->ref_until[i] = t + pr->t_ref;
+    }
     update_wake(pr, pp, i);
     return APICAL_OK;
 }

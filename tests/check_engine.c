@@ -191,6 +191,64 @@ START_TEST(test_spike_checksum)
 }
 END_TEST
 
+/* --- a jump across threshold ----------------------------------------- */
+
+/* lif_curr_exp whose "exc" input is a delta synapse: a jump of V by the
+ * weight's value in mV (NEST iaf_psc_delta), dropped while refractory.
+ * The engine finds crossings inside integration steps; one made by an
+ * input must fire the neuron at the input's time. */
+static const apical_model_type *lif_curr;
+
+static void jump_receive(double y[], size_t receptor, double w, const apical_model_ctx *c)
+{
+    if (receptor == 0) {
+        if (!c->refractory)
+            y[0] += w;
+    } else {
+        lif_curr->receive(y, receptor, w, c);
+    }
+}
+
+START_TEST(test_jump_across_threshold_fires)
+{
+    /* V rests at E_L = -70 mV, V_th = -55 mV, t_ref = 2 ms, tau_m = 20 ms:
+     *  10 ms   +20 mV: -50 mV, fires at 10 ms; reset to -70 mV
+     *  11 ms   +20 mV: refractory, dropped
+     *  20 ms   +10 mV: -60 mV, no spike
+     *  20.5 ms  +6 mV: -70 + 10 e^(-0.5/20) + 6 = -54.25 mV, fires at 20.5 ms */
+    const char *yaml =
+        "simulation: {duration: 40 ms, partitions: %u}\n"
+        "populations:\n"
+        "  n: {size: 2, model: lif_curr_exp, parameters: {E_L: -70 mV, V_th: -55 mV,\n"
+        "      V_reset: -70 mV, t_ref: 2 ms}, initial: {V_m: -70 mV}}\n"
+        "inputs:\n"
+        "  - {type: spike_times, target: n, receptor: exc, weight: 20 pA, times: [10 ms, 11 ms]}\n"
+        "  - {type: spike_times, target: n, receptor: exc, weight: 10 pA, times: [20 ms]}\n"
+        "  - {type: spike_times, target: n, receptor: exc, weight: 6 pA, times: [20.5 ms]}\n";
+    lif_curr = apical_model_find("lif_curr_exp");
+    ck_assert_ptr_nonnull(lif_curr);
+    apical_model_type jump = *lif_curr;
+    jump.name = "lif_jump";
+    jump.receive = jump_receive;
+    for (unsigned parts = 1; parts <= 2; parts++) {
+        char buf[1024];
+        snprintf(buf, sizeof buf, yaml, parts);
+        apical_net_spec *spec = test_load(buf);
+        spec->pops[0].model = &jump; /* weights stay numbers: 20 "pA" is 20 mV here */
+        spikes s = {0};
+        run_net(spec, 1, &s, NULL);
+        const double want[] = {10.0, 10.0, 20.5, 20.5};
+        ck_assert_uint_eq(s.n, 4);
+        for (size_t k = 0; k < s.n; k++) {
+            ck_assert_double_eq(s.t[k], want[k]);
+            ck_assert_uint_eq(s.node[k], k % 2);
+        }
+        spikes_free(&s);
+        apical_spec_free(spec);
+    }
+}
+END_TEST
+
 /* --- failures -------------------------------------------------------- */
 
 START_TEST(test_solver_failure_reported)
@@ -232,6 +290,7 @@ Suite *engine_suite(void)
     TCase *tc = tcase_create("lif");
     tcase_add_test(tc, test_lif_curr_psp_analytic);
     tcase_add_test(tc, test_lif_fi_curve);
+    tcase_add_test(tc, test_jump_across_threshold_fires);
     suite_add_tcase(s, tc);
     tc = tcase_create("network");
     tcase_set_timeout(tc, 120);

@@ -143,7 +143,13 @@ typedef struct apical_model_type {
     double (*refractory_period)(const apical_model_ctx *ctx);
 
     /* Apply one synaptic event of `weight` (in weight_unit) on `receptor`.
-     * Never NULL. */
+     * ctx is the neuron's, with `refractory` true while it is refractory at
+     * the event time (a model may drop inputs then, as NEST's
+     * iaf_psc_delta does). The change may be a jump across threshold (a
+     * delta synapse): when spike_distance goes from < 0 before the call to
+     * >= 0 after it, and the neuron is not refractory, the engine fires it
+     * at the event time (spike, reset, refractoriness), as for a crossing
+     * inside a step. Never NULL; no allocation. */
     void (*receive)(double y[], size_t receptor, double weight,
                     const apical_model_ctx *ctx);
 
