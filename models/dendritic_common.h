@@ -264,6 +264,11 @@ static inline double dend_exact_hazard(double C, const apical_model_ctx *c)
     return c->derived[DEND_D_LAMBDA] * dend_sigma(C);
 }
 
+static inline double dend_exact_growth(double g, const apical_model_ctx *c)
+{
+    return fmax(g, fmax(c->derived[DEND_D_INV_TAU_L], c->derived[DEND_D_INV_TAU_S]));
+}
+
 static inline double dend_exact_hazard_bound(const apical_model_ctx *c)
 {
     return c->derived[DEND_D_LAMBDA];

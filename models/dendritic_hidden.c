@@ -223,6 +223,7 @@ static const apical_exact_ops exact_ops = {
     .rate = exact_rate, .basis = exact_basis, .input = exact_input,
     .soma = exact_soma, .state_at = exact_state,
     .hazard = dend_exact_hazard, .hazard_bound = dend_exact_hazard_bound,
+    .growth = dend_exact_growth,
     .int_hazard = S_INT_LAMBDA,
 };
 

@@ -750,13 +750,12 @@ static int next_fifo(const partition *P, double *t)
     return best;
 }
 
-static apical_status run_window(apical_sim *S, partition *P, double T1)
+/* Events before T1 (a window's end, or the end of a piece of it). */
+static apical_status run_events(apical_sim *S, partition *P, double T1)
 {
     const apical_net_spec *spec = S->spec;
     apical_event ev;
-    apical_status st = apical_exact_window_start(S, P, S->t, T1);
-    if (st)
-        return st;
+    apical_status st;
     /* Three time-ordered sources: the heap, the delivery FIFOs, the exact
      * populations' candidates; on equal times in that order. */
     for (;;) {
@@ -841,8 +840,24 @@ static apical_status run_window(apical_sim *S, partition *P, double T1)
         if (st)
             return P->st = st;
     }
+    return APICAL_OK;
+}
+
+static apical_status run_window(apical_sim *S, partition *P, double T1)
+{
+    /* Exact populations advance in closed form piece by piece (usually one
+     * piece: the whole window); the events are the same either way. */
+    const double T0 = S->t, H = T1 - T0;
+    const uint64_t pieces = S->exact_pieces ? S->exact_pieces : 1;
+    apical_status st;
+    for (uint64_t j = 0; j < pieces; j++) {
+        const double a = j ? T0 + H * (double)j / (double)pieces : T0;
+        const double b = j + 1 < pieces ? T0 + H * (double)(j + 1) / (double)pieces : T1;
+        if ((st = apical_exact_window_start(S, P, a, b)) || (st = run_events(S, P, b)) ||
+            (st = apical_exact_window_end(S, P, b)))
+            return P->st = st;
+    }
     /* Window end: integrate every neuron that might spike before T1. */
-    apical_exact_window_end(S, P, T1);
     for (size_t pi = 0; pi < S->n_pops; pi++) {
         const pop_rt *pr = &S->pops[pi];
         pop_part *pp = &P->pp[pi];
@@ -1020,6 +1035,8 @@ void apical_engine_poke(apical_sim *S, size_t pi, uint64_t i, size_t k, double v
 {
     const pop_rt *pr = &S->pops[pi];
     pr->y[i * pr->ns + k] = value;
+    if (pr->exact)
+        S->exact_dirty = 1; /* the decay rate may have changed */
     for (unsigned p = 0; p < S->n_parts; p++)
         if (i >= S->parts[p].pp[pi].lo && i < S->parts[p].pp[pi].hi)
             update_wake(pr, &S->parts[p].pp[pi], i);
@@ -1176,6 +1193,8 @@ apical_status apical_sim_run(apical_sim *S, double until, const volatile int *st
             return apical_error_set(err, APICAL_E_INTERRUPTED, NULL,
                                     "interrupted at t = %.3f ms", S->t);
         double T1 = fmin((double)(S->window + 1) * S->min_delay, until);
+        if (S->has_exact)
+            apical_exact_plan(S, S->t, T1);
         struct window_job job = {S, T1, 0};
         apical_pool_run(S->pool, S->n_parts, partition_job, &job);
         for (unsigned p = 0; p < S->n_parts; p++)

@@ -19,6 +19,11 @@ enum { EV_DELIVER = 1, EV_POISSON, EV_SPIKE_LIST, EV_RECORD, EV_CURRENT, EV_SINU
 /* Exact populations (sim/exact.c): limits of apical_exact_ops, and the
  * quadrature nodes per window for the hazard integral. */
 enum { APICAL_EXACT_MAX_ACC = 8, APICAL_EXACT_MAX_BASIS = 8, EXACT_NODES = 2 };
+/* A closed-form piece spans at most this many e-foldings of the fastest
+ * growth rate (apical_exact_ops.growth): e^40 ~ 2e17 leaves the
+ * accumulators ~290 decades of headroom. Windows that short (the usual
+ * case: ~1 ms windows, rates ~1/ms) are one piece, as before. */
+#define APICAL_EXACT_MAX_EXPONENT 40.0
 
 /* One population, all partitions: per-neuron arrays, array-of-structs state
  * so each neuron's state is one contiguous GSL vector. */
@@ -256,6 +261,12 @@ struct apical_sim {
     weight_sample *wsample; /* per recorder (weights recorders only) */
     double min_delay, t;
     uint64_t window; /* index of the next window */
+    /* Exact populations: each window runs as exact_pieces closed-form
+     * pieces of at most exact_span ms, recomputed when exact_dirty (a poke
+     * may change a neuron's decay rate) */
+    int has_exact, exact_dirty;
+    double exact_span;
+    uint64_t exact_pieces;
     spike_rec *merged;
     size_t cap_merged;
     /* Merged spikes of the last window not yet queued as deliveries: each
@@ -317,7 +328,11 @@ apical_status apical_exact_candidate(apical_sim *S, partition *P);
 void apical_exact_node(apical_sim *S, partition *P, const apical_event *ev);
 void apical_exact_state(const apical_sim *S, const partition *P, size_t pi, uint64_t i, double t,
                         double *y);
-void apical_exact_window_end(apical_sim *S, partition *P, double T1);
+/* Advance every exact neuron to T1; a state that is not finite stops the
+ * run (APICAL_E_SOLVER, as GSL failures do). */
+apical_status apical_exact_window_end(apical_sim *S, partition *P, double T1);
+/* Between windows: how many pieces the window [T0, T1) runs in. */
+void apical_exact_plan(apical_sim *S, double T0, double T1);
 
 /* sim/protocol.c */
 apical_status apical_protocol_build(apical_sim *S, apical_error *err);

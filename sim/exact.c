@@ -91,6 +91,7 @@ apical_status apical_exact_build(apical_sim *S, partition *P, size_t pi, apical_
     pp->ctx = (apical_model_ctx){.param = pr->spec->param, .derived = pr->derived};
     pp->m = pr->m;
     pr->exact_bound = x->hazard_bound(&pp->ctx);
+    S->has_exact = S->exact_dirty = 1;
     for (uint64_t i = pp->lo; i < pp->hi; i++)
         if (next_candidate(S, P, pi, i, 0.0, -HUGE_VAL)) {
             *err = P->err;
@@ -332,7 +333,54 @@ void apical_exact_state(const apical_sim *S, const partition *P, size_t pi, uint
     x->state_at(y0, a, b, g, &pp->ctx, y);
 }
 
-void apical_exact_window_end(apical_sim *S, partition *P, double T1)
+/* The decay rates change only when the protocol pokes a state between
+ * windows, so the span is recomputed then, over every neuron (not per
+ * partition: the pieces, and so int_hazard's quadrature nodes, must not
+ * depend on the partitioning). */
+void apical_exact_plan(apical_sim *S, double T0, double T1)
+{
+    if (S->exact_dirty) {
+        double fastest = 0.0;
+        for (size_t pi = 0; pi < S->n_pops; pi++) {
+            const pop_rt *pr = &S->pops[pi];
+            if (!pr->exact)
+                continue;
+            const apical_model_ctx c = {.param = pr->spec->param, .derived = pr->derived};
+            for (uint64_t i = 0; i < pr->n; i++) {
+                const double g = pr->exact->rate(pr->y + i * pr->ns, &c);
+                const double r = pr->exact->growth ? pr->exact->growth(g, &c) : g;
+                if (r > fastest) /* NaN (refused at window start) is skipped */
+                    fastest = r;
+            }
+        }
+        S->exact_span = fastest > 0.0 ? APICAL_EXACT_MAX_EXPONENT / fastest : HUGE_VAL;
+        S->exact_dirty = 0;
+    }
+    const double k = ceil((T1 - T0) / S->exact_span);
+    S->exact_pieces = k > 1.0 ? (k < 1e15 ? (uint64_t)k : (uint64_t)1e15) : 1;
+}
+
+/* Like the GSL path's solver failure: who, when, and the state. */
+static apical_status not_finite(const apical_sim *S, partition *P, size_t pi, uint64_t i, double t,
+                                const double *y)
+{
+    const pop_rt *pr = &S->pops[pi];
+    char state[512];
+    size_t used = 0;
+    for (size_t k = 0; k < pr->ns && used < sizeof state; k++) {
+        int w = snprintf(state + used, sizeof state - used, "%s%s = %g %s", k ? ", " : "",
+                         pr->m->state[k].name, y[k], pr->m->state[k].unit);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+    return P->st = apical_error_set(&P->err, APICAL_E_SOLVER, &pr->spec->pos,
+                                    "population '%s' neuron %llu failed to integrate at t = %.6f "
+                                    "ms (state not finite, stepper exact); state: %s",
+                                    pr->spec->name, (unsigned long long)i, t, state);
+}
+
+apical_status apical_exact_window_end(apical_sim *S, partition *P, double T1)
 {
     for (size_t pi = 0; pi < S->n_pops; pi++) {
         const pop_rt *pr = &S->pops[pi];
@@ -352,7 +400,11 @@ void apical_exact_window_end(apical_sim *S, partition *P, double T1)
             memcpy(ex->ytmp, y, pr->ns * sizeof *y);
             x->state_at(ex->ytmp, a, shared ? ex->b_end : b, g, &pp->ctx, y);
             pr->t_last[i] = T1;
+            for (size_t k = 0; k < pr->ns; k++)
+                if (!isfinite(y[k]))
+                    return not_finite(S, P, pi, i, T1, y);
         }
         P->integrations += pp->hi - pp->lo;
     }
+    return APICAL_OK;
 }

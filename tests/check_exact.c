@@ -305,6 +305,90 @@ START_TEST(test_exact_refractory)
 }
 END_TEST
 
+/* A 2500 ms delay makes the window 2500 ms: e^(g window) overflowed and the
+ * state became NaN while the run went on. The window now runs in pieces of
+ * at most 40 e-foldings, so the result matches the same network on 1 ms
+ * windows (a zero-weight 1 ms projection sets the grid) to rounding: same
+ * spikes (candidates come from each neuron's own stream), same state. */
+static const char *const long_delay_net =
+    "simulation: {duration: 10000 ms, seed: 3, solver: {stepper: exact}}\n"
+    "populations:\n"
+    "  hid: {size: 4, model: dendritic_hidden, initial: {bias: {uniform: {low: -2, high: 2}}}}\n"
+    "projections:\n"
+    "  - {name: fb, source: hid, target: hid, connectivity: all_to_all, receptor: apical,\n"
+    "     weight: 0.05, delay: 2500 ms}\n"
+    "  - {name: late, source: hid, target: hid, connectivity: all_to_all, receptor: basal,\n"
+    "     weight: 0.02, delay: 2500 ms}\n"
+    "%s";
+
+START_TEST(test_exact_long_window)
+{
+    spikes s[2] = {{0}, {0}};
+    double y[2][4][32];
+    size_t ns = 0, ih = 0;
+    for (int k = 0; k < 2; k++) {
+        char yaml[2048];
+        snprintf(yaml, sizeof yaml, long_delay_net,
+                 k ? "  - {source: hid, target: hid, connectivity: one_to_one, receptor: basal,\n"
+                     "     weight: 0, delay: 1 ms}\n"
+                   : "");
+        apical_net_spec *spec = test_load(yaml);
+        apical_sim *sim = test_build(spec, 1, &s[k]);
+        test_run_to(sim, 10000.0);
+        ck_assert_double_eq(apical_sim_stats(sim)->min_delay, k ? 1.0 : 2500.0);
+        ns = spec->pops[0].model->n_state;
+        ih = spec->pops[0].model->exact->int_hazard;
+        for (uint64_t i = 0; i < 4; i++)
+            memcpy(y[k][i], apical_sim_state(sim, 0, i), ns * sizeof(double));
+        apical_sim_free(sim);
+        apical_spec_free(spec);
+    }
+    ck_assert_uint_gt(s[0].n, 1000);
+    ck_assert_uint_eq(s[0].n, s[1].n);
+    for (size_t j = 0; j < s[0].n; j++)
+        ck_assert_msg(fabs(s[0].t[j] - s[1].t[j]) < 1e-9 && s[0].node[j] == s[1].node[j],
+                      "spike %zu", j);
+    for (uint64_t i = 0; i < 4; i++)
+        for (size_t v = 0; v < ns; v++) {
+            if (v == ih) /* quadrature per piece: the nodes differ */
+                continue;
+            ck_assert_msg(isfinite(y[0][i][v]), "neuron %llu var %zu: %g", (unsigned long long)i,
+                          v, y[0][i][v]);
+            ck_assert_msg(fabs(y[0][i][v] - y[1][i][v]) <= 1e-9 * (1.0 + fabs(y[1][i][v])),
+                          "neuron %llu var %zu: %.15g vs %.15g", (unsigned long long)i, v,
+                          y[0][i][v], y[1][i][v]);
+        }
+    spikes_free(&s[0]);
+    spikes_free(&s[1]);
+}
+END_TEST
+
+/* A state that is no longer finite stops the run as a GSL failure does:
+ * APICAL_E_SOLVER naming population, neuron, time and state. */
+START_TEST(test_exact_not_finite)
+{
+    const char *yaml =
+        "simulation: {duration: 100 ms, seed: 1, solver: {stepper: exact}}\n"
+        "populations:\n"
+        "  in: {size: 1, model: parrot}\n"
+        "  hid: {size: 2, model: dendritic_hidden}\n"
+        "projections:\n"
+        "  - {source: in, target: hid, connectivity: all_to_all, receptor: basal,\n"
+        "     weight: 1e308, delay: 1 ms}\n"
+        "inputs: [{type: poisson, target: in, rate: 1000 Hz, receptor: relay, weight: 1}]\n";
+    apical_net_spec *spec = test_load(yaml);
+    apical_sim *sim = test_build(spec, 1, NULL);
+    apical_error err = {0};
+    ck_assert_int_eq(apical_sim_run(sim, 100.0, NULL, &err), APICAL_E_SOLVER);
+    ck_assert_msg(strstr(err.msg, "population 'hid' neuron 0") && strstr(err.msg, "not finite") &&
+                      strstr(err.msg, "state: C = "),
+                  "'%s'", err.msg);
+    ck_assert_int_eq(err.pos.line, 4);
+    apical_sim_free(sim);
+    apical_spec_free(spec);
+}
+END_TEST
+
 /* --- networks ------------------------------------------------------------ */
 
 /* The layered network of tests/harness.c, every dendritic population on
@@ -441,6 +525,8 @@ Suite *exact_suite(void)
     tcase_add_test(tc, test_exact_network_rates);
     tcase_add_test(tc, test_exact_refusals);
     tcase_add_test(tc, test_exact_degenerate_rate);
+    tcase_add_test(tc, test_exact_long_window);
+    tcase_add_test(tc, test_exact_not_finite);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -96,6 +96,11 @@ typedef struct apical_exact_ops {
                      const apical_model_ctx *c, double y[]);
     double (*hazard)(double C, const apical_model_ctx *c); /* per ms */
     double (*hazard_bound)(const apical_model_ctx *c);      /* >= hazard, per ms */
+    /* The fastest rate (per ms) any factor of basis or input grows with at
+     * decay rate g, e.g. max(g, kernel rates): the engine splits a window
+     * into pieces short enough that e^(rate piece) stays far from overflow.
+     * Called between windows after state changes; may be NULL (then g). */
+    double (*growth)(double g, const apical_model_ctx *c);
     size_t int_hazard; /* state index that integrates the hazard, or (size_t)-1 */
 } apical_exact_ops;
 
