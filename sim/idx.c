@@ -43,6 +43,29 @@ static apical_status read_idx(const char *path, uint32_t want_magic, uint32_t nd
         st = apical_error_set(err, APICAL_E_DATA, &pos, "implausible dimensions");
         goto done;
     }
+    /* the header's promise against the file's size before allocating: a
+     * corrupt count must not ask for gigabytes */
+    long size = -1;
+    if (fseek(f, 0, SEEK_END) == 0)
+        size = ftell(f);
+    if (size < 0 || fseek(f, (long)head_len, SEEK_SET) != 0) {
+        st = apical_error_set(err, APICAL_E_IO, &pos, "cannot seek: %s", strerror(errno));
+        goto done;
+    }
+    const unsigned long long body = (unsigned long long)size - head_len,
+                             promised = (unsigned long long)dims[0] * per;
+    if (body < promised) {
+        st = apical_error_set(err, APICAL_E_DATA, &pos,
+                              "truncated: the header promises %u items of %zu bytes (%llu bytes), "
+                              "the file has %llu after the header",
+                              dims[0], per, promised, body);
+        goto done;
+    }
+    if (body > promised) {
+        st = apical_error_set(err, APICAL_E_DATA, &pos,
+                              "trailing bytes after %u items: corrupt or not IDX", dims[0]);
+        goto done;
+    }
     size_t n = limit && limit < dims[0] ? limit : dims[0];
     if (!(*data = malloc(n * per))) {
         st = apical_error_set(err, APICAL_E_NOMEM, &pos, "out of memory (%zu bytes)", n * per);
@@ -51,11 +74,6 @@ static apical_status read_idx(const char *path, uint32_t want_magic, uint32_t nd
     if (fread(*data, 1, n * per, f) != n * per) {
         st = apical_error_set(err, APICAL_E_DATA, &pos,
                               "truncated: the header promises %u items of %zu bytes", dims[0], per);
-        goto done;
-    }
-    if (n == dims[0] && fgetc(f) != EOF) {
-        st = apical_error_set(err, APICAL_E_DATA, &pos,
-                              "trailing bytes after %u items: corrupt or not IDX", dims[0]);
         goto done;
     }
     dims[0] = (uint32_t)n;
@@ -86,13 +104,6 @@ apical_status apical_idx_load(const char *images_path, const char *labels_path, 
         return apical_error_set(err, APICAL_E_DATA, &pos, "%u labels for %u images in %s",
                                 dl[0], di[0], images_path);
     }
-    for (uint32_t k = 0; k < dl[0]; k++)
-        if (out->labels[k] > 9) {
-            apical_srcpos pos = {labels_path, 0, 0};
-            apical_idx_free(out);
-            return apical_error_set(err, APICAL_E_DATA, &pos, "label %u of item %u is not a digit",
-                                    out->labels[k], k);
-        }
     out->n = limit && limit < di[0] ? limit : di[0];
     out->rows = di[1];
     out->cols = di[2];

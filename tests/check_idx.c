@@ -100,6 +100,38 @@ START_TEST(test_corrupt)
 }
 END_TEST
 
+/* A header that promises more than the file holds is refused from the
+ * file's size, before allocating: 2^32 - 1 images of 4096 x 4096 pixels
+ * (7e16 bytes) in a 100-byte file is truncated, not out of memory. Labels
+ * may be any byte (classes are the loader's business): a label of 10, which
+ * used to be read after the labels were freed, loads. */
+START_TEST(test_count_before_alloc)
+{
+    char img[300], lab[300];
+    snprintf(img, sizeof img, "%s/i", dir);
+    snprintf(lab, sizeof lab, "%s/l", dir);
+    write_pair(img, lab, 0x803, 1, 1, 0, 0);
+    FILE *f = fopen(img, "wb");
+    put32(f, 0x803), put32(f, 0xffffffffu), put32(f, 4096), put32(f, 4096);
+    for (int k = 0; k < 84; k++)
+        fputc(0, f);
+    fclose(f);
+    apical_idx_set s;
+    apical_error err;
+    ck_assert_int_eq(apical_idx_load(img, lab, 0, &s, &err), APICAL_E_DATA);
+    ck_assert_msg(strstr(err.msg, "truncated") && strstr(err.msg, "the file has 84"), "'%s'",
+                  err.msg);
+    ck_assert_ptr_null(s.pixels);
+    write_pair(img, lab, 0x803, 1, 1, 0, 0);
+    f = fopen(lab, "wb");
+    put32(f, 0x801), put32(f, 1), fputc(10, f);
+    fclose(f);
+    ck_assert_int_eq(apical_idx_load(img, lab, 0, &s, &err), APICAL_OK);
+    ck_assert_uint_eq(s.labels[0], 10);
+    apical_idx_free(&s);
+}
+END_TEST
+
 /* The real files, when fetched: sizes and the first training labels of
  * MNIST (5, 0, 4, 1, 9). */
 START_TEST(test_real_mnist)
@@ -125,6 +157,7 @@ Suite *idx_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_valid_and_limit);
     tcase_add_test(tc, test_corrupt);
+    tcase_add_test(tc, test_count_before_alloc);
     tcase_add_test(tc, test_real_mnist);
     suite_add_tcase(s, tc);
     return s;

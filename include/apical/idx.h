@@ -2,7 +2,10 @@
  * 0x00000801 for labels, then dimensions, then unsigned bytes), read whole
  * and checked: a wrong magic, a truncated file, trailing bytes, or images and
  * labels that disagree in count are APICAL_E_DATA with the path and what is
- * wrong; a missing file is APICAL_E_IO. */
+ * wrong (the header's count is checked against the file's size before
+ * anything is allocated); a missing file is APICAL_E_IO. Labels may be any
+ * byte: which classes exist is the caller's business (the loader checks
+ * them against the protocol's output population). */
 #ifndef APICAL_IDX_H
 #define APICAL_IDX_H
 
