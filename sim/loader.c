@@ -426,6 +426,7 @@ typedef struct ctx {
     apical_net_spec *spec;
     apical_error *err;
     const ynode *sim_stepper; /* where simulation.solver.stepper was given */
+    int has_protocol;         /* the file has a protocol: duration may be omitted */
 } ctx;
 
 static apical_status fail(ctx *c, const ynode *n, apical_status code, const char *fmt, ...)
@@ -852,10 +853,16 @@ static apical_status parse_simulation(ctx *c, const ynode *n)
         (st = check_keys(c, n, keys, "simulation")) != APICAL_OK)
         return st;
     sim->pos = pos_of(c, n);
-    if ((st = require(c, n, "duration", "simulation", &v)) != APICAL_OK ||
-        (st = get_bounded(c, v, "ms", "duration", (bounds){0.0, HUGE_VAL, 1}, &sim->duration)) !=
-            APICAL_OK)
+    /* with a protocol, an omitted duration is the protocol's length */
+    if (c->has_protocol && !map_get(n, "duration")) {
+        sim->duration_auto = 1;
+    } else if ((st = require(c, n, "duration", "simulation", &v)) != APICAL_OK ||
+               (st = get_bounded(c, v, "ms", "duration", (bounds){0.0, HUGE_VAL, 1},
+                                 &sim->duration)) != APICAL_OK) {
         return st;
+    } else {
+        sim->duration_pos = pos_of(c, v);
+    }
     if ((v = map_get(n, "seed")) != NULL) {
         if ((st = get_uint(c, v, "seed", 0, UINT64_MAX, &sim->seed)) != APICAL_OK)
             return st;
@@ -1939,6 +1946,23 @@ static apical_status need_model(ctx *c, const ynode *at, size_t pop, const char 
     return APICAL_OK;
 }
 
+/* Every label of an IDX set names an output neuron (a class): a larger one
+ * would teach nothing and never be classified right. */
+static apical_status check_labels(ctx *c, const ynode *at, const char *path,
+                                  const apical_idx_set *set, const apical_protocol_spec *p)
+{
+    if (p->output == (size_t)-1)
+        return APICAL_OK;
+    const apical_pop_spec *out = &c->spec->pops[p->output];
+    for (size_t k = 0; k < set->n; k++)
+        if (set->labels[k] >= out->size)
+            return fail(c, at, APICAL_E_RANGE,
+                        "%s: label %u of item %zu is not a neuron of the output population "
+                        "'%s' (%llu neurons, one per class)",
+                        path, set->labels[k], k, out->name, (unsigned long long)out->size);
+    return APICAL_OK;
+}
+
 /* stimulus: {input: NAME, images: PATH, labels: PATH, max_rate: 200 Hz,
  * first: 0, limit: 0}: IDX images shown one per example through a Poisson
  * input over a population with one neuron per pixel. */
@@ -1999,6 +2023,8 @@ static apical_status parse_stimulus(ctx *c, const ynode *n, apical_protocol_spec
                   "neurons; the stimulus needs one neuron per pixel",
                   p->images->rows * p->images->cols, c->spec->pops[in->target].name,
                   (unsigned long long)c->spec->pops[in->target].size);
+    } else {
+        st = check_labels(c, vl, lp, p->images, p);
     }
     free(ip);
     free(lp);
@@ -2065,6 +2091,8 @@ static apical_status parse_test(ctx *c, const ynode *n, apical_protocol_spec *p)
         st = fail(c, vi, APICAL_E_RANGE, "test images have %zu pixels, training images %zu",
                   p->test_images->rows * p->test_images->cols,
                   p->images->rows * p->images->cols);
+    } else {
+        st = check_labels(c, vl, lp, p->test_images, p);
     }
     free(ip);
     free(lp);
@@ -2241,6 +2269,11 @@ static apical_status parse_protocol(ctx *c, const ynode *n)
                     l->proj = j;
             if (l->proj == (size_t)-1)
                 return fail(c, f, APICAL_E_REFERENCE, "projection '%s' is not defined", pname);
+            for (size_t k = 0; k < i; k++)
+                if (p->learn[k].proj == l->proj)
+                    return fail(c, f, APICAL_E_INVALID, "projection '%s' is already learned "
+                                "(line %d); each update would be applied twice", pname,
+                                p->learn[k].pos.line);
             const apical_proj_spec *pj = &c->spec->projs[l->proj];
             if (pj->target != p->hidden && pj->target != p->output)
                 return fail(c, f, APICAL_E_INVALID, "projection '%s' must target the protocol's "
@@ -2285,7 +2318,7 @@ static apical_status parse_protocol(ctx *c, const ynode *n)
                         "feedback learned_from '%s' needs that projection under 'learning'",
                         c->spec->projs[p->fb_of].name);
     }
-    return APICAL_OK;
+    return apical_spec_fit_protocol(c->spec, c->err);
 }
 
 static apical_status parse_root(ctx *c, const ynode *root)
@@ -2317,6 +2350,7 @@ static apical_status parse_root(ctx *c, const ynode *root)
         if (!(spec->name = strdup(s)))
             return oom(c);
     }
+    c->has_protocol = map_get(root, "protocol") != NULL;
     if ((st = require(c, root, "simulation", "the network file", &v)) != APICAL_OK ||
         (st = parse_simulation(c, v)) != APICAL_OK)
         return st;
@@ -2362,7 +2396,7 @@ static apical_status load_text(const char *path, char *text, size_t len, apical_
     spec->sim.seed = 1;
     spec->sim.partitions = 1;
     spec->sim.threads = 1;
-    ctx c = {spec, err, NULL};
+    ctx c = {spec, err, NULL, 0};
 
     const char *nul = memchr(text, '\0', len);
     if (nul) {

@@ -620,8 +620,16 @@ static int cmd_run(int argc, char **argv)
         return report(&err);
     if (seed_s)
         spec->sim.seed = seed;
-    if (dur_s)
+    if (dur_s) {
         spec->sim.duration = duration;
+        spec->sim.duration_auto = 0;
+        spec->sim.duration_pos = (apical_srcpos){0};
+    }
+    /* a protocol's Wald-distributed phases depend on the seed */
+    if ((seed_s || dur_s) && apical_spec_fit_protocol(spec, &err)) {
+        apical_spec_free(spec);
+        return report(&err);
+    }
 
     char out_buf[4096];
     if (!out) {

@@ -49,7 +49,8 @@ typedef struct learn_rt {
     src_trace *tr;
     double *win0;  /* integral at the forward window start */
     double *psp_f; /* mean PSP over the forward window */
-    arrival *q;    /* arrivals not yet applied, in time order */
+    arrival *q;    /* arrivals not yet applied, in time order: at most the
+                      spikes of the last `delay` ms (drained every window) */
     size_t q_head, q_n, q_cap;
     double *E;     /* per target neuron, this example */
     double *gE;    /* -eta P E: the update is gE[tgt] psp_f[src] */
@@ -71,6 +72,7 @@ struct protocol_rt {
     uint64_t test;  /* test presentations done */
     uint64_t k_test_end;
     apical_rng rng;
+    int nomem;      /* an arrival could not be queued */
     /* hidden layer */
     uint64_t nh;
     size_t h_C, h_intC, h_intA, h_abias, h_bias;
@@ -112,15 +114,115 @@ static double wald(apical_rng *r, double mu, double lambda)
     return apical_rng_uniform(r) <= mu / (mu + x) ? x : mu * mu / x;
 }
 
-static uint64_t windows_for(const apical_sim *S, double ms)
+/* Windows of `window` ms that cover `ms` (a phase: at least one; a settle
+ * time may be 0). */
+static uint64_t windows_for(double window, double ms)
 {
-    double k = ceil(ms / S->min_delay - 1e-9);
+    double k = ceil(ms / window - 1e-9);
     return k < 1.0 ? 1 : (uint64_t)k;
 }
 
-static double phase_length(struct protocol_rt *pr, const apical_phase_spec *ph)
+static uint64_t windows_settle(double window, double ms)
 {
-    return ph->duration + (ph->wald_mean > 0.0 ? wald(&pr->rng, ph->wald_mean, ph->wald_shape) : 0.0);
+    double k = ceil(ms / window - 1e-9);
+    return k < 0.0 ? 0 : (uint64_t)k;
+}
+
+static double phase_length(apical_rng *r, const apical_phase_spec *ph)
+{
+    return ph->duration + (ph->wald_mean > 0.0 ? wald(r, ph->wald_mean, ph->wald_shape) : 0.0);
+}
+
+static void protocol_rng(apical_rng *r, uint64_t seed)
+{
+    apical_rng_init(r, seed, apical_rng_stream_id(APICAL_RNG_RECORD, "protocol"), 0);
+}
+
+/* The run draws each example's forward then target length from the
+ * protocol's stream and nothing else from it, so replaying the draws gives
+ * the schedule exactly. Stops counting once past `stop` ms. */
+double apical_protocol_end(const apical_protocol_spec *p, uint64_t seed, double window,
+                           double stop)
+{
+    /* k * window as the run computes boundary times; k saturates */
+    uint64_t k = 0;
+    const uint64_t per_test = windows_for(window, p->test_duration);
+    if (p->test_examples > (UINT64_MAX / 2) / per_test)
+        return HUGE_VAL;
+    const uint64_t tests = p->test_examples * per_test;
+    if (!(p->forward.wald_mean > 0.0) && !(p->target.wald_mean > 0.0)) {
+        const uint64_t per = windows_for(window, p->forward.duration) +
+                             windows_for(window, p->target.duration);
+        if (p->examples > (UINT64_MAX / 2) / per)
+            return HUGE_VAL;
+        return (double)(p->examples * per + tests) * window;
+    }
+    apical_rng r;
+    protocol_rng(&r, seed);
+    for (uint64_t ex = 0; ex < p->examples; ex++) {
+        k += windows_for(window, phase_length(&r, &p->forward));
+        k += windows_for(window, phase_length(&r, &p->target));
+        if ((double)k * window > stop)
+            return (double)k * window;
+    }
+    return (double)(k + tests) * window;
+}
+
+static apical_status too_short(const apical_net_spec *spec, double need, double window,
+                               apical_error *err)
+{
+    const apical_protocol_spec *p = spec->protocol;
+    const apical_srcpos *at = spec->sim.duration_pos.line ? &spec->sim.duration_pos : NULL;
+    return apical_error_set(
+        err, APICAL_E_RANGE, at,
+        "duration %.10g ms ends before the protocol, which needs %.10g ms (%llu training "
+        "examples, %llu test presentations, phases rounded up to the %g ms window); raise it, "
+        "or omit 'duration' to end the run with the protocol's last presentation",
+        spec->sim.duration, need, (unsigned long long)p->examples,
+        (unsigned long long)p->test_examples, window);
+}
+
+/* A duration within rounding of the need becomes the need, so the last
+ * boundary falls inside the run. */
+static apical_status fit(apical_net_spec *spec, double window, apical_error *err)
+{
+    const apical_protocol_spec *p = spec->protocol;
+    if (spec->sim.duration_auto) {
+        const double need = apical_protocol_end(p, spec->sim.seed, window, HUGE_VAL);
+        if (!(need > 0.0) || !isfinite(need))
+            return apical_error_set(err, APICAL_E_RANGE, &p->pos,
+                                    "without 'duration' the run lasts as long as the protocol, "
+                                    "but it presents %s; give simulation.duration",
+                                    need > 0.0 ? "too much to time" : "nothing");
+        spec->sim.duration = need;
+        return APICAL_OK;
+    }
+    const double need = apical_protocol_end(p, spec->sim.seed, window, spec->sim.duration);
+    if (spec->sim.duration >= need)
+        return APICAL_OK;
+    if (spec->sim.duration >= need * (1.0 - 1e-12)) {
+        spec->sim.duration = need;
+        return APICAL_OK;
+    }
+    return too_short(spec, need, window, err);
+}
+
+apical_status apical_spec_fit_protocol(apical_net_spec *spec, apical_error *err)
+{
+    if (!spec->protocol)
+        return APICAL_OK;
+    /* the window the engine will use if every projection draws its
+     * smallest possible delay (exact for constant delays) */
+    double window = HUGE_VAL;
+    for (size_t j = 0; j < spec->n_projs; j++) {
+        const apical_dist *d = &spec->projs[j].delay;
+        const double lo = d->kind == APICAL_DIST_NORMAL && isfinite(d->lo) ? d->lo : d->a;
+        if (lo > 0.0 && lo < window)
+            window = lo;
+    }
+    if (window == HUGE_VAL)
+        window = spec->sim.duration_auto ? 1.0 : fmin(1.0, spec->sim.duration);
+    return fit(spec, window, err);
 }
 
 apical_status apical_protocol_build(apical_sim *S, apical_error *err)
@@ -128,12 +230,18 @@ apical_status apical_protocol_build(apical_sim *S, apical_error *err)
     const apical_protocol_spec *ps = S->spec->protocol;
     if (!ps)
         return APICAL_OK;
+    /* the loader fitted the duration to its best guess of the window; the
+     * drawn delays decide */
+    const double need = apical_protocol_end(ps, S->spec->sim.seed, S->min_delay,
+                                            S->spec->sim.duration);
+    if (S->spec->sim.duration < need * (1.0 - 1e-12))
+        return too_short(S->spec, need, S->min_delay, err);
     struct protocol_rt *pr = calloc(1, sizeof *pr);
     if (!pr)
         return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
     S->protocol = pr;
     pr->ps = ps;
-    apical_rng_init(&pr->rng, S->spec->sim.seed, apical_rng_stream_id(APICAL_RNG_RECORD, "protocol"), 0);
+    protocol_rng(&pr->rng, S->spec->sim.seed);
     pr->perm_epoch = UINT64_MAX;
     if (ps->stim_shuffle && ps->images &&
         !(pr->perm = malloc((ps->images->n + 1) * sizeof *pr->perm)))
@@ -253,19 +361,25 @@ void apical_protocol_spikes(apical_sim *S, const spike_rec *sp, size_t n)
                 } else {
                     size_t cap = l->q_cap ? 2 * l->q_cap : 1024;
                     arrival *q = realloc(l->q, cap * sizeof *q);
-                    if (!q)
-                        continue; /* reported as a missing PSP at worst; see free */
+                    if (!q) {
+                        pr->nomem = 1; /* apical_protocol_step reports it */
+                        continue;
+                    }
                     l->q = q;
                     l->q_cap = cap;
                 }
             }
             l->q[l->q_head + l->q_n++] = (arrival){sp[j].t + l->delay, sp[j].gid - src->gid0};
+            if (l->q_n > S->stats.protocol_arrivals_peak)
+                S->stats.protocol_arrivals_peak = l->q_n;
         }
     }
 }
 
-/* Apply arrivals up to T, then bring every source trace to T. */
-static void traces_at(learn_rt *l, double T)
+/* Apply the arrivals up to T to their sources' traces, in time order: each
+ * as traces_at would (advance that source to the arrival, add the spike),
+ * so applying them early changes no result. */
+static void apply_arrivals(learn_rt *l, double T)
 {
     while (l->q_n && l->q[l->q_head].t <= T) {
         const arrival *a = &l->q[l->q_head];
@@ -276,6 +390,14 @@ static void traces_at(learn_rt *l, double T)
         l->q_head++;
         l->q_n--;
     }
+    if (!l->q_n)
+        l->q_head = 0;
+}
+
+/* Apply arrivals up to T, then bring every source trace to T. */
+static void traces_at(learn_rt *l, double T)
+{
+    apply_arrivals(l, T);
     for (uint64_t j = 0; j < l->n_src; j++)
         trace_to(&l->tr[j], T, l->tau_L, l->tau_s);
 }
@@ -378,8 +500,8 @@ static apical_status boundary(apical_sim *S, struct protocol_rt *pr, apical_erro
             return APICAL_OK;
         }
         pr->k_ex0 = S->window;
-        double tf = phase_length(pr, &ps->forward);
-        pr->k_fwd_end = pr->k_ex0 + windows_for(S, tf);
+        double tf = phase_length(&pr->rng, &ps->forward);
+        pr->k_fwd_end = pr->k_ex0 + windows_for(S->min_delay, tf);
         for (uint64_t i = 0; has_h && ps->apical_forward && i < pr->nh; i++)
             apical_engine_poke(S, ps->hidden, i, pr->h_abias, ps->apical_forward[i]);
         for (uint64_t i = 0; has_o && i < pr->no; i++) {
@@ -391,7 +513,7 @@ static apical_status boundary(apical_sim *S, struct protocol_rt *pr, apical_erro
                              training_image(S, pr), T, err)))
             return st;
         pr->stage = ST_FWD_WIN;
-        pr->next_window = pr->k_ex0 + windows_for(S, ps->settle);
+        pr->next_window = pr->k_ex0 + windows_settle(S->min_delay, ps->settle);
         if (pr->next_window >= pr->k_fwd_end)
             pr->next_window = pr->k_fwd_end - 1;
         return APICAL_OK;
@@ -442,10 +564,10 @@ static apical_status boundary(apical_sim *S, struct protocol_rt *pr, apical_erro
                 apical_engine_poke(S, ps->output, i, pr->o_gI, i == label ? 0.0 : 1.0);
             }
         }
-        double tt = phase_length(pr, &ps->target);
-        pr->k_tgt_end = S->window + windows_for(S, tt);
+        double tt = phase_length(&pr->rng, &ps->target);
+        pr->k_tgt_end = S->window + windows_for(S->min_delay, tt);
         pr->stage = ST_TGT_WIN;
-        pr->next_window = S->window + windows_for(S, ps->settle);
+        pr->next_window = S->window + windows_settle(S->min_delay, ps->settle);
         if (pr->next_window >= pr->k_tgt_end)
             pr->next_window = pr->k_tgt_end - 1;
         return APICAL_OK;
@@ -505,9 +627,9 @@ static apical_status boundary(apical_sim *S, struct protocol_rt *pr, apical_erro
             apical_engine_poke(S, ps->output, i, pr->o_gE, 0.0);
             apical_engine_poke(S, ps->output, i, pr->o_gI, 0.0);
         }
-        pr->k_test_end = S->window + windows_for(S, ps->test_duration);
-        uint64_t kw = windows_for(S, ps->test_window);
-        pr->next_window = pr->k_test_end > S->window + kw ? pr->k_test_end - kw : S->window + 1;
+        pr->k_test_end = S->window + windows_for(S->min_delay, ps->test_duration);
+        uint64_t kw = windows_for(S->min_delay, ps->test_window);
+        pr->next_window = pr->k_test_end > S->window + kw ? pr->k_test_end - kw : S->window;
         pr->stage = ST_TEST_WIN;
         return APICAL_OK;
     }
@@ -542,6 +664,15 @@ static apical_status boundary(apical_sim *S, struct protocol_rt *pr, apical_erro
 apical_status apical_protocol_step(apical_sim *S, apical_error *err)
 {
     struct protocol_rt *pr = S->protocol;
+    if (pr->nomem)
+        return apical_error_set(err, APICAL_E_NOMEM, NULL,
+                                "out of memory queueing the protocol's presynaptic spikes");
+    /* Every window, not only in the phases that read the traces: the queue
+     * then holds at most one delay's spikes, however long the run (test
+     * presentations read no traces at all). */
+    const double T = (double)S->window * S->min_delay;
+    for (size_t k = 0; k < pr->ps->n_learn; k++)
+        apply_arrivals(&pr->learn[k], T);
     while (pr->next_window == S->window) {
         apical_status st = boundary(S, pr, err);
         if (st)

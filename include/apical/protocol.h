@@ -86,4 +86,20 @@ typedef struct apical_protocol_spec {
 
 void apical_protocol_spec_free(apical_protocol_spec *p);
 
+/* When the protocol's last presentation ends (ms) on a window grid of
+ * `window` ms (the minimum delay) with this seed: the run's phase lengths,
+ * Wald extras included, rounded up to the grid as the run rounds them.
+ * Stops counting (returning something larger) once past `stop` ms. */
+double apical_protocol_end(const apical_protocol_spec *p, uint64_t seed, double window,
+                           double stop);
+
+/* Fit the run's duration to the protocol (called by the loader, and again
+ * after the seed or duration change): when duration_auto, set it to the
+ * protocol's end; else refuse (APICAL_E_RANGE at duration_pos) a duration
+ * that ends before the last presentation, saying how long it needs. The
+ * window grid is the smallest delay the projections can have; apical_sim_new
+ * checks again with the drawn delays. */
+struct apical_net_spec;
+apical_status apical_spec_fit_protocol(struct apical_net_spec *spec, apical_error *err);
+
 #endif

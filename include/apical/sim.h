@@ -50,6 +50,9 @@ typedef struct apical_run_stats {
     uint64_t steps;              /* accepted GSL steps */
     uint64_t windows;
     double min_delay;            /* window length, ms */
+    /* Protocol: most presynaptic spikes of one learned projection waiting
+     * to reach its traces at once (bounded by one delay's spikes) */
+    size_t protocol_arrivals_peak;
 } apical_run_stats;
 
 /* Build: connectivity, initial state, inputs. Takes no ownership of spec,

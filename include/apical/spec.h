@@ -137,6 +137,9 @@ typedef struct apical_recorder_spec {
 
 typedef struct apical_sim_spec {
     double duration;     /* ms */
+    /* duration was omitted: the protocol's length (apical_spec_fit_protocol) */
+    int duration_auto;
+    apical_srcpos duration_pos; /* where it was given; line 0: not in the file */
     uint64_t seed;
     char *stepper;       /* default stepper for populations, NULL = model's */
     double abs_tol, rel_tol; /* <= 0: model's default */
