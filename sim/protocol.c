@@ -168,10 +168,11 @@ double apical_protocol_end(const apical_protocol_spec *p, uint64_t seed, double 
     return (double)(k + tests) * window;
 }
 
-static apical_status too_short(const apical_net_spec *spec, double need, double window,
-                               apical_error *err)
+static apical_status too_short(const apical_net_spec *spec, double window, apical_error *err)
 {
     const apical_protocol_spec *p = spec->protocol;
+    /* the whole need (the check stopped counting at the duration) */
+    const double need = apical_protocol_end(p, spec->sim.seed, window, HUGE_VAL);
     const apical_srcpos *at = spec->sim.duration_pos.line ? &spec->sim.duration_pos : NULL;
     return apical_error_set(
         err, APICAL_E_RANGE, at,
@@ -204,7 +205,7 @@ static apical_status fit(apical_net_spec *spec, double window, apical_error *err
         spec->sim.duration = need;
         return APICAL_OK;
     }
-    return too_short(spec, need, window, err);
+    return too_short(spec, window, err);
 }
 
 apical_status apical_spec_fit_protocol(apical_net_spec *spec, apical_error *err)
@@ -235,7 +236,7 @@ apical_status apical_protocol_build(apical_sim *S, apical_error *err)
     const double need = apical_protocol_end(ps, S->spec->sim.seed, S->min_delay,
                                             S->spec->sim.duration);
     if (S->spec->sim.duration < need * (1.0 - 1e-12))
-        return too_short(S->spec, need, S->min_delay, err);
+        return too_short(S->spec, S->min_delay, err);
     struct protocol_rt *pr = calloc(1, sizeof *pr);
     if (!pr)
         return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
