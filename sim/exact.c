@@ -391,6 +391,7 @@ apical_status apical_exact_window_end(apical_sim *S, partition *P, double T1)
         exact_part *ex = pp->ex;
         const int shared = !isnan(ex->g_shared);
         double b[APICAL_EXACT_MAX_BASIS], a[APICAL_EXACT_MAX_ACC];
+        double sum = 0.0; /* not finite if any state is: one test per population */
         for (uint64_t i = pp->lo; i < pp->hi; i++) {
             double *y = pr->y + i * pr->ns;
             const double g = ex->g[i - pp->lo];
@@ -401,9 +402,13 @@ apical_status apical_exact_window_end(apical_sim *S, partition *P, double T1)
             x->state_at(ex->ytmp, a, shared ? ex->b_end : b, g, &pp->ctx, y);
             pr->t_last[i] = T1;
             for (size_t k = 0; k < pr->ns; k++)
-                if (!isfinite(y[k]))
-                    return not_finite(S, P, pi, i, T1, y);
+                sum += y[k];
         }
+        if (!isfinite(sum))
+            for (uint64_t i = pp->lo; i < pp->hi; i++)
+                for (size_t k = 0; k < pr->ns; k++)
+                    if (!isfinite(pr->y[i * pr->ns + k]))
+                        return not_finite(S, P, pi, i, T1, pr->y + i * pr->ns);
         P->integrations += pp->hi - pp->lo;
     }
     return APICAL_OK;

@@ -349,6 +349,8 @@ static void trace_to(src_trace *tr, double t, double tau_L, double tau_s)
 void apical_protocol_spikes(apical_sim *S, const spike_rec *sp, size_t n)
 {
     struct protocol_rt *pr = S->protocol;
+    if (pr->example >= pr->ps->examples)
+        return; /* training is over: test presentations read no traces */
     for (size_t k = 0; k < pr->ps->n_learn; k++) {
         learn_rt *l = &pr->learn[k];
         const pop_rt *src = &S->pops[l->src_pop];
