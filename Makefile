@@ -24,7 +24,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/runner.o $(BUILD)/tests/
 APICAL   := $(BUILD)/apical
 CHECKBIN := $(BUILD)/check_apical
 
-.PHONY: all deps demo check check-asan bench validate mnist mnist-accuracy clean help
+.PHONY: all deps demo check check-asan check-fresh bench validate mnist mnist-accuracy clean help
 
 all: $(APICAL)
 
@@ -32,6 +32,7 @@ help:
 	@echo "make demo        install missing packages, build, run the COBA benchmark, plot it"
 	@echo "make check       install missing packages, build, run all tests"
 	@echo "make check-asan  the tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+	@echo "make check-fresh README's two commands in a bare Debian 12 root (root; debootstrap, cached)"
 	@echo "make bench       apical vs Brian2 (C++ standalone) on the Brette 2007 networks"
 	@echo "make validate    long validations (network rates against the published ranges)"
 	@echo "make deps        only install missing system packages"
@@ -79,6 +80,11 @@ check-asan: deps
 	  build-asan/apical build-asan/check_apical
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 CK_FORK=no \
 	  APICAL=build-asan/apical PYTHON=$(PYTHON) tests/run-all.sh build-asan
+
+# README's "fresh Debian machine" commands, run in a bare debootstrap root on
+# the committed tree, so a missing install step fails here (and in CI).
+check-fresh:
+	@scripts/check-fresh.sh
 
 demo: deps $(APICAL)
 	@mkdir -p results
