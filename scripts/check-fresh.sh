@@ -68,8 +68,9 @@ if [ "${1:-}" = __chroot ]; then
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         /bin/sh -c 'cd ~/apical || exit 1
             while IFS= read -r cmd; do
-                echo "\$ $cmd"
+                echo "\$ $cmd"; t=$(date +%s)
                 sh -c "$cmd" </dev/null || { echo "FAILED: $cmd"; exit 1; }
+                echo "($cmd: $(($(date +%s) - t)) s)"
             done < ~/fresh-commands' </dev/null
     exit $?
 fi
@@ -158,11 +159,14 @@ say "commit $short, bare root ready ($(mmss $(($(now) - t0)))); running: $cmds"
 
 # Inner output is prefixed so its "N passed, N failed" line is never mistaken
 # for the host's by whatever reads the CI log.
+debs() { find "$cache/archives" -maxdepth 1 -name '*.deb' | wc -l; }
+debs0=$(debs)
 t1=$(now)
 status=0
 unshare --mount --pid --fork --kill-child "$self" __chroot "$root" 2>&1 \
     | tee "$run/inner.log" | sed -u 's/^/fresh| /' || status=$?
 inner=$(mmss $(($(now) - t1)))
+say "apt downloaded $(($(debs) - debs0)) new .deb files into $cache/archives"
 
 summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$run/inner.log" | tail -n 1 || true)
 for f in $demo_outputs; do
