@@ -11,14 +11,14 @@
 # dependencies inside the root (apt-get update, dpkg unpack and configure),
 # only the downloads are not repeated. The cached root never holds them.
 #
-# Needs root (debootstrap, chroot, mounts). Every mount is made inside a
-# private mount and PID namespace (unshare), so none can outlive the run or
-# leak to the host even if this script is killed; the run directory is removed
-# only after findmnt shows nothing mounted below it.
+# Needs root (debootstrap, chroot, mounts) and ~1.5 GB of RAM: the root lives
+# on a tmpfs mounted inside a private mount and PID namespace (unshare), so
+# dpkg's fsyncs cost nothing, and every mount, process and file of the root
+# vanishes with the namespace, even if this script is killed. Nothing is ever
+# mounted on the host, and no root is ever removed with rm -rf.
 #
 # Environment: APICAL_FRESH_CACHE (default /var/cache/apical-fresh),
-# APICAL_FRESH_MIRROR (default http://deb.debian.org/debian),
-# APICAL_FRESH_KEEP=1 keeps the run directory for inspection.
+# APICAL_FRESH_MIRROR (default http://deb.debian.org/debian).
 set -eu
 set -o pipefail
 
@@ -33,36 +33,43 @@ demo_outputs="results/brette2007_coba.h5 results/brette2007_coba.png"
 say() { echo "check-fresh: $*" >&2; }
 now() { date +%s; }
 mmss() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
+in_namespace() { unshare --mount --pid --fork --kill-child "$self" "$@"; }
 
-# Mounts below a directory, deepest first (for unmounting in order).
-mounts_below() {
-    findmnt -rn -o TARGET | awk -v p="$1/" 'index($0 "/", p) == 1' | sort -r
-}
+# ---- inside the namespace (the script calls itself through unshare) --------
 
-# ---- inside the namespaces (the script calls itself through unshare) -------
-
-# __debootstrap DIR: build the bare root. debootstrap mounts /proc and /sys in
-# the target while it works; in this namespace a failure cannot strand them.
+# __debootstrap DIR TARBALL: build the bare root on a tmpfs at DIR and store
+# it as TARBALL. The tarball is renamed into place only when complete.
 if [ "${1:-}" = __debootstrap ]; then
-    debootstrap --variant="$variant" --include="$include" "$suite" "$2" "$mirror"
+    dir=$2; tarball=$3
+    mount -t tmpfs -o size=4g,mode=755 fresh-boot "$dir"
+    debootstrap --variant="$variant" --include="$include" "$suite" "$dir" "$mirror"
+    rm -f "$dir"/var/cache/apt/archives/*.deb
+    tar --numeric-owner -C "$dir" -cf "$tarball.tmp" .
+    mv "$tarball.tmp" "$tarball"
     exit 0
 fi
 
-# __chroot ROOT: mount what a running system has, run README's commands (one
-# per line in ROOT/root/fresh-commands) in ~/apical as root with a clean
-# environment and no stdin, as a new user's first session would.
+# __chroot RUN TARBALL SHA: unpack the bare root on a tmpfs at RUN/root,
+# clone commit SHA of the host repository into /root/apical, mount what a
+# running system has, and run the commands in RUN/commands in ~/apical as root
+# with a clean environment and no stdin, as a new user's first session would.
+# Lists README's demo outputs that are missing in RUN/missing.
 if [ "${1:-}" = __chroot ]; then
-    root=$2
-    unmount_all() {
-        for m in $(mounts_below "$root"); do umount -l "$m" || true; done
-    }
-    trap unmount_all EXIT
+    run=$2; tarball=$3; sha=$4
+    root=$run/root
+    mount -t tmpfs -o size=8g,mode=755 fresh-root "$root"
+    tar --numeric-owner -C "$root" -xf "$tarball"
+    # The committed tree only: a clone, never a copy of the work tree.
+    git clone -q --no-checkout "$repo" "$root/root/apical"
+    git -C "$root/root/apical" checkout -q --detach "$sha"
+    cp "$run/commands" "$root/root/fresh-commands"
     mount -t proc proc "$root/proc"
     mount -t sysfs -o ro sysfs "$root/sys"
     mount --rbind /dev "$root/dev"
     mount --make-rslave "$root/dev"
     mount --bind "$cache/archives" "$root/var/cache/apt/archives"
     cp /etc/resolv.conf "$root/etc/resolv.conf"
+    status=0
     # shellcheck disable=SC2016  # expanded by the shell inside the root
     chroot "$root" /usr/bin/env -i HOME=/root \
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
@@ -71,8 +78,11 @@ if [ "${1:-}" = __chroot ]; then
                 echo "\$ $cmd"; t=$(date +%s)
                 sh -c "$cmd" </dev/null || { echo "FAILED: $cmd"; exit 1; }
                 echo "($cmd: $(($(date +%s) - t)) s)"
-            done < ~/fresh-commands' </dev/null
-    exit $?
+            done < ~/fresh-commands' </dev/null || status=$?
+    for f in $demo_outputs; do
+        [ -s "$root/root/apical/$f" ] || echo "$f"
+    done > "$run/missing"
+    exit $status
 fi
 
 # ---- on the host -----------------------------------------------------------
@@ -93,6 +103,7 @@ if ! command -v debootstrap >/dev/null; then
 fi
 
 repo=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
+export repo
 sha=$(git -C "$repo" rev-parse HEAD)
 short=$(git -C "$repo" rev-parse --short=12 HEAD)
 self=$(readlink -f "$0")
@@ -103,17 +114,15 @@ mkdir -p "$cache/archives"
 exec 9>"$cache/lock"
 flock -n 9 || { say "waiting for another check-fresh on $cache"; flock 9; }
 
+# The run directory holds logs and the two empty mount points; the roots are
+# tmpfs mounts that exist only inside the namespaces.
 run=$(mktemp -d "$cache/run.XXXXXX")
+mkdir "$run/root" "$run/boot"
 cleanup() {
     rc=$?
-    left=$(mounts_below "$run")
-    if [ -n "$left" ]; then
-        # Cannot happen with the namespaces, but rm -rf through a bind mount
-        # of /dev or of the archive cache would be a disaster: leave it.
-        say "still mounted below $run, not removing it:"; echo "$left" >&2
+    if [ -n "$(findmnt -rn -o TARGET | awk -v p="$run/" 'index($0 "/", p) == 1')" ]; then
+        say "something is mounted below $run; not removing it"
         rc=1
-    elif [ "${APICAL_FRESH_KEEP:-0}" = 1 ]; then
-        say "kept $run"
     else
         rm -rf "$run"
     fi
@@ -128,59 +137,51 @@ key=$(printf '%s\n' "$suite" "$variant" "$include" "$mirror" "$(uname -m)" \
 tarball=$cache/$suite-$variant-$key.tar
 if [ ! -f "$tarball" ]; then
     say "no cached bare root; debootstrap $suite ($variant + $include)"
-    unshare --mount --pid --fork --kill-child "$self" __debootstrap "$run/boot" \
-        > "$run/debootstrap.log" 2>&1 \
+    in_namespace __debootstrap "$run/boot" "$tarball" > "$run/debootstrap.log" 2>&1 \
         || { tail -n 30 "$run/debootstrap.log" >&2; say "FAIL: debootstrap"; exit 1; }
-    rm -rf "$run/boot/var/cache/apt/archives/"*.deb
-    tar --numeric-owner -C "$run/boot" -cf "$tarball.tmp" .
-    mv "$tarball.tmp" "$tarball"
-    if [ -z "$(mounts_below "$run/boot")" ]; then rm -rf "${run:?}/boot"; fi
     say "cached the bare root as $tarball ($(mmss $(($(now) - t0))))"
 fi
 
-root=$run/root
-mkdir "$root"
-tar --numeric-owner -C "$root" -xf "$tarball"
-# The committed tree only: a clone of HEAD, never the work tree.
-git clone -q --no-checkout "$repo" "$root/root/apical"
-git -C "$root/root/apical" checkout -q --detach "$sha"
-# README's commands, as README states them: the indented lines after
-# "On a fresh Debian machine", trailing comments dropped.
-awk '/^On a fresh Debian machine/ { f = 1; next }
-     f && /^## / { exit }
-     f && /^    [^ #]/ { sub(/[ \t]+#.*/, ""); sub(/^ +/, ""); print }' \
-    "$root/root/apical/README.md" > "$root/root/fresh-commands"
-if [ ! -s "$root/root/fresh-commands" ]; then
+# README's commands, as the committed README states them: the indented lines
+# after "On a fresh Debian machine", trailing comments dropped.
+git -C "$repo" show "$sha:README.md" | awk '
+    /^On a fresh Debian machine/ { f = 1; next }
+    f && /^## / { exit }
+    f && /^    [^ #]/ { sub(/[ \t]+#.*/, ""); sub(/^ +/, ""); print }' > "$run/commands"
+if [ ! -s "$run/commands" ]; then
     say "FAIL: no commands found under \"On a fresh Debian machine\" in README.md"
     exit 1
 fi
-cmds=$(paste -sd';' "$root/root/fresh-commands" | sed 's/;/; /g')
-say "commit $short, bare root ready ($(mmss $(($(now) - t0)))); running: $cmds"
+cmds=$(paste -sd';' "$run/commands" | sed 's/;/; /g')
+say "commit $short in a bare Debian $suite root; running: $cmds"
 
 # Inner output is prefixed so its "N passed, N failed" line is never mistaken
 # for the host's by whatever reads the CI log.
 debs() { find "$cache/archives" -maxdepth 1 -name '*.deb' | wc -l; }
 debs0=$(debs)
-t1=$(now)
 status=0
-unshare --mount --pid --fork --kill-child "$self" __chroot "$root" 2>&1 \
+in_namespace __chroot "$run" "$tarball" "$sha" 2>&1 \
     | tee "$run/inner.log" | sed -u 's/^/fresh| /' || status=$?
-inner=$(mmss $(($(now) - t1)))
 say "apt downloaded $(($(debs) - debs0)) new .deb files into $cache/archives"
 
+if [ -f "$run/missing" ]; then
+    while IFS= read -r f; do
+        say "README's $f was not written"; status=1
+    done < "$run/missing"
+else
+    say "the root was not set up (see above)"; status=1
+fi
 summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$run/inner.log" | tail -n 1 || true)
-for f in $demo_outputs; do
-    [ -s "$root/root/apical/$f" ] || { say "README's $f was not written"; status=1; }
-done
 case "$summary" in
     *" passed, 0 failed") ;;
     "") say "no test summary line from the tests"; status=1 ;;
     *) status=1 ;;
 esac
 tests=$(echo "$summary" | sed -E 's/^([0-9]+) passed, ([0-9]+) failed$/\1 tests passed and \2 failed/')
+took=$(mmss $(($(now) - t0)))
 if [ "$status" = 0 ]; then
-    say "OK: $cmds in a bare Debian $suite root: ${tests:-no tests}; commands $inner, total $(mmss $(($(now) - t0)))"
+    say "OK: $cmds in a bare Debian $suite root: $tests ($took)"
 else
-    say "FAIL: $cmds in a bare Debian $suite root (${tests:-no test summary}); commands $inner, total $(mmss $(($(now) - t0)))"
+    say "FAIL: $cmds in a bare Debian $suite root: ${tests:-no test summary} ($took)"
     exit 1
 fi
