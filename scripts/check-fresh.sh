@@ -142,12 +142,18 @@ if [ ! -f "$tarball" ]; then
     say "cached the bare root as $tarball ($(mmss $(($(now) - t0))))"
 fi
 
-# README's commands, as the committed README states them: the indented lines
-# after "On a fresh Debian machine", trailing comments dropped.
+# README's commands, as the committed README states them: the lines of the
+# first code block after "On a fresh Debian machine" (fenced, or indented),
+# trailing comments and comment-only lines dropped.
 git -C "$repo" show "$sha:README.md" | awk '
     /^On a fresh Debian machine/ { f = 1; next }
-    f && /^## / { exit }
-    f && /^    [^ #]/ { sub(/[ \t]+#.*/, ""); sub(/^ +/, ""); print }' > "$run/commands"
+    !f { next }
+    /^## / { exit }
+    /^```/ { if (fence) exit; fence = 1; next }
+    fence || /^    / {
+        if ($0 ~ /^[ \t]*(#|$)/) next
+        sub(/[ \t]+#.*/, ""); sub(/^ +/, ""); print; got = 1; next }
+    got { exit }' > "$run/commands"
 if [ ! -s "$run/commands" ]; then
     say "FAIL: no commands found under \"On a fresh Debian machine\" in README.md"
     exit 1
