@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "apical/connect.h"
+#include "apical/limits.h"
 #include "engine_internal.h"
 
 static const struct {
@@ -123,14 +124,21 @@ typedef struct raw_list {
     uint8_t rec;
 } raw_list;
 
+/* add_syn's failures: out of memory, or more synapses than one partition
+ * can index (the loader checks the expected count; a random rule can make
+ * more). */
+enum { ADD_NOMEM = 1, ADD_TOO_MANY = 2 };
+
 static int add_syn(void *user, uint64_t src, uint64_t tgt, double w, double d)
 {
     raw_list *l = user;
+    if (l->n >= APICAL_MAX_SYN_PER_PARTITION)
+        return ADD_TOO_MANY;
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 4096;
         raw_syn *v = realloc(l->v, cap * sizeof *v);
         if (!v)
-            return 1;
+            return ADD_NOMEM;
         l->v = v;
         l->cap = cap;
     }
@@ -233,6 +241,12 @@ static apical_status build_synapses(apical_sim *S, partition *P, apical_error *e
         const pop_part *pp = &P->pp[pj->target];
         st = apical_connect(pj, S->pops[pj->source].n, S->pops[pj->target].n, spec->sim.seed,
                             pp->lo, pp->hi, add_syn, &l, err);
+        if (st && l.n >= APICAL_MAX_SYN_PER_PARTITION)
+            st = apical_error_set(err, APICAL_E_RANGE, &pj->pos,
+                                  "projection '%s' brings partition %u past %llu synapses, the "
+                                  "most one partition can index: raise simulation.partitions "
+                                  "(now %u)",
+                                  pj->name, P->id, APICAL_MAX_SYN_PER_PARTITION, S->n_parts);
         if (st)
             goto done;
     }
@@ -653,8 +667,11 @@ static apical_status build_frames(apical_sim *S, apical_error *err)
         frame_buf *fb = &S->frames[j];
         uint64_t n_list = rs->nodes ? rs->n_nodes : S->pops[rs->pop].n;
         fb->width = rs->kind == APICAL_REC_WEIGHTS ? S->wsample[j].n : (size_t)n_list * rs->n_vars;
-        /* Ticks that can fall in one window, plus slack for rounding. */
-        fb->cap = (size_t)ceil(S->min_delay / rs->interval) + 2;
+        /* Ticks that can fall in one window, plus slack for rounding. A
+         * window never extends past the end of the run, and the loader
+         * bounds both times (APICAL_MIN_TIME, APICAL_MAX_TIME), so this is
+         * at most 1e15 and the memory estimate has counted it. */
+        fb->cap = (size_t)ceil(fmin(S->min_delay, spec->sim.duration) / rs->interval) + 2;
         fb->n_ticks = (uint64_t)ceil(spec->sim.duration / rs->interval - 1e-9);
         fb->data = calloc(fb->cap * fb->width + 1, sizeof *fb->data);
         if (!fb->data)

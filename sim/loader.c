@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "apical/h5in.h"
+#include "apical/limits.h"
 #include "apical/protocol.h"
 #include "apical/units.h"
 
@@ -123,6 +124,8 @@ static char *strndup_or_empty(const char *s, size_t len)
 }
 
 #define MAX_DEPTH 64
+/* Mappings up to this many keys are checked for duplicates key by key. */
+#define DUP_LINEAR 64
 
 typedef struct yparse {
     ydoc *doc;
@@ -212,8 +215,11 @@ static apical_status attach(yparse *p, ynode *n)
                         "a key must be a plain name, not a %s",
                         n->kind == Y_MAP ? "mapping" : "list");
         /* YAML forbids duplicate keys; catching them here also means a
-         * later lookup by name can never silently pick one of two. */
-        for (size_t i = 0; i < parent->n_kids; i += 2) {
+         * later lookup by name can never silently pick one of two. Keys
+         * beyond the first DUP_LINEAR are checked when the mapping ends
+         * (check_duplicates): a scan per key is quadratic, 20 s for the
+         * 65536 populations a file may define. */
+        for (size_t i = 0; i < parent->n_kids && parent->n_kids < 2 * DUP_LINEAR; i += 2) {
             const ynode *k = parent->kids[i];
             if (strcmp(k->text, n->text) == 0)
                 return yerr(p, n->line, n->col, APICAL_E_SYNTAX,
@@ -229,6 +235,47 @@ static apical_status attach(yparse *p, ynode *n)
     }
     parent->kids[parent->n_kids++] = n;
     return APICAL_OK;
+}
+
+typedef struct key_at {
+    const char *text;
+    size_t i; /* index of the key in the mapping's kids */
+} key_at;
+
+static int cmp_key_at(const void *a, const void *b)
+{
+    const key_at *x = a, *y = b;
+    int c = strcmp(x->text, y->text);
+    return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/* The first duplicate key (in file order) of a large mapping. */
+static apical_status check_duplicates(yparse *p, const ynode *map)
+{
+    size_t n = map->n_kids / 2;
+    if (map->kind != Y_MAP || n <= DUP_LINEAR)
+        return APICAL_OK;
+    key_at *k = malloc(n * sizeof *k);
+    if (!k)
+        return nomem(p);
+    for (size_t i = 0; i < n; i++)
+        k[i] = (key_at){map->kids[2 * i]->text, 2 * i};
+    qsort(k, n, sizeof *k, cmp_key_at);
+    size_t first = 0, second = SIZE_MAX;
+    /* in each run of equal keys, the second is the duplicate reported */
+    for (size_t i = 1; i < n; i++)
+        if (!strcmp(k[i].text, k[i - 1].text) && (i < 2 || strcmp(k[i - 1].text, k[i - 2].text)) &&
+            k[i].i < second) {
+            first = k[i - 1].i;
+            second = k[i].i;
+        }
+    free(k);
+    if (second == SIZE_MAX)
+        return APICAL_OK;
+    const ynode *a = map->kids[first], *d = map->kids[second];
+    return yerr(p, d->line, d->col, APICAL_E_SYNTAX,
+                "duplicate key '%s' (first defined at line %d, column %d)", d->text, a->line,
+                a->col);
 }
 
 static int is_null_text(const char *s)
@@ -288,6 +335,8 @@ static apical_status handle_event(yparse *p, struct fy_event *e)
         if (p->depth == 0)
             return APICAL_OK;
         p->depth--;
+        if ((st = check_duplicates(p, p->stack[p->depth])) != APICAL_OK)
+            return st;
         /* Registered only now, so an alias inside its own anchor (a cycle)
          * is reported as undefined instead of making the tree cyclic. */
         st = add_anchor(p, p->pending[p->depth], p->stack[p->depth]);
@@ -427,6 +476,7 @@ typedef struct ctx {
     apical_error *err;
     const ynode *sim_stepper; /* where simulation.solver.stepper was given */
     int has_protocol;         /* the file has a protocol: duration may be omitted */
+    double syn_per_part;      /* expected synapses in the fullest partition so far */
 } ctx;
 
 static apical_status fail(ctx *c, const ynode *n, apical_status code, const char *fmt, ...)
@@ -658,7 +708,10 @@ static apical_status get_quantity(ctx *c, const ynode *n, const char *unit, cons
     return fail(c, n, APICAL_E_UNIT, "%s: %s", what, why);
 }
 
-/* Allowed values of a quantity: [lo, hi], or (lo, hi] when lo_open. */
+/* Allowed values of a quantity: [lo, hi], or (lo, hi] when lo_open is
+ * LO_OPEN. LO_GIVEN is [lo, hi] where a normal distribution must give its
+ * `low` rather than default to lo (delays: the smallest is the window). */
+enum { LO_CLOSED = 0, LO_OPEN = 1, LO_GIVEN = 2 };
 typedef struct bounds {
     double lo, hi;
     int lo_open;
@@ -669,10 +722,11 @@ static apical_status check_bounds(ctx *c, const ynode *n, const char *what, doub
 {
     char u[40];
     const char *us = unit_suffix(unit, u, sizeof u);
-    int below = bd.lo_open ? !(v > bd.lo) : !(v >= bd.lo);
+    const int open = bd.lo_open == LO_OPEN;
+    int below = open ? !(v > bd.lo) : !(v >= bd.lo);
     if (!below && v <= bd.hi)
         return APICAL_OK;
-    const char *ge = bd.lo_open ? ">" : ">=";
+    const char *ge = open ? ">" : ">=";
     if (isinf(bd.hi))
         return fail(c, n, APICAL_E_RANGE, "%s must be %s %g%s, got %g%s", what, ge, bd.lo, us,
                     v, us);
@@ -680,7 +734,7 @@ static apical_status check_bounds(ctx *c, const ynode *n, const char *what, doub
         return fail(c, n, APICAL_E_RANGE, "%s must be <= %g%s, got %g%s", what, bd.hi, us, v,
                     us);
     return fail(c, n, APICAL_E_RANGE, "%s must be in %s%g, %g]%s, got %g%s", what,
-                bd.lo_open ? "(" : "[", bd.lo, bd.hi, us, v, us);
+                open ? "(" : "[", bd.lo, bd.hi, us, v, us);
 }
 
 static apical_status get_bounded(ctx *c, const ynode *n, const char *unit, const char *what,
@@ -759,10 +813,10 @@ static apical_status get_dist(ctx *c, const ynode *n, const char *unit, const ch
         snprintf(w2, sizeof w2, "low of %s", what);
         if ((st = get_bounded(c, v, unit, w2, bd, &d->lo)) != APICAL_OK)
             return st;
-    } else if (bd.lo_open) {
+    } else if (bd.lo_open != LO_CLOSED) {
         return fail(c, body, APICAL_E_MISSING_KEY,
-                    "%s needs 'low', the smallest value drawn (%s must be > %g%s)", where, what,
-                    bd.lo, us);
+                    "%s needs 'low', the smallest value drawn (%s must be %s %g%s)", where, what,
+                    bd.lo_open == LO_OPEN ? ">" : ">=", bd.lo, us);
     }
     if ((v = map_get(body, "high")) != NULL) {
         snprintf(w2, sizeof w2, "high of %s", what);
@@ -857,8 +911,9 @@ static apical_status parse_simulation(ctx *c, const ynode *n)
     if (c->has_protocol && !map_get(n, "duration")) {
         sim->duration_auto = 1;
     } else if ((st = require(c, n, "duration", "simulation", &v)) != APICAL_OK ||
-               (st = get_bounded(c, v, "ms", "duration", (bounds){0.0, HUGE_VAL, 1},
-                                 &sim->duration)) != APICAL_OK) {
+               (st = get_bounded(c, v, "ms", "duration",
+                                 (bounds){0.0, APICAL_MAX_TIME, LO_OPEN}, &sim->duration)) !=
+                   APICAL_OK) {
         return st;
     } else {
         sim->duration_pos = pos_of(c, v);
@@ -868,12 +923,12 @@ static apical_status parse_simulation(ctx *c, const ynode *n)
             return st;
     }
     if ((v = map_get(n, "partitions")) != NULL) {
-        if ((st = get_uint(c, v, "partitions", 1, 65536, &u)) != APICAL_OK)
+        if ((st = get_uint(c, v, "partitions", 1, APICAL_MAX_PARTITIONS, &u)) != APICAL_OK)
             return st;
         sim->partitions = (unsigned)u;
     }
     if ((v = map_get(n, "threads")) != NULL) {
-        if ((st = get_uint(c, v, "threads", 0, 65536, &u)) != APICAL_OK)
+        if ((st = get_uint(c, v, "threads", 0, APICAL_MAX_THREADS, &u)) != APICAL_OK)
             return st;
         sim->threads = (unsigned)u;
     }
@@ -939,7 +994,7 @@ static apical_status parse_population(ctx *c, const ynode *key, const ynode *n,
     if ((st = check_keys(c, n, keys, where)) != APICAL_OK)
         return st;
     if ((st = require(c, n, "size", where, &v)) != APICAL_OK ||
-        (st = get_uint(c, v, "size", 1, UINT64_MAX, &pop->size)) != APICAL_OK)
+        (st = get_uint(c, v, "size", 1, APICAL_MAX_POP_SIZE, &pop->size)) != APICAL_OK)
         return st;
     if ((st = require(c, n, "model", where, &v)) != APICAL_OK ||
         (st = get_string(c, v, "model", &s)) != APICAL_OK)
@@ -1054,6 +1109,12 @@ static apical_status parse_populations(ctx *c, const ynode *n)
     if (n->n_kids == 0)
         return fail(c, n, APICAL_E_INVALID, "populations is empty; define at least one");
     size_t np = n->n_kids / 2;
+    if (np > APICAL_MAX_POPULATIONS)
+        return fail(c, n->kids[2 * APICAL_MAX_POPULATIONS], APICAL_E_RANGE,
+                    "population %u ('%s') is one too many: at most %u populations (a synapse "
+                    "stores its target population in 16 bits)",
+                    APICAL_MAX_POPULATIONS + 1, n->kids[2 * APICAL_MAX_POPULATIONS]->text,
+                    APICAL_MAX_POPULATIONS);
     if (!(spec->pops = calloc(np, sizeof *spec->pops)))
         return oom(c);
     for (size_t i = 0; i < np; i++) {
@@ -1459,6 +1520,20 @@ static apical_status parse_projection(ctx *c, size_t idx, const ynode *n)
     if ((st = require(c, n, "connectivity", where, &v)) != APICAL_OK ||
         (st = parse_connectivity(c, v, pr)) != APICAL_OK)
         return st;
+    /* Expected, not exact for the random rules; the build checks the count
+     * it makes. Doubles: 2^32 x 2^32 pairs would wrap a uint64. */
+    double per_part;
+    apical_proj_synapses(c->spec, pr, &per_part);
+    c->syn_per_part += per_part;
+    if (c->syn_per_part > (double)APICAL_MAX_SYN_PER_PARTITION) {
+        const ynode *at = v->kind == Y_MAP && map_get(v, "rule") ? map_get(v, "rule") : v;
+        return fail(c, at, APICAL_E_RANGE,
+                    "projection '%s' brings one partition to %.0f synapses; at most %llu per "
+                    "partition (32-bit offsets): raise simulation.partitions (now %u), if the "
+                    "memory allows: its synapses alone need ~%.3g GiB",
+                    pr->name, c->syn_per_part, APICAL_MAX_SYN_PER_PARTITION,
+                    c->spec->sim.partitions, apical_proj_memory(c->spec, pr) / 1073741824.0);
+    }
     if ((st = require(c, n, "receptor", where, &v)) != APICAL_OK ||
         (st = get_receptor(c, v, tgt->model, &pr->receptor)) != APICAL_OK)
         return st;
@@ -1482,7 +1557,8 @@ static apical_status parse_projection(ctx *c, size_t idx, const ynode *n)
     }
     if (!(file && pr->edge_d && !map_get(n, "delay"))) {
         if ((st = require(c, n, "delay", where, &v)) != APICAL_OK ||
-            (st = get_dist(c, v, "ms", "delay", (bounds){0.0, HUGE_VAL, 1}, &pr->delay)) !=
+            (st = get_dist(c, v, "ms", "delay", (bounds){APICAL_MIN_TIME, APICAL_MAX_TIME, LO_GIVEN},
+                           &pr->delay)) !=
                 APICAL_OK)
             return st;
         free(pr->edge_d);
@@ -1623,6 +1699,7 @@ static apical_status parse_input(ctx *c, size_t idx, const ynode *n)
     apical_status st;
     const bounds nonneg = {0.0, HUGE_VAL, 0}, positive = {0.0, HUGE_VAL, 1};
     const bounds any = {-HUGE_VAL, HUGE_VAL, 0};
+    const bounds rate = {0.0, APICAL_MAX_RATE, 0}, step = {APICAL_MIN_TIME, APICAL_MAX_TIME, 0};
     snprintf(where, sizeof where, "input %zu", idx + 1);
     if ((st = need_kind(c, n, Y_MAP, where)) != APICAL_OK)
         return st;
@@ -1683,7 +1760,7 @@ static apical_status parse_input(ctx *c, size_t idx, const ynode *n)
     switch (in->kind) {
     case APICAL_INPUT_POISSON:
         if ((st = require(c, n, "rate", where, &v)) != APICAL_OK ||
-            (st = get_bounded(c, v, "Hz", "rate", nonneg, &in->rate)) != APICAL_OK)
+            (st = get_bounded(c, v, "Hz", "rate", rate, &in->rate)) != APICAL_OK)
             return st;
         return get_start_stop(c, n, in);
     case APICAL_INPUT_SPIKE_TIMES:
@@ -1702,7 +1779,7 @@ static apical_status parse_input(ctx *c, size_t idx, const ynode *n)
             (st = get_quantity_list(c, v, "ms", "times", "a time", nonneg, 1, &in->times,
                                     &in->n_times)) != APICAL_OK ||
             (st = get_quantity_list(c, vv, rates ? "Hz" : "pA", vkey, rates ? "a rate" : "an amplitude",
-                                    rates ? nonneg : any, 0, &in->values, &nv)) != APICAL_OK)
+                                    rates ? rate : any, 0, &in->values, &nv)) != APICAL_OK)
             return st;
         if (nv != in->n_times || nv == 0)
             return fail(c, vv, APICAL_E_RANGE, "%s needs one value per entry of times (%zu), got %zu",
@@ -1721,7 +1798,7 @@ static apical_status parse_input(ctx *c, size_t idx, const ynode *n)
         if ((st = require(c, n, "amplitude", where, &v)) != APICAL_OK ||
             (st = get_bounded(c, v, "pA", "amplitude", any, &in->amplitude)) != APICAL_OK ||
             (st = require(c, n, "frequency", where, &v)) != APICAL_OK ||
-            (st = get_bounded(c, v, "Hz", "frequency", nonneg, &in->frequency)) != APICAL_OK)
+            (st = get_bounded(c, v, "Hz", "frequency", rate, &in->frequency)) != APICAL_OK)
             return st;
         if ((v = map_get(n, "phase")) != NULL) {
             double deg;
@@ -1741,7 +1818,7 @@ static apical_status parse_input(ctx *c, size_t idx, const ynode *n)
             (st = require(c, n, "tau", where, &v)) != APICAL_OK ||
             (st = get_bounded(c, v, "ms", "tau", positive, &in->tau)) != APICAL_OK ||
             (st = require(c, n, "dt", where, &v)) != APICAL_OK ||
-            (st = get_bounded(c, v, "ms", "dt", positive, &in->dt)) != APICAL_OK)
+            (st = get_bounded(c, v, "ms", "dt", step, &in->dt)) != APICAL_OK)
             return st;
         return get_start_stop(c, n, in);
     }
@@ -1807,11 +1884,12 @@ static apical_status parse_recorder(ctx *c, size_t idx, const ynode *n)
         }
         rec->pop = c->spec->projs[rec->proj].target;
         if ((v = map_get(n, "sample")) != NULL &&
-            (st = get_uint(c, v, "sample", 1, UINT64_MAX, &rec->sample)) != APICAL_OK)
+            (st = get_uint(c, v, "sample", 1, APICAL_MAX_RECORDER_WIDTH, &rec->sample)) != APICAL_OK)
             return st;
         if ((st = require(c, n, "interval", where, &v)) != APICAL_OK ||
-            (st = get_bounded(c, v, "ms", "interval", (bounds){0.0, HUGE_VAL, 1},
-                              &rec->interval)) != APICAL_OK)
+            (st = get_bounded(c, v, "ms", "interval",
+                              (bounds){APICAL_MIN_TIME, APICAL_MAX_TIME, LO_CLOSED}, &rec->interval)) !=
+                APICAL_OK)
             return st;
         return APICAL_OK;
     }
@@ -1851,9 +1929,16 @@ static apical_status parse_recorder(ctx *c, size_t idx, const ynode *n)
         rec->n_vars = i + 1;
     }
     if ((st = require(c, n, "interval", where, &v)) != APICAL_OK ||
-        (st = get_bounded(c, v, "ms", "interval", (bounds){0.0, HUGE_VAL, 1}, &rec->interval)) !=
-            APICAL_OK)
+        (st = get_bounded(c, v, "ms", "interval", (bounds){APICAL_MIN_TIME, APICAL_MAX_TIME, LO_CLOSED},
+                          &rec->interval)) != APICAL_OK)
         return st;
+    uint64_t n_list = rec->nodes ? rec->n_nodes : pop->size;
+    if ((double)n_list * (double)rec->n_vars > (double)APICAL_MAX_RECORDER_WIDTH)
+        return fail(c, map_get(n, "variables"), APICAL_E_RANGE,
+                    "recorder '%s' records %.0f values per frame (%llu neurons x %zu variables); "
+                    "at most %llu: record fewer nodes",
+                    rec->name, (double)n_list * (double)rec->n_vars, (unsigned long long)n_list,
+                    rec->n_vars, APICAL_MAX_RECORDER_WIDTH);
     return APICAL_OK;
 }
 
@@ -1873,6 +1958,9 @@ static apical_status parse_list(ctx *c, const ynode *n, const char *what, void *
     }
     if (n->n_kids == 0)
         return APICAL_OK;
+    if ((uint64_t)n->n_kids > APICAL_MAX_LIST_ITEMS)
+        return fail(c, n, APICAL_E_RANGE, "%s has %zu items; at most %llu", what, n->n_kids,
+                    APICAL_MAX_LIST_ITEMS);
     if (!(*arr = calloc(n->n_kids, elem)))
         return oom(c);
     for (size_t i = 0; i < n->n_kids; i++) {
@@ -2396,7 +2484,7 @@ static apical_status load_text(const char *path, char *text, size_t len, apical_
     spec->sim.seed = 1;
     spec->sim.partitions = 1;
     spec->sim.threads = 1;
-    ctx c = {spec, err, NULL, 0};
+    ctx c = {spec, err, NULL, 0, 0.0};
 
     const char *nul = memchr(text, '\0', len);
     if (nul) {

@@ -11,6 +11,7 @@
 
 #include "apical/error.h"
 #include "apical/h5out.h"
+#include "apical/limits.h"
 #include "apical/model.h"
 #include "apical/protocol.h"
 #include "apical/plasticity.h"
@@ -186,6 +187,49 @@ static int cmd_models(int argc, char **argv)
     return EXIT_OK;
 }
 
+/* --- memory ----------------------------------------------------------- */
+
+/* The memory budget: APICAL_MEMORY (bytes, or with K, M, G, T: binary
+ * multiples, "iB"/"B" optional; e.g. 512M, 2GiB) when set, so a user can
+ * raise or lower it and tests can pin it; else what the machine and the
+ * cgroup leave this process. Returns -1 for a malformed APICAL_MEMORY. */
+static double memory_budget(void)
+{
+    const char *s = getenv("APICAL_MEMORY");
+    if (!s || !*s)
+        return apical_memory_available();
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno || !(v > 0) || !isfinite(v))
+        return -1.0;
+    static const char units[] = "KMGT";
+    const char *u = *end ? strchr(units, *end) : NULL;
+    if (*end && !u)
+        return -1.0;
+    if (u) {
+        v *= pow(1024.0, (double)(u - units + 1));
+        end++;
+        if (!strcmp(end, "iB") || !strcmp(end, "B"))
+            end += strlen(end);
+    }
+    return *end ? -1.0 : v;
+}
+
+/* Refuse a network that would not fit, before anything is allocated for
+ * it. */
+static int check_memory(const apical_net_spec *spec, apical_error *err)
+{
+    double budget = memory_budget();
+    if (budget < 0) {
+        apical_error_set(err, APICAL_E_INVALID, NULL,
+                         "APICAL_MEMORY must be a number of bytes such as 2G or 512MiB, got '%s'",
+                         getenv("APICAL_MEMORY"));
+        return 1;
+    }
+    return apical_spec_check_memory(spec, budget, err) != APICAL_OK;
+}
+
 /* --- check ------------------------------------------------------------ */
 
 static int cmd_check(int argc, char **argv)
@@ -201,6 +245,11 @@ static int cmd_check(int argc, char **argv)
     apical_error err = {0};
     if (apical_spec_load(argv[0], &spec, &err))
         return report(&err);
+    if (check_memory(spec, &err)) {
+        apical_spec_free(spec);
+        return report(&err);
+    }
+    /* at most 65536 populations of 2^32 - 1 neurons: no wrap */
     uint64_t neurons = 0;
     for (size_t i = 0; i < spec->n_pops; i++)
         neurons += spec->pops[i].size;
@@ -596,8 +645,12 @@ static int cmd_run(int argc, char **argv)
     double duration = 0;
     if (seed_s && parse_uint(seed_s, &seed))
         return usage_error(usage_run, "--seed needs an unsigned integer, got '%s'", seed_s);
-    if (threads_s && (parse_uint(threads_s, &threads) || threads > 1024))
-        return usage_error(usage_run, "--threads needs an integer in [0, 1024], got '%s'", threads_s);
+    if (threads_s && (parse_uint(threads_s, &threads) || threads > APICAL_MAX_THREADS)) {
+        char what[64];
+        snprintf(what, sizeof what, "--threads needs an integer in [0, %u], got '%%s'",
+                 APICAL_MAX_THREADS);
+        return usage_error(usage_run, what, threads_s);
+    }
     if (dur_s) {
         char why[256], *end;
         double v = strtod(dur_s, &end);
@@ -605,8 +658,9 @@ static int cmd_run(int argc, char **argv)
             duration = v; /* bare number: ms */
         else if (apical_quantity_parse(dur_s, "ms", &duration, why, sizeof why))
             return usage_error(usage_run, "--duration: %s", why);
-        if (!(duration > 0) || !isfinite(duration))
-            return usage_error(usage_run, "--duration must be a positive time, got '%s'", dur_s);
+        if (!(duration > 0) || !(duration <= APICAL_MAX_TIME))
+            return usage_error(usage_run, "--duration must be a time in (0, 1e9 ms], got '%s'",
+                               dur_s);
     }
 
     /* From here on an interrupt, even during loading or building, ends in
@@ -627,6 +681,10 @@ static int cmd_run(int argc, char **argv)
     }
     /* a protocol's Wald-distributed phases depend on the seed */
     if ((seed_s || dur_s) && apical_spec_fit_protocol(spec, &err)) {
+        apical_spec_free(spec);
+        return report(&err);
+    }
+    if (check_memory(spec, &err)) {
         apical_spec_free(spec);
         return report(&err);
     }

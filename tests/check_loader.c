@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "apical/limits.h"
 #include "apical/spec.h"
 
 /* Shared head of most error cases: lines 1-9. */
@@ -608,13 +609,13 @@ START_TEST(test_integers)
     EXPECT_ERR(SIM "populations:\n  a: {size: 1e3, model: lif_cond_exp}\n", APICAL_E_TYPE, 4, 13,
                "integer", NULL);
     EXPECT_ERR(SIM "populations:\n  a: {size: 0, model: lif_cond_exp}\n", APICAL_E_RANGE, 4, 13,
-               "size must be an integer >= 1", "got 0");
+               "size must be an integer in [1, 4294967295]", "got 0");
     EXPECT_ERR(SIM "populations:\n  a: {size: -3, model: lif_cond_exp}\n", APICAL_E_RANGE, 4, 13,
-               "size must be an integer >= 1", "got -3");
+               "size must be an integer in [1, 4294967295]", "got -3");
     EXPECT_ERR(SIM "populations:\n  a: {size: 99999999999999999999999, model: lif_cond_exp}\n",
                APICAL_E_RANGE, 4, 13, "size", NULL);
     EXPECT_ERR("simulation:\n  duration: 1 ms\n  partitions: 0\n" POPS, APICAL_E_RANGE, 3, 15,
-               "partitions", "[1, 65536]");
+               "partitions", "[1, 1024]");
     EXPECT_ERR("simulation:\n  duration: 1 ms\n  seed: -1\n" POPS, APICAL_E_RANGE, 3, 9,
                "seed", NULL);
     EXPECT_ERR("simulation:\n  duration: 1 ms\n  threads: two\n" POPS, APICAL_E_TYPE, 3, 12,
@@ -752,13 +753,13 @@ START_TEST(test_out_of_range)
                APICAL_E_RANGE, 15, 13, "weight must be >= 0 nS", NULL);
     EXPECT_ERR(HEAD "inputs:\n  - {type: poisson, target: inh, rate: -1 Hz, receptor: exc, "
                     "weight: 1 nS}\n",
-               APICAL_E_RANGE, 11, 40, "rate must be >= 0 Hz", NULL);
+               APICAL_E_RANGE, 11, 40, "rate must be in [0, 1e+06] Hz", NULL);
     EXPECT_ERR(HEAD "inputs:\n  - {type: poisson, target: inh, rate: 1 Hz, receptor: exc, "
                     "weight: 1 nS, start: 5 ms, stop: 5 ms}\n",
                APICAL_E_RANGE, 11, 94, "stop (5 ms) must be after start (5 ms)", NULL);
     EXPECT_ERR(HEAD "recorders:\n  - {type: state, population: exc, variables: [V_m], "
                     "interval: 0 ms}\n",
-               APICAL_E_RANGE, 11, 64, "interval must be > 0 ms", NULL);
+               APICAL_E_RANGE, 11, 64, "interval must be in [1e-06, 1e+09] ms", NULL);
     /* distributions: bounds of uniform, sd, clip interval, mean inside it */
     EXPECT_ERR(SIM "populations:\n  a:\n    size: 1\n    model: lif_cond_exp\n"
                    "    initial: {V_m: {uniform: {low: -50 mV, high: -60 mV}}}\n",
@@ -814,16 +815,16 @@ START_TEST(test_delay)
 {
     EXPECT_ERR(PROJ_HEAD "    connectivity: all_to_all\n    receptor: exc\n    weight: 1 nS\n"
                          "    delay: 0 ms\n",
-               APICAL_E_RANGE, 16, 12, "delay must be > 0 ms", "got 0 ms");
+               APICAL_E_RANGE, 16, 12, "delay must be in [1e-06, 1e+09] ms", "got 0 ms");
     EXPECT_ERR(PROJ_HEAD "    connectivity: all_to_all\n    receptor: exc\n    weight: 1 nS\n"
                          "    delay: -0.5 ms\n",
-               APICAL_E_RANGE, 16, 12, "delay must be > 0 ms", NULL);
+               APICAL_E_RANGE, 16, 12, "delay must be in [1e-06, 1e+09] ms", NULL);
     EXPECT_ERR(PROJ_HEAD "    connectivity: all_to_all\n    receptor: exc\n    weight: 1 nS\n"
                          "    delay: {uniform: {low: 0 ms, high: 1 ms}}\n",
-               APICAL_E_RANGE, 16, 28, "low of delay must be > 0 ms", NULL);
+               APICAL_E_RANGE, 16, 28, "low of delay must be in [1e-06, 1e+09] ms", NULL);
     EXPECT_ERR(PROJ_HEAD "    connectivity: all_to_all\n    receptor: exc\n    weight: 1 nS\n"
                          "    delay: {normal: {mean: 1 ms, sd: 0.1 ms}}\n",
-               APICAL_E_MISSING_KEY, 16, 21, "needs 'low'", "> 0 ms");
+               APICAL_E_MISSING_KEY, 16, 21, "needs 'low'", ">= 1e-06 ms");
 }
 END_TEST
 
@@ -849,9 +850,9 @@ END_TEST
 START_TEST(test_duration)
 {
     EXPECT_ERR("simulation:\n  duration: 0 ms\n" POPS, APICAL_E_RANGE, 2, 13,
-               "duration must be > 0 ms", "got 0 ms");
+               "duration must be in (0, 1e+09] ms", "got 0 ms");
     EXPECT_ERR("simulation:\n  duration: -1 s\n" POPS, APICAL_E_RANGE, 2, 13,
-               "duration must be > 0 ms", "got -1000 ms");
+               "duration must be in (0, 1e+09] ms", "got -1000 ms");
 }
 END_TEST
 
@@ -874,6 +875,179 @@ START_TEST(test_solver)
     ck_assert_ptr_nonnull(s->pops[0].model->jacobian);
     ck_assert_str_eq(s->pops[0].stepper, "msbdf");
     apical_spec_free(s);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Limits (include/apical/limits.h): sizes the engine stores in narrower    */
+/* integers, and times and rates it can represent and process.              */
+
+#define ONE_POP(size) SIM "populations:\n  a: {size: " size ", model: lif_cond_exp}\n"
+
+START_TEST(test_size_limits)
+{
+    /* 2^64 - 1 used to pass and wrap in sums and in 32-bit indices */
+    EXPECT_ERR(ONE_POP("18446744073709551615"), APICAL_E_RANGE, 4, 13, "size",
+               "[1, 4294967295]");
+    EXPECT_ERR(ONE_POP("4294967296"), APICAL_E_RANGE, 4, 13, "size", "[1, 4294967295]");
+    apical_net_spec *s = load_ok(ONE_POP("4294967295"));
+    ck_assert_uint_eq(s->pops[0].size, 4294967295u);
+    apical_spec_free(s);
+    /* one limit for partitions and threads, the same as --threads */
+    EXPECT_ERR("simulation:\n  duration: 1 ms\n  partitions: 65536\n" POPS, APICAL_E_RANGE, 3, 15,
+               "partitions", "[1, 1024]");
+    EXPECT_ERR("simulation:\n  duration: 1 ms\n  threads: 1025\n" POPS, APICAL_E_RANGE, 3, 12,
+               "threads", "[0, 1024]");
+    s = load_ok("simulation:\n  duration: 1 ms\n  partitions: 1024\n  threads: 1024\n" POPS);
+    ck_assert_uint_eq(s->sim.partitions, 1024);
+    apical_spec_free(s);
+    /* a state recorder's frame has at most 2^32 - 1 values (32-bit columns) */
+    EXPECT_ERR(ONE_POP("4294967295") "recorders:\n"
+                                     "  - {type: state, population: a, variables: [V_m, g_exc], "
+                                     "interval: 1 ms}\n",
+               APICAL_E_RANGE, 6, 45, "8589934590 values", "4294967295");
+    /* weights sample: 32-bit columns too */
+    EXPECT_ERR(PROJ_HEAD "    connectivity: all_to_all\n    receptor: exc\n    weight: 1 nS\n"
+                         "    delay: 1 ms\n"
+                         "recorders:\n  - {type: weights, projection: exc->inh, interval: 1 ms, "
+                         "sample: 4294967296}\n",
+               APICAL_E_RANGE, 18, 67, "sample", "4294967295");
+    /* synapses of one partition are indexed with 32 bits: all_to_all of
+     * 70000 x 70000 = 4.9e9 in one partition is refused at the rule, and
+     * fits in two */
+    static const char big[] =
+        "simulation: {duration: 1 ms, partitions: %d}\n"
+        "populations:\n"
+        "  a: {size: 70000, model: lif_cond_exp}\n"
+        "projections:\n"
+        "  - {source: a, target: a, connectivity: all_to_all, receptor: exc, weight: 1 nS,\n"
+        "     delay: 1 ms}\n";
+    char text[512];
+    snprintf(text, sizeof text, big, 1);
+    EXPECT_ERR(text, APICAL_E_RANGE, 5, 42, "4900000000 synapses", "partitions");
+    snprintf(text, sizeof text, big, 2);
+    s = load_ok(text);
+    apical_spec_free(s);
+}
+END_TEST
+
+/* More populations than a synapse's 16-bit population index can name. */
+START_TEST(test_population_count_limit)
+{
+    size_t n = 65537, cap = 64 + n * 48;
+    char *text = malloc(cap), *p = text;
+    ck_assert_ptr_nonnull(text);
+    p += sprintf(p, "simulation: {duration: 1 ms}\npopulations:\n");
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "  p%zu: {size: 1, model: lif_cond_exp}\n", i);
+    EXPECT_ERR(text, APICAL_E_RANGE, 65539, 3, "population 65537", "at most 65536");
+    /* duplicates in a mapping this large are found when it ends, by
+     * sorting; the first one in file order is reported */
+    p = text + sprintf(text, "simulation: {duration: 1 ms}\npopulations:\n");
+    for (size_t i = 0; i < 200; i++)
+        p += sprintf(p, "  p%zu: {size: 1, model: lif_cond_exp}\n", i == 150 ? 70 : i == 120 ? 99 : i);
+    EXPECT_ERR(text, APICAL_E_SYNTAX, 123, 3, "duplicate key 'p99'", "line 102, column 3");
+    free(text);
+}
+END_TEST
+
+START_TEST(test_time_limits)
+{
+    /* delays: 1e300 ms overflowed the recorder buffer size in the build,
+     * 1e-300 ms made windows that do not advance time */
+    EXPECT_ERR(PROJ_HEAD "    connectivity: all_to_all\n    receptor: exc\n    weight: 1 nS\n"
+                         "    delay: 1e300 ms\n",
+               APICAL_E_RANGE, 16, 12, "delay must be in [1e-06, 1e+09] ms", "got 1e+300 ms");
+    EXPECT_ERR(PROJ_HEAD "    connectivity: all_to_all\n    receptor: exc\n    weight: 1 nS\n"
+                         "    delay: 1e-300 ms\n",
+               APICAL_E_RANGE, 16, 12, "delay must be in [1e-06, 1e+09] ms", NULL);
+    EXPECT_ERR(PROJ_HEAD "    connectivity: all_to_all\n    receptor: exc\n    weight: 1 nS\n"
+                         "    delay: {uniform: {low: 1 ms, high: 1e300 ms}}\n",
+               APICAL_E_RANGE, 16, 40, "high of delay must be in [1e-06, 1e+09] ms", NULL);
+    /* the duration: windows of the smallest delay must still advance time */
+    EXPECT_ERR("simulation:\n  duration: 1e10 ms\n" POPS, APICAL_E_RANGE, 2, 13,
+               "duration must be in (0, 1e+09] ms", NULL);
+    /* sampling intervals and OU steps */
+    EXPECT_ERR(HEAD "recorders:\n  - {type: state, population: exc, variables: [V_m], "
+                    "interval: 1e-300 ms}\n",
+               APICAL_E_RANGE, 11, 64, "interval must be in [1e-06, 1e+09] ms", NULL);
+    EXPECT_ERR(HEAD "inputs:\n  - {type: ou_current, target: exc, mean: 0 pA, sd: 1 pA, "
+                    "tau: 1 ms, dt: 1e-300 ms}\n",
+               APICAL_E_RANGE, 11, 74, "dt must be in [1e-06, 1e+09] ms", NULL);
+    /* rates: 1e300 Hz livelocked a window */
+    EXPECT_ERR(HEAD "inputs:\n  - {type: poisson, target: inh, rate: 1e300 Hz, receptor: exc, "
+                    "weight: 1 nS}\n",
+               APICAL_E_RANGE, 11, 40, "rate must be in [0, 1e+06] Hz", "got 1e+300 Hz");
+    EXPECT_ERR(HEAD "inputs:\n  - {type: inhomogeneous_poisson, target: inh, times: [0 ms], "
+                    "rates: [1e7 Hz], receptor: exc, weight: 1 nS}\n",
+               APICAL_E_RANGE, 11, 71, "rate must be in [0, 1e+06] Hz", NULL);
+    EXPECT_ERR(HEAD "inputs:\n  - {type: sinusoidal_current, target: inh, amplitude: 1 pA, "
+                    "frequency: 1e300 Hz}\n",
+               APICAL_E_RANGE, 11, 73, "frequency must be in [0, 1e+06] Hz", NULL);
+    /* the bounds themselves are accepted */
+    apical_net_spec *s = load_ok(
+        "simulation: {duration: 1e9 ms}\n" POPS
+        "projections:\n  - {source: exc, target: inh, connectivity: all_to_all, receptor: exc,\n"
+        "     weight: 1 nS, delay: {uniform: {low: 1e-6 ms, high: 1e9 ms}}}\n"
+        "inputs:\n  - {type: poisson, target: inh, rate: 1000 kHz, receptor: exc, weight: 1 nS}\n");
+    apical_spec_free(s);
+}
+END_TEST
+
+/* The memory estimate: a network that cannot fit is refused at its
+ * costliest item, with the estimate and the memory available. */
+START_TEST(test_memory_estimate)
+{
+    apical_net_spec *s = load_ok("simulation: {duration: 100 ms, partitions: 4}\n"
+                                 "populations:\n"
+                                 "  a: {size: 100000, model: lif_cond_exp}\n"
+                                 "projections:\n"
+                                 "  - {source: a, target: a, connectivity: all_to_all, "
+                                 "receptor: exc,\n"
+                                 "     weight: 1 nS, delay: 1 ms}\n");
+    apical_mem_estimate e;
+    apical_spec_memory(s, &e);
+    /* 1e10 synapses of at least 19 bytes */
+    ck_assert_msg(e.total > 19e10 && e.total < 2e12, "estimate %g", e.total);
+    ck_assert_str_eq(e.what, "projection");
+    apical_error err;
+    memset(&err, 0, sizeof err);
+    ck_assert_int_eq(apical_spec_check_memory(s, 16.0 * 1073741824.0, &err), APICAL_E_TOO_LARGE);
+    ck_assert_int_eq(err.pos.line, 5);
+    ck_assert_int_eq(err.pos.col, 5);
+    char buf[2048];
+    apical_error_format(&err, buf, sizeof buf);
+    has_words(buf, "needs ~", "16 GiB available");
+    has_words(buf, "projection 'a->a'", "1e+10 synapses");
+    ck_assert_int_eq(apical_exit_code(err.code), 2);
+    ck_assert_int_eq(apical_spec_check_memory(s, 1e15, &err), APICAL_OK);
+    ck_assert_int_eq(apical_spec_check_memory(s, 0, &err), APICAL_OK); /* unknown: no check */
+    apical_spec_free(s);
+
+    /* the largest populations: counts far beyond 2^64 stay ordered */
+    s = load_ok("simulation: {duration: 100 ms, partitions: 1024}\n"
+                "populations:\n"
+                "  a: {size: 4294967295, model: lif_cond_exp}\n"
+                "  b: {size: 4294967295, model: lif_cond_exp}\n"
+                "projections:\n"
+                "  - {source: a, target: b, connectivity: {rule: bernoulli, p: 1e-12},\n"
+                "     receptor: exc, weight: 1 nS, delay: 1 ms}\n"
+                "recorders:\n"
+                "  - {type: state, population: a, variables: [V_m], interval: 1e-6 ms}\n");
+    apical_spec_memory(s, &e);
+    ck_assert_msg(e.total > 1e15 && isfinite(e.total), "estimate %g", e.total);
+    ck_assert_int_eq(apical_spec_check_memory(s, 1e12, &err), APICAL_E_TOO_LARGE);
+    /* the recorder's frames per window: 1 ms / 1e-6 ms x 2^32 values */
+    ck_assert_str_eq(e.what, "recorder");
+    ck_assert_int_eq(err.pos.line, 9);
+    apical_spec_free(s);
+
+    /* a small network fits in little */
+    s = load_ok(HEAD);
+    apical_spec_memory(s, &e);
+    ck_assert_msg(e.total < 128.0 * 1048576, "estimate %g", e.total);
+    apical_spec_free(s);
+    ck_assert(apical_memory_available() > 0);
 }
 END_TEST
 
@@ -914,6 +1088,14 @@ Suite *loader_suite(void)
     tcase_add_test(tc, test_spike_times_and_nodes);
     tcase_add_test(tc, test_duration);
     tcase_add_test(tc, test_solver);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("limits");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_size_limits);
+    tcase_add_test(tc, test_population_count_limit);
+    tcase_add_test(tc, test_time_limits);
+    tcase_add_test(tc, test_memory_estimate);
     suite_add_tcase(s, tc);
     return s;
 }

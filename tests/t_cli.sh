@@ -80,6 +80,33 @@ bad 'duplicate' 'simulation: {duration: 20 ms}
 simulation: {duration: 20 ms}
 populations: {a: {size: 10, model: lif_cond_exp}}'
 
+# Limits (include/apical/limits.h): each used to pass `check` and then wrap,
+# crash or hang in `run`.
+bad 'size must be an integer in \[1, 4294967295\]' 'simulation: {duration: 20 ms}
+populations: {a: {size: 18446744073709551615, model: lif_cond_exp}}'
+bad 'partitions must be an integer in \[1, 1024\]' 'simulation: {duration: 20 ms, partitions: 65536}
+populations: {a: {size: 10, model: lif_cond_exp}}'
+limits_net='simulation: {duration: 20 ms}
+populations: {a: {size: 10, model: lif_cond_exp}}
+recorders: [{type: state, population: a, variables: [V_m], interval: INTERVAL}]
+inputs: [{type: poisson, target: a, rate: RATE, receptor: exc, weight: 1 nS}]
+projections: [{source: a, target: a, connectivity: all_to_all, receptor: exc, weight: 1 nS, delay: DELAY}]'
+limits() { echo "$limits_net" | sed "s/INTERVAL/$1/; s/RATE/$2/; s/DELAY/$3/"; }
+bad 'delay must be in \[1e-06, 1e\+09\] ms' "$(limits '0.1 ms' '10 Hz' '1e300 ms')"
+bad 'delay must be in \[1e-06, 1e\+09\] ms' "$(limits '0.1 ms' '10 Hz' '1e-300 ms')"
+bad 'interval must be in \[1e-06, 1e\+09\] ms' "$(limits '1e-300 ms' '10 Hz' '1 ms')"
+bad 'rate must be in \[0, 1e\+06\] Hz' "$(limits '0.1 ms' '1e300 Hz' '1 ms')"
+# a network that cannot fit is refused with the estimate, in check as in run
+export APICAL_MEMORY=64G
+bad 'needs ~[0-9.]+ GiB, 64 GiB available.*a->a' 'simulation: {duration: 100 ms, partitions: 4}
+populations:
+  a: {size: 100000, model: lif_cond_exp}
+projections:
+  - {source: a, target: a, connectivity: all_to_all, receptor: exc, weight: 1 nS, delay: 1 ms}'
+grep -q '^.*bad.yaml:5:5: error' "$tmp/err" || fail "memory refusal not at the projection: $(cat "$tmp/err")"
+APICAL_MEMORY=lots expect_bad 2 'APICAL_MEMORY must be a number of bytes' -- check "$net"
+unset APICAL_MEMORY
+
 expect_bad 2 'missing.yaml.*(No such file|cannot)' -- run "$tmp/missing.yaml" -o "$tmp/x.h5"
 [ ! -e "$tmp/x.h5" ] || fail "output for a missing file"
 expect_bad 2 'cannot|No such file' -- run "$net" -o "$tmp/no/such/dir/out.h5"

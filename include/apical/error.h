@@ -29,6 +29,7 @@
     X(HDF5, "HDF5 error", 1)                                                 \
     X(SOLVER, "ODE solver failure", 1)                                       \
     X(DATA, "corrupt data", 2)                                               \
+    X(TOO_LARGE, "network too large for the memory available", 2)             \
     X(INTERRUPTED, "interrupted", 1)
 
 typedef enum apical_status {
