@@ -17,6 +17,8 @@
  *   leaves timestamps and node_ids of different lengths. */
 #include "apical/h5out.h"
 
+#include <fcntl.h>
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -27,6 +29,8 @@
 #include <unistd.h>
 
 #include <hdf5.h>
+
+#include "apical/paths.h"
 
 #ifndef APICAL_VERSION
 #define APICAL_VERSION "0.1.0"
@@ -75,6 +79,8 @@ typedef struct plateau_table {
 
 struct apical_h5 {
     char *path, *part;
+    dev_t part_dev; /* the .part we created, to fsync that file and no other */
+    ino_t part_ino;
     hid_t file;
     hid_t g_spikes, g_report, g_edges, g_prov, g_prov_pops; /* created on first use */
     hid_t g_plateaus;
@@ -423,49 +429,6 @@ static void free_handle(apical_h5 *h)
     free(h);
 }
 
-/* The checks the header promises: the directory of `path` exists and is
- * writable, and `path` is not a directory (rename() would fail at the end of
- * a long run otherwise). */
-static apical_status check_target(const char *path, apical_error *err)
-{
-    apical_status st = APICAL_OK;
-    char *dir = dup_str(path);
-    if (!dir)
-        return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
-    char *slash = strrchr(dir, '/');
-    if (!slash)
-        strcpy(dir, ".");
-    else if (slash == dir)
-        dir[1] = '\0';
-    else
-        *slash = '\0';
-
-    struct stat sb;
-    if (stat(dir, &sb) != 0) {
-        st = apical_error_set(err, APICAL_E_IO, NULL,
-                              "cannot create output file '%s': directory "
-                              "'%s': %s",
-                              path, dir, strerror(errno));
-    } else if (!S_ISDIR(sb.st_mode)) {
-        st = apical_error_set(err, APICAL_E_IO, NULL,
-                              "cannot create output file '%s': '%s' is not a "
-                              "directory",
-                              path, dir);
-    } else if (access(dir, W_OK | X_OK) != 0) {
-        st = apical_error_set(err, APICAL_E_IO, NULL,
-                              "cannot create output file '%s': directory "
-                              "'%s' is not writable: %s",
-                              path, dir, strerror(errno));
-    } else if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        st = apical_error_set(err, APICAL_E_IO, NULL,
-                              "cannot create output file '%s': it is a "
-                              "directory",
-                              path);
-    }
-    free(dir);
-    return st;
-}
-
 apical_status apical_h5_create(const char *path, apical_h5 **out,
                                apical_error *err)
 {
@@ -483,7 +446,7 @@ apical_status apical_h5_create(const char *path, apical_h5 **out,
      * library, not ours, so setting it on every create is harmless. */
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 
-    st = check_target(path, err);
+    st = apical_output_check(path, APICAL_OUT_RENAMED, NULL, 0, err);
     if (st != APICAL_OK)
         return st;
 
@@ -500,6 +463,21 @@ apical_status apical_h5_create(const char *path, apical_h5 **out,
         goto fail;
     }
     sprintf(h->part, "%s.part", path);
+    /* Never write into or through an existing .part: it may be a symbolic
+     * link (whose target would be truncated), or the file of another run
+     * writing the same output now, which a crashed run's leftover cannot be
+     * told apart from without a lock. The user decides. */
+    struct stat pb;
+    if (lstat(h->part, &pb) == 0) {
+        st = apical_error_set(err, APICAL_E_IO, NULL,
+                              S_ISLNK(pb.st_mode)
+                                  ? "'%s' exists and is a symbolic link; refusing to write "
+                                    "through it: remove it or choose another output"
+                                  : "'%s' exists (left by a run that crashed, or written by "
+                                    "another run now): remove it or choose another output",
+                              h->part);
+        goto fail;
+    }
 
     fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fapl < 0) {
@@ -514,7 +492,11 @@ apical_status apical_h5_create(const char *path, apical_h5 **out,
         st = h5_fail(h, err, "cannot set file access properties");
         goto fail;
     }
-    h->file = H5Fcreate(h->part, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    /* H5F_ACC_EXCL opens with O_CREAT | O_EXCL, which fails on any
+     * existing name, a symbolic link included (POSIX: O_EXCL does not
+     * follow the last component, as O_NOFOLLOW): the .part is a new file
+     * of ours, even if one appeared since the check above. */
+    h->file = H5Fcreate(h->part, H5F_ACC_EXCL, H5P_DEFAULT, fapl);
     if (h->file < 0) {
         h5_reason r = {.found = 0};
         H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, reason_walk, &r);
@@ -525,6 +507,10 @@ apical_status apical_h5_create(const char *path, apical_h5 **out,
         goto fail;
     }
     created = 1;
+    if (stat(h->part, &pb) == 0) {
+        h->part_dev = pb.st_dev;
+        h->part_ino = pb.st_ino;
+    }
 
     uint32_t version[2] = {0, 1};
     hsize_t two = 2;
@@ -552,8 +538,7 @@ fail:
     if (fapl >= 0)
         H5Pclose(fapl);
     close_all(h);
-    /* Never leave a file behind: a stale .part from an earlier crash has
-     * been truncated by then anyway. */
+    /* Never leave a file behind; only ever remove the .part we created. */
     if (created)
         unlink(h->part);
     free_handle(h);
@@ -1384,6 +1369,37 @@ apical_status apical_h5_finish(apical_h5 *h, apical_error *err)
         st = h5_fail(h, err, "cannot close");
         goto fail;
     }
+    /* On disk before it gets the final name: a crash after the rename must
+     * not leave a complete-looking file with missing data. */
+    int fd = open(h->part, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat fb;
+    const char *why = NULL;
+    if (fd < 0 || fstat(fd, &fb) != 0)
+        why = strerror(errno);
+    else if (fb.st_dev != h->part_dev || fb.st_ino != h->part_ino)
+        why = "it is no longer the file this run wrote";
+    else if (fsync(fd) != 0)
+        why = strerror(errno);
+    if (fd >= 0)
+        close(fd);
+    if (why) {
+        /* not removed: it may hold the results, or not be ours any more */
+        st = apical_error_set(err, APICAL_E_IO, NULL, "cannot sync '%s': %s", h->part, why);
+        free_handle(h);
+        return st;
+    }
+    /* The output may have become a device or FIFO during a long run. */
+    st = apical_output_check(h->path, APICAL_OUT_RENAMED, NULL, 0, err);
+    if (st != APICAL_OK && err) {
+        char msg[sizeof err->msg + 1024];
+        snprintf(msg, sizeof msg, "%s (the complete results are kept in '%s')", err->msg, h->part);
+        msg[sizeof err->msg - 1] = '\0';
+        memcpy(err->msg, msg, sizeof err->msg);
+    }
+    if (st != APICAL_OK) {
+        free_handle(h);
+        return st;
+    }
     if (rename(h->part, h->path) != 0) {
         /* The .part is complete and valid: keep it rather than lose a long
          * run's results, and say where it is. */
@@ -1391,6 +1407,12 @@ apical_status apical_h5_finish(apical_h5 *h, apical_error *err)
                               "cannot rename '%s' to '%s': %s (the complete "
                               "results are kept in '%s')",
                               h->part, h->path, strerror(errno), h->part);
+        free_handle(h);
+        return st;
+    }
+    if (apical_fsync_dir(h->path) != 0) {
+        st = apical_error_set(err, APICAL_E_IO, NULL, "cannot sync the directory of '%s': %s",
+                              h->path, strerror(errno));
         free_handle(h);
         return st;
     }

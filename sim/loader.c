@@ -1206,15 +1206,26 @@ static apical_status name_taken(ctx *c, const ynode *item, const char *kind, con
 }
 
 /* The path of a file named in the network file: relative paths are taken
- * from the network file's directory. */
-static char *resolve_path(const char *net, const char *path)
+ * from the network file's directory. Recorded in spec->files, which an
+ * output must not replace. */
+static char *resolve_path(ctx *c, const char *path)
 {
+    const char *net = c->spec->path;
     const char *slash = strrchr(net, '/');
     size_t dir = path[0] == '/' || !slash ? 0 : (size_t)(slash - net) + 1;
     size_t len = dir + strlen(path) + 1;
     char *out = malloc(len);
-    if (out)
-        snprintf(out, len, "%.*s%s", (int)dir, net, path);
+    char **files = realloc(c->spec->files, (c->spec->n_files + 1) * sizeof *files);
+    if (files)
+        c->spec->files = files;
+    char *copy = out && files ? malloc(len) : NULL;
+    if (!copy) {
+        free(out);
+        return NULL;
+    }
+    snprintf(out, len, "%.*s%s", (int)dir, net, path);
+    memcpy(copy, out, len);
+    c->spec->files[c->spec->n_files++] = copy;
     return out;
 }
 
@@ -1239,7 +1250,7 @@ static apical_status load_edges(ctx *c, const ynode *n, apical_proj_spec *pr)
     if (!name[0] || strchr(name, '/'))
         return fail(c, ev, APICAL_E_INVALID, "edges must name an edge population (a group "
                                              "under /edges), got '%s'", name);
-    if (!(pr->edges_path = resolve_path(c->spec->path, path)) || !(pr->edges_name = strdup(name)))
+    if (!(pr->edges_path = resolve_path(c, path)) || !(pr->edges_name = strdup(name)))
         return oom(c);
     apical_edge_data e;
     apical_error herr = {0};
@@ -2095,7 +2106,7 @@ static apical_status parse_stimulus(ctx *c, const ynode *n, apical_protocol_spec
     if ((v = map_get(n, "shuffle")) != NULL &&
         (st = get_bool(c, v, "shuffle", &p->stim_shuffle)) != APICAL_OK)
         return st;
-    char *ip = resolve_path(c->spec->path, ipath), *lp = resolve_path(c->spec->path, lpath);
+    char *ip = resolve_path(c, ipath), *lp = resolve_path(c, lpath);
     if (!ip || !lp || !(p->images = calloc(1, sizeof *p->images))) {
         free(ip), free(lp);
         return oom(c);
@@ -2163,7 +2174,7 @@ static apical_status parse_test(ctx *c, const ynode *n, apical_protocol_spec *p)
     if ((st = get_string(c, vi, "images", &ipath)) != APICAL_OK ||
         (st = get_string(c, vl, "labels", &lpath)) != APICAL_OK)
         return st;
-    char *ip = resolve_path(c->spec->path, ipath), *lp = resolve_path(c->spec->path, lpath);
+    char *ip = resolve_path(c, ipath), *lp = resolve_path(c, lpath);
     if (!ip || !lp || !(p->test_images = calloc(1, sizeof *p->test_images))) {
         free(ip), free(lp);
         return oom(c);
@@ -2598,6 +2609,9 @@ void apical_spec_free(apical_net_spec *spec)
         free(spec->recorders[i].vars);
     }
     free(spec->recorders);
+    for (size_t i = 0; i < spec->n_files; i++)
+        free(spec->files[i]);
+    free(spec->files);
     free(spec->sim.stepper);
     free(spec->name);
     free(spec->text);

@@ -12,6 +12,7 @@
 #include "apical/error.h"
 #include "apical/h5out.h"
 #include "apical/limits.h"
+#include "apical/paths.h"
 #include "apical/model.h"
 #include "apical/protocol.h"
 #include "apical/plasticity.h"
@@ -262,6 +263,32 @@ static int cmd_check(int argc, char **argv)
 }
 
 /* --- run -------------------------------------------------------------- */
+
+/* Every output, before anything is simulated: a bad path costs nothing but
+ * the message, and no output replaces a file the run reads. */
+static int check_outputs(const apical_net_spec *spec, const char *out, const char *stats_json,
+                         apical_error *err)
+{
+    const char **inputs = malloc((spec->n_files + 1) * sizeof *inputs);
+    if (!inputs) {
+        apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+        return 1;
+    }
+    inputs[0] = spec->path;
+    for (size_t i = 0; i < spec->n_files; i++)
+        inputs[i + 1] = spec->files[i];
+    size_t n = spec->n_files + 1;
+    apical_status st = apical_output_check(out, APICAL_OUT_RENAMED, inputs, n, err);
+    if (!st && stats_json) {
+        if (apical_same_output(stats_json, out))
+            st = apical_error_set(err, APICAL_E_IO, NULL,
+                                  "--stats-json '%s' is the HDF5 output file '%s'", stats_json, out);
+        else
+            st = apical_output_check(stats_json, 0, inputs, n, err);
+    }
+    free(inputs);
+    return st != APICAL_OK;
+}
 
 static volatile int interrupted;
 
@@ -693,6 +720,10 @@ static int cmd_run(int argc, char **argv)
     if (!out) {
         default_output(net, out_buf, sizeof out_buf);
         out = out_buf;
+    }
+    if (check_outputs(spec, out, stats_json, &err)) {
+        apical_spec_free(spec);
+        return report(&err);
     }
     int rc = EXIT_OK;
     apical_sim *sim = NULL;

@@ -162,6 +162,10 @@ typedef struct apical_net_spec {
     apical_recorder_spec *recorders;
     size_t n_recorders;
     struct apical_protocol_spec *protocol; /* NULL: none (include/apical/protocol.h) */
+    /* Files the network reads besides itself (from_file edges, IDX files),
+     * as resolved: an output must not replace any of them. */
+    char **files;
+    size_t n_files;
 } apical_net_spec;
 
 /* Read, parse and validate a network file. On failure *out is NULL and err
