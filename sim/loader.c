@@ -334,9 +334,11 @@ static apical_status handle_event(yparse *p, struct fy_event *e)
     case FYET_SEQUENCE_END:
         if (p->depth == 0)
             return APICAL_OK;
-        p->depth--;
-        if ((st = check_duplicates(p, p->stack[p->depth])) != APICAL_OK)
+        /* before the pop, so a failure leaves the pending anchor to the
+         * cleanup of the open collections */
+        if ((st = check_duplicates(p, p->stack[p->depth - 1])) != APICAL_OK)
             return st;
+        p->depth--;
         /* Registered only now, so an alias inside its own anchor (a cycle)
          * is reported as undefined instead of making the tree cyclic. */
         st = add_anchor(p, p->pending[p->depth], p->stack[p->depth]);
