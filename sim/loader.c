@@ -1994,17 +1994,17 @@ static apical_status parse_phase(ctx *c, const ynode *n, const char *what, apica
     if ((st = need_kind(c, n, Y_MAP, what)) != APICAL_OK ||
         (st = check_keys(c, n, keys, what)) != APICAL_OK ||
         (st = require(c, n, "duration", what, &v)) != APICAL_OK ||
-        (st = get_bounded(c, v, "ms", "duration", (bounds){0.0, HUGE_VAL, 1}, &ph->duration)) !=
+        (st = get_bounded(c, v, "ms", "duration", (bounds){APICAL_MIN_TIME, APICAL_MAX_TIME, 0}, &ph->duration)) !=
             APICAL_OK)
         return st;
     if ((w = map_get(n, "wald")) != NULL) {
         if ((st = need_kind(c, w, Y_MAP, "wald")) != APICAL_OK ||
             (st = check_keys(c, w, wald_keys, "wald")) != APICAL_OK ||
             (st = require(c, w, "mean", "wald", &v)) != APICAL_OK ||
-            (st = get_bounded(c, v, "ms", "wald mean", (bounds){0.0, HUGE_VAL, 1},
+            (st = get_bounded(c, v, "ms", "wald mean", (bounds){APICAL_MIN_TIME, APICAL_MAX_TIME, 0},
                               &ph->wald_mean)) != APICAL_OK ||
             (st = require(c, w, "shape", "wald", &v)) != APICAL_OK ||
-            (st = get_bounded(c, v, "ms", "wald shape", (bounds){0.0, HUGE_VAL, 1},
+            (st = get_bounded(c, v, "ms", "wald shape", (bounds){APICAL_MIN_TIME, APICAL_MAX_TIME, 0},
                               &ph->wald_shape)) != APICAL_OK)
             return st;
     }
@@ -2095,7 +2095,7 @@ static apical_status parse_stimulus(ctx *c, const ynode *n, apical_protocol_spec
         return st;
     p->stim_max_rate = 200.0;
     if ((v = map_get(n, "max_rate")) != NULL &&
-        (st = get_bounded(c, v, "Hz", "max_rate", (bounds){0.0, HUGE_VAL, 0},
+        (st = get_bounded(c, v, "Hz", "max_rate", (bounds){0.0, APICAL_MAX_RATE, 0},
                           &p->stim_max_rate)) != APICAL_OK)
         return st;
     uint64_t limit = 0;
@@ -2149,15 +2149,15 @@ static apical_status parse_test(ctx *c, const ynode *n, apical_protocol_spec *p)
     p->test_duration = 250.0;
     p->test_window = 220.0;
     if ((st = require(c, n, "examples", "test", &v)) != APICAL_OK ||
-        (st = get_uint(c, v, "examples", 1, UINT64_MAX, &p->test_examples)) != APICAL_OK)
+        (st = get_uint(c, v, "examples", 1, APICAL_MAX_EXAMPLES, &p->test_examples)) != APICAL_OK)
         return st;
     if ((v = map_get(n, "duration")) != NULL &&
-        (st = get_bounded(c, v, "ms", "duration", (bounds){0.0, HUGE_VAL, 1},
+        (st = get_bounded(c, v, "ms", "duration", (bounds){APICAL_MIN_TIME, APICAL_MAX_TIME, 0},
                           &p->test_duration)) != APICAL_OK)
         return st;
     if ((v = map_get(n, "window")) != NULL &&
-        (st = get_bounded(c, v, "ms", "window", (bounds){0.0, HUGE_VAL, 1}, &p->test_window)) !=
-            APICAL_OK)
+        (st = get_bounded(c, v, "ms", "window", (bounds){APICAL_MIN_TIME, APICAL_MAX_TIME, 0},
+                          &p->test_window)) != APICAL_OK)
         return st;
     if (!(p->test_window <= p->test_duration))
         return fail(c, v, APICAL_E_RANGE, "window (%g ms) must not exceed duration (%g ms)",
@@ -2293,7 +2293,7 @@ static apical_status parse_protocol(ctx *c, const ynode *n)
         return fail(c, n, APICAL_E_MISSING_KEY, "the protocol needs a 'hidden' or an 'output' "
                     "population");
     if ((v = map_get(n, "examples")) != NULL &&
-        (st = get_uint(c, v, "examples", 0, UINT64_MAX, &p->examples)) != APICAL_OK)
+        (st = get_uint(c, v, "examples", 0, APICAL_MAX_EXAMPLES, &p->examples)) != APICAL_OK)
         return st;
     if ((st = require(c, n, "forward", "protocol", &v)) != APICAL_OK ||
         (st = parse_phase(c, v, "forward", &p->forward)) != APICAL_OK ||
@@ -2301,7 +2301,7 @@ static apical_status parse_protocol(ctx *c, const ynode *n)
         (st = parse_phase(c, v, "target", &p->target)) != APICAL_OK)
         return st;
     if ((v = map_get(n, "settle")) != NULL &&
-        (st = get_bounded(c, v, "ms", "settle", (bounds){0.0, HUGE_VAL, 0}, &p->settle)) !=
+        (st = get_bounded(c, v, "ms", "settle", (bounds){0.0, APICAL_MAX_TIME, 0}, &p->settle)) !=
             APICAL_OK)
         return st;
     if (!(p->settle < p->forward.duration && p->settle < p->target.duration))

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apical/limits.h"
 #include "apical/plateau.h"
 #include "apical/protocol.h"
 #include "engine_internal.h"
@@ -140,10 +141,12 @@ static void protocol_rng(apical_rng *r, uint64_t seed)
 
 /* The run draws each example's forward then target length from the
  * protocol's stream and nothing else from it, so replaying the draws gives
- * the schedule exactly. Stops counting once past `stop` ms. */
+ * the schedule exactly. Stops counting once past `stop` ms, or past the
+ * longest run there can be (APICAL_MAX_TIME). */
 double apical_protocol_end(const apical_protocol_spec *p, uint64_t seed, double window,
                            double stop)
 {
+    stop = fmin(stop, APICAL_MAX_TIME);
     /* k * window as the run computes boundary times; k saturates */
     uint64_t k = 0;
     const uint64_t per_test = windows_for(window, p->test_duration);
@@ -157,6 +160,11 @@ double apical_protocol_end(const apical_protocol_spec *p, uint64_t seed, double 
             return HUGE_VAL;
         return (double)(p->examples * per + tests) * window;
     }
+    /* Wald draws are positive: the fixed parts alone may already pass stop */
+    const uint64_t least = windows_for(window, p->forward.duration) +
+                           windows_for(window, p->target.duration);
+    if ((double)p->examples * (double)least * window > stop)
+        return (double)p->examples * (double)least * window;
     apical_rng r;
     protocol_rng(&r, seed);
     for (uint64_t ex = 0; ex < p->examples; ex++) {
@@ -171,15 +179,17 @@ double apical_protocol_end(const apical_protocol_spec *p, uint64_t seed, double 
 static apical_status too_short(const apical_net_spec *spec, double window, apical_error *err)
 {
     const apical_protocol_spec *p = spec->protocol;
-    /* the whole need (the check stopped counting at the duration) */
+    /* the whole need (the check stopped counting at the duration), or a
+     * lower bound when the count stopped at the longest possible run */
     const double need = apical_protocol_end(p, spec->sim.seed, window, HUGE_VAL);
     const apical_srcpos *at = spec->sim.duration_pos.line ? &spec->sim.duration_pos : NULL;
     return apical_error_set(
         err, APICAL_E_RANGE, at,
-        "duration %.10g ms ends before the protocol, which needs %.10g ms (%llu training "
+        "duration %.10g ms ends before the protocol, which needs %s%.10g ms (%llu training "
         "examples, %llu test presentations, phases rounded up to the %g ms window); raise it, "
         "or omit 'duration' to end the run with the protocol's last presentation",
-        spec->sim.duration, need, (unsigned long long)p->examples,
+        spec->sim.duration, need > APICAL_MAX_TIME ? "more than " : "",
+        fmin(need, APICAL_MAX_TIME), (unsigned long long)p->examples,
         (unsigned long long)p->test_examples, window);
 }
 
@@ -195,6 +205,13 @@ static apical_status fit(apical_net_spec *spec, double window, apical_error *err
                                     "without 'duration' the run lasts as long as the protocol, "
                                     "but it presents %s; give simulation.duration",
                                     need > 0.0 ? "too much to time" : "nothing");
+        if (need > APICAL_MAX_TIME)
+            return apical_error_set(err, APICAL_E_RANGE, &p->pos,
+                                    "the protocol needs more than %g ms, the longest run "
+                                    "apical can time (%llu training examples, %llu test "
+                                    "presentations)",
+                                    APICAL_MAX_TIME, (unsigned long long)p->examples,
+                                    (unsigned long long)p->test_examples);
         spec->sim.duration = need;
         return APICAL_OK;
     }

@@ -753,6 +753,20 @@ START_TEST(test_protocol_duration)
     ck_assert_int_ne(apical_spec_load_string("dur.yaml", yaml, &spec, &err), APICAL_OK);
     ck_assert_int_eq(err.pos.line, 10); /* the protocol's mapping */
     ck_assert_msg(strstr(err.msg, "presents nothing"), "'%s'", err.msg);
+
+    /* More than the longest run: refused at once, whether the duration is
+     * omitted or given (the replay of the phase draws stops at the limit
+     * instead of counting 1e8 examples to the end). */
+    for (int k = 0; k < 2; k++) {
+        snprintf(yaml, sizeof yaml, net, k ? "duration: 1e9 ms," : "", 100000000);
+        ck_assert_int_ne(apical_spec_load_string("dur.yaml", yaml, &spec, &err), APICAL_OK);
+        ck_assert_int_eq(err.code, APICAL_E_RANGE);
+        ck_assert_msg(strstr(err.msg, k ? "needs more than 1000000000 ms" : "more than 1e+09 ms"),
+                      "'%s'", err.msg);
+    }
+    snprintf(yaml, sizeof yaml, net, "", 100000001);
+    ck_assert_int_ne(apical_spec_load_string("dur.yaml", yaml, &spec, &err), APICAL_OK);
+    ck_assert_int_eq(err.pos.line, 11); /* examples: past APICAL_MAX_EXAMPLES */
 }
 END_TEST
 

@@ -60,6 +60,12 @@ struct apical_proj_spec;
  * neuron, far above any neuron's input rate. */
 #define APICAL_MAX_RATE 1e6
 
+/* Presentations of a protocol (training examples, test presentations):
+ * working out a run's length replays every example's Wald-distributed
+ * phase lengths, and 1e8 presentations are already ~28 h of training at
+ * 1000 examples/s (60 MNIST epochs are 3.6e6). */
+#define APICAL_MAX_EXAMPLES 100000000ull
+
 /* The memory a network needs, estimated from its spec, and the largest
  * single item. Saturating: counts that do not fit in a double's range of
  * exact integers are still ordered correctly. */
