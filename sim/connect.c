@@ -32,8 +32,12 @@ typedef struct gen {
     uint64_t seed;
     gsl_rng *conn, *weight, *delay;
     uint32_t s_conn, s_weight, s_delay;
-    uint64_t *bits; /* scratch bitset for sampling without replacement */
+    /* Sampling without replacement (choose): the drawn indices, and either
+     * a bitset over [0, m) (dense draws) or a hash set of the draws. */
+    uint64_t *pick, *bits, *hash;
+    size_t n_bits, n_hash;
     apical_synapse_fn fn;
+    apical_pair_fn pair; /* apical_connect_pairs: pairs only, no weights */
     void *user;
 } gen;
 
@@ -41,59 +45,134 @@ typedef struct gen {
 static void start_line(gen *g, uint64_t line)
 {
     apical_rng_init(apical_rng_gsl_state(g->conn), g->seed, g->s_conn, (uint32_t)line);
+    if (g->pair)
+        return;
     apical_rng_init(apical_rng_gsl_state(g->weight), g->seed, g->s_weight, (uint32_t)line);
     apical_rng_init(apical_rng_gsl_state(g->delay), g->seed, g->s_delay, (uint32_t)line);
 }
 
 static int emit(gen *g, uint64_t src, uint64_t tgt)
 {
+    if (g->pair)
+        return g->pair(g->user, src, tgt);
     double w = apical_dist_sample(&g->pj->weight, g->weight);
     double d = apical_dist_sample(&g->pj->delay, g->delay);
     return g->fn(g->user, src, tgt, w, d);
 }
 
-/* k distinct indices of [0, m) (Floyd's algorithm), visited in increasing
- * order; `skip` (or UINT64_MAX) is excluded by mapping c >= skip to c + 1. */
-static int choose(gen *g, uint64_t m, uint64_t k, uint64_t skip, uint64_t fixed,
-                  int fixed_is_target)
+static void sort_u64(uint64_t *v, size_t n)
 {
-    size_t words = (size_t)((m + 63) / 64);
-    memset(g->bits, 0, words * sizeof *g->bits);
-    for (uint64_t j = m - k; j < m; j++) {
-        uint64_t t = gsl_rng_uniform_int(g->conn, (unsigned long)(j + 1));
-        if (g->bits[t / 64] >> (t % 64) & 1)
-            t = j;
-        g->bits[t / 64] |= 1ull << (t % 64);
+    while (n > 16) {
+        /* quicksort on the median of three; recurse into the smaller side */
+        uint64_t a = v[0], b = v[n / 2], c = v[n - 1];
+        uint64_t p = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+        size_t i = 0, j = n - 1;
+        for (;;) {
+            while (v[i] < p)
+                i++;
+            while (v[j] > p)
+                j--;
+            if (i >= j)
+                break;
+            uint64_t t = v[i];
+            v[i++] = v[j];
+            v[j--] = t;
+        }
+        if (j + 1 < n - j - 1) {
+            sort_u64(v, j + 1);
+            v += j + 1, n -= j + 1;
+        } else {
+            sort_u64(v + j + 1, n - j - 1);
+            n = j + 1;
+        }
     }
-    for (uint64_t c = 0; c < m; c++) {
-        if (!(g->bits[c / 64] >> (c % 64) & 1))
-            continue;
-        uint64_t other = (skip != UINT64_MAX && c >= skip) ? c + 1 : c;
-        int rc = fixed_is_target ? emit(g, other, fixed) : emit(g, fixed, other);
-        if (rc)
-            return rc;
+    for (size_t i = 1; i < n; i++) {
+        uint64_t x = v[i];
+        size_t j = i;
+        for (; j > 0 && v[j - 1] > x; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
     }
+}
+
+/* k distinct indices of [0, m) into g->pick, in increasing order: Floyd's
+ * algorithm (for j = m-k .. m-1 draw t in [0, j]; take j instead if t was
+ * drawn before). O(k log k) with a hash set of the draws, or O(m / 64 + k)
+ * with a bitset when k is a large part of m; both give the same indices.
+ * `skip` (or UINT64_MAX) is excluded by mapping c >= skip to c + 1. Returns
+ * 0, or -1 out of memory. */
+static int choose(gen *g, uint64_t m, uint64_t k, uint64_t skip)
+{
+    size_t n = 0;
+    if (m <= 16 * k) { /* dense: a bitset over [0, m), scanned in order */
+        size_t words = (size_t)((m + 63) / 64);
+        if (words > g->n_bits) {
+            free(g->bits);
+            if (!(g->bits = malloc(words * sizeof *g->bits)))
+                return g->n_bits = 0, -1;
+            g->n_bits = words;
+        }
+        if (words)
+            memset(g->bits, 0, words * sizeof *g->bits);
+        for (uint64_t j = m - k; j < m; j++) {
+            uint64_t t = gsl_rng_uniform_int(g->conn, (unsigned long)(j + 1));
+            if (g->bits[t / 64] >> (t % 64) & 1)
+                t = j;
+            g->bits[t / 64] |= 1ull << (t % 64);
+        }
+        for (size_t w = 0; w < words; w++)
+            for (uint64_t b = g->bits[w]; b; b &= b - 1)
+                g->pick[n++] = 64 * (uint64_t)w + (uint64_t)__builtin_ctzll(b);
+    } else { /* sparse: open addressing over a table of >= 2k slots */
+        size_t size = 16;
+        while (size < 2 * k)
+            size *= 2;
+        if (size > g->n_hash) {
+            free(g->hash);
+            if (!(g->hash = malloc(size * sizeof *g->hash)))
+                return g->n_hash = 0, -1;
+            g->n_hash = size;
+        }
+        memset(g->hash, 0, size * sizeof *g->hash); /* slots hold index + 1 */
+        const size_t mask = size - 1;
+        for (uint64_t j = m - k; j < m; j++) {
+            uint64_t t = gsl_rng_uniform_int(g->conn, (unsigned long)(j + 1));
+            size_t h = (size_t)((t * 0x9e3779b97f4a7c15ull) >> 32) & mask;
+            while (g->hash[h] && g->hash[h] != t + 1)
+                h = (h + 1) & mask;
+            if (g->hash[h]) { /* drawn before: take j, which cannot have been */
+                t = j;
+                h = (size_t)((t * 0x9e3779b97f4a7c15ull) >> 32) & mask;
+                while (g->hash[h])
+                    h = (h + 1) & mask;
+            }
+            g->hash[h] = t + 1;
+            g->pick[n++] = t;
+        }
+        sort_u64(g->pick, n);
+    }
+    if (skip != UINT64_MAX)
+        for (size_t i = 0; i < n; i++)
+            g->pick[i] += g->pick[i] >= skip;
     return 0;
 }
 
-apical_status apical_connect(const apical_proj_spec *pj, uint64_t n_src,
-                             uint64_t n_tgt, uint64_t seed, uint64_t tgt_lo,
-                             uint64_t tgt_hi, apical_synapse_fn fn, void *user,
-                             apical_error *err)
+static apical_status connect(gen *g, uint64_t n_src, uint64_t n_tgt, uint64_t tgt_lo,
+                             uint64_t tgt_hi, apical_error *err)
 {
-    gen g = {.pj = pj, .seed = seed, .fn = fn, .user = user};
+    const apical_proj_spec *pj = g->pj;
     apical_status st = APICAL_OK;
     const int same = pj->source == pj->target;
     const int no_self = same && !pj->autapses;
-    g.s_conn = apical_rng_stream_id(APICAL_RNG_CONNECT, pj->name);
-    g.s_weight = apical_rng_stream_id(APICAL_RNG_WEIGHT, pj->name);
-    g.s_delay = apical_rng_stream_id(APICAL_RNG_DELAY, pj->name);
-    g.conn = apical_rng_gsl_alloc();
-    g.weight = apical_rng_gsl_alloc();
-    g.delay = apical_rng_gsl_alloc();
-    uint64_t maxn = n_src > n_tgt ? n_src : n_tgt;
-    g.bits = calloc((size_t)((maxn + 63) / 64 + 1), sizeof *g.bits);
-    if (!g.conn || !g.weight || !g.delay || !g.bits) {
+    g->s_conn = apical_rng_stream_id(APICAL_RNG_CONNECT, pj->name);
+    g->s_weight = apical_rng_stream_id(APICAL_RNG_WEIGHT, pj->name);
+    g->s_delay = apical_rng_stream_id(APICAL_RNG_DELAY, pj->name);
+    g->conn = apical_rng_gsl_alloc();
+    g->weight = apical_rng_gsl_alloc();
+    g->delay = apical_rng_gsl_alloc();
+    int fixed = pj->conn == APICAL_CONN_FIXED_INDEGREE || pj->conn == APICAL_CONN_FIXED_OUTDEGREE;
+    if (!g->conn || !g->weight || !g->delay ||
+        (fixed && !(g->pick = malloc((size_t)(pj->k + 1) * sizeof *g->pick)))) {
         st = apical_error_set(err, APICAL_E_NOMEM, &pj->pos, "out of memory building %s", pj->name);
         goto done;
     }
@@ -103,10 +182,10 @@ apical_status apical_connect(const apical_proj_spec *pj, uint64_t n_src,
     switch (pj->conn) {
     case APICAL_CONN_ALL_TO_ALL:
         for (uint64_t t = tgt_lo; t < tgt_hi && !rc; t++) {
-            start_line(&g, t);
+            start_line(g, t);
             for (uint64_t s = 0; s < n_src && !rc; s++)
                 if (!(no_self && s == t))
-                    rc = emit(&g, s, t);
+                    rc = emit(g, s, t);
         }
         break;
     case APICAL_CONN_ONE_TO_ONE:
@@ -117,25 +196,25 @@ apical_status apical_connect(const apical_proj_spec *pj, uint64_t n_src,
             goto done;
         }
         for (uint64_t t = tgt_lo; t < tgt_hi && !rc; t++) {
-            start_line(&g, t);
+            start_line(g, t);
             if (!no_self)
-                rc = emit(&g, t, t);
+                rc = emit(g, t, t);
         }
         break;
     case APICAL_CONN_BERNOULLI:
         if (pj->p <= 0.0)
             break;
         for (uint64_t t = tgt_lo; t < tgt_hi && !rc; t++) {
-            start_line(&g, t);
+            start_line(g, t);
             /* Geometric gaps between successes: O(p n) per column, not O(n). */
             for (uint64_t s = 0;; s++) {
                 if (pj->p < 1.0)
-                    s += gsl_ran_geometric(g.conn, pj->p) - 1;
+                    s += gsl_ran_geometric(g->conn, pj->p) - 1;
                 if (s >= n_src)
                     break;
                 if (no_self && s == t)
                     continue;
-                if ((rc = emit(&g, s, t)))
+                if ((rc = emit(g, s, t)))
                     break;
             }
         }
@@ -149,8 +228,11 @@ apical_status apical_connect(const apical_proj_spec *pj, uint64_t n_src,
             goto done;
         }
         for (uint64_t t = tgt_lo; t < tgt_hi && !rc; t++) {
-            start_line(&g, t);
-            rc = choose(&g, m, pj->k, no_self ? t : UINT64_MAX, t, 1);
+            start_line(g, t);
+            if ((rc = choose(g, m, pj->k, no_self ? t : UINT64_MAX)))
+                break;
+            for (uint64_t i = 0; i < pj->k && !rc; i++)
+                rc = emit(g, g->pick[i], t);
         }
         break;
     }
@@ -161,11 +243,15 @@ apical_status apical_connect(const apical_proj_spec *pj, uint64_t n_src,
         if (!pj->edge_ptr)
             break;
         for (uint64_t t = tgt_lo; t < tgt_hi && !rc; t++) {
-            start_line(&g, t);
+            start_line(g, t);
             for (uint64_t k = pj->edge_ptr[t]; k < pj->edge_ptr[t + 1] && !rc; k++) {
-                double w = pj->edge_w ? pj->edge_w[k] : apical_dist_sample(&pj->weight, g.weight);
-                double d = pj->edge_d ? pj->edge_d[k] : apical_dist_sample(&pj->delay, g.delay);
-                rc = fn(user, pj->edge_src[k], t, w, d);
+                if (g->pair) {
+                    rc = g->pair(g->user, pj->edge_src[k], t);
+                    continue;
+                }
+                double w = pj->edge_w ? pj->edge_w[k] : apical_dist_sample(&pj->weight, g->weight);
+                double d = pj->edge_d ? pj->edge_d[k] : apical_dist_sample(&pj->delay, g->delay);
+                rc = g->fn(g->user, pj->edge_src[k], t, w, d);
             }
         }
         break;
@@ -177,27 +263,25 @@ apical_status apical_connect(const apical_proj_spec *pj, uint64_t n_src,
                                   (unsigned long long)pj->k, (unsigned long long)m);
             goto done;
         }
-        /* Rows: every partition generates every row and keeps its own targets. */
+        /* Rows: every partition generates every row and keeps its own
+         * targets (O(k log k) per row, whatever the population size). */
         for (uint64_t s = 0; s < n_src && !rc; s++) {
-            start_line(&g, s);
-            size_t words = (size_t)((m + 63) / 64);
-            memset(g.bits, 0, words * sizeof *g.bits);
-            for (uint64_t j = m - pj->k; j < m; j++) {
-                uint64_t x = gsl_rng_uniform_int(g.conn, (unsigned long)(j + 1));
-                if (g.bits[x / 64] >> (x % 64) & 1)
-                    x = j;
-                g.bits[x / 64] |= 1ull << (x % 64);
-            }
-            for (uint64_t c = 0; c < m && !rc; c++) {
-                if (!(g.bits[c / 64] >> (c % 64) & 1))
+            start_line(g, s);
+            if ((rc = choose(g, m, pj->k, no_self ? s : UINT64_MAX)))
+                break;
+            for (uint64_t i = 0; i < pj->k && !rc; i++) {
+                uint64_t t = g->pick[i];
+                if (g->pair) {
+                    if (t >= tgt_lo && t < tgt_hi)
+                        rc = g->pair(g->user, s, t);
                     continue;
-                uint64_t t = (no_self && c >= s) ? c + 1 : c;
+                }
                 /* Draw weight and delay for every synapse so that the streams
                  * stay aligned whatever range this partition keeps. */
-                double w = apical_dist_sample(&pj->weight, g.weight);
-                double d = apical_dist_sample(&pj->delay, g.delay);
+                double w = apical_dist_sample(&pj->weight, g->weight);
+                double d = apical_dist_sample(&pj->delay, g->delay);
                 if (t >= tgt_lo && t < tgt_hi)
-                    rc = fn(user, s, t, w, d);
+                    rc = g->fn(g->user, s, t, w, d);
             }
         }
         break;
@@ -206,9 +290,27 @@ apical_status apical_connect(const apical_proj_spec *pj, uint64_t n_src,
     if (rc)
         st = apical_error_set(err, APICAL_E_NOMEM, &pj->pos, "out of memory building %s", pj->name);
 done:
-    gsl_rng_free(g.conn);
-    gsl_rng_free(g.weight);
-    gsl_rng_free(g.delay);
-    free(g.bits);
+    gsl_rng_free(g->conn);
+    gsl_rng_free(g->weight);
+    gsl_rng_free(g->delay);
+    free(g->pick);
+    free(g->bits);
+    free(g->hash);
     return st;
+}
+
+apical_status apical_connect(const apical_proj_spec *pj, uint64_t n_src, uint64_t n_tgt,
+                             uint64_t seed, uint64_t tgt_lo, uint64_t tgt_hi,
+                             apical_synapse_fn fn, void *user, apical_error *err)
+{
+    gen g = {.pj = pj, .seed = seed, .fn = fn, .user = user};
+    return connect(&g, n_src, n_tgt, tgt_lo, tgt_hi, err);
+}
+
+apical_status apical_connect_pairs(const apical_proj_spec *pj, uint64_t n_src, uint64_t n_tgt,
+                                   uint64_t seed, uint64_t tgt_lo, uint64_t tgt_hi,
+                                   apical_pair_fn fn, void *user, apical_error *err)
+{
+    gen g = {.pj = pj, .seed = seed, .pair = fn, .user = user};
+    return connect(&g, n_src, n_tgt, tgt_lo, tgt_hi, err);
 }

@@ -158,6 +158,42 @@ START_TEST(test_fixed_degrees)
 }
 END_TEST
 
+/* Sampling without replacement, on both of choose()'s paths (a bitset when
+ * k is a large part of the candidates, a hash set otherwise): degrees exact,
+ * no duplicates or autapses, and every candidate equally likely. How often
+ * each source (fixed_indegree) or target (fixed_outdegree) is chosen is a
+ * sum of n - 1 Bernoulli(q = k / (n - 1)) draws, so the chi-square of these
+ * counts over (1 - q) has n - 1 degrees of freedom: within 5 standard
+ * deviations (sqrt(2 (n - 1))). */
+START_TEST(test_fixed_degree_uniformity)
+{
+    const uint64_t sizes[] = {200, 3000}; /* k = 40: dense, then sparse */
+    for (int out = 0; out < 2; out++)
+        for (int z = 0; z < 2; z++) {
+            const uint64_t n = sizes[z], k = 40;
+            apical_proj_spec p =
+                proj(out ? APICAL_CONN_FIXED_OUTDEGREE : APICAL_CONN_FIXED_INDEGREE, 1, 0);
+            p.k = k;
+            tally ty = run(&p, n, n, 0, n);
+            ck_assert_uint_eq(ty.n, n * k);
+            ck_assert_uint_eq(ty.self, 0);
+            ck_assert_uint_eq(ty.dup, 0);
+            const uint64_t *fixed = out ? ty.out : ty.in, *chosen = out ? ty.in : ty.out;
+            const double df = (double)(n - 1), q = (double)k / df, e = (double)k;
+            double chi2 = 0.0;
+            for (uint64_t i = 0; i < n; i++) {
+                ck_assert_uint_eq(fixed[i], k);
+                chi2 += ((double)chosen[i] - e) * ((double)chosen[i] - e) / e;
+            }
+            chi2 /= 1.0 - q;
+            ck_assert_msg(fabs(chi2 - df) < 5 * sqrt(2 * df), "%s n %llu: chi2 %g, df %g",
+                          out ? "fixed_outdegree" : "fixed_indegree", (unsigned long long)n,
+                          chi2, df);
+            done(&ty);
+        }
+}
+END_TEST
+
 /* A partition that owns targets [lo, hi) sees exactly the synapses of a
  * single-partition build restricted to those targets. */
 typedef struct pair_list {
@@ -226,6 +262,7 @@ Suite *connect_suite(void)
     tcase_add_test(tc, test_all_to_all_and_one_to_one);
     tcase_add_test(tc, test_bernoulli_statistics);
     tcase_add_test(tc, test_fixed_degrees);
+    tcase_add_test(tc, test_fixed_degree_uniformity);
     tcase_add_test(tc, test_partition_independence);
     tcase_add_test(tc, test_weight_distribution);
     suite_add_tcase(s, tc);

@@ -6,7 +6,11 @@
  * column come from a substream keyed by the target id, so a partition that
  * owns targets [tgt_lo, tgt_hi) generates exactly the synapses it would see in
  * a single-partition run, without generating the others. from_file emits
- * the loaded edges of each target column in file order. */
+ * the loaded edges of each target column in file order.
+ *
+ * Cost: O(synapses generated) per column (fixed_indegree: O(k log k) per
+ * target, by Floyd's sampling with a hash set); fixed_outdegree generates
+ * every row, O(n_src k log k) per call whatever range is kept. */
 #ifndef APICAL_CONNECT_H
 #define APICAL_CONNECT_H
 
@@ -26,6 +30,16 @@ apical_status apical_connect(const apical_proj_spec *proj, uint64_t n_src,
                              uint64_t n_tgt, uint64_t seed, uint64_t tgt_lo,
                              uint64_t tgt_hi, apical_synapse_fn fn, void *user,
                              apical_error *err);
+
+/* Called once per pair by apical_connect_pairs; the same contract. */
+typedef int (*apical_pair_fn)(void *user, uint64_t src, uint64_t tgt);
+
+/* The pairs apical_connect generates, in the same order, without drawing
+ * weights and delays: a counting pass costs only the connectivity draws. */
+apical_status apical_connect_pairs(const apical_proj_spec *proj, uint64_t n_src,
+                                   uint64_t n_tgt, uint64_t seed, uint64_t tgt_lo,
+                                   uint64_t tgt_hi, apical_pair_fn fn, void *user,
+                                   apical_error *err);
 
 /* One draw from a distribution. Normal draws outside [lo, hi] are redrawn. */
 double apical_dist_sample(const apical_dist *d, gsl_rng *r);
