@@ -34,7 +34,8 @@ typedef struct gen {
     uint32_t s_conn, s_weight, s_delay;
     /* Sampling without replacement (choose): the drawn indices, and either
      * a bitset over [0, m) (dense draws) or a hash set of the draws. */
-    uint64_t *pick, *bits, *hash;
+    uint64_t *pick, *tmp, *bits;
+    uint32_t *cnt, *hash;
     size_t n_bits, n_hash;
     apical_synapse_fn fn;
     apical_pair_fn pair; /* apical_connect_pairs: pairs only, no weights */
@@ -55,39 +56,45 @@ static int emit(gen *g, uint64_t src, uint64_t tgt)
 {
     if (g->pair)
         return g->pair(g->user, src, tgt);
-    double w = apical_dist_sample(&g->pj->weight, g->weight);
-    double d = apical_dist_sample(&g->pj->delay, g->delay);
+    const apical_dist *wd = &g->pj->weight, *dd = &g->pj->delay;
+    double w = wd->kind == APICAL_DIST_CONSTANT ? wd->a : apical_dist_sample(wd, g->weight);
+    double d = dd->kind == APICAL_DIST_CONSTANT ? dd->a : apical_dist_sample(dd, g->delay);
     return g->fn(g->user, src, tgt, w, d);
 }
 
-static void sort_u64(uint64_t *v, size_t n)
+/* gsl_rng_uniform_int(conn, n) for n <= 2^32 - 1, the same draws and the
+ * same result, without the call through the generator's vtable and with a
+ * 32-bit division. */
+static inline uint64_t uniform_below(apical_rng *r, uint64_t n)
 {
-    while (n > 16) {
-        /* quicksort on the median of three; recurse into the smaller side */
-        uint64_t a = v[0], b = v[n / 2], c = v[n - 1];
-        uint64_t p = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
-        size_t i = 0, j = n - 1;
-        for (;;) {
-            while (v[i] < p)
-                i++;
-            while (v[j] > p)
-                j--;
-            if (i >= j)
-                break;
-            uint64_t t = v[i];
-            v[i++] = v[j];
-            v[j--] = t;
-        }
-        if (j + 1 < n - j - 1) {
-            sort_u64(v, j + 1);
-            v += j + 1, n -= j + 1;
-        } else {
-            sort_u64(v + j + 1, n - j - 1);
-            n = j + 1;
-        }
+    const uint32_t scale = (uint32_t)(0xffffffffu / n);
+    uint32_t k;
+    do
+        k = apical_rng_u32(r) / scale;
+    while (k >= n);
+    return k;
+}
+
+/* Sort n distinct values drawn uniformly from [0, m): counted into n
+ * buckets by value, then an insertion sort that has about one element per
+ * bucket to order. O(n) expected, with few branches a CPU mispredicts (a
+ * quicksort of random keys mispredicts about one comparison in two). */
+static void sort_uniform(uint64_t *v, size_t n, uint64_t m, uint64_t *tmp, uint32_t *cnt)
+{
+    const double scale = (double)n / (double)m;
+    memset(cnt, 0, (n + 1) * sizeof *cnt);
+    for (size_t i = 0; i < n; i++) {
+        size_t b = (size_t)((double)v[i] * scale);
+        cnt[(b < n ? b : n - 1) + 1]++;
     }
-    for (size_t i = 1; i < n; i++) {
-        uint64_t x = v[i];
+    for (size_t b = 1; b < n; b++)
+        cnt[b] += cnt[b - 1];
+    for (size_t i = 0; i < n; i++) {
+        size_t b = (size_t)((double)v[i] * scale);
+        tmp[cnt[b < n ? b : n - 1]++] = v[i];
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t x = tmp[i];
         size_t j = i;
         for (; j > 0 && v[j - 1] > x; j--)
             v[j] = v[j - 1];
@@ -97,12 +104,13 @@ static void sort_u64(uint64_t *v, size_t n)
 
 /* k distinct indices of [0, m) into g->pick, in increasing order: Floyd's
  * algorithm (for j = m-k .. m-1 draw t in [0, j]; take j instead if t was
- * drawn before). O(k log k) with a hash set of the draws, or O(m / 64 + k)
+ * drawn before). O(k) expected with a hash set of the draws, or O(m / 64 + k)
  * with a bitset when k is a large part of m; both give the same indices.
  * `skip` (or UINT64_MAX) is excluded by mapping c >= skip to c + 1. Returns
  * 0, or -1 out of memory. */
 static int choose(gen *g, uint64_t m, uint64_t k, uint64_t skip)
 {
+    apical_rng *r = apical_rng_gsl_state(g->conn);
     size_t n = 0;
     if (m <= 16 * k) { /* dense: a bitset over [0, m), scanned in order */
         size_t words = (size_t)((m + 63) / 64);
@@ -115,7 +123,7 @@ static int choose(gen *g, uint64_t m, uint64_t k, uint64_t skip)
         if (words)
             memset(g->bits, 0, words * sizeof *g->bits);
         for (uint64_t j = m - k; j < m; j++) {
-            uint64_t t = gsl_rng_uniform_int(g->conn, (unsigned long)(j + 1));
+            uint64_t t = uniform_below(r, j + 1);
             if (g->bits[t / 64] >> (t % 64) & 1)
                 t = j;
             g->bits[t / 64] |= 1ull << (t % 64);
@@ -123,9 +131,11 @@ static int choose(gen *g, uint64_t m, uint64_t k, uint64_t skip)
         for (size_t w = 0; w < words; w++)
             for (uint64_t b = g->bits[w]; b; b &= b - 1)
                 g->pick[n++] = 64 * (uint64_t)w + (uint64_t)__builtin_ctzll(b);
-    } else { /* sparse: open addressing over a table of >= 2k slots */
-        size_t size = 16;
-        while (size < 2 * k)
+    } else { /* sparse: open addressing, mostly empty (>= 8k slots): the
+              * first probe rarely finds a slot taken, a branch that
+              * mispredicts as often as it does */
+        size_t size = 64;
+        while (size < 8 * k)
             size *= 2;
         if (size > g->n_hash) {
             free(g->hash);
@@ -133,10 +143,10 @@ static int choose(gen *g, uint64_t m, uint64_t k, uint64_t skip)
                 return g->n_hash = 0, -1;
             g->n_hash = size;
         }
-        memset(g->hash, 0, size * sizeof *g->hash); /* slots hold index + 1 */
+        memset(g->hash, 0, size * sizeof *g->hash); /* index + 1 (m < 2^32) */
         const size_t mask = size - 1;
         for (uint64_t j = m - k; j < m; j++) {
-            uint64_t t = gsl_rng_uniform_int(g->conn, (unsigned long)(j + 1));
+            uint64_t t = uniform_below(r, j + 1);
             size_t h = (size_t)((t * 0x9e3779b97f4a7c15ull) >> 32) & mask;
             while (g->hash[h] && g->hash[h] != t + 1)
                 h = (h + 1) & mask;
@@ -146,10 +156,10 @@ static int choose(gen *g, uint64_t m, uint64_t k, uint64_t skip)
                 while (g->hash[h])
                     h = (h + 1) & mask;
             }
-            g->hash[h] = t + 1;
+            g->hash[h] = (uint32_t)(t + 1);
             g->pick[n++] = t;
         }
-        sort_u64(g->pick, n);
+        sort_uniform(g->pick, n, m, g->tmp, g->cnt);
     }
     if (skip != UINT64_MAX)
         for (size_t i = 0; i < n; i++)
@@ -172,12 +182,20 @@ static apical_status connect(gen *g, uint64_t n_src, uint64_t n_tgt, uint64_t tg
     g->delay = apical_rng_gsl_alloc();
     int fixed = pj->conn == APICAL_CONN_FIXED_INDEGREE || pj->conn == APICAL_CONN_FIXED_OUTDEGREE;
     if (!g->conn || !g->weight || !g->delay ||
-        (fixed && !(g->pick = malloc((size_t)(pj->k + 1) * sizeof *g->pick)))) {
+        (fixed && (!(g->pick = malloc((size_t)(pj->k + 1) * sizeof *g->pick)) ||
+                   !(g->tmp = malloc((size_t)(pj->k + 1) * sizeof *g->tmp)) ||
+                   !(g->cnt = malloc((size_t)(pj->k + 1) * sizeof *g->cnt))))) {
         st = apical_error_set(err, APICAL_E_NOMEM, &pj->pos, "out of memory building %s", pj->name);
         goto done;
     }
     if (tgt_hi > n_tgt)
         tgt_hi = n_tgt;
+    if (fixed && (n_src > UINT32_MAX || n_tgt > UINT32_MAX)) {
+        st = apical_error_set(err, APICAL_E_RANGE, &pj->pos,
+                              "%s: fixed degrees need populations of at most %lu neurons",
+                              pj->name, (unsigned long)UINT32_MAX);
+        goto done;
+    }
     int rc = 0;
     switch (pj->conn) {
     case APICAL_CONN_ALL_TO_ALL:
@@ -264,7 +282,7 @@ static apical_status connect(gen *g, uint64_t n_src, uint64_t n_tgt, uint64_t tg
             goto done;
         }
         /* Rows: every partition generates every row and keeps its own
-         * targets (O(k log k) per row, whatever the population size). */
+         * targets (O(k) per row, whatever the population size). */
         for (uint64_t s = 0; s < n_src && !rc; s++) {
             start_line(g, s);
             if ((rc = choose(g, m, pj->k, no_self ? s : UINT64_MAX)))
@@ -294,6 +312,8 @@ done:
     gsl_rng_free(g->weight);
     gsl_rng_free(g->delay);
     free(g->pick);
+    free(g->tmp);
+    free(g->cnt);
     free(g->bits);
     free(g->hash);
     return st;

@@ -8,9 +8,9 @@
  * a single-partition run, without generating the others. from_file emits
  * the loaded edges of each target column in file order.
  *
- * Cost: O(synapses generated) per column (fixed_indegree: O(k log k) per
+ * Cost: O(synapses generated) per column (fixed_indegree: O(k) per
  * target, by Floyd's sampling with a hash set); fixed_outdegree generates
- * every row, O(n_src k log k) per call whatever range is kept. */
+ * every row, O(n_src k) per call whatever range is kept. */
 #ifndef APICAL_CONNECT_H
 #define APICAL_CONNECT_H
 
