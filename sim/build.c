@@ -104,59 +104,103 @@ static apical_status build_pops(apical_sim *S, apical_error *err)
     return APICAL_OK;
 }
 
-/* Synapses collected for one partition before sorting into CSR. */
-typedef struct raw_syn {
-    uint64_t src; /* global id */
-    double delay, w;
-    uint32_t idx;
-    uint32_t proj;
-    uint16_t pop;
-    uint8_t rec;
-    uint64_t order; /* generation order, for a stable sort */
-} raw_syn;
+/* The synapse table of a partition is built in two passes over the
+ * connectivity, in O(synapses + sources x projections) time and with no
+ * per-synapse memory beyond the table itself (when delays are constant per
+ * projection):
+ *  1. count the synapses of every (projection, source) pair, drawing only
+ *     the pairs (apical_connect_pairs);
+ *  2. lay the table out: per source in global id order, its projections in
+ *     (delay, index) order, each a block of the counted size; generate again
+ *     and write every synapse at its block's cursor.
+ * This is the order a stable sort by (source, delay, projection) of the
+ * synapses in generation order gives. When a projection's delays are drawn,
+ * the delays are kept per synapse during the build and each source's
+ * synapses are sorted by (delay, projection, position) afterwards. */
+typedef struct syn_fill {
+    uint32_t *cur;    /* per source of the projection: next slot */
+    uint32_t *idx;
+    double *w, *d;    /* NULL when constant: w written per block later */
+    size_t left;      /* slots not yet written: a guard, not a count */
+} syn_fill;
 
-typedef struct raw_list {
-    raw_syn *v;
-    size_t n, cap;
-    uint64_t src_gid0;
-    uint32_t proj;
-    uint16_t pop;
-    uint8_t rec;
-} raw_list;
-
-/* add_syn's failures: out of memory, or more synapses than one partition
- * can index (the loader checks the expected count; a random rule can make
- * more). */
-enum { ADD_NOMEM = 1, ADD_TOO_MANY = 2 };
-
-static int add_syn(void *user, uint64_t src, uint64_t tgt, double w, double d)
+static int count_syn(void *user, uint64_t src, uint64_t tgt)
 {
-    raw_list *l = user;
-    if (l->n >= APICAL_MAX_SYN_PER_PARTITION)
-        return ADD_TOO_MANY;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 4096;
-        raw_syn *v = realloc(l->v, cap * sizeof *v);
-        if (!v)
-            return ADD_NOMEM;
-        l->v = v;
-        l->cap = cap;
-    }
-    l->v[l->n] = (raw_syn){l->src_gid0 + src, d, w, (uint32_t)tgt, l->proj, l->pop, l->rec, l->n};
-    l->n++;
+    uint32_t *cnt = user;
+    return ++cnt[src] == 0; /* wrapped: more than 2^32 - 1 synapses */
+}
+
+static int fill_syn(void *user, uint64_t src, uint64_t tgt, double w, double d)
+{
+    syn_fill *f = user;
+    if (!f->left--)
+        return 1;
+    uint32_t s = f->cur[src]++;
+    f->idx[s] = (uint32_t)tgt;
+    if (f->w)
+        f->w[s] = w;
+    if (f->d)
+        f->d[s] = d;
     return 0;
 }
 
-static int cmp_raw(const void *a, const void *b)
+/* Sorting one source's synapses by (delay, projection, position). */
+typedef struct syn_key {
+    double d;
+    uint32_t proj, pos;
+} syn_key;
+
+static int cmp_key(const void *a, const void *b)
 {
-    const raw_syn *x = a, *y = b;
-    if (x->src != y->src)
-        return x->src < y->src ? -1 : 1;
-    if (x->delay != y->delay)
-        return x->delay < y->delay ? -1 : 1;
+    const syn_key *x = a, *y = b;
+    if (x->d != y->d)
+        return x->d < y->d ? -1 : 1;
     if (x->proj != y->proj)
         return x->proj < y->proj ? -1 : 1;
-    return x->order < y->order ? -1 : x->order > y->order;
+    return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* Delays differ per synapse: drawn, or read from an edges file. */
+static int delay_varies(const apical_proj_spec *pj)
+{
+    return pj->delay.kind != APICAL_DIST_CONSTANT ||
+           (pj->conn == APICAL_CONN_FROM_FILE && pj->edge_d);
+}
+
+/* One weight for the whole projection: the table is filled per block, in
+ * order, instead of at scattered slots during generation (at 10^8 synapses
+ * a scattered store is a cache miss). */
+static int weight_fixed(const apical_proj_spec *pj)
+{
+    return pj->weight.kind == APICAL_DIST_CONSTANT &&
+           !(pj->conn == APICAL_CONN_FROM_FILE && pj->edge_w);
+}
+
+/* Where a projection's block goes among a source's blocks: by constant
+ * delay, then by index; varying delays sort per synapse later (any key). */
+static double block_key(const apical_proj_spec *pj)
+{
+    return delay_varies(pj) ? -HUGE_VAL : pj->delay.a;
+}
+
+/* Append a group, growing the array; fills in what the projection fixes. */
+static int push_group(partition *P, size_t *cap, const apical_proj_spec *pj, size_t j,
+                      double delay, uint64_t begin, uint64_t end)
+{
+    if (P->n_groups == *cap) {
+        size_t c = *cap ? 2 * *cap : 1024;
+        syn_group *v = realloc(P->groups, c * sizeof *v);
+        if (!v)
+            return 1;
+        P->groups = v;
+        *cap = c;
+    }
+    syn_group *g = &P->groups[P->n_groups++];
+    *g = (syn_group){delay, (uint32_t)begin, (uint32_t)end, (uint32_t)j, (uint16_t)pj->target,
+                     (uint8_t)pj->receptor, 1};
+    for (uint64_t s = begin + 1; s < end && g->contiguous; s++)
+        g->contiguous = P->syn_idx[s] == P->syn_idx[s - 1] + 1;
+    return 0;
 }
 
 /* State of plastic projections: per synapse presynaptic traces, per target
@@ -230,73 +274,195 @@ static apical_status build_plastic(apical_sim *S, partition *P, const size_t *pe
 static apical_status build_synapses(apical_sim *S, partition *P, apical_error *err)
 {
     const apical_net_spec *spec = S->spec;
-    raw_list l = {0};
+    const size_t np = spec->n_projs;
     apical_status st = APICAL_OK;
-    for (size_t j = 0; j < spec->n_projs; j++) {
-        const apical_proj_spec *pj = &spec->projs[j];
-        l.src_gid0 = S->pops[pj->source].gid0;
-        l.proj = (uint32_t)j;
-        l.pop = (uint16_t)pj->target;
-        l.rec = (uint8_t)pj->receptor;
-        const pop_part *pp = &P->pp[pj->target];
-        st = apical_connect(pj, S->pops[pj->source].n, S->pops[pj->target].n, spec->sim.seed,
-                            pp->lo, pp->hi, add_syn, &l, err);
-        if (st && l.n >= APICAL_MAX_SYN_PER_PARTITION)
-            st = apical_error_set(err, APICAL_E_RANGE, &pj->pos,
-                                  "projection '%s' brings partition %u past %llu synapses, the "
-                                  "most one partition can index: raise simulation.partitions "
-                                  "(now %u)",
-                                  pj->name, P->id, APICAL_MAX_SYN_PER_PARTITION, S->n_parts);
-        if (st)
-            goto done;
-    }
-    if (l.n)
-        qsort(l.v, l.n, sizeof *l.v, cmp_raw);
-    P->n_syn = l.n;
-    P->row = calloc(S->n_gid + 1, sizeof *P->row);
-    P->syn_idx = malloc((l.n + 1) * sizeof *P->syn_idx);
-    P->syn_pop = malloc((l.n + 1) * sizeof *P->syn_pop);
-    P->syn_rec = malloc((l.n + 1) * sizeof *P->syn_rec);
-    P->syn_w = malloc((l.n + 1) * sizeof *P->syn_w);
-    P->groups = malloc((l.n + 1) * sizeof *P->groups);
-    P->syn_pidx = malloc((l.n + 1) * sizeof *P->syn_pidx);
-    size_t *per_proj = calloc(spec->n_projs + 1, sizeof *per_proj);
-    if (!P->row || !P->syn_idx || !P->syn_pop || !P->syn_rec || !P->syn_w || !P->groups ||
-        !P->syn_pidx || !per_proj) {
-        free(per_proj);
+    uint32_t **cnt = calloc(np + 1, sizeof *cnt); /* per projection, per source */
+    size_t *order = malloc((np + 1) * sizeof *order);
+    size_t *per_proj = calloc(np + 1, sizeof *per_proj);
+    size_t *out = malloc((np + 1) * sizeof *out);
+    double *d = NULL;
+    syn_key *keys = NULL;
+    uint32_t *t_idx = NULL;
+    double *t_w = NULL;
+    size_t cap_groups = 0;
+    int drawn = 0, plastic = 0;
+    if (!cnt || !order || !per_proj || !out) {
         st = nomem(err);
         goto done;
     }
-    size_t g = 0;
-    for (size_t s = 0; s < l.n; s++) {
-        const raw_syn *r = &l.v[s];
-        P->syn_idx[s] = r->idx;
-        P->syn_pop[s] = r->pop;
-        P->syn_rec[s] = r->rec;
-        P->syn_w[s] = r->w;
-        P->syn_pidx[s] = (uint32_t)per_proj[r->proj]++;
-        if (s == 0 || r->src != l.v[s - 1].src || r->delay != l.v[s - 1].delay ||
-            r->proj != l.v[s - 1].proj) {
-            P->groups[g] = (syn_group){r->delay, (uint32_t)s, (uint32_t)s + 1, r->proj, 1};
-            P->row[r->src + 1] = ++g; /* provisional: end of this source's groups */
-        } else {
-            P->groups[g - 1].end = (uint32_t)s + 1;
-            if (r->idx != l.v[s - 1].idx + 1)
-                P->groups[g - 1].contiguous = 0;
+    /* 1. count */
+    uint64_t n_syn = 0;
+    for (size_t j = 0; j < np; j++) {
+        const apical_proj_spec *pj = &spec->projs[j];
+        const pop_part *pp = &P->pp[pj->target];
+        const uint64_t n_src = S->pops[pj->source].n;
+        if (!(cnt[j] = calloc(n_src + 1, sizeof **cnt))) {
+            st = nomem(err);
+            goto done;
         }
-        if (r->delay < S->min_delay)
-            S->min_delay = r->delay;
+        st = apical_connect_pairs(pj, n_src, S->pops[pj->target].n, spec->sim.seed, pp->lo,
+                                  pp->hi, count_syn, cnt[j], err);
+        if (st)
+            goto done;
+        for (uint64_t i = 0; i < n_src; i++)
+            per_proj[j] += cnt[j][i];
+        n_syn += per_proj[j];
+        drawn |= delay_varies(pj);
+        plastic |= pj->rule != NULL;
+        size_t k = j;
+        for (; k > 0 && block_key(&spec->projs[order[k - 1]]) > block_key(pj); k--)
+            order[k] = order[k - 1];
+        order[k] = j;
     }
-    P->n_groups = g;
+    if (n_syn > UINT32_MAX) {
+        st = apical_error_set(err, APICAL_E_RANGE, NULL,
+                              "partition %u has %llu synapses, more than the %lu a partition "
+                              "can hold; use more partitions",
+                              P->id, (unsigned long long)n_syn, (unsigned long)UINT32_MAX);
+        goto done;
+    }
+    P->n_syn = n_syn;
+    P->row = calloc(S->n_gid + 1, sizeof *P->row);
+    P->syn_idx = malloc((n_syn + 1) * sizeof *P->syn_idx);
+    P->syn_w = malloc((n_syn + 1) * sizeof *P->syn_w);
+    if (!P->row || !P->syn_idx || !P->syn_w || (drawn && !(d = malloc((n_syn + 1) * sizeof *d)))) {
+        st = nomem(err);
+        goto done;
+    }
+    /* 2. lay out: counts become each block's first slot */
+    uint64_t pos = 0, n_blocks = 0, widest = 0;
+    for (size_t pi = 0; pi < S->n_pops; pi++) {
+        size_t n_out = 0;
+        for (size_t k = 0; k < np; k++)
+            if (spec->projs[order[k]].source == pi)
+                out[n_out++] = order[k];
+        for (uint64_t i = 0; i < S->pops[pi].n && n_out; i++) {
+            const uint64_t first = pos;
+            for (size_t k = 0; k < n_out; k++) {
+                const uint32_t c = cnt[out[k]][i];
+                cnt[out[k]][i] = (uint32_t)pos;
+                pos += c;
+                n_blocks += c > 0;
+            }
+            if (pos - first > widest)
+                widest = pos - first;
+        }
+    }
+    for (size_t j = 0; j < np; j++) {
+        const apical_proj_spec *pj = &spec->projs[j];
+        const pop_part *pp = &P->pp[pj->target];
+        syn_fill f = {cnt[j], P->syn_idx, weight_fixed(pj) ? NULL : P->syn_w, d, per_proj[j]};
+        st = apical_connect(pj, S->pops[pj->source].n, S->pops[pj->target].n, spec->sim.seed,
+                            pp->lo, pp->hi, fill_syn, &f, err);
+        if (st)
+            goto done;
+        if (f.left) { /* the second pass must draw what the first did */
+            st = apical_error_set(err, APICAL_E_INVALID, &pj->pos,
+                                  "internal error: projection %s drew different synapses in two passes", pj->name);
+            goto done;
+        }
+    }
+    /* 3. groups: blocks (cursors now at each block's end), split by delay
+     * where delays are drawn */
+    if (drawn && (!(keys = malloc((widest + 1) * sizeof *keys)) ||
+                  !(t_idx = malloc((widest + 1) * sizeof *t_idx)) ||
+                  !(t_w = malloc((widest + 1) * sizeof *t_w)))) {
+        st = nomem(err);
+        goto done;
+    }
+    if (!(P->groups = malloc((n_blocks + 1) * sizeof *P->groups))) {
+        st = nomem(err);
+        goto done;
+    }
+    cap_groups = n_blocks + 1;
+    P->n_groups = 0;
+    uint64_t gid = 0;
+    pos = 0;
+    for (size_t pi = 0; pi < S->n_pops; pi++) {
+        size_t n_out = 0;
+        for (size_t k = 0; k < np; k++)
+            if (spec->projs[order[k]].source == pi)
+                out[n_out++] = order[k];
+        for (uint64_t i = 0; i < S->pops[pi].n; i++, gid++) {
+            P->row[gid] = P->n_groups;
+            for (uint64_t k = 0, s = pos; k < n_out; k++) {
+                const apical_proj_spec *pj = &spec->projs[out[k]];
+                for (; s < cnt[out[k]][i]; s++)
+                    if (weight_fixed(pj))
+                        P->syn_w[s] = pj->weight.a;
+            }
+            if (!drawn) {
+                for (size_t k = 0; k < n_out; k++) {
+                    const size_t j = out[k];
+                    const uint64_t end = cnt[j][i];
+                    if (end > pos && push_group(P, &cap_groups, &spec->projs[j], j,
+                                                spec->projs[j].delay.a, pos, end)) {
+                        st = nomem(err);
+                        goto done;
+                    }
+                    pos = end;
+                }
+                continue;
+            }
+            const uint64_t first = pos;
+            size_t n = 0;
+            int sorted = 1;
+            for (size_t k = 0; k < n_out; k++) {
+                for (; pos < cnt[out[k]][i]; pos++, n++) {
+                    keys[n] = (syn_key){d[pos], (uint32_t)out[k], (uint32_t)pos};
+                    if (n && cmp_key(&keys[n - 1], &keys[n]) > 0)
+                        sorted = 0;
+                }
+            }
+            if (!sorted) {
+                qsort(keys, n, sizeof *keys, cmp_key);
+                for (size_t m = 0; m < n; m++) {
+                    t_idx[m] = P->syn_idx[keys[m].pos];
+                    t_w[m] = P->syn_w[keys[m].pos];
+                }
+                memcpy(P->syn_idx + first, t_idx, n * sizeof *t_idx);
+                memcpy(P->syn_w + first, t_w, n * sizeof *t_w);
+            }
+            for (size_t m = 0, b = 0; m < n; m = b) {
+                for (b = m + 1; b < n && keys[b].d == keys[m].d && keys[b].proj == keys[m].proj;)
+                    b++;
+                if (push_group(P, &cap_groups, &spec->projs[keys[m].proj], keys[m].proj,
+                               keys[m].d, first + m, first + b)) {
+                    st = nomem(err);
+                    goto done;
+                }
+            }
+        }
+    }
+    P->row[S->n_gid] = P->n_groups;
+    for (size_t g = 0; g < P->n_groups; g++)
+        if (P->groups[g].delay < S->min_delay)
+            S->min_delay = P->groups[g].delay;
+    /* plastic synapses: their index within the projection, in table order */
+    if (plastic) {
+        size_t *k = calloc(np + 1, sizeof *k);
+        if (!k || !(P->syn_pidx = malloc((n_syn + 1) * sizeof *P->syn_pidx))) {
+            free(k);
+            st = nomem(err);
+            goto done;
+        }
+        for (size_t g = 0; g < P->n_groups; g++)
+            for (uint32_t s = P->groups[g].begin; s < P->groups[g].end; s++)
+                P->syn_pidx[s] = (uint32_t)k[P->groups[g].proj]++;
+        free(k);
+    }
     st = build_plastic(S, P, per_proj, err);
-    free(per_proj);
-    /* row[i + 1] holds the end of source i's groups where it has any; carry
-     * ends forward over sources without synapses. */
-    for (uint64_t i = 1; i <= S->n_gid; i++)
-        if (P->row[i] < P->row[i - 1])
-            P->row[i] = P->row[i - 1];
 done:
-    free(l.v);
+    for (size_t j = 0; cnt && j < np; j++)
+        free(cnt[j]);
+    free(cnt);
+    free(order);
+    free(per_proj);
+    free(out);
+    free(d);
+    free(keys);
+    free(t_idx);
+    free(t_w);
     return st;
 }
 

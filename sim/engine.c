@@ -686,7 +686,7 @@ static apical_status deliver_group(apical_sim *S, partition *P, const syn_group 
     if (g->begin == g->end)
         return st;
     const int32_t k = P->plastic_of_proj[g->proj];
-    const size_t pi = P->syn_pop[g->begin], rec = P->syn_rec[g->begin];
+    const size_t pi = g->pop, rec = g->rec; /* one projection per group */
     const pop_rt *pr = &S->pops[pi];
     const landing_fn land = landing_of(pr, rec);
     P->syn_events += g->end - g->begin;
@@ -1294,8 +1294,6 @@ void apical_sim_free(apical_sim *S)
         free(P->row);
         free(P->groups);
         free(P->syn_idx);
-        free(P->syn_pop);
-        free(P->syn_rec);
         free(P->syn_w);
         free(P->syn_pidx);
         for (size_t k = 0; P->plastic && k < P->n_plastic; k++) {

@@ -95,12 +95,16 @@ typedef struct pop_part {
     exact_part *ex;  /* stepper "exact" only */
 } pop_part;
 
-/* Synapses of one source that share a delay: one queue entry per spike. */
+/* Synapses of one source that share a delay: one queue entry per spike.
+ * One projection per group, so what is constant per projection (target
+ * population, receptor) is kept here, not per synapse. */
 typedef struct syn_group {
     double delay;
-    uint32_t begin, end;
-    uint32_t proj; /* one projection per group */
-    uint32_t contiguous; /* targets are consecutive neurons (all_to_all) */
+    uint32_t begin, end; /* synapses [begin, end) of the partition */
+    uint32_t proj;
+    uint16_t pop;        /* target population */
+    uint8_t rec;         /* receptor index */
+    uint8_t contiguous;  /* targets are consecutive neurons (all_to_all) */
 } syn_group;
 
 /* Deliveries of one delay, in time order: spikes are queued window by
@@ -202,11 +206,13 @@ typedef struct partition {
     /* the same delays in every partition, longest first */
     delivery_fifo fifo[APICAL_MAX_FIFOS];
     size_t n_fifo;
+    /* Per synapse, 12 bytes: target neuron (index in its population) and
+     * weight; everything else is per group. */
     uint32_t *syn_idx;
-    uint16_t *syn_pop;
-    uint8_t *syn_rec;
     double *syn_w;
-    uint32_t *syn_pidx; /* index of a plastic synapse within its projection */
+    /* Index of a plastic synapse within its projection; NULL when the
+     * partition has no plastic projection (static synapses do not pay). */
+    uint32_t *syn_pidx;
     size_t n_syn;
     plastic_proj *plastic;
     size_t n_plastic;

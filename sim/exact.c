@@ -214,7 +214,7 @@ void apical_exact_deliver_group(apical_sim *S, partition *P, size_t pi, const sy
     const uint32_t begin = g->begin, end = g->end;
     if (begin == end)
         return;
-    const size_t receptor = P->syn_rec[begin]; /* one projection: one receptor */
+    const size_t receptor = g->rec; /* one projection: one receptor */
     if (isnan(ex->g_shared)) {
         for (uint32_t s = begin; s < end; s++)
             accumulate(pr, pp, P->syn_idx[s], receptor, P->syn_w[s], t, NULL);
