@@ -116,31 +116,77 @@ static apical_status build_pops(apical_sim *S, apical_error *err)
  * This is the order a stable sort by (source, delay, projection) of the
  * synapses in generation order gives. When a projection's delays are drawn,
  * the delays are kept per synapse during the build and each source's
- * synapses are sorted by (delay, projection, position) afterwards. */
-typedef struct syn_fill {
-    uint32_t *cur;    /* per source of the projection: next slot */
+ * synapses are sorted by (delay, projection, position) afterwards.
+ *
+ * Both passes generate the targets of all partitions at once and route each
+ * synapse to the partition that owns its target: fixed_outdegree draws whole
+ * rows, so generating per partition would draw every row once per
+ * partition. */
+
+/* One partition's share while building: per (projection, source) counts,
+ * then cursors; per-synapse delays where they vary. */
+typedef struct syn_work {
+    uint32_t **cnt;
+    size_t *per_proj;
+    double *d;
+    size_t left;     /* slots of the current projection not yet written: a guard */
+    uint64_t n_blocks, widest;
+} syn_work;
+
+/* Routing the synapses of projection j to partitions by target. */
+typedef struct syn_route {
+    apical_sim *S;
+    syn_work *w;
+    size_t j, pi;     /* projection, its target population */
+    int wfixed;       /* weights constant: written per block later */
+    uint64_t lo, hi;  /* target range of the last target's partition, */
+    uint32_t *cnt;    /* and its counts or cursors, table and guard */
     uint32_t *idx;
-    double *w, *d;    /* NULL when constant: w written per block later */
-    size_t left;      /* slots not yet written: a guard, not a count */
-} syn_fill;
+    double *wt, *d;
+    size_t *left;
+} syn_route;
+
+static inline void route(syn_route *r, uint64_t tgt)
+{
+    if (tgt >= r->lo && tgt < r->hi)
+        return;
+    unsigned a = 0, b = r->S->n_parts - 1; /* the first partition whose range ends above tgt */
+    while (a < b) {
+        unsigned m = (a + b) / 2;
+        if (tgt < r->S->parts[m].pp[r->pi].hi)
+            b = m;
+        else
+            a = m + 1;
+    }
+    partition *P = &r->S->parts[a];
+    r->lo = P->pp[r->pi].lo;
+    r->hi = P->pp[r->pi].hi;
+    r->cnt = r->w[a].cnt[r->j];
+    r->idx = P->syn_idx;
+    r->wt = r->wfixed ? NULL : P->syn_w;
+    r->d = r->w[a].d;
+    r->left = &r->w[a].left;
+}
 
 static int count_syn(void *user, uint64_t src, uint64_t tgt)
 {
-    uint32_t *cnt = user;
-    return ++cnt[src] == 0; /* wrapped: more than 2^32 - 1 synapses */
+    syn_route *r = user;
+    route(r, tgt);
+    return ++r->cnt[src] == 0; /* wrapped: more than 2^32 - 1 synapses */
 }
 
 static int fill_syn(void *user, uint64_t src, uint64_t tgt, double w, double d)
 {
-    syn_fill *f = user;
-    if (!f->left--)
+    syn_route *r = user;
+    route(r, tgt);
+    if (!(*r->left)--)
         return 1;
-    uint32_t s = f->cur[src]++;
-    f->idx[s] = (uint32_t)tgt;
-    if (f->w)
-        f->w[s] = w;
-    if (f->d)
-        f->d[s] = d;
+    uint32_t s = r->cnt[src]++;
+    r->idx[s] = (uint32_t)tgt;
+    if (r->wt)
+        r->wt[s] = w;
+    if (r->d)
+        r->d[s] = d;
     return 0;
 }
 
@@ -271,66 +317,30 @@ static apical_status build_plastic(apical_sim *S, partition *P, const size_t *pe
     return APICAL_OK;
 }
 
-static apical_status build_synapses(apical_sim *S, partition *P, apical_error *err)
+/* After counting: allocate the partition's table and turn its counts into
+ * each block's first slot (sources in global id order, a source's
+ * projections in `order`). */
+static apical_status lay_out(apical_sim *S, partition *P, syn_work *w, const size_t *order,
+                             size_t *out, int drawn, apical_error *err)
 {
     const apical_net_spec *spec = S->spec;
     const size_t np = spec->n_projs;
-    apical_status st = APICAL_OK;
-    uint32_t **cnt = calloc(np + 1, sizeof *cnt); /* per projection, per source */
-    size_t *order = malloc((np + 1) * sizeof *order);
-    size_t *per_proj = calloc(np + 1, sizeof *per_proj);
-    size_t *out = malloc((np + 1) * sizeof *out);
-    double *d = NULL;
-    syn_key *keys = NULL;
-    uint32_t *t_idx = NULL;
-    double *t_w = NULL;
-    size_t cap_groups = 0;
-    int drawn = 0, plastic = 0;
-    if (!cnt || !order || !per_proj || !out) {
-        st = nomem(err);
-        goto done;
-    }
-    /* 1. count */
     uint64_t n_syn = 0;
-    for (size_t j = 0; j < np; j++) {
-        const apical_proj_spec *pj = &spec->projs[j];
-        const pop_part *pp = &P->pp[pj->target];
-        const uint64_t n_src = S->pops[pj->source].n;
-        if (!(cnt[j] = calloc(n_src + 1, sizeof **cnt))) {
-            st = nomem(err);
-            goto done;
-        }
-        st = apical_connect_pairs(pj, n_src, S->pops[pj->target].n, spec->sim.seed, pp->lo,
-                                  pp->hi, count_syn, cnt[j], err);
-        if (st)
-            goto done;
-        for (uint64_t i = 0; i < n_src; i++)
-            per_proj[j] += cnt[j][i];
-        n_syn += per_proj[j];
-        drawn |= delay_varies(pj);
-        plastic |= pj->rule != NULL;
-        size_t k = j;
-        for (; k > 0 && block_key(&spec->projs[order[k - 1]]) > block_key(pj); k--)
-            order[k] = order[k - 1];
-        order[k] = j;
-    }
-    if (n_syn > UINT32_MAX) {
-        st = apical_error_set(err, APICAL_E_RANGE, NULL,
-                              "partition %u has %llu synapses, more than the %lu a partition "
-                              "can hold; use more partitions",
-                              P->id, (unsigned long long)n_syn, (unsigned long)UINT32_MAX);
-        goto done;
-    }
+    for (size_t j = 0; j < np; j++)
+        n_syn += w->per_proj[j];
+    if (n_syn > UINT32_MAX)
+        return apical_error_set(err, APICAL_E_RANGE, NULL,
+                                "partition %u has %llu synapses, more than the %lu a partition "
+                                "can hold; use more partitions",
+                                P->id, (unsigned long long)n_syn, (unsigned long)UINT32_MAX);
     P->n_syn = n_syn;
     P->row = calloc(S->n_gid + 1, sizeof *P->row);
     P->syn_idx = malloc((n_syn + 1) * sizeof *P->syn_idx);
     P->syn_w = malloc((n_syn + 1) * sizeof *P->syn_w);
-    if (!P->row || !P->syn_idx || !P->syn_w || (drawn && !(d = malloc((n_syn + 1) * sizeof *d)))) {
-        st = nomem(err);
-        goto done;
-    }
-    /* 2. lay out: counts become each block's first slot */
-    uint64_t pos = 0, n_blocks = 0, widest = 0;
+    if (!P->row || !P->syn_idx || !P->syn_w ||
+        (drawn && !(w->d = malloc((n_syn + 1) * sizeof *w->d))))
+        return nomem(err);
+    uint64_t pos = 0;
     for (size_t pi = 0; pi < S->n_pops; pi++) {
         size_t n_out = 0;
         for (size_t k = 0; k < np; k++)
@@ -339,45 +349,42 @@ static apical_status build_synapses(apical_sim *S, partition *P, apical_error *e
         for (uint64_t i = 0; i < S->pops[pi].n && n_out; i++) {
             const uint64_t first = pos;
             for (size_t k = 0; k < n_out; k++) {
-                const uint32_t c = cnt[out[k]][i];
-                cnt[out[k]][i] = (uint32_t)pos;
+                const uint32_t c = w->cnt[out[k]][i];
+                w->cnt[out[k]][i] = (uint32_t)pos;
                 pos += c;
-                n_blocks += c > 0;
+                w->n_blocks += c > 0;
             }
-            if (pos - first > widest)
-                widest = pos - first;
+            if (pos - first > w->widest)
+                w->widest = pos - first;
         }
     }
-    for (size_t j = 0; j < np; j++) {
-        const apical_proj_spec *pj = &spec->projs[j];
-        const pop_part *pp = &P->pp[pj->target];
-        syn_fill f = {cnt[j], P->syn_idx, weight_fixed(pj) ? NULL : P->syn_w, d, per_proj[j]};
-        st = apical_connect(pj, S->pops[pj->source].n, S->pops[pj->target].n, spec->sim.seed,
-                            pp->lo, pp->hi, fill_syn, &f, err);
-        if (st)
-            goto done;
-        if (f.left) { /* the second pass must draw what the first did */
-            st = apical_error_set(err, APICAL_E_INVALID, &pj->pos,
-                                  "internal error: projection %s drew different synapses in two passes", pj->name);
-            goto done;
-        }
-    }
-    /* 3. groups: blocks (cursors now at each block's end), split by delay
-     * where delays are drawn */
-    if (drawn && (!(keys = malloc((widest + 1) * sizeof *keys)) ||
-                  !(t_idx = malloc((widest + 1) * sizeof *t_idx)) ||
-                  !(t_w = malloc((widest + 1) * sizeof *t_w)))) {
+    return APICAL_OK;
+}
+
+/* After filling (cursors now at each block's end): constant weights, the
+ * delay groups and the row index; split by delay where delays vary. */
+static apical_status make_groups(apical_sim *S, partition *P, syn_work *w, const size_t *order,
+                                 size_t *out, int drawn, apical_error *err)
+{
+    const apical_net_spec *spec = S->spec;
+    const size_t np = spec->n_projs;
+    syn_key *keys = NULL;
+    uint32_t *t_idx = NULL;
+    double *t_w = NULL;
+    apical_status st = APICAL_OK;
+    if (drawn && (!(keys = malloc((w->widest + 1) * sizeof *keys)) ||
+                  !(t_idx = malloc((w->widest + 1) * sizeof *t_idx)) ||
+                  !(t_w = malloc((w->widest + 1) * sizeof *t_w)))) {
         st = nomem(err);
         goto done;
     }
-    if (!(P->groups = malloc((n_blocks + 1) * sizeof *P->groups))) {
+    if (!(P->groups = malloc((w->n_blocks + 1) * sizeof *P->groups))) {
         st = nomem(err);
         goto done;
     }
-    cap_groups = n_blocks + 1;
+    size_t cap_groups = w->n_blocks + 1;
     P->n_groups = 0;
-    uint64_t gid = 0;
-    pos = 0;
+    uint64_t gid = 0, pos = 0;
     for (size_t pi = 0; pi < S->n_pops; pi++) {
         size_t n_out = 0;
         for (size_t k = 0; k < np; k++)
@@ -387,14 +394,14 @@ static apical_status build_synapses(apical_sim *S, partition *P, apical_error *e
             P->row[gid] = P->n_groups;
             for (uint64_t k = 0, s = pos; k < n_out; k++) {
                 const apical_proj_spec *pj = &spec->projs[out[k]];
-                for (; s < cnt[out[k]][i]; s++)
+                for (; s < w->cnt[out[k]][i]; s++)
                     if (weight_fixed(pj))
                         P->syn_w[s] = pj->weight.a;
             }
             if (!drawn) {
                 for (size_t k = 0; k < n_out; k++) {
                     const size_t j = out[k];
-                    const uint64_t end = cnt[j][i];
+                    const uint64_t end = w->cnt[j][i];
                     if (end > pos && push_group(P, &cap_groups, &spec->projs[j], j,
                                                 spec->projs[j].delay.a, pos, end)) {
                         st = nomem(err);
@@ -408,8 +415,8 @@ static apical_status build_synapses(apical_sim *S, partition *P, apical_error *e
             size_t n = 0;
             int sorted = 1;
             for (size_t k = 0; k < n_out; k++) {
-                for (; pos < cnt[out[k]][i]; pos++, n++) {
-                    keys[n] = (syn_key){d[pos], (uint32_t)out[k], (uint32_t)pos};
+                for (; pos < w->cnt[out[k]][i]; pos++, n++) {
+                    keys[n] = (syn_key){w->d[pos], (uint32_t)out[k], (uint32_t)pos};
                     if (n && cmp_key(&keys[n - 1], &keys[n]) > 0)
                         sorted = 0;
                 }
@@ -438,31 +445,118 @@ static apical_status build_synapses(apical_sim *S, partition *P, apical_error *e
     for (size_t g = 0; g < P->n_groups; g++)
         if (P->groups[g].delay < S->min_delay)
             S->min_delay = P->groups[g].delay;
-    /* plastic synapses: their index within the projection, in table order */
+done:
+    free(keys);
+    free(t_idx);
+    free(t_w);
+    return st;
+}
+
+/* Plastic synapses: their index within the projection, in table order;
+ * then the plastic projections' state. */
+static apical_status make_plastic(apical_sim *S, partition *P, const syn_work *w, int plastic,
+                                  apical_error *err)
+{
     if (plastic) {
-        size_t *k = calloc(np + 1, sizeof *k);
-        if (!k || !(P->syn_pidx = malloc((n_syn + 1) * sizeof *P->syn_pidx))) {
+        size_t *k = calloc(S->spec->n_projs + 1, sizeof *k);
+        if (!k || !(P->syn_pidx = malloc((P->n_syn + 1) * sizeof *P->syn_pidx))) {
             free(k);
-            st = nomem(err);
-            goto done;
+            return nomem(err);
         }
         for (size_t g = 0; g < P->n_groups; g++)
             for (uint32_t s = P->groups[g].begin; s < P->groups[g].end; s++)
                 P->syn_pidx[s] = (uint32_t)k[P->groups[g].proj]++;
         free(k);
     }
-    st = build_plastic(S, P, per_proj, err);
+    return build_plastic(S, P, w->per_proj, err);
+}
+
+/* The synapse tables of all partitions (P->pp set). */
+static apical_status build_synapses(apical_sim *S, apical_error *err)
+{
+    const apical_net_spec *spec = S->spec;
+    const size_t np = spec->n_projs;
+    const unsigned n_parts = S->n_parts;
+    apical_status st = APICAL_OK;
+    syn_work *w = calloc(n_parts, sizeof *w);
+    size_t *order = malloc((np + 1) * sizeof *order);
+    size_t *out = malloc((np + 1) * sizeof *out);
+    int drawn = 0, plastic = 0;
+    if (!w || !order || !out) {
+        st = nomem(err);
+        goto done;
+    }
+    for (unsigned p = 0; p < n_parts; p++)
+        if (!(w[p].cnt = calloc(np + 1, sizeof *w[p].cnt)) ||
+            !(w[p].per_proj = calloc(np + 1, sizeof *w[p].per_proj))) {
+            st = nomem(err);
+            goto done;
+        }
+    /* 1. count */
+    for (size_t j = 0; j < np; j++) {
+        const apical_proj_spec *pj = &spec->projs[j];
+        const uint64_t n_src = S->pops[pj->source].n, n_tgt = S->pops[pj->target].n;
+        for (unsigned p = 0; p < n_parts; p++)
+            if (!(w[p].cnt[j] = calloc(n_src + 1, sizeof **w[p].cnt))) {
+                st = nomem(err);
+                goto done;
+            }
+        syn_route r = {.S = S, .w = w, .j = j, .pi = pj->target};
+        st = apical_connect_pairs(pj, n_src, n_tgt, spec->sim.seed, 0, n_tgt, count_syn, &r, err);
+        if (st)
+            goto done;
+        for (unsigned p = 0; p < n_parts; p++)
+            for (uint64_t i = 0; i < n_src; i++)
+                w[p].per_proj[j] += w[p].cnt[j][i];
+        drawn |= delay_varies(pj);
+        plastic |= pj->rule != NULL;
+        size_t k = j;
+        for (; k > 0 && block_key(&spec->projs[order[k - 1]]) > block_key(pj); k--)
+            order[k] = order[k - 1];
+        order[k] = j;
+    }
+    /* 2. lay out, fill */
+    for (unsigned p = 0; p < n_parts; p++)
+        if ((st = lay_out(S, &S->parts[p], &w[p], order, out, drawn, err)))
+            goto done;
+    for (size_t j = 0; j < np; j++) {
+        const apical_proj_spec *pj = &spec->projs[j];
+        const uint64_t n_tgt = S->pops[pj->target].n;
+        syn_route r = {.S = S, .w = w, .j = j, .pi = pj->target, .wfixed = weight_fixed(pj)};
+        for (unsigned p = 0; p < n_parts; p++)
+            w[p].left = w[p].per_proj[j];
+        st = apical_connect(pj, S->pops[pj->source].n, n_tgt, spec->sim.seed, 0, n_tgt, fill_syn,
+                            &r, err);
+        if (st)
+            goto done;
+        for (unsigned p = 0; p < n_parts; p++)
+            if (w[p].left) { /* the second pass must draw what the first did */
+                st = apical_error_set(err, APICAL_E_INVALID, &pj->pos,
+                                      "internal error: projection %s drew different synapses "
+                                      "in two passes",
+                                      pj->name);
+                goto done;
+            }
+    }
+    /* 3. groups */
+    for (unsigned p = 0; p < n_parts; p++) {
+        if ((st = make_groups(S, &S->parts[p], &w[p], order, out, drawn, err)) ||
+            (st = make_plastic(S, &S->parts[p], &w[p], plastic, err)))
+            goto done;
+        free(w[p].d);
+        w[p].d = NULL;
+    }
 done:
-    for (size_t j = 0; cnt && j < np; j++)
-        free(cnt[j]);
-    free(cnt);
+    for (unsigned p = 0; w && p < n_parts; p++) {
+        for (size_t j = 0; w[p].cnt && j < np; j++)
+            free(w[p].cnt[j]);
+        free(w[p].cnt);
+        free(w[p].per_proj);
+        free(w[p].d);
+    }
+    free(w);
     free(order);
-    free(per_proj);
     free(out);
-    free(d);
-    free(keys);
-    free(t_idx);
-    free(t_w);
     return st;
 }
 
@@ -869,9 +963,12 @@ apical_status apical_build(apical_sim *S, apical_error *err)
             P->pp[pi].lo = n * p / S->n_parts;
             P->pp[pi].hi = n * (p + 1) / S->n_parts;
         }
-        if ((st = build_synapses(S, P, err)) || (st = build_gsl(S, P, err)))
-            return st;
     }
+    if ((st = build_synapses(S, err)))
+        return st;
+    for (unsigned p = 0; p < S->n_parts; p++)
+        if ((st = build_gsl(S, &S->parts[p], err)))
+            return st;
     if ((st = build_fifos(S, err)))
         return st;
     /* With no synapses nothing couples neurons; windows then only pace
