@@ -391,7 +391,7 @@ static apical_status make_groups(apical_sim *S, partition *P, syn_work *w, const
             if (spec->projs[order[k]].source == pi)
                 out[n_out++] = order[k];
         for (uint64_t i = 0; i < S->pops[pi].n; i++, gid++) {
-            P->row[gid] = P->n_groups;
+            P->row[gid] = (uint32_t)P->n_groups;
             for (uint64_t k = 0, s = pos; k < n_out; k++) {
                 const apical_proj_spec *pj = &spec->projs[out[k]];
                 for (; s < w->cnt[out[k]][i]; s++)
@@ -441,7 +441,7 @@ static apical_status make_groups(apical_sim *S, partition *P, syn_work *w, const
             }
         }
     }
-    P->row[S->n_gid] = P->n_groups;
+    P->row[S->n_gid] = (uint32_t)P->n_groups;
     for (size_t g = 0; g < P->n_groups; g++)
         if (P->groups[g].delay < S->min_delay)
             S->min_delay = P->groups[g].delay;

@@ -199,7 +199,7 @@ typedef struct partition {
     apical_queue q;
     pop_part *pp;
     /* CSR by global source id over this partition's targets */
-    uint64_t *row;      /* n_gid + 1, into groups */
+    uint32_t *row;      /* n_gid + 1, into groups (groups <= synapses < 2^32) */
     syn_group *groups;
     size_t n_groups;
     uint8_t *group_fifo; /* per group: index into fifo, or APICAL_NO_FIFO */
