@@ -959,8 +959,8 @@ static apical_status merge_spikes(apical_sim *S, size_t *n_merged, apical_error 
     }
     for (unsigned p = 0; p < S->n_parts; p++)
         S->parts[p].n_out = 0;
-    if (S->protocol)
-        apical_protocol_spikes(S, S->merged, n);
+    if (S->hooks.spikes)
+        S->hooks.spikes(S->hooks.user, S->merged, n);
     for (size_t j = 0; j < n; j++) {
         size_t pi = pop_of_gid(S, S->merged[j].gid);
         S->stats.pop_spikes[pi]++;
@@ -1007,7 +1007,40 @@ static void flush_frames(apical_sim *S, double T1)
     }
 }
 
-/* --- between windows: protocols ---------------------------------------- */
+/* --- between windows: the controller interface (include/apical/control.h) */
+
+void apical_engine_set_hooks(apical_sim *S, const apical_engine_hooks *hooks)
+{
+    S->hooks = hooks ? *hooks : (apical_engine_hooks){0};
+}
+
+double apical_engine_window(const apical_sim *S)
+{
+    return S->min_delay;
+}
+
+uint64_t apical_engine_window_index(const apical_sim *S)
+{
+    return S->window;
+}
+
+uint64_t apical_engine_gid0(const apical_sim *S, size_t pi)
+{
+    return S->pops[pi].gid0;
+}
+
+void apical_engine_track_integral(apical_sim *S, size_t pi)
+{
+    S->pops[pi].track_int_hazard = 1;
+}
+
+/* The one place a controller reads neuron state: the state layout is the
+ * engine's own. */
+double apical_engine_state(const apical_sim *S, size_t pi, uint64_t i, size_t k)
+{
+    const pop_rt *pr = &S->pops[pi];
+    return pr->y[i * pr->ns + k];
+}
 
 apical_status apical_engine_sync(apical_sim *S, size_t pi, double T, apical_error *err)
 {
@@ -1183,8 +1216,8 @@ apical_status apical_sim_run(apical_sim *S, double until, const volatile int *st
                              apical_error *err)
 {
     until = fmin(until, S->spec->sim.duration);
-    if (S->protocol && S->t == 0.0 && S->window == 0) {
-        apical_status st = apical_protocol_step(S, err);
+    if (S->hooks.between && S->t == 0.0 && S->window == 0) {
+        apical_status st = S->hooks.between(S->hooks.user, S, err);
         if (st)
             return st;
     }
@@ -1212,7 +1245,7 @@ apical_status apical_sim_run(apical_sim *S, double until, const volatile int *st
         S->t = T1;
         if (T1 >= (double)(S->window + 1) * S->min_delay) {
             S->window++;
-            if (S->protocol && (st = apical_protocol_step(S, err)))
+            if (S->hooks.between && (st = S->hooks.between(S->hooks.user, S, err)))
                 return st;
         }
         S->stats.windows++;
@@ -1241,8 +1274,6 @@ apical_status apical_sim_new(const apical_net_spec *spec, unsigned threads, apic
         return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
     S->spec = spec;
     apical_status st = apical_build(S, err);
-    if (!st)
-        st = apical_protocol_build(S, err);
     if (st) {
         apical_sim_free(S);
         return st;
@@ -1272,7 +1303,6 @@ void apical_sim_free(apical_sim *S)
     if (!S)
         return;
     apical_pool_free(S->pool);
-    apical_protocol_free(S);
     for (unsigned p = 0; S->parts && p < S->n_parts; p++) {
         partition *P = &S->parts[p];
         apical_queue_free(&P->q);
@@ -1360,18 +1390,6 @@ void apical_sim_free(apical_sim *S)
 void apical_sim_set_observer(apical_sim *S, const apical_sim_observer *obs)
 {
     S->obs = *obs;
-}
-
-void apical_sim_on_classify(apical_sim *S, apical_classify_fn fn, void *user)
-{
-    S->on_classify = fn;
-    S->classify_user = user;
-}
-
-void apical_sim_on_plateau(apical_sim *S, apical_plateau_fn fn, void *user)
-{
-    S->on_plateau = fn;
-    S->plateau_user = user;
 }
 
 const apical_run_stats *apical_sim_stats(const apical_sim *S)

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "apical/control.h"
 #include "apical/model.h"
 #include "apical/plasticity.h"
 #include "apical/queue.h"
@@ -47,7 +48,8 @@ typedef struct pop_rt {
     const apical_exact_ops *exact;
     double exact_bound; /* hazard bound: the candidate rate, per ms */
     /* Integrate int_hazard (quadrature nodes each window): only when read,
-     * by a state recorder or a protocol; otherwise it stays as it is. */
+     * by a state recorder or a controller (apical_engine_track_integral);
+     * otherwise it stays as it is. */
     int track_int_hazard;
 } pop_rt;
 
@@ -171,10 +173,8 @@ typedef struct plastic_proj {
     size_t hist_cap;
 } plastic_proj;
 
-typedef struct spike_rec {
-    double t;
-    uint64_t gid;
-} spike_rec;
+/* A spike as merged between windows (include/apical/control.h). */
+typedef apical_spike spike_rec;
 
 typedef struct rec_node {
     uint64_t node;  /* neuron index in the population */
@@ -282,35 +282,13 @@ struct apical_sim {
     apical_sim_observer obs;
     apical_run_stats stats;
     struct thread_pool *pool;
-    struct protocol_rt *protocol; /* NULL without a protocol */
-    apical_plateau_fn on_plateau;
-    void *plateau_user;
-    apical_classify_fn on_classify;
-    void *classify_user;
+    apical_engine_hooks hooks; /* a controller's, e.g. a protocol's */
 };
 
 /* sim/build.c */
 apical_status apical_build(apical_sim *S, apical_error *err);
 /* sim/engine.c */
 int apical_stepper_known(const char *name);
-/* Between windows: integrate every neuron of population pi to T (a window
- * end), so its state can be read or changed at T. */
-apical_status apical_engine_sync(apical_sim *S, size_t pi, double T, apical_error *err);
-/* Between windows, after apical_engine_sync: set state variable k of neuron
- * i and let the engine know the state changed. */
-void apical_engine_poke(apical_sim *S, size_t pi, uint64_t i, size_t k, double value);
-/* Between windows: give node `node` of Poisson input j the rate `hz` from
- * time T on (memorylessness makes redrawing the next event exact). */
-apical_status apical_engine_set_rate(apical_sim *S, size_t j, uint64_t node, double hz, double T,
-                                     apical_error *err);
-/* Visit every synapse of projection j with a pointer to its weight. */
-typedef void (*apical_weight_visit)(void *user, uint64_t src, uint64_t tgt, double *w);
-void apical_engine_each_weight(apical_sim *S, size_t j, apical_weight_visit fn, void *user);
-/* w <- keep w + u[src] v[tgt] for every synapse of projection j (src, tgt:
- * indices in the source and target populations), on the worker threads. */
-void apical_engine_rank1_update(apical_sim *S, size_t j, double keep, const double *u,
-                                const double *v);
-
 /* A spike of neuron i of population pi at t: queued for delivery and
  * archived for plasticity. */
 apical_status apical_engine_emit(apical_sim *S, partition *P, size_t pi, uint64_t i, double t);
@@ -340,13 +318,7 @@ apical_status apical_exact_window_end(apical_sim *S, partition *P, double T1);
 /* Between windows: how many pieces the window [T0, T1) runs in. */
 void apical_exact_plan(apical_sim *S, double T0, double T1);
 
-/* sim/protocol.c */
-apical_status apical_protocol_build(apical_sim *S, apical_error *err);
-/* After a window ending at window index S->window (and before the first). */
-apical_status apical_protocol_step(apical_sim *S, apical_error *err);
-/* This window's spikes, merged in time order. */
-void apical_protocol_spikes(apical_sim *S, const spike_rec *sp, size_t n);
-void apical_protocol_free(apical_sim *S);
+/* sim/engine.c */
 /* Next event time of a (possibly inhomogeneous) Poisson input after t, or
  * +inf; exact, by time rescaling of one Exp(1) draw. */
 double apical_next_poisson(const apical_input_spec *in, double t, double t_end, apical_rng *r);

@@ -70,12 +70,14 @@ typedef struct report {
     double t_start, dt;
 } report;
 
-/* Per-example plateaus of a protocol's hidden population. */
-typedef struct plateau_table {
-    hid_t grp, ds_af, ds_at, ds_t;
-    size_t n;
+/* A table (apical_h5_table_add): one extendible dataset per column. */
+typedef struct table {
+    hid_t grp;
+    hid_t *ds;
+    apical_h5_column *col; /* name and units not kept */
+    size_t n_col;
     hsize_t rows;
-} plateau_table;
+} table;
 
 struct apical_h5 {
     char *path, *part;
@@ -83,11 +85,8 @@ struct apical_h5 {
     ino_t part_ino;
     hid_t file;
     hid_t g_spikes, g_report, g_edges, g_prov, g_prov_pops; /* created on first use */
-    hid_t g_plateaus;
-    plateau_table *plat;
-    size_t n_plat;
-    hid_t g_class, ds_label, ds_pred, ds_ctime;
-    hsize_t class_rows;
+    table *tab;
+    size_t n_tab;
     spike_pop *spk;
     size_t n_spk;
     report *rep;
@@ -384,18 +383,12 @@ static herr_t close_all(apical_h5 *h)
         close_id(&r->ds_time, H5Dclose);
         close_id(&r->grp, H5Gclose);
     }
-    for (size_t i = 0; i < h->n_plat; i++) {
-        plateau_table *pt = &h->plat[i];
-        close_id(&pt->ds_af, H5Dclose);
-        close_id(&pt->ds_at, H5Dclose);
-        close_id(&pt->ds_t, H5Dclose);
-        close_id(&pt->grp, H5Gclose);
+    for (size_t i = 0; i < h->n_tab; i++) {
+        table *tb = &h->tab[i];
+        for (size_t k = 0; tb->ds && k < tb->n_col; k++)
+            close_id(&tb->ds[k], H5Dclose);
+        close_id(&tb->grp, H5Gclose);
     }
-    close_id(&h->g_plateaus, H5Gclose);
-    close_id(&h->ds_label, H5Dclose);
-    close_id(&h->ds_pred, H5Dclose);
-    close_id(&h->ds_ctime, H5Dclose);
-    close_id(&h->g_class, H5Gclose);
     close_id(&h->g_spikes, H5Gclose);
     close_id(&h->g_report, H5Gclose);
     close_id(&h->g_edges, H5Gclose);
@@ -423,7 +416,11 @@ static void free_handle(apical_h5 *h)
     }
     free(h->spk);
     free(h->rep);
-    free(h->plat);
+    for (size_t i = 0; i < h->n_tab; i++) {
+        free(h->tab[i].ds);
+        free(h->tab[i].col);
+    }
+    free(h->tab);
     free(h->path);
     free(h->part);
     free(h);
@@ -454,8 +451,7 @@ apical_status apical_h5_create(const char *path, apical_h5 **out,
     if (!h)
         return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
     h->file = h->g_spikes = h->g_report = h->g_edges = H5I_INVALID_HID;
-    h->g_prov = h->g_prov_pops = h->g_plateaus = H5I_INVALID_HID;
-    h->g_class = h->ds_label = h->ds_pred = h->ds_ctime = H5I_INVALID_HID;
+    h->g_prov = h->g_prov_pops = H5I_INVALID_HID;
     h->path = dup_str(path);
     h->part = malloc(strlen(path) + sizeof ".part");
     if (!h->path || !h->part) {
@@ -1433,80 +1429,92 @@ void apical_h5_abort(apical_h5 *h)
     free_handle(h);
 }
 
-/* ---- protocol plateaus ------------------------------------------------- */
+/* ---- tables (protocols' outputs) ---------------------------------------- */
 
-apical_status apical_h5_plateaus_add(apical_h5 *h, const char *pop, size_t n, int *id,
+/* Open or create every group along path (a/b/c), the last one new. */
+static hid_t table_group(hid_t file, const char *path)
+{
+    char buf[512];
+    if (strlen(path) >= sizeof buf)
+        return H5I_INVALID_HID;
+    strcpy(buf, path);
+    hid_t g = H5Gopen2(file, "/", H5P_DEFAULT);
+    for (char *part = buf, *slash; g >= 0; part = slash + 1) {
+        slash = strchr(part, '/');
+        if (slash)
+            *slash = '\0';
+        hid_t next = slash && H5Lexists(g, part, H5P_DEFAULT) > 0
+                         ? H5Gopen2(g, part, H5P_DEFAULT)
+                         : H5Gcreate2(g, part, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        H5Gclose(g);
+        g = next;
+        if (!slash)
+            break;
+    }
+    return g;
+}
+
+static hid_t table_ftype(apical_h5_type t)
+{
+    return t == APICAL_H5_U16 ? H5T_STD_U16LE : H5T_IEEE_F64LE;
+}
+
+static hid_t table_mtype(apical_h5_type t)
+{
+    return t == APICAL_H5_U16 ? H5T_NATIVE_UINT16 : H5T_NATIVE_DOUBLE;
+}
+
+apical_status apical_h5_table_add(apical_h5 *h, const char *path, const char *description,
+                                  const apical_h5_column *cols, size_t n_cols, size_t chunk_rows,
+                                  int *id, apical_error *err)
+{
+    apical_status st = check_usable(h, err);
+    if (st)
+        return st;
+    table *grown = realloc(h->tab, (h->n_tab + 1) * sizeof *grown);
+    if (!grown)
+        return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+    h->tab = grown;
+    table *tb = &h->tab[h->n_tab];
+    *tb = (table){H5I_INVALID_HID, calloc(n_cols + 1, sizeof(hid_t)),
+                  calloc(n_cols + 1, sizeof(apical_h5_column)), n_cols, 0};
+    h->n_tab++;
+    if (!tb->ds || !tb->col)
+        return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+    for (size_t k = 0; k < n_cols; k++) {
+        tb->ds[k] = H5I_INVALID_HID;
+        tb->col[k] = (apical_h5_column){NULL, cols[k].type, cols[k].width, NULL};
+    }
+    if ((tb->grp = table_group(h->file, path)) < 0)
+        return h5_fail(h, err, "cannot create /%s", path);
+    for (size_t k = 0; k < n_cols; k++) {
+        const size_t w = cols[k].width;
+        hsize_t chunk[2] = {chunk_rows, w ? w : 1};
+        if ((tb->ds[k] = dset_extendible(tb->grp, cols[k].name, table_ftype(cols[k].type),
+                                         w ? 2 : 1, w, chunk)) < 0 ||
+            (cols[k].units && attr_str(tb->ds[k], "units", cols[k].units) < 0))
+            return h5_fail(h, err, "cannot create /%s", path);
+    }
+    if (description && attr_str(tb->grp, "description", description) < 0)
+        return h5_fail(h, err, "cannot create /%s", path);
+    *id = (int)(h->n_tab - 1);
+    return APICAL_OK;
+}
+
+apical_status apical_h5_table_append(apical_h5 *h, int id, const void *const *row,
                                      apical_error *err)
 {
     apical_status st = check_usable(h, err);
     if (st)
         return st;
-    plateau_table *grown = realloc(h->plat, (h->n_plat + 1) * sizeof *grown);
-    if (!grown)
-        return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
-    h->plat = grown;
-    plateau_table *pt = &h->plat[h->n_plat];
-    *pt = (plateau_table){H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID,
-                          n, 0};
-    h->n_plat++;
-    hsize_t chunk2[2] = {64, n ? n : 1}, chunk1[1] = {64};
-    if (ensure_group(h->file, "plateaus", &h->g_plateaus) < 0 ||
-        (pt->grp = H5Gcreate2(h->g_plateaus, pop, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
-        (pt->ds_af = dset_extendible(pt->grp, "alpha_f", H5T_IEEE_F64LE, 2, n, chunk2)) < 0 ||
-        (pt->ds_at = dset_extendible(pt->grp, "alpha_t", H5T_IEEE_F64LE, 2, n, chunk2)) < 0 ||
-        (pt->ds_t = dset_extendible(pt->grp, "time", H5T_IEEE_F64LE, 1, 0, chunk1)) < 0 ||
-        attr_str(pt->ds_t, "units", "ms") < 0 ||
-        attr_str(pt->grp, "description",
-                 "per example (rows) and hidden neuron (columns): forward and target "
-                 "plateaus sigma(mean apical voltage); time = end of the example") < 0)
-        return h5_fail(h, err, "cannot create /plateaus/%s", pop);
-    *id = (int)(h->n_plat - 1);
-    return APICAL_OK;
-}
-
-apical_status apical_h5_plateaus_append(apical_h5 *h, int id, double t, const double *alpha_f,
-                                        const double *alpha_t, apical_error *err)
-{
-    apical_status st = check_usable(h, err);
-    if (st)
-        return st;
-    plateau_table *pt = &h->plat[id];
-    hsize_t count[2] = {1, pt->n}, one[1] = {1};
-    if (dset_append(pt->ds_af, H5T_NATIVE_DOUBLE, 2, pt->rows, count, pt->n, alpha_f) < 0 ||
-        dset_append(pt->ds_at, H5T_NATIVE_DOUBLE, 2, pt->rows, count, pt->n, alpha_t) < 0 ||
-        dset_append(pt->ds_t, H5T_NATIVE_DOUBLE, 1, pt->rows, one, 0, &t) < 0)
-        return h5_fail(h, err, "cannot append plateaus");
-    pt->rows++;
-    return APICAL_OK;
-}
-
-/* ---- protocol test classification ------------------------------------- */
-
-apical_status apical_h5_classify_append(apical_h5 *h, double t, uint64_t label,
-                                        uint64_t predicted, apical_error *err)
-{
-    apical_status st = check_usable(h, err);
-    if (st)
-        return st;
-    hsize_t chunk[1] = {1024}, one[1] = {1};
-    if (h->g_class < 0) {
-        if ((h->g_class = H5Gcreate2(h->file, "classification", H5P_DEFAULT, H5P_DEFAULT,
-                                     H5P_DEFAULT)) < 0 ||
-            (h->ds_label = dset_extendible(h->g_class, "label", H5T_STD_U16LE, 1, 0, chunk)) < 0 ||
-            (h->ds_pred = dset_extendible(h->g_class, "predicted", H5T_STD_U16LE, 1, 0, chunk)) <
-                0 ||
-            (h->ds_ctime = dset_extendible(h->g_class, "time", H5T_IEEE_F64LE, 1, 0, chunk)) < 0 ||
-            attr_str(h->ds_ctime, "units", "ms") < 0 ||
-            attr_str(h->g_class, "description",
-                     "protocol test presentations: the image's label and the output neuron "
-                     "with the highest mean somatic voltage over the test window") < 0)
-            return h5_fail(h, err, "cannot create /classification");
+    table *tb = &h->tab[id];
+    for (size_t k = 0; k < tb->n_col; k++) {
+        const size_t w = tb->col[k].width;
+        hsize_t count[2] = {1, w};
+        if (dset_append(tb->ds[k], table_mtype(tb->col[k].type), w ? 2 : 1, tb->rows, count, w,
+                        row[k]) < 0)
+            return h5_fail(h, err, "cannot append to a table");
     }
-    uint16_t l = (uint16_t)label, pr = (uint16_t)predicted;
-    if (dset_append(h->ds_label, H5T_NATIVE_UINT16, 1, h->class_rows, one, 0, &l) < 0 ||
-        dset_append(h->ds_pred, H5T_NATIVE_UINT16, 1, h->class_rows, one, 0, &pr) < 0 ||
-        dset_append(h->ds_ctime, H5T_NATIVE_DOUBLE, 1, h->class_rows, one, 0, &t) < 0)
-        return h5_fail(h, err, "cannot append to /classification");
-    h->class_rows++;
+    tb->rows++;
     return APICAL_OK;
 }

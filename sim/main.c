@@ -303,7 +303,6 @@ typedef struct run_ctx {
     const apical_net_spec *spec;
     int *spike_id;  /* per population, -1 = not recorded */
     int *report_id; /* per recorder, -1 = not a state recorder */
-    int plateau_id; /* protocol plateaus table, -1 = none */
     apical_status st;
     apical_error err;
     /* progress */
@@ -328,27 +327,6 @@ static void on_frame(void *user, size_t rec, double t, const float *values, size
     if (c->st || c->report_id[rec] < 0)
         return;
     c->st = apical_h5_report_append(c->h5, c->report_id[rec], values, 1, &c->err);
-}
-
-static void on_plateau(void *user, uint64_t example, double t, const double *alpha_f,
-                       const double *alpha_t, size_t n)
-{
-    (void)example;
-    (void)n;
-    run_ctx *c = user;
-    if (c->st || c->plateau_id < 0)
-        return;
-    c->st = apical_h5_plateaus_append(c->h5, c->plateau_id, t, alpha_f, alpha_t, &c->err);
-}
-
-static void on_classify(void *user, uint64_t test, double t, uint64_t label,
-                        uint64_t predicted)
-{
-    (void)test;
-    run_ctx *c = user;
-    if (c->st)
-        return;
-    c->st = apical_h5_classify_append(c->h5, t, label, predicted, &c->err);
 }
 
 static void draw_progress(run_ctx *c, double t, int final)
@@ -585,24 +563,20 @@ static int edge_add(void *user, uint64_t src, uint64_t tgt, double w, double d)
     return 0;
 }
 
-/* /edges/<projection> for every plastic projection (all with `all`): the
- * weights as they are at the end of the run. */
-static int learned_by_protocol(const apical_net_spec *spec, size_t j)
-{
-    for (size_t k = 0; spec->protocol && k < spec->protocol->n_learn; k++)
-        if (spec->protocol->learn[k].proj == j)
-            return 1;
-    return 0;
-}
-
+/* /edges/<projection> for every plastic projection and every projection a
+ * protocol learns (all with `all`): the weights as they are at the end of
+ * the run. */
 static apical_status write_edges(apical_h5 *h5, const apical_sim *sim, const apical_net_spec *spec,
                                  int all, apical_error *err)
 {
     apical_status st = APICAL_OK;
     edge_buf b = {0};
+    char by_protocol[160] = "";
+    if (spec->protocol_type)
+        snprintf(by_protocol, sizeof by_protocol, "%s protocol", spec->protocol_type->name);
     for (size_t j = 0; j < spec->n_projs && !st; j++) {
         const apical_proj_spec *pj = &spec->projs[j];
-        if (!pj->rule && !all && !learned_by_protocol(spec, j))
+        if (!pj->rule && !all && !apical_protocol_learns(spec, j))
             continue;
         b.n = 0;
         if (apical_sim_synapses(sim, j, edge_add, &b)) {
@@ -615,7 +589,7 @@ static apical_status write_edges(apical_h5 *h5, const apical_sim *sim, const api
             .n_src = ps->size, .n_tgt = pt->size,
             .weight_unit = pt->model->weight_unit,
             .rule = pj->rule ? pj->rule->name
-                             : learned_by_protocol(spec, j) ? "segregated_dendrites protocol" : NULL,
+                             : apical_protocol_learns(spec, j) ? by_protocol : NULL,
             .receptor = pt->model->receptors[pj->receptor],
             .n = b.n, .src = b.src, .tgt = b.tgt, .w = b.w, .d = b.d,
         };
@@ -707,7 +681,7 @@ static int cmd_run(int argc, char **argv)
         spec->sim.duration_pos = (apical_srcpos){0};
     }
     /* a protocol's Wald-distributed phases depend on the seed */
-    if ((seed_s || dur_s) && apical_spec_fit_protocol(spec, &err)) {
+    if ((seed_s || dur_s) && apical_protocol_fit(spec, &err)) {
         apical_spec_free(spec);
         return report(&err);
     }
@@ -727,6 +701,7 @@ static int cmd_run(int argc, char **argv)
     }
     int rc = EXIT_OK;
     apical_sim *sim = NULL;
+    apical_protocol *proto = NULL;
     apical_h5 *h5 = NULL;
     run_ctx c = {.spec = spec, .wall0 = wall0, .duration = spec->sim.duration};
     c.spike_id = calloc(spec->n_pops + 1, sizeof *c.spike_id);
@@ -738,7 +713,8 @@ static int cmd_run(int argc, char **argv)
     if (apical_h5_create(out, &h5, &err))
         goto fail;
     c.h5 = h5;
-    if (apical_sim_new(spec, (unsigned)threads, &sim, &err))
+    if (apical_sim_new(spec, (unsigned)threads, &sim, &err) ||
+        apical_protocol_new(spec, sim, &proto, &err))
         goto fail;
     c.sim = sim;
     for (size_t i = 0; i < spec->n_pops; i++)
@@ -790,15 +766,8 @@ static int cmd_run(int argc, char **argv)
 
     c.progress = !quiet && !no_progress && isatty(STDERR_FILENO);
     apical_sim_set_observer(sim, &(apical_sim_observer){on_spike, on_frame, on_window, &c});
-    c.plateau_id = -1;
-    if (spec->protocol && spec->protocol->hidden != (size_t)-1) {
-        const apical_pop_spec *hp = &spec->pops[spec->protocol->hidden];
-        if (apical_h5_plateaus_add(h5, hp->name, hp->size, &c.plateau_id, &err))
-            goto fail;
-        apical_sim_on_plateau(sim, on_plateau, &c);
-    }
-    if (spec->protocol && spec->protocol->test_examples)
-        apical_sim_on_classify(sim, on_classify, &c);
+    if (apical_protocol_output(proto, h5, &err))
+        goto fail;
     double wall1 = wall_now();
     apical_status st = apical_sim_run(sim, spec->sim.duration, &interrupted, &err);
     if (c.st) {
@@ -843,6 +812,7 @@ fail:
         fprintf(stderr, "apical: no output written (the partial file was removed)\n");
     apical_h5_abort(h5);
 done:
+    apical_protocol_free(proto);
     apical_sim_free(sim);
     free(c.spike_id);
     free(c.report_id);

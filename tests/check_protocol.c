@@ -15,6 +15,7 @@
 
 #include "apical/plateau.h"
 #include "apical/protocol.h"
+#include "apical/segregated_dendrites.h"
 #include "apical/sim.h"
 #include "apical/spec.h"
 #include "harness.h"
@@ -80,7 +81,7 @@ START_TEST(test_plateau_protocol)
     apical_error err = {0};
     ck_assert_msg(apical_spec_load_string("proto.yaml", yaml, &spec, &err) == APICAL_OK, "%s",
                   err.msg);
-    apical_protocol_spec *p = calloc(1, sizeof *p);
+    apical_segregated_spec *p = calloc(1, sizeof *p);
     p->hidden = 1;
     p->output = (size_t)-1;
     p->stim_input = p->fb_proj = p->fb_of = (size_t)-1;
@@ -96,15 +97,18 @@ START_TEST(test_plateau_protocol)
     p->learn = calloc(1, sizeof *p->learn);
     p->n_learn = 1;
     p->learn[0] = (apical_learn_spec){.proj = 0, .eta = 0.21};
+    spec->protocol_type = &apical_segregated_dendrites;
     spec->protocol = p;
 
     apical_sim *sim = NULL;
     ck_assert_msg(apical_sim_new(spec, 1, &sim, &err) == APICAL_OK, "%s", err.msg);
+    apical_protocol *pro = NULL; /* the spec's protocol, driving sim */
+    ck_assert_msg(apical_protocol_new(spec, sim, &pro, &err) == APICAL_OK, "%s", err.msg);
     rec r;
     memset(&r, 0, sizeof r);
     apical_sim_observer obs = {.on_spike = on_spike, .user = &r};
     apical_sim_set_observer(sim, &obs);
-    apical_sim_on_plateau(sim, on_plateau, &r);
+    apical_segregated_on_plateau(pro, on_plateau, &r);
     ck_assert_msg(apical_sim_run(sim, 110.0, NULL, &err) == APICAL_OK, "%s", err.msg);
     ck_assert_int_eq(r.plateaus, 1);
     wtab w;
@@ -144,8 +148,10 @@ START_TEST(test_plateau_protocol)
     }
     for (int j = 0; j < NI; j++)
         free(r.t[j]);
+    apical_protocol_free(pro);
     apical_sim_free(sim);
-    apical_protocol_spec_free(p);
+    apical_segregated_spec_free(p);
+    spec->protocol_type = NULL;
     spec->protocol = NULL;
     apical_spec_free(spec);
 }
@@ -223,6 +229,8 @@ START_TEST(test_stimulus)
                   err.msg);
     apical_sim *sim = NULL;
     ck_assert_int_eq(apical_sim_new(spec, 1, &sim, &err), APICAL_OK);
+    apical_protocol *pro = NULL; /* the spec's protocol, driving sim */
+    ck_assert_msg(apical_protocol_new(spec, sim, &pro, &err) == APICAL_OK, "%s", err.msg);
     counts c = {0.0, 100.0, {{0}}};
     apical_sim_set_observer(sim, &(apical_sim_observer){.on_spike = count_spike, .user = &c});
     /* in example 0's target phase the label (1) teaches */
@@ -238,6 +246,7 @@ START_TEST(test_stimulus)
             ck_assert_msg(fabs(got - mean) <= 5 * sqrt(mean) + 1e-9,
                           "image %d pixel %d: %g spikes, expected %g", im, k, got, mean);
         }
+    apical_protocol_free(pro);
     apical_sim_free(sim);
     apical_spec_free(spec);
     char cmd[96];
@@ -281,6 +290,8 @@ START_TEST(test_output_rule_protocol)
                   err.msg);
     apical_sim *sim = NULL;
     ck_assert_int_eq(apical_sim_new(spec, 1, &sim, &err), APICAL_OK);
+    apical_protocol *pro = NULL; /* the spec's protocol, driving sim */
+    ck_assert_msg(apical_protocol_new(spec, sim, &pro, &err) == APICAL_OK, "%s", err.msg);
     rec r;
     memset(&r, 0, sizeof r);
     apical_sim_set_observer(sim, &(apical_sim_observer){.on_spike = on_spike, .user = &r});
@@ -306,6 +317,7 @@ START_TEST(test_output_rule_protocol)
                 ck_assert_double_eq(dw, 0.0);
         }
     }
+    apical_protocol_free(pro);
     apical_sim_free(sim);
     apical_spec_free(spec);
 }
@@ -360,6 +372,8 @@ START_TEST(test_symmetric_feedback)
                   err.msg);
     apical_sim *sim = NULL;
     ck_assert_int_eq(apical_sim_new(spec, 1, &sim, &err), APICAL_OK);
+    apical_protocol *pro = NULL; /* the spec's protocol, driving sim */
+    ck_assert_msg(apical_protocol_new(spec, sim, &pro, &err) == APICAL_OK, "%s", err.msg);
     dense w1_0, w1, y;
     ck_assert_int_eq(apical_sim_synapses(sim, 1, grab_dense, &w1_0), APICAL_OK);
     ck_assert_int_eq(apical_sim_run(sim, 320.0, NULL, &err), APICAL_OK);
@@ -372,6 +386,7 @@ START_TEST(test_symmetric_feedback)
             changed |= w1.w[h][o] != w1_0.w[h][o];
         }
     ck_assert(changed); /* W1 did learn, and Y followed */
+    apical_protocol_free(pro);
     apical_sim_free(sim);
     apical_spec_free(spec);
 }
@@ -392,6 +407,8 @@ START_TEST(test_learned_feedback)
                   err.msg);
     apical_sim *sim = NULL;
     ck_assert_int_eq(apical_sim_new(spec, 1, &sim, &err), APICAL_OK);
+    apical_protocol *pro = NULL; /* the spec's protocol, driving sim */
+    ck_assert_msg(apical_protocol_new(spec, sim, &pro, &err) == APICAL_OK, "%s", err.msg);
     dense w1_0, y_0, w1, y;
     ck_assert_int_eq(apical_sim_synapses(sim, 1, grab_dense, &w1_0), APICAL_OK);
     ck_assert_int_eq(apical_sim_synapses(sim, 2, grab_dense, &y_0), APICAL_OK);
@@ -408,6 +425,7 @@ START_TEST(test_learned_feedback)
             moved = fmax(moved, fabs(w1.w[h][o] - shrink * w1_0.w[h][o]));
         }
     ck_assert(moved > 1e-6); /* the updates were not all zero */
+    apical_protocol_free(pro);
     apical_sim_free(sim);
     apical_spec_free(spec);
 }
@@ -497,9 +515,11 @@ START_TEST(test_stimulus_shuffle)
     apical_error err = {0};
     ck_assert_msg(apical_spec_load_string("shuf.yaml", yaml, &spec, &err) == APICAL_OK, "%s",
                   err.msg);
-    ck_assert_int_eq(spec->protocol->stim_shuffle, 1);
+    ck_assert_int_eq(((apical_segregated_spec *)spec->protocol)->stim_shuffle, 1);
     apical_sim *sim = NULL;
     ck_assert_int_eq(apical_sim_new(spec, 1, &sim, &err), APICAL_OK);
+    apical_protocol *pro = NULL; /* the spec's protocol, driving sim */
+    ck_assert_msg(apical_protocol_new(spec, sim, &pro, &err) == APICAL_OK, "%s", err.msg);
     int label[20], reversed = 0;
     for (int k = 0; k < 20; k++) {
         ck_assert_int_eq(apical_sim_run(sim, 100.0 * k + 75.0, NULL, &err), APICAL_OK);
@@ -510,6 +530,7 @@ START_TEST(test_stimulus_shuffle)
         }
     }
     ck_assert(reversed > 0 && reversed < 10); /* not file order, not always reversed */
+    apical_protocol_free(pro);
     apical_sim_free(sim);
     apical_spec_free(spec);
     char cmd[96];
@@ -583,10 +604,12 @@ START_TEST(test_classification)
                   err.msg);
     apical_sim *sim = NULL;
     ck_assert_int_eq(apical_sim_new(spec, 1, &sim, &err), APICAL_OK);
+    apical_protocol *pro = NULL; /* the spec's protocol, driving sim */
+    ck_assert_msg(apical_protocol_new(spec, sim, &pro, &err) == APICAL_OK, "%s", err.msg);
     classes c;
     memset(&c, 0, sizeof c);
     apical_sim_set_observer(sim, &(apical_sim_observer){.on_frame = on_cframe, .user = &c});
-    apical_sim_on_classify(sim, on_class, &c);
+    apical_segregated_on_classify(pro, on_class, &c);
     ck_assert_int_eq(apical_sim_run(sim, 480.0, NULL, &err), APICAL_OK);
     ck_assert_int_eq(c.n, 8);
     int decisive = 0;
@@ -612,6 +635,7 @@ START_TEST(test_classification)
         }
     }
     ck_assert_int_ge(decisive, 4);
+    apical_protocol_free(pro);
     apical_sim_free(sim);
     apical_spec_free(spec);
     char cmd[96];
@@ -666,8 +690,10 @@ START_TEST(test_arrivals_bounded)
     ck_assert_double_eq(spec->sim.duration, 200.0 + 1500 * 20.0);
     apical_sim *sim = NULL;
     ck_assert_int_eq(apical_sim_new(spec, 1, &sim, &err), APICAL_OK);
+    apical_protocol *pro = NULL; /* the spec's protocol, driving sim */
+    ck_assert_msg(apical_protocol_new(spec, sim, &pro, &err) == APICAL_OK, "%s", err.msg);
     double last[2] = {0, 0};
-    apical_sim_on_classify(sim, count_class, last);
+    apical_segregated_on_classify(pro, count_class, last);
     ck_assert_int_eq(apical_sim_run(sim, spec->sim.duration, NULL, &err), APICAL_OK);
     ck_assert_double_eq(last[0], 1500); /* every presentation ran, the last at the end */
     ck_assert_double_eq(last[1], spec->sim.duration);
@@ -675,8 +701,9 @@ START_TEST(test_arrivals_bounded)
     /* ~1.8 spikes per ms over 2 pixels, 1 ms delay: a handful in flight;
      * the tests alone fire ~50 000 */
     ck_assert_uint_gt(st->pop_spikes[0], 20000);
-    ck_assert_msg(st->protocol_arrivals_peak <= 64, "peak %zu arrivals queued",
-                  st->protocol_arrivals_peak);
+    ck_assert_msg(apical_segregated_arrivals_peak(pro) <= 64, "peak %zu arrivals queued",
+                  apical_segregated_arrivals_peak(pro));
+    apical_protocol_free(pro);
     apical_sim_free(sim);
     apical_spec_free(spec);
     char cmd[96];
@@ -724,10 +751,13 @@ START_TEST(test_protocol_duration)
     ck_assert_double_eq(T, 0.5 * round(T / 0.5)); /* on the window grid */
     apical_sim *sim = NULL;
     ck_assert_int_eq(apical_sim_new(spec, 1, &sim, &err), APICAL_OK);
+    apical_protocol *pro = NULL; /* the spec's protocol, driving sim */
+    ck_assert_msg(apical_protocol_new(spec, sim, &pro, &err) == APICAL_OK, "%s", err.msg);
     double t_last = 0.0;
-    apical_sim_on_plateau(sim, last_plateau, &t_last);
+    apical_segregated_on_plateau(pro, last_plateau, &t_last);
     ck_assert_int_eq(apical_sim_run(sim, T, NULL, &err), APICAL_OK);
     ck_assert_double_eq(t_last, T); /* the sixth example ends the run */
+    apical_protocol_free(pro);
     apical_sim_free(sim);
     apical_spec_free(spec);
 
@@ -921,11 +951,13 @@ START_TEST(test_protocol_determinism)
                           "%s", err.msg);
             apical_sim *sim = NULL;
             ck_assert_int_eq(apical_sim_new(spec, threads, &sim, &err), APICAL_OK);
+            apical_protocol *pro = NULL; /* the spec's protocol, driving sim */
+            ck_assert_msg(apical_protocol_new(spec, sim, &pro, &err) == APICAL_OK, "%s", err.msg);
             proto_out o;
             memset(&o, 0, sizeof o);
             apical_sim_set_observer(sim, &(apical_sim_observer){.on_spike = det_spike, .user = &o});
-            apical_sim_on_plateau(sim, det_plateau, &o);
-            apical_sim_on_classify(sim, det_class, &o);
+            apical_segregated_on_plateau(pro, det_plateau, &o);
+            apical_segregated_on_classify(pro, det_class, &o);
             ck_assert_int_eq(apical_sim_run(sim, spec->sim.duration, NULL, &err), APICAL_OK);
             ck_assert_int_eq(o.n_pred, 3);
             ck_assert_int_eq(o.n_plateau, 4 * 2 * 5);
@@ -954,6 +986,7 @@ START_TEST(test_protocol_determinism)
                 ck_assert_int_eq(memcmp(b, bref, sizeof b), 0);
                 spikes_free(&o.sp);
             }
+            apical_protocol_free(pro);
             apical_sim_free(sim);
             apical_spec_free(spec);
         }

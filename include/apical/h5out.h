@@ -96,18 +96,26 @@ typedef struct apical_h5_edges {
 apical_status apical_h5_edges_write(apical_h5 *h, const apical_h5_edges *e,
                                     apical_error *err);
 
-/* Per-example plateaus of a protocol's hidden population: /plateaus/<pop>/
- * alpha_f, alpha_t (float64 [examples, n]) and time (float64 [examples],
- * ms, the end of each example), one row appended per example. */
-apical_status apical_h5_plateaus_add(apical_h5 *h, const char *pop, size_t n, int *id,
-                                     apical_error *err);
-apical_status apical_h5_plateaus_append(apical_h5 *h, int id, double t, const double *alpha_f,
-                                        const double *alpha_t, apical_error *err);
+/* A table of rows appended one at a time, for what a protocol writes
+ * (include/apical/protocol.h): group /<path> (its parent groups opened or
+ * created) with one dataset per column, float64 or uint16, [rows] when the
+ * column's width is 0, else [rows, width]; attribute `units` on a column
+ * that has one, `description` on the group. Chunks of chunk_rows rows. */
+typedef enum apical_h5_type { APICAL_H5_F64, APICAL_H5_U16 } apical_h5_type;
+typedef struct apical_h5_column {
+    const char *name;
+    apical_h5_type type;
+    size_t width;      /* 0: one value per row */
+    const char *units; /* NULL: none */
+} apical_h5_column;
 
-/* A protocol's test presentations: /classification/label, predicted
- * (uint16 [tests]) and time (float64 [tests], ms). */
-apical_status apical_h5_classify_append(apical_h5 *h, double t, uint64_t label,
-                                        uint64_t predicted, apical_error *err);
+apical_status apical_h5_table_add(apical_h5 *h, const char *path, const char *description,
+                                  const apical_h5_column *cols, size_t n_cols, size_t chunk_rows,
+                                  int *id, apical_error *err);
+/* One row: row[k] points at column k's values (max(width, 1) of them, as
+ * double or uint16_t). */
+apical_status apical_h5_table_append(apical_h5 *h, int id, const void *const *row,
+                                     apical_error *err);
 
 /* Provenance: string attribute / dataset under /provenance. */
 apical_status apical_h5_provenance_string(apical_h5 *h, const char *name,

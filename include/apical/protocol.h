@@ -1,105 +1,84 @@
-/* Learning protocols: the phase structure of the segregated-dendrite model
- * (Guergiev, Lillicrap & Richards 2017; REFERENCES.md §3) as scheduled
- * events.
+/* Protocols: programs that drive a simulation from above, between windows,
+ * through the engine's controller interface (include/apical/control.h): a
+ * learning protocol shows stimuli, switches teaching signals, reads window
+ * means and changes weights. The engine knows no protocol.
  *
- * Each example is a forward phase (no teaching) then a target phase
- * (teaching conductances on the output layer). Each phase lasts `duration`
- * plus, optionally, a Wald(mean, shape) draw; its averaging window is the
- * phase after the first `settle` ms. At the end of the forward window the
- * protocol measures, per hidden neuron, the forward plateau
- * alpha_f = sigma(mean apical voltage) and the mean somatic voltage, and per
- * source neuron of each learned projection the mean PSP; at the end of the
- * target window the target plateau alpha_t (and the output layer's mean
- * rate), then applies the plateau rule (hidden) or the output rule (output)
- * once, as include/apical/plateau.h defines them.
- *
- * Phase boundaries are rounded up to the simulation's window grid (the
- * minimum delay) so that measurements and weight changes happen between
- * windows, when every partition is at the same time. */
+ * A protocol is a const vtable (apical_protocol_type), listed once in
+ * protocols/protocol_registry.c. The network file's `protocol:` section selects one
+ * with `type:` (default: the first registered); the protocol parses the
+ * section into a spec of its own, fits the run's length to itself, builds
+ * its run-time state over a built simulation, steps between windows and
+ * writes its own HDF5 datasets. Adding a protocol is one file under
+ * protocols/ and one line in the registry (docs/protocols.md). */
 #ifndef APICAL_PROTOCOL_H
 #define APICAL_PROTOCOL_H
 
 #include <stddef.h>
-#include <stdint.h>
 
+#include "apical/control.h"
 #include "apical/error.h"
-#include "apical/idx.h"
+#include "apical/h5out.h"
+#include "apical/loader.h"
+#include "apical/spec.h"
 
-typedef struct apical_phase_spec {
-    double duration;           /* ms */
-    double wald_mean, wald_shape; /* ms; wald_mean = 0: no random extra */
-} apical_phase_spec;
+typedef struct apical_protocol_type {
+    const char *name; /* the `type:` that selects it */
+    const char *doc;  /* one line, for `apical models` and messages */
+    /* Parse the `protocol:` mapping n (its `type:` already read) into a new
+     * spec: set *spec as soon as it is allocated (the loader frees it with
+     * free_spec on any error). Called once, after every other section.
+     * Not NULL. */
+    apical_status (*parse)(apical_ld *ld, const apical_ynode *n, void **spec);
+    /* Free a spec from parse; NULL-safe. Not NULL. */
+    void (*free_spec)(void *spec);
+    /* Fit the run to the protocol: set an omitted simulation.duration
+     * (spec->sim.duration_auto) or refuse one too short, at its position.
+     * Called after parse and again when the seed or duration change (CLI).
+     * NULL: the run's duration is the file's. */
+    apical_status (*fit)(apical_net_spec *spec, apical_error *err);
+    /* Does the protocol change projection j's weights? (Its final weights
+     * are then written as edges.) NULL: none. */
+    int (*learns)(const void *spec, size_t j);
+    /* Build the run-time state over a simulation built from the same spec,
+     * before its first run; may call apical_engine_track_integral. Not NULL. */
+    apical_status (*build)(const apical_net_spec *spec, apical_sim *sim, void **rt,
+                           apical_error *err);
+    /* The merged spikes of each window (apical_engine_hooks.spikes). NULL:
+     * not needed. */
+    void (*spikes)(void *rt, const apical_spike *sp, size_t n);
+    /* Between windows (apical_engine_hooks.between): act at this boundary
+     * if one of the protocol's falls on it. Not NULL. */
+    apical_status (*step)(void *rt, apical_sim *sim, apical_error *err);
+    /* Create the protocol's datasets in an output file before the run; the
+     * run then appends to them from step. NULL: writes nothing. */
+    apical_status (*output)(void *rt, apical_h5 *h5, apical_error *err);
+    /* Free the run-time state; NULL-safe. Not NULL. */
+    void (*free_rt)(void *rt);
+} apical_protocol_type;
 
-typedef struct apical_learn_spec {
-    size_t proj;   /* a projection onto the hidden or the output population */
-    double eta;    /* learning rate */
-    apical_srcpos pos;
-} apical_learn_spec;
+/* The registry (protocols/protocol_registry.c). */
+size_t apical_protocol_count(void);
+const apical_protocol_type *apical_protocol_at(size_t i);
+const apical_protocol_type *apical_protocol_find(const char *name);
+void apical_protocol_names(char *buf, size_t n); /* "a, b, c" */
 
-typedef struct apical_protocol_spec {
-    apical_srcpos pos;
-    size_t hidden;       /* dendritic_hidden population, or (size_t)-1 */
-    size_t output;       /* dendritic_output population, or (size_t)-1 */
-    uint64_t examples;
-    apical_phase_spec forward, target;
-    double settle;       /* ms */
-    uint64_t *labels;    /* teaching label per example (cycled); NULL: none */
-    size_t n_labels;
-    double *apical_forward, *apical_target; /* hidden apical_bias per neuron and
-                                               phase; NULL: left alone */
-    apical_learn_spec *learn;
-    size_t n_learn;
-    /* Stimulus: example k shows image (first + k) mod n of `images` through
-     * Poisson input `stim_input` (one generator per pixel, rate
-     * max_rate * pixel / 255); its label teaches the output unless `labels`
-     * is given. stim_input = (size_t)-1: none. */
-    /* Feedback projection fb_proj (output -> hidden apical) against fb_of
-     * (hidden -> output basal). Symmetric: kept equal to fb_of's transpose,
-     * at the start and after every update. Learned (Kolen & Pollack 1994;
-     * Akrout et al. 2019): every update of fb_of is applied, transposed, to
-     * fb_proj too (the same local quantities: the output neuron's error and
-     * the hidden neuron's PSP), and both decay by the factor 1 - fb_decay per
-     * example, so fb_proj - fb_of^T shrinks by exactly that factor per
-     * example. fb_proj = (size_t)-1: feedback weights stay as drawn
-     * (feedback alignment). */
-    size_t fb_proj, fb_of;
-    int fb_learned;
-    double fb_decay;
-    size_t stim_input;
-    apical_idx_set *images;
-    double stim_max_rate; /* Hz */
-    uint64_t stim_first;
-    /* Shuffle: example k shows image perm_e[(first + k) mod n], e = (first +
-     * k) / n, with a fresh permutation per epoch e drawn from (seed, e); as
-     * the reference presents each epoch. 0: file order. */
-    int stim_shuffle;
-    /* Test after training (as the reference evaluates): test_examples
-     * forward-only presentations of test_duration with no teaching and no
-     * learning; the class is the output neuron with the highest mean somatic
-     * voltage over the last test_window. Images from test_images, or from
-     * the training set from test_first on. */
-    uint64_t test_examples;
-    double test_duration, test_window;
-    apical_idx_set *test_images;
-    uint64_t test_first;
-} apical_protocol_spec;
+/* The spec's protocol, driving a simulation built from that spec. */
+typedef struct apical_protocol apical_protocol;
 
-void apical_protocol_spec_free(apical_protocol_spec *p);
+/* Build the spec's protocol over sim and register it as sim's controller.
+ * *out = NULL when the spec has no protocol. Free it after the last run. */
+apical_status apical_protocol_new(const apical_net_spec *spec, apical_sim *sim,
+                                  apical_protocol **out, apical_error *err);
+void apical_protocol_free(apical_protocol *p);
+/* The protocol's datasets in h5 (see output above); NULL-safe. */
+apical_status apical_protocol_output(apical_protocol *p, apical_h5 *h5, apical_error *err);
+/* Its type and run-time state, for a protocol's own API. */
+const apical_protocol_type *apical_protocol_type_of(const apical_protocol *p);
+void *apical_protocol_state(apical_protocol *p);
 
-/* When the protocol's last presentation ends (ms) on a window grid of
- * `window` ms (the minimum delay) with this seed: the run's phase lengths,
- * Wald extras included, rounded up to the grid as the run rounds them.
- * Stops counting (returning something larger) once past `stop` ms. */
-double apical_protocol_end(const apical_protocol_spec *p, uint64_t seed, double window,
-                           double stop);
-
-/* Fit the run's duration to the protocol (called by the loader, and again
- * after the seed or duration change): when duration_auto, set it to the
- * protocol's end; else refuse (APICAL_E_RANGE at duration_pos) a duration
- * that ends before the last presentation, saying how long it needs. The
- * window grid is the smallest delay the projections can have; apical_sim_new
- * checks again with the drawn delays. */
-struct apical_net_spec;
-apical_status apical_spec_fit_protocol(struct apical_net_spec *spec, apical_error *err);
+/* Spec-level calls that dispatch on spec->protocol_type (no protocol:
+ * APICAL_OK and 0). */
+apical_status apical_protocol_fit(apical_net_spec *spec, apical_error *err);
+int apical_protocol_learns(const apical_net_spec *spec, size_t j);
 
 #endif

@@ -27,12 +27,6 @@ typedef void (*apical_frame_fn)(void *user, size_t rec, double t, const float *v
 /* Called after every window with the time reached (progress reports). */
 typedef void (*apical_window_fn)(void *user, double t);
 
-/* Called once per protocol example, after its target phase: the forward
- * and target plateaus (alpha_f, alpha_t) of the protocol's n hidden neurons,
- * and the time the example ended. */
-typedef void (*apical_plateau_fn)(void *user, uint64_t example, double t, const double *alpha_f,
-                                  const double *alpha_t, size_t n);
-
 typedef struct apical_sim_observer {
     apical_spike_fn on_spike;
     apical_frame_fn on_frame;
@@ -50,9 +44,6 @@ typedef struct apical_run_stats {
     uint64_t steps;              /* accepted GSL steps */
     uint64_t windows;
     double min_delay;            /* window length, ms */
-    /* Protocol: most presynaptic spikes of one learned projection waiting
-     * to reach its traces at once (bounded by one delay's spikes) */
-    size_t protocol_arrivals_peak;
 } apical_run_stats;
 
 /* Build: connectivity, initial state, inputs. Takes no ownership of spec,
@@ -62,15 +53,8 @@ apical_status apical_sim_new(const apical_net_spec *spec, unsigned threads,
 void apical_sim_free(apical_sim *sim);
 
 void apical_sim_set_observer(apical_sim *sim, const apical_sim_observer *obs);
-/* Called once per test presentation of a protocol: the image's label and
- * the predicted class (the output neuron with the highest mean somatic
- * voltage over the test window). */
-typedef void (*apical_classify_fn)(void *user, uint64_t test, double t, uint64_t label,
-                                   uint64_t predicted);
-void apical_sim_on_classify(apical_sim *sim, apical_classify_fn fn, void *user);
-
-/* Plateaus of a protocol's examples (see apical_plateau_fn). */
-void apical_sim_on_plateau(apical_sim *sim, apical_plateau_fn fn, void *user);
+/* A controller above the engine (a protocol, include/apical/protocol.h)
+ * drives the run between windows through include/apical/control.h. */
 
 /* Advance to time `until` (ms, <= spec duration). May be called repeatedly
  * with increasing times. Returns APICAL_E_SOLVER (with population, neuron,

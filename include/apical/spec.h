@@ -137,7 +137,7 @@ typedef struct apical_recorder_spec {
 
 typedef struct apical_sim_spec {
     double duration;     /* ms */
-    /* duration was omitted: the protocol's length (apical_spec_fit_protocol) */
+    /* duration was omitted: the protocol's length (apical_protocol_fit) */
     int duration_auto;
     apical_srcpos duration_pos; /* where it was given; line 0: not in the file */
     uint64_t seed;
@@ -161,7 +161,10 @@ typedef struct apical_net_spec {
     size_t n_inputs;
     apical_recorder_spec *recorders;
     size_t n_recorders;
-    struct apical_protocol_spec *protocol; /* NULL: none (include/apical/protocol.h) */
+    /* The protocol section: its type (NULL: none) and the spec that type
+     * parsed, owned here (include/apical/protocol.h) */
+    const struct apical_protocol_type *protocol_type;
+    void *protocol;
     /* Files the network reads besides itself (from_file edges, IDX files),
      * as resolved: an output must not replace any of them. */
     char **files;

@@ -1,0 +1,86 @@
+/* The engine's controller interface: what code above the engine (a learning
+ * protocol, a closed-loop experiment) may do to a running simulation.
+ *
+ * A controller registers hooks (apical_engine_set_hooks); apical_sim_run
+ * calls them in the calling thread, knowing them only as function pointers.
+ * Between windows every partition has reached the same time T = k * window
+ * (k = apical_engine_window_index), and only then may a controller read or
+ * change the simulation with the calls below: it times what it does on the
+ * window grid (apical_engine_window), since the run stops nowhere else.
+ *
+ * Population, projection and input indices are those of the spec the
+ * simulation was built from; neuron indices are within their population. */
+#ifndef APICAL_CONTROL_H
+#define APICAL_CONTROL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "apical/error.h"
+#include "apical/sim.h"
+
+/* A spike of the whole network: global id = first id of its population
+ * (apical_engine_gid0) + neuron index. */
+typedef struct apical_spike {
+    double t;
+    uint64_t gid;
+} apical_spike;
+
+typedef struct apical_engine_hooks {
+    /* After every window: that window's spikes of all partitions, merged in
+     * (time, global id) order, before the observer sees them. Must not
+     * change the simulation. NULL: none. */
+    void (*spikes)(void *user, const apical_spike *sp, size_t n);
+    /* Between windows: once before the first window and after every whole
+     * window, at T = apical_engine_window_index * apical_engine_window. May
+     * call everything below and may allocate. A status other than
+     * APICAL_OK stops the run with that error. NULL: none. */
+    apical_status (*between)(void *user, apical_sim *sim, apical_error *err);
+    void *user;
+} apical_engine_hooks;
+
+/* Replace the controller's hooks (one controller per simulation). */
+void apical_engine_set_hooks(apical_sim *sim, const apical_engine_hooks *hooks);
+
+/* The window grid: windows of this length (ms, the minimum delay); the
+ * next window to run has this index (the time reached is index * window). */
+double apical_engine_window(const apical_sim *sim);
+uint64_t apical_engine_window_index(const apical_sim *sim);
+
+/* First global id of population pi (spikes carry global ids). */
+uint64_t apical_engine_gid0(const apical_sim *sim, size_t pi);
+
+/* At build, before the first run: keep population pi's time integral of the
+ * hazard (state int_hazard / int_lambda) up to date, though no recorder
+ * reads it (populations with stepper "exact" skip it otherwise). */
+void apical_engine_track_integral(apical_sim *sim, size_t pi);
+
+/* Between windows: integrate every neuron of population pi to T (a window
+ * end), so its state can be read or changed at T. */
+apical_status apical_engine_sync(apical_sim *sim, size_t pi, double T, apical_error *err);
+
+/* State variable k of neuron i of population pi, after apical_engine_sync;
+ * time integrals (int_*) read at two boundaries give window means. */
+double apical_engine_state(const apical_sim *sim, size_t pi, uint64_t i, size_t k);
+
+/* Between windows, after apical_engine_sync: set state variable k of
+ * neuron i (a constant drive, a teaching conductance, a bias) and let the
+ * engine know the state changed. */
+void apical_engine_poke(apical_sim *sim, size_t pi, uint64_t i, size_t k, double value);
+
+/* Between windows: give node `node` of Poisson input j the rate `hz` from
+ * time T on (memorylessness makes redrawing the next event exact). */
+apical_status apical_engine_set_rate(apical_sim *sim, size_t j, uint64_t node, double hz,
+                                     double T, apical_error *err);
+
+/* Between windows: visit every synapse of projection j with a pointer to
+ * its weight (source and target neuron indices), in the calling thread. */
+typedef void (*apical_weight_visit)(void *user, uint64_t src, uint64_t tgt, double *w);
+void apical_engine_each_weight(apical_sim *sim, size_t j, apical_weight_visit fn, void *user);
+
+/* Between windows: w <- keep w + u[src] v[tgt] for every synapse of
+ * projection j, each partition's synapses on its worker thread. */
+void apical_engine_rank1_update(apical_sim *sim, size_t j, double keep, const double *u,
+                                const double *v);
+
+#endif

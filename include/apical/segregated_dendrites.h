@@ -1,0 +1,124 @@
+/* The segregated-dendrite protocol (protocols/segregated_dendrites.c, type
+ * `segregated_dendrites`; include/apical/protocol.h): the phase structure
+ * of the segregated-dendrite model
+ * (Guergiev, Lillicrap & Richards 2017; REFERENCES.md §3) as scheduled
+ * events.
+ *
+ * Each example is a forward phase (no teaching) then a target phase
+ * (teaching conductances on the output layer). Each phase lasts `duration`
+ * plus, optionally, a Wald(mean, shape) draw; its averaging window is the
+ * phase after the first `settle` ms. At the end of the forward window the
+ * protocol measures, per hidden neuron, the forward plateau
+ * alpha_f = sigma(mean apical voltage) and the mean somatic voltage, and per
+ * source neuron of each learned projection the mean PSP; at the end of the
+ * target window the target plateau alpha_t (and the output layer's mean
+ * rate), then applies the plateau rule (hidden) or the output rule (output)
+ * once, as include/apical/plateau.h defines them.
+ *
+ * Phase boundaries are rounded up to the simulation's window grid (the
+ * minimum delay) so that measurements and weight changes happen between
+ * windows, when every partition is at the same time. */
+#ifndef APICAL_SEGREGATED_DENDRITES_H
+#define APICAL_SEGREGATED_DENDRITES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "apical/error.h"
+#include "apical/idx.h"
+#include "apical/protocol.h"
+
+typedef struct apical_phase_spec {
+    double duration;           /* ms */
+    double wald_mean, wald_shape; /* ms; wald_mean = 0: no random extra */
+} apical_phase_spec;
+
+typedef struct apical_learn_spec {
+    size_t proj;   /* a projection onto the hidden or the output population */
+    double eta;    /* learning rate */
+    apical_srcpos pos;
+} apical_learn_spec;
+
+typedef struct apical_segregated_spec {
+    apical_srcpos pos;
+    size_t hidden;       /* dendritic_hidden population, or (size_t)-1 */
+    size_t output;       /* dendritic_output population, or (size_t)-1 */
+    uint64_t examples;
+    apical_phase_spec forward, target;
+    double settle;       /* ms */
+    uint64_t *labels;    /* teaching label per example (cycled); NULL: none */
+    size_t n_labels;
+    double *apical_forward, *apical_target; /* hidden apical_bias per neuron and
+                                               phase; NULL: left alone */
+    apical_learn_spec *learn;
+    size_t n_learn;
+    /* Stimulus: example k shows image (first + k) mod n of `images` through
+     * Poisson input `stim_input` (one generator per pixel, rate
+     * max_rate * pixel / 255); its label teaches the output unless `labels`
+     * is given. stim_input = (size_t)-1: none. */
+    /* Feedback projection fb_proj (output -> hidden apical) against fb_of
+     * (hidden -> output basal). Symmetric: kept equal to fb_of's transpose,
+     * at the start and after every update. Learned (Kolen & Pollack 1994;
+     * Akrout et al. 2019): every update of fb_of is applied, transposed, to
+     * fb_proj too (the same local quantities: the output neuron's error and
+     * the hidden neuron's PSP), and both decay by the factor 1 - fb_decay per
+     * example, so fb_proj - fb_of^T shrinks by exactly that factor per
+     * example. fb_proj = (size_t)-1: feedback weights stay as drawn
+     * (feedback alignment). */
+    size_t fb_proj, fb_of;
+    int fb_learned;
+    double fb_decay;
+    size_t stim_input;
+    apical_idx_set *images;
+    double stim_max_rate; /* Hz */
+    uint64_t stim_first;
+    /* Shuffle: example k shows image perm_e[(first + k) mod n], e = (first +
+     * k) / n, with a fresh permutation per epoch e drawn from (seed, e); as
+     * the reference presents each epoch. 0: file order. */
+    int stim_shuffle;
+    /* Test after training (as the reference evaluates): test_examples
+     * forward-only presentations of test_duration with no teaching and no
+     * learning; the class is the output neuron with the highest mean somatic
+     * voltage over the last test_window. Images from test_images, or from
+     * the training set from test_first on. */
+    uint64_t test_examples;
+    double test_duration, test_window;
+    apical_idx_set *test_images;
+    uint64_t test_first;
+} apical_segregated_spec;
+
+void apical_segregated_spec_free(apical_segregated_spec *p);
+
+/* The vtable (for a spec built in code: spec->protocol_type). */
+extern const apical_protocol_type apical_segregated_dendrites;
+
+/* When the protocol's last presentation ends (ms) on a window grid of
+ * `window` ms (the minimum delay) with this seed: the run's phase lengths,
+ * Wald extras included, rounded up to the grid as the run rounds them.
+ * Stops counting (returning something larger) once past `stop` ms. */
+double apical_segregated_end(const apical_segregated_spec *p, uint64_t seed, double window,
+                             double stop);
+
+/* Observers of a running segregated_dendrites protocol (p built by
+ * apical_protocol_new from a spec of this type; other protocols: no-op).
+ * Called from the thread that runs the simulation. */
+
+/* Once per example, after its target phase: the forward and target
+ * plateaus (alpha_f, alpha_t) of the n hidden neurons, and the time the
+ * example ended. */
+typedef void (*apical_plateau_fn)(void *user, uint64_t example, double t, const double *alpha_f,
+                                  const double *alpha_t, size_t n);
+void apical_segregated_on_plateau(apical_protocol *p, apical_plateau_fn fn, void *user);
+
+/* Once per test presentation: the image's label and the predicted class
+ * (the output neuron with the highest mean somatic voltage over the test
+ * window). */
+typedef void (*apical_classify_fn)(void *user, uint64_t test, double t, uint64_t label,
+                                   uint64_t predicted);
+void apical_segregated_on_classify(apical_protocol *p, apical_classify_fn fn, void *user);
+
+/* Most presynaptic spikes of one learned projection waiting to reach its
+ * traces at once (bounded by one delay's spikes). */
+size_t apical_segregated_arrivals_peak(const apical_protocol *p);
+
+#endif
