@@ -264,14 +264,3 @@ void apical_spec_free(apical_net_spec *spec)
     free(spec->path);
     free(spec);
 }
-
-size_t apical_spec_pop_index(const apical_net_spec *spec, const char *name)
-{
-    if (!spec || !name)
-        return (size_t)-1;
-    for (size_t i = 0; i < spec->n_pops; i++)
-        if (spec->pops[i].name && strcmp(spec->pops[i].name, name) == 0)
-            return i;
-    return (size_t)-1;
-}
-

@@ -995,3 +995,16 @@ apical_status apical_ld_list(apical_ld *c, const apical_ynode *n, const char *wh
     }
     return APICAL_OK;
 }
+
+/* Used by every reference to a population (apical_ld_pop_ref), so it
+ * lives with the readers; declared in include/apical/spec.h. */
+size_t apical_spec_pop_index(const apical_net_spec *spec, const char *name)
+{
+    if (!spec || !name)
+        return (size_t)-1;
+    for (size_t i = 0; i < spec->n_pops; i++)
+        if (spec->pops[i].name && strcmp(spec->pops[i].name, name) == 0)
+            return i;
+    return (size_t)-1;
+}
+

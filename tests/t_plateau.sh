@@ -49,6 +49,8 @@ bad "receptor 'basal'" 'protocol: {hidden: hidden, forward: {duration: 50 ms}, t
 bad 'one value per hidden neuron' 'protocol: {hidden: hidden, forward: {duration: 50 ms}, target: {duration: 50 ms}, plateau: {target: [0.2, 0.3]}}'
 bad 'in \(0, 1\)|must be' 'protocol: {hidden: hidden, forward: {duration: 50 ms}, target: {duration: 50 ms}, plateau: {target: 1.5}}'
 bad "not defined" 'protocol: {hidden: hidden, forward: {duration: 50 ms}, target: {duration: 50 ms}, learning: [{projection: nope, eta: 0.1}]}'
+# the registry answers an unknown type, with the valid ones, at the type
+bad "unknown protocol type 'nope'; valid types: segregated_dendrites" 'protocol: {type: nope, hidden: hidden, forward: {duration: 50 ms}, target: {duration: 50 ms}}'
 
 # A missing or corrupt stimulus file: one message at the YAML node, exit 2.
 sed 's#../data/mnist/train-images-idx3-ubyte#../data/nope/images#' networks/mnist_segregated.yaml \
