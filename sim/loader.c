@@ -4,7 +4,7 @@
  * then walked section by section, each section by its own file:
  * sim/loader_simulation.c, loader_populations.c, loader_projections.c,
  * loader_inputs.c, loader_recorders.c, and the protocol section by the
- * protocol its `type:` names (protocols/, include/apical/protocol.h). The
+ * protocol its `type:` names (models/, include/apical/protocol.h). The
  * first problem found ends the load with exactly one apical_error naming
  * file:line:col; the loader never prints. Everything allocated hangs off the
  * spec (or the tree) as soon as it exists, so one apical_spec_free() /

@@ -4,12 +4,12 @@
  * means and changes weights. The engine knows no protocol.
  *
  * A protocol is a const vtable (apical_protocol_type), listed once in
- * protocols/protocol_registry.c. The network file's `protocol:` section selects one
+ * models/protocol_registry.c. The network file's `protocol:` section selects one
  * with `type:` (default: the first registered); the protocol parses the
  * section into a spec of its own, fits the run's length to itself, builds
  * its run-time state over a built simulation, steps between windows and
  * writes its own HDF5 datasets. Adding a protocol is one file under
- * protocols/ and one line in the registry (docs/protocols.md). */
+ * models/ and one line in the registry (docs/protocols.md). */
 #ifndef APICAL_PROTOCOL_H
 #define APICAL_PROTOCOL_H
 
@@ -56,7 +56,7 @@ typedef struct apical_protocol_type {
     void (*free_rt)(void *rt);
 } apical_protocol_type;
 
-/* The registry (protocols/protocol_registry.c). */
+/* The registry (models/protocol_registry.c). */
 size_t apical_protocol_count(void);
 const apical_protocol_type *apical_protocol_at(size_t i);
 const apical_protocol_type *apical_protocol_find(const char *name);

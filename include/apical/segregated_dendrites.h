@@ -1,4 +1,4 @@
-/* The segregated-dendrite protocol (protocols/segregated_dendrites.c, type
+/* The segregated-dendrite protocol (models/segregated_dendrites.c, type
  * `segregated_dendrites`; include/apical/protocol.h): the phase structure
  * of the segregated-dendrite model
  * (Guergiev, Lillicrap & Richards 2017; REFERENCES.md §3) as scheduled

@@ -1,5 +1,5 @@
 /* The protocol registry: every protocol, listed once. Adding a protocol
- * means writing protocols/<name>.c and adding one line here. The calls
+ * means writing models/<name>.c and adding one line here. The calls
  * below only dispatch through the vtable. */
 #include <stdio.h>
 #include <stdlib.h>
