@@ -798,14 +798,15 @@ static int in_list(const char *const *list, const char *s)
 static apical_status check_stepper_name(ctx *c, const ynode *n, const char *name)
 {
     if (in_list(explicit_steppers, name) || in_list(implicit_steppers, name) ||
-        strcmp(name, "exact") == 0)
+        strcmp(name, "exact") == 0 || strcmp(name, "sweep") == 0)
         return APICAL_OK;
     char a[200], b[200];
     join(explicit_steppers, count_names(explicit_steppers), a, sizeof a);
     join(implicit_steppers, count_names(implicit_steppers), b, sizeof b);
     return fail(c, n, APICAL_E_UNKNOWN_NAME,
                 "unknown stepper '%s'; valid steppers: %s; with a model Jacobian also: %s; for "
-                "models integrable in closed form also: exact",
+                "models integrable in closed form also: exact; for models with a window "
+                "kernel also: sweep",
                 name, a, b);
 }
 
@@ -903,6 +904,17 @@ static apical_status check_jacobian(ctx *c, const apical_pop_spec *pop, const yn
                     "stepper 'exact' needs a model integrable in closed form (%s), but population "
                     "'%s' uses model '%s'; use one of %s",
                     exact, pop->name, pop->model->name, a);
+    }
+    if (strcmp(pop->stepper, "sweep") == 0 && !pop->model->sweep) {
+        char sweep[200] = "";
+        for (size_t i = 0; i < apical_model_count(); i++)
+            if (apical_model_at(i)->sweep)
+                snprintf(sweep + strlen(sweep), sizeof sweep - strlen(sweep), "%s%s",
+                         sweep[0] ? ", " : "", apical_model_at(i)->name);
+        return fail(c, at, APICAL_E_INVALID,
+                    "stepper 'sweep' needs a model with a window kernel (%s), but population "
+                    "'%s' uses model '%s'; use one of %s",
+                    sweep, pop->name, pop->model->name, a);
     }
     if (!in_list(implicit_steppers, pop->stepper) || pop->model->jacobian)
         return APICAL_OK;
@@ -1029,6 +1041,9 @@ static apical_status parse_population(ctx *c, const ynode *key, const ynode *n,
         goto out;
     /* "exact" for the whole simulation: wherever the model allows it */
     if (stepper && stepper == c->sim_stepper && strcmp(stepper->text, "exact") == 0 && !m->exact)
+        stepper = NULL;
+    /* likewise "sweep" */
+    if (stepper && stepper == c->sim_stepper && strcmp(stepper->text, "sweep") == 0 && !m->sweep)
         stepper = NULL;
     if (!(pop->stepper = strdup(stepper ? stepper->text : m->default_stepper))) {
         st = oom(c);
@@ -1663,11 +1678,12 @@ static apical_status parse_input(ctx *c, size_t idx, const ynode *n)
         (st = get_pop_ref(c, v, "target", &in->target)) != APICAL_OK)
         return st;
     const apical_pop_spec *tgt = &c->spec->pops[in->target];
-    if (apical_input_is_current(in->kind) && strcmp(tgt->stepper, "exact") == 0)
+    if (apical_input_is_current(in->kind) &&
+        (strcmp(tgt->stepper, "exact") == 0 || strcmp(tgt->stepper, "sweep") == 0))
         return fail(c, map_get(n, "target"), APICAL_E_INVALID,
-                    "population '%s' uses stepper 'exact', which integrates synaptic inputs "
+                    "population '%s' uses stepper '%s', which integrates synaptic inputs "
                     "only; a current device needs a GSL stepper such as rkf45",
-                    tgt->name);
+                    tgt->name, tgt->stepper);
     if ((v = map_get(n, "nodes")) != NULL &&
         (st = get_nodes(c, v, tgt, &in->nodes, &in->n_nodes)) != APICAL_OK)
         return st;

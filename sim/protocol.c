@@ -101,7 +101,7 @@ static double param(const apical_sim *S, size_t pi, const char *name)
 static double state(const apical_sim *S, size_t pi, uint64_t i, size_t k)
 {
     const pop_rt *pr = &S->pops[pi];
-    return pr->y[i * pr->ns + k];
+    return pr->y[pop_at(pr, i, k)];
 }
 
 /* Wald (inverse Gaussian) draw, Michael, Schucany & Haas (1976). */

@@ -1,0 +1,447 @@
+/* Window-synchronous integration (stepper "sweep") for models with
+ * apical_sweep_ops (docs/ARCHITECTURE.md, "Sweep populations").
+ *
+ * During a window [T0, T1) the state of a sweep population stays at T0;
+ * inputs are only queued, per target neuron in time order. At T1 the
+ * model's vectorised kernel advances every owned neuron by the whole
+ * window with constants shared by the population (struct-of-arrays state,
+ * out of place into y_next). Neurons the kernel cannot finish (inputs in
+ * the window, refractoriness ending in it, a possible threshold crossing,
+ * a state beyond the method's accuracy bound) are redone one by one from
+ * their T0 state by the model's scalar `advance`, split at their inputs'
+ * exact times; crossings are located on the cubic Hermite interpolant of
+ * the step, then refined by Newton corrections against `advance` itself.
+ *
+ * What a neuron does depends on its own state, its own inputs (in time
+ * order) and the window grid, and the kernel gives a neuron the same bits
+ * in any lane: results do not depend on partitioning or threads. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+
+static apical_status nomem(partition *P)
+{
+    return P->st = apical_error_set(&P->err, APICAL_E_NOMEM, NULL, "out of memory");
+}
+
+apical_status apical_sweep_build(apical_sim *S, partition *P, size_t pi, apical_error *err)
+{
+    pop_rt *pr = &S->pops[pi];
+    pop_part *pp = &P->pp[pi];
+    const uint64_t n = pp->hi - pp->lo;
+    sweep_part *sw = pp->sw = calloc(1, sizeof *sw);
+    if (!sw || !(sw->cand = calloc(n + 1, sizeof *sw->cand)) ||
+        !(sw->head = malloc((n + 1) * sizeof *sw->head)) ||
+        !(sw->tail = malloc((n + 1) * sizeof *sw->tail)) ||
+        !(sw->touched = malloc((n + 1) * sizeof *sw->touched)))
+        return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+    for (uint64_t j = 0; j < n; j++)
+        sw->head[j] = SWEEP_NONE;
+    sw->h = NAN;
+    pp->ctx = (apical_model_ctx){.param = pr->spec->param, .derived = pr->derived};
+    pp->m = pr->m;
+    S->has_sweep = 1;
+    return APICAL_OK;
+}
+
+void apical_sweep_free(pop_part *pp)
+{
+    if (!pp->sw)
+        return;
+    free(pp->sw->cand);
+    free(pp->sw->scratch);
+    free(pp->sw->head);
+    free(pp->sw->tail);
+    free(pp->sw->touched);
+    free(pp->sw->ev);
+    free(pp->sw);
+    pp->sw = NULL;
+}
+
+/* Append an input to owned neuron i's list. Inputs arrive in time order
+ * (the run loop's order), so appending keeps each list sorted. */
+static inline apical_status append(partition *P, sweep_part *sw, uint64_t j, size_t rec, double w,
+                                   double t)
+{
+    if (sw->n_ev == sw->cap_ev) {
+        size_t cap = sw->cap_ev ? 2 * sw->cap_ev : 4096;
+        sweep_ev *e = realloc(sw->ev, cap * sizeof *e);
+        if (!e || cap > SWEEP_NONE)
+            return nomem(P);
+        sw->ev = e;
+        sw->cap_ev = cap;
+    }
+    const uint32_t k = (uint32_t)sw->n_ev++;
+    sw->ev[k] = (sweep_ev){t, w, SWEEP_NONE, (uint32_t)rec};
+    if (sw->head[j] == SWEEP_NONE) {
+        sw->head[j] = k;
+        sw->touched[sw->n_touched++] = (uint32_t)j;
+    } else {
+        sw->ev[sw->tail[j]].next = k;
+    }
+    sw->tail[j] = k;
+    return APICAL_OK;
+}
+
+apical_status apical_sweep_deliver(apical_sim *S, partition *P, size_t pi, uint64_t i,
+                                   size_t receptor, double w, double t)
+{
+    (void)S;
+    pop_part *pp = &P->pp[pi];
+    return append(P, pp->sw, i - pp->lo, receptor, w, t);
+}
+
+apical_status apical_sweep_deliver_group(apical_sim *S, partition *P, size_t pi,
+                                         const syn_group *g, double t)
+{
+    (void)S;
+    pop_part *pp = &P->pp[pi];
+    sweep_part *sw = pp->sw;
+    const uint32_t rec = P->syn_rec[g->begin]; /* one projection: one receptor */
+    for (uint32_t s = g->begin; s < g->end; s++)
+        if (append(P, sw, P->syn_idx[s] - pp->lo, rec, P->syn_w[s], t))
+            return P->st;
+    return APICAL_OK;
+}
+
+/* --- one neuron through its inputs -------------------------------------- */
+
+static inline double hermite1(double th, double H, double y0, double f0, double y1, double f1)
+{
+    const double th2 = th * th, th3 = th2 * th;
+    return (2 * th3 - 3 * th2 + 1) * y0 + (th3 - 2 * th2 + th) * H * f0 +
+           (-2 * th3 + 3 * th2) * y1 + (th3 - th2) * H * f1;
+}
+
+/* The step from (t0, y0) over H ended in y (spike distance s0 < 0 at its
+ * start). Did the membrane cross threshold inside it? The cubic Hermite
+ * interpolant of the spike distance (values and slopes at both ends)
+ * decides: returns the fraction th1 in (0, 1] with the interpolant >= 0
+ * there, the first crossing lying in (0, th1], or 0 when it stays below. */
+static double crossing_bracket(double H, double s0, double f0, double s1, double f1)
+{
+    if (s1 >= 0.0)
+        return 1.0;
+    /* a bound of the interpolant: max(s0, s1) + 4H/27 (f0+ + f1-) */
+    if ((s0 > s1 ? s0 : s1) + H * (4.0 / 27.0) * ((f0 > 0.0 ? f0 : 0.0) + (f1 < 0.0 ? -f1 : 0.0)) <
+        0.0)
+        return 0.0;
+    /* interior maxima: roots of the derivative, a quadratic in th */
+    const double a = 3.0 * (2 * s0 + H * f0 - 2 * s1 + H * f1);
+    const double b = 2.0 * (-3 * s0 - 2 * H * f0 + 3 * s1 - H * f1);
+    const double c = H * f0;
+    double r[2];
+    int nr = 0;
+    if (fabs(a) < 1e-300) {
+        if (b != 0.0)
+            r[nr++] = -c / b;
+    } else {
+        const double disc = b * b - 4 * a * c;
+        if (disc >= 0.0) {
+            const double q = -0.5 * (b + copysign(sqrt(disc), b));
+            r[nr++] = q / a;
+            if (q != 0.0)
+                r[nr++] = c / q;
+        }
+    }
+    double best = 0.0;
+    for (int k = 0; k < nr; k++)
+        if (r[k] > 0.0 && r[k] < 1.0 && hermite1(r[k], H, s0, f0, s1, f1) >= 0.0 &&
+            (best == 0.0 || r[k] < best))
+            best = r[k];
+    return best;
+}
+
+typedef struct walk {
+    apical_sim *S;
+    partition *P;
+    size_t pi;
+    uint64_t i;
+    int emit;
+    double t, ru; /* the neuron's time and end of refractoriness */
+} walk;
+
+/* A spike of the walked neuron at ts: emitted (unless a copy), reset,
+ * refractory. */
+static apical_status fire(walk *w, double *y, double ts)
+{
+    const pop_rt *pr = &w->S->pops[w->pi];
+    const pop_part *pp = &w->P->pp[w->pi];
+    if (w->emit) {
+        apical_status st = apical_engine_emit(w->S, w->P, w->pi, w->i, ts);
+        if (st)
+            return st;
+    }
+    pr->m->reset(y, &pp->ctx);
+    w->ru = ts + pr->t_ref;
+    w->t = ts;
+    return APICAL_OK;
+}
+
+/* Advance the walked neuron to `target`, handling crossings, resets and
+ * refractory ends on the way. */
+static apical_status run_to(walk *w, double *y, double target)
+{
+    const pop_rt *pr = &w->S->pops[w->pi];
+    pop_part *pp = &w->P->pp[w->pi];
+    const apical_model_type *m = pr->m;
+    const apical_sweep_ops *ops = pr->sweep;
+    apical_model_ctx *c = &pp->ctx;
+    const size_t ns = pr->ns;
+    double y0[APICAL_SWEEP_MAX_STATE], yy[APICAL_SWEEP_MAX_STATE];
+    double sl[2];
+    while (w->t < target) {
+        const double t0 = w->t;
+        if (t0 < w->ru) {
+            /* refractory: membrane held, the rest evolves */
+            const double seg = fmin(w->ru, target);
+            c->refractory = 1;
+            ops->advance(y, seg - t0, 1, c, sl);
+            c->refractory = 0;
+            w->t = seg;
+            continue;
+        }
+        const double H = target - t0;
+        for (size_t k = 0; k < ns; k++) /* a loop: memcpy of 3 doubles is a call */
+            y0[k] = y[k];
+        ops->advance(y, H, 0, c, sl);
+        w->P->steps++;
+        const double s0 = m->spike_distance(y0, c);
+        if (!(s0 < 0.0)) {
+            w->t = target;
+            continue;
+        }
+        const double s1 = m->spike_distance(y, c);
+        const double f0 = sl[0], f1 = sl[1];
+        const double th1 = crossing_bracket(H, s0, f0, s1, f1);
+        if (th1 == 0.0) {
+            w->t = target;
+            continue;
+        }
+        /* The first root of the interpolant in (0, th1]: Illinois. */
+        double a = 0.0, b = th1, ga = s0, gb = hermite1(th1, H, s0, f0, s1, f1), th = b;
+        int side = 0;
+        for (int it = 0; it < 60 && (b - a) * H > 1e-15; it++) {
+            th = (a * gb - b * ga) / (gb - ga);
+            if (!(th > a && th < b))
+                th = 0.5 * (a + b);
+            const double g = hermite1(th, H, s0, f0, s1, f1);
+            if (g == 0.0)
+                break;
+            if (g < 0.0) {
+                a = th, ga = g;
+                if (side == -1)
+                    gb *= 0.5;
+                side = -1;
+            } else {
+                b = th, gb = g;
+                if (side == 1)
+                    ga *= 0.5;
+                side = 1;
+            }
+        }
+        /* Newton against the integrator itself: the interpolant is only
+         * O(H^4) accurate; the crossing of the integrated solution is the
+         * one the method defines. */
+        double ts = t0 + th * H;
+        const double t_hi = t0 + th1 * H;
+        for (int it = 0; it < 3; it++) {
+            memcpy(yy, y0, ns * sizeof *y);
+            ops->advance(yy, ts - t0, 0, c, sl);
+            const double g = m->spike_distance(yy, c);
+            if (!(sl[1] > 0.0))
+                break;
+            const double tn = fmin(fmax(ts - g / sl[1], t0), t_hi);
+            const int done = fabs(tn - ts) < 1e-12;
+            ts = tn;
+            if (done)
+                break;
+        }
+        memcpy(y, y0, ns * sizeof *y);
+        ops->advance(y, ts - t0, 0, c, sl);
+        apical_status st = fire(w, y, ts);
+        if (st)
+            return st;
+    }
+    return APICAL_OK;
+}
+
+/* Walk owned neuron i from T0 (state y) through its inputs from ev on to
+ * t_end. */
+static apical_status walk_neuron(walk *w, double *y, uint32_t ev, double t_end)
+{
+    const pop_rt *pr = &w->S->pops[w->pi];
+    pop_part *pp = &w->P->pp[w->pi];
+    const apical_model_type *m = pr->m;
+    const sweep_ev *E = pp->sw->ev;
+    apical_status st;
+    for (; ev != SWEEP_NONE && E[ev].t <= t_end; ev = E[ev].next) {
+        const double t = E[ev].t;
+        if ((st = run_to(w, y, t)))
+            return st;
+        /* As on the GSL path: a jump from below threshold to at or above it
+         * (not refractory) fires at the input's time. */
+        pp->ctx.refractory = t < w->ru;
+        const int below = !pp->ctx.refractory && m->spike_distance(y, &pp->ctx) < 0.0;
+        m->receive(y, E[ev].rec, E[ev].w, &pp->ctx);
+        const int refr = pp->ctx.refractory;
+        pp->ctx.refractory = 0;
+        if (below && !refr && m->spike_distance(y, &pp->ctx) >= 0.0 && (st = fire(w, y, t)))
+            return st;
+    }
+    return run_to(w, y, t_end);
+}
+
+/* The window's constants for length h: recomputed only when h changes
+ * (window lengths are equal up to rounding of k * d_min, so usually once
+ * or a few times per run). A window longer than the model's max_step runs
+ * as m equal sub-windows. */
+static apical_status window_constants(partition *P, const pop_rt *pr, pop_part *pp, double h)
+{
+    sweep_part *sw = pp->sw;
+    if (h == sw->h)
+        return APICAL_OK;
+    const double hmax = pr->sweep->max_step(&pp->ctx);
+    const double m = hmax > 0.0 && h > hmax ? ceil(h / hmax) : 1.0;
+    sw->m = m < 1e6 ? (unsigned)m : 1000000u;
+    pr->sweep->constants(h / (double)sw->m, &pp->ctx, sw->k);
+    sw->h = h;
+    if (sw->m > 1 && !sw->scratch &&
+        !(sw->scratch = malloc(((pr->ns + 1) * (pp->hi - pp->lo) + 1) * sizeof *sw->scratch)))
+        return nomem(P);
+    return APICAL_OK;
+}
+
+/* The kernel over the owned neurons: one call, or m calls through the
+ * scratch states (ping-pong so that the last lands in yn; y, the T0 state,
+ * stays for the neurons redone one by one), candidates combined by max. */
+static void run_kernel(const pop_rt *pr, pop_part *pp, const double *const *y, double *const *yn,
+                       double T0, double T1)
+{
+    sweep_part *sw = pp->sw;
+    const uint64_t lo = pp->lo, n = pp->hi - lo;
+    const size_t ns = pr->ns;
+    const double *ru = pr->ref_until + lo;
+    if (sw->m == 1) {
+        pr->sweep->window(n, y, yn, ru, T0, T1, sw->k, &pp->ctx, sw->cand);
+        return;
+    }
+    double *sb[APICAL_SWEEP_MAX_STATE];
+    for (size_t k = 0; k < ns; k++)
+        sb[k] = sw->scratch + k * n;
+    double *c2 = sw->scratch + ns * n;
+    const double H = T1 - T0;
+    const unsigned m = sw->m;
+    for (unsigned j = 0; j < m; j++) {
+        const double a = j ? T0 + H * (double)j / (double)m : T0;
+        const double b = j + 1 < m ? T0 + H * (double)(j + 1) / (double)m : T1;
+        double *const *dst = (m - 1 - j) % 2 == 0 ? yn : sb;
+        const double *const *src = j == 0 ? y : (const double *const *)((m - j) % 2 == 0 ? yn : sb);
+        pr->sweep->window(n, src, dst, ru, a, b, sw->k, &pp->ctx, j ? c2 : sw->cand);
+        for (uint64_t i = 0; j && i < n; i++)
+            sw->cand[i] = c2[i] > sw->cand[i] ? c2[i] : sw->cand[i];
+    }
+}
+
+apical_status apical_sweep_window_end(apical_sim *S, partition *P, double T0, double T1)
+{
+    for (size_t pi = 0; pi < S->n_pops; pi++) {
+        pop_rt *pr = &S->pops[pi];
+        pop_part *pp = &P->pp[pi];
+        if (!pr->sweep || pp->hi == pp->lo)
+            continue;
+        sweep_part *sw = pp->sw;
+        const uint64_t lo = pp->lo, n = pp->hi - lo;
+        const size_t ns = pr->ns;
+        if (window_constants(P, pr, pp, T1 - T0))
+            return P->st;
+        const double *y[APICAL_SWEEP_MAX_STATE];
+        double *yn[APICAL_SWEEP_MAX_STATE];
+        for (size_t k = 0; k < ns; k++) {
+            y[k] = pr->y + pop_at(pr, lo, k);
+            yn[k] = pr->y_next + pop_at(pr, lo, k);
+        }
+        pp->ctx.refractory = 0;
+        run_kernel(pr, pp, y, yn, T0, T1);
+        double ys[APICAL_SWEEP_MAX_STATE];
+        walk w = {S, P, pi, 0, 1, T0, 0.0};
+        /* neurons with inputs, in the order they were first touched */
+        for (size_t q = 0; q < sw->n_touched; q++) {
+            const uint32_t j = sw->touched[q];
+            w.i = lo + j, w.t = T0, w.ru = pr->ref_until[lo + j];
+            pop_get(pr, pr->y, lo + j, ys);
+            apical_status st = walk_neuron(&w, ys, sw->head[j], T1);
+            if (st)
+                return st;
+            pop_put(pr, pr->y_next, lo + j, ys);
+            pr->ref_until[lo + j] = w.ru;
+            sw->head[j] = SWEEP_NONE;
+            sw->cand[j] = -1.0;
+        }
+        P->integrations += n + sw->n_touched;
+        sw->n_touched = 0;
+        sw->n_ev = 0;
+        /* neurons the kernel could not finish */
+        for (uint64_t j = 0; j < n; j++) {
+            if (!(sw->cand[j] >= 0.0))
+                continue;
+            w.i = lo + j, w.t = T0, w.ru = pr->ref_until[lo + j];
+            pop_get(pr, pr->y, lo + j, ys);
+            apical_status st = walk_neuron(&w, ys, SWEEP_NONE, T1);
+            if (st)
+                return st;
+            pop_put(pr, pr->y_next, lo + j, ys);
+            pr->ref_until[lo + j] = w.ru;
+            P->integrations++;
+        }
+        for (uint64_t j = 0; j < n; j++)
+            pr->t_last[lo + j] = T1;
+        /* A state that is not finite stops the run, as GSL failures do:
+         * one sum per window instead of a test per neuron and variable. */
+        double sum = 0.0;
+        for (size_t k = 0; k < ns; k++)
+            for (uint64_t j = 0; j < n; j++)
+                sum += yn[k][j];
+        if (!isfinite(sum))
+            for (uint64_t j = 0; j < n; j++) {
+                pop_get(pr, pr->y_next, lo + j, ys);
+                for (size_t k = 0; k < ns; k++)
+                    if (!isfinite(ys[k]))
+                        return P->st = apical_error_set(
+                                   &P->err, APICAL_E_SOLVER, &pr->spec->pos,
+                                   "population '%s' neuron %llu failed to integrate at t = %.6f "
+                                   "ms (state not finite, stepper sweep: %s); %s = %g %s",
+                                   pr->spec->name, (unsigned long long)(lo + j), T1,
+                                   pr->sweep->method, pr->m->state[k].name, ys[k],
+                                   pr->m->state[k].unit);
+            }
+    }
+    return APICAL_OK;
+}
+
+apical_status apical_sweep_state(apical_sim *S, partition *P, size_t pi, uint64_t i, double t,
+                                 double *y)
+{
+    const pop_rt *pr = &S->pops[pi];
+    pop_part *pp = &P->pp[pi];
+    pop_get(pr, pr->y, i, y);
+    walk w = {S, P, pi, i, 0, pr->t_last[i], pr->ref_until[i]};
+    if (!(t > w.t))
+        return APICAL_OK;
+    const uint32_t j = (uint32_t)(i - pp->lo);
+    return walk_neuron(&w, y, pp->sw->head[j], t);
+}
+
+void apical_sweep_flip(apical_sim *S)
+{
+    for (size_t pi = 0; pi < S->n_pops; pi++) {
+        pop_rt *pr = &S->pops[pi];
+        if (!pr->sweep)
+            continue;
+        double *t = pr->y;
+        pr->y = pr->y_next;
+        pr->y_next = t;
+    }
+}
