@@ -183,7 +183,7 @@ static double quiet_horizon(const double y[], const apical_model_ctx *c)
 #define X_CAP 0.5
 
 enum { K_H, K_H2, K_H6, K_DE2, K_DE, K_DI2, K_DI, K_AL, K_BL, K_IC, K_EE, K_EI, K_TH, K_R,
-       K_E120, K_HB, K__N };
+       K_E120, K_HB, K_ITE, K_ITI, K_XLO, K_XHI, K__N };
 
 /* max without fmax's NaN rules: a plain select, which gcc vectorises (and
  * inlines: fmax is a libm call here) */
@@ -217,39 +217,60 @@ static inline void step_pop(const apical_model_ctx *c, double h, double k[])
     k[K_R] = maxd(d[D_INV_TAU_EXC], d[D_INV_TAU_INH]);
     k[K_E120] = h * (1.0 / 120.0);
     k[K_HB] = h * (4.0 / 27.0);
+    k[K_ITE] = d[D_INV_TAU_EXC];
+    k[K_ITI] = d[D_INV_TAU_INH];
+    k[K_XLO] = APICAL_FEXP_LO; /* the exp's clamp, from memory: see fastexp.h */
+    k[K_XHI] = APICAL_FEXP_HI;
 }
 
-/* One RK4 step of V; conductances at the stage times from the decay
- * factors. Returns the new V; k1o gets dV/dt at the start, s1 at the end,
- * a0 the decay rate a at the start. */
-static inline double rk4_v(double v, double ge, double gi, const double k[], double *k1o,
-                           double *s1, double *a0)
+/* One RK4 step of V of length h; conductances at the stage times from the
+ * decay factors (half step and whole step); pop: K_AL .. K_EI of k[].
+ * Returns the new V; k1o gets dV/dt at the start, s1 at the end, a0 the
+ * decay rate a at the start. The window kernel, the batched kernel and the
+ * scalar step all run this, so a step gives the same bits in each. */
+static inline double rk4_core(double v, double ge, double gi, double h, double h2, double h6,
+                              double de2, double de, double di2, double di, const double *pop,
+                              double *k1o, double *s1, double *a0)
 {
-    const double al = k[K_AL], bl = k[K_BL], ic = k[K_IC], ee = k[K_EE], ei = k[K_EI];
+    const double al = pop[K_AL], bl = pop[K_BL], ic = pop[K_IC], ee = pop[K_EE],
+                 ei = pop[K_EI];
     const double a1 = al + (ge + gi) * ic, b1 = bl + ge * ee + gi * ei;
-    const double ge2 = ge * k[K_DE2], gi2 = gi * k[K_DI2];
+    const double ge2 = ge * de2, gi2 = gi * di2;
     const double a2 = al + (ge2 + gi2) * ic, b2 = bl + ge2 * ee + gi2 * ei;
-    const double ge4 = ge * k[K_DE], gi4 = gi * k[K_DI];
+    const double ge4 = ge * de, gi4 = gi * di;
     const double a4 = al + (ge4 + gi4) * ic, b4 = bl + ge4 * ee + gi4 * ei;
     const double k1 = b1 - a1 * v;
-    const double k2 = b2 - a2 * (v + k[K_H2] * k1);
-    const double k3 = b2 - a2 * (v + k[K_H2] * k2);
-    const double k4 = b4 - a4 * (v + k[K_H] * k3);
-    const double vn = v + k[K_H6] * (k1 + 2.0 * (k2 + k3) + k4);
+    const double k2 = b2 - a2 * (v + h2 * k1);
+    const double k3 = b2 - a2 * (v + h2 * k2);
+    const double k4 = b4 - a4 * (v + h * k3);
+    const double vn = v + h6 * (k1 + 2.0 * (k2 + k3) + k4);
     *k1o = k1;
     *s1 = b4 - a4 * vn;
     *a0 = a1;
     return vn;
 }
 
-/* The local error estimate e of a step of length k[K_H] from a state with
- * decay rate a0 and slope k1 (see above), as an excess over EPS_LOCAL, or
- * an excess of lambda h over X_CAP: >= 0 when the step must be split. */
+static inline double rk4_v(double v, double ge, double gi, const double k[], double *k1o,
+                           double *s1, double *a0)
+{
+    return rk4_core(v, ge, gi, k[K_H], k[K_H2], k[K_H6], k[K_DE2], k[K_DE], k[K_DI2], k[K_DI], k,
+                    k1o, s1, a0);
+}
+
+/* The local error estimate e of a step of length h (e120 = h/120) from a
+ * state with decay rate a0 and slope k1 (see above), as an excess over
+ * EPS_LOCAL, or an excess of lambda h over X_CAP: >= 0 when the step must
+ * be split. */
+static inline double excess_h(double a0, double k1, double r, double h, double e120)
+{
+    const double x = (a0 + r) * h, x2 = x * x;
+    const double e = x2 * x2 * e120 * (k1 < 0.0 ? -k1 : k1);
+    return maxd(e - EPS_LOCAL, x - X_CAP);
+}
+
 static inline double step_excess(double a0, double k1, const double k[])
 {
-    const double x = (a0 + k[K_R]) * k[K_H], x2 = x * x;
-    const double e = x2 * x2 * k[K_E120] * (k1 < 0.0 ? -k1 : k1);
-    return maxd(e - EPS_LOCAL, x - X_CAP);
+    return excess_h(a0, k1, k[K_R], k[K_H], k[K_E120]);
 }
 
 static double sweep_max_step(const apical_model_ctx *c)
@@ -268,7 +289,7 @@ static void sweep_constants(double h, const apical_model_ctx *c, double k[])
  * lives here, with the arrays as restrict parameters, so that it
  * vectorises without run-time alias checks (more than 10 arrays exceed
  * gcc's limit for those, and the loop stays scalar). */
-static inline void sweep_loop(size_t n, const double *restrict v0, const double *restrict e0,
+__attribute__((always_inline)) static inline void sweep_loop(size_t n, const double *restrict v0, const double *restrict e0,
                               const double *restrict i0, double *restrict v1,
                               double *restrict e1, double *restrict i1,
                               const double *restrict ru, double T0, double T1,
@@ -313,6 +334,50 @@ static void sweep_window(size_t n, const double *const y[], double *const yn[],
                T0, T1, k, cand);
 }
 
+/* The batched step (apical_sweep_ops.advance_n): lane i advanced by its
+ * own dt[i] (the same operations as step_h + rk4_v, so the same bits as
+ * `advance` for one step), V held where held[i] > 0. cand as in the window
+ * kernel: >= 0 where the lane must be redone one by one. */
+__attribute__((always_inline)) static inline void batch_loop(size_t n, const double *restrict v0, const double *restrict e0,
+                              const double *restrict i0, double *restrict v1,
+                              double *restrict e1, double *restrict i1,
+                              const double *restrict dt, const double *restrict held,
+                              const double *restrict k, double *restrict cd)
+{
+    double kk[K__N]; /* population constants; a local copy (see sweep_loop) */
+    for (int q = 0; q < K__N; q++)
+        kk[q] = k[q];
+    const double th = kk[K_TH], r = kk[K_R], ite = kk[K_ITE], iti = kk[K_ITI];
+    const double xlo = kk[K_XLO], xhi = kk[K_XHI];
+    for (size_t i = 0; i < n; i++) {
+        const double v = v0[i], ge = e0[i], gi = i0[i], h = dt[i], hl = held[i];
+        const double de2 = apical_fexp_clamped(-0.5 * h * ite, xlo, xhi);
+        const double di2 = apical_fexp_clamped(-0.5 * h * iti, xlo, xhi);
+        const double de = de2 * de2, di = di2 * di2;
+        double k1, s1, a0;
+        const double vn =
+            rk4_core(v, ge, gi, h, 0.5 * h, h * (1.0 / 6.0), de2, de, di2, di, kk, &k1, &s1, &a0);
+        const double hb = h * (4.0 / 27.0);
+        const double bound = maxd(v, vn) + hb * (maxd(k1, 0.0) + maxd(-s1, 0.0)) - th;
+        const double cn = maxd(excess_h(a0, k1, r, h, h * (1.0 / 120.0)), bound);
+        const double lim = hl > 0.0 ? -1.0 : HUGE_VAL;
+        cd[i] = cn < lim ? cn : lim;
+        v1[i] = hl > 0.0 ? v : vn;
+        e1[i] = ge * de;
+        i1[i] = gi * di;
+    }
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+static void sweep_advance_n(size_t n, const double *const y[], double *const yn[],
+                            const double *dt, const double *held, const apical_model_ctx *c,
+                            const double k[], double *cand)
+{
+    (void)c;
+    batch_loop(n, y[S_V], y[S_G_EXC], y[S_G_INH], yn[S_V], yn[S_G_EXC], yn[S_G_INH], dt, held, k,
+               cand);
+}
+
 static void sweep_advance(double y[], double dt, int refractory, const apical_model_ctx *c,
                           double slope[2])
 {
@@ -326,7 +391,12 @@ static void sweep_advance(double y[], double dt, int refractory, const apical_mo
         /* split: m^5 >= e / EPS_LOCAL and lambda dt / m <= X_CAP */
         const double x = (a0 + k[K_R]) * dt;
         const double e = x * x * x * x * k[K_E120] * fabs(k1);
-        const double m = fmax(ceil(pow(e / EPS_LOCAL, 0.2) * (1.0 + 1e-12)), ceil(x / X_CAP));
+        /* the smallest m with e / m^5 <= EPS_LOCAL (by counting: m is
+         * small, and pow() showed in the profile), and x / m <= X_CAP */
+        double m = ceil(x / X_CAP);
+        m = m < 1.0 ? 1.0 : m;
+        while (e > EPS_LOCAL * (m * m) * (m * m) * m)
+            m += 1.0;
         const double hs = dt / m;
         step_h(hs, c->derived, k);
         double s0 = k1;
@@ -355,6 +425,7 @@ static const apical_sweep_ops sweep_ops = {
     .constants = sweep_constants,
     .window = sweep_window,
     .advance = sweep_advance,
+    .advance_n = sweep_advance_n,
     .method = "RK4 on V (local error estimate <= 1e-6 mV per step), conductances exact",
 };
 

@@ -181,7 +181,7 @@ static void sweep_constants(double h, const apical_model_ctx *c, double k[])
 }
 
 /* restrict parameters and a local copy of k: see lif_cond_exp.c */
-static inline void sweep_loop(size_t n, const double *restrict v0, const double *restrict e0,
+__attribute__((always_inline)) static inline void sweep_loop(size_t n, const double *restrict v0, const double *restrict e0,
                               const double *restrict i0, double *restrict v1,
                               double *restrict e1, double *restrict i1,
                               const double *restrict ru, double T0, double T1,

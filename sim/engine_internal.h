@@ -104,6 +104,13 @@ typedef struct sweep_part {
     size_t n_touched;
     sweep_ev *ev;
     size_t n_ev, cap_ev;
+    /* Neurons with inputs, stepped in rounds by advance_n (one input per
+     * round): per lane the owned index, time, end of refractoriness, next
+     * input, step length, target time, held mask, candidate; states ya
+     * (at the lane's time) and yb (after the round's step), ns arrays
+     * each. Sized for every owned neuron at build. */
+    uint32_t *b_idx, *b_ev;
+    double *b_t, *b_ru, *b_dt, *b_to, *b_held, *b_cand, *b_ya, *b_yb;
 } sweep_part;
 
 /* An exact population within one partition, for the current window. */

@@ -47,7 +47,17 @@ apical_status apical_sweep_build(apical_sim *S, partition *P, size_t pi, apical_
     if (!sw || !(sw->cand = calloc(n + 1, sizeof *sw->cand)) ||
         !(sw->head = malloc((n + 1) * sizeof *sw->head)) ||
         !(sw->tail = malloc((n + 1) * sizeof *sw->tail)) ||
-        !(sw->touched = malloc((n + 1) * sizeof *sw->touched)))
+        !(sw->touched = malloc((n + 1) * sizeof *sw->touched)) ||
+        !(sw->b_idx = malloc((n + 1) * sizeof *sw->b_idx)) ||
+        !(sw->b_ev = malloc((n + 1) * sizeof *sw->b_ev)) ||
+        !(sw->b_t = malloc((n + 1) * sizeof *sw->b_t)) ||
+        !(sw->b_ru = malloc((n + 1) * sizeof *sw->b_ru)) ||
+        !(sw->b_dt = malloc((n + 1) * sizeof *sw->b_dt)) ||
+        !(sw->b_to = malloc((n + 1) * sizeof *sw->b_to)) ||
+        !(sw->b_held = malloc((n + 1) * sizeof *sw->b_held)) ||
+        !(sw->b_cand = malloc((n + 1) * sizeof *sw->b_cand)) ||
+        !(sw->b_ya = malloc((pr->ns * n + 1) * sizeof *sw->b_ya)) ||
+        !(sw->b_yb = malloc((pr->ns * n + 1) * sizeof *sw->b_yb)))
         return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
     for (uint64_t j = 0; j < n; j++)
         sw->head[j] = SWEEP_NONE;
@@ -68,6 +78,16 @@ void apical_sweep_free(pop_part *pp)
     free(pp->sw->tail);
     free(pp->sw->touched);
     free(pp->sw->ev);
+    free(pp->sw->b_idx);
+    free(pp->sw->b_ev);
+    free(pp->sw->b_t);
+    free(pp->sw->b_ru);
+    free(pp->sw->b_dt);
+    free(pp->sw->b_to);
+    free(pp->sw->b_held);
+    free(pp->sw->b_cand);
+    free(pp->sw->b_ya);
+    free(pp->sw->b_yb);
     free(pp->sw);
     pp->sw = NULL;
 }
@@ -279,6 +299,23 @@ static apical_status run_to(walk *w, double *y, double target)
     return APICAL_OK;
 }
 
+/* The walked neuron, at the input's time, receives it. As on the GSL path:
+ * a jump from below threshold to at or above it (not refractory) fires at
+ * the input's time. */
+static inline apical_status apply_input(walk *w, const apical_model_type *m,
+                                        apical_model_ctx *c, double *y, const sweep_ev *e)
+{
+    const double t = e->t;
+    const int refr = t < w->ru;
+    c->refractory = refr;
+    const int below = !refr && m->spike_distance(y, c) < 0.0;
+    m->receive(y, e->rec, e->w, c);
+    c->refractory = 0;
+    if (below && m->spike_distance(y, c) >= 0.0)
+        return fire(w, y, t);
+    return APICAL_OK;
+}
+
 /* Walk owned neuron i from T0 (state y) through its inputs from ev on to
  * t_end. */
 static apical_status walk_neuron(walk *w, double *y, uint32_t ev, double t_end)
@@ -289,20 +326,103 @@ static apical_status walk_neuron(walk *w, double *y, uint32_t ev, double t_end)
     const sweep_ev *E = pp->sw->ev;
     apical_status st;
     for (; ev != SWEEP_NONE && E[ev].t <= t_end; ev = E[ev].next) {
-        const double t = E[ev].t;
-        if ((st = run_to(w, y, t)))
-            return st;
-        /* As on the GSL path: a jump from below threshold to at or above it
-         * (not refractory) fires at the input's time. */
-        pp->ctx.refractory = t < w->ru;
-        const int below = !pp->ctx.refractory && m->spike_distance(y, &pp->ctx) < 0.0;
-        m->receive(y, E[ev].rec, E[ev].w, &pp->ctx);
-        const int refr = pp->ctx.refractory;
-        pp->ctx.refractory = 0;
-        if (below && !refr && m->spike_distance(y, &pp->ctx) >= 0.0 && (st = fire(w, y, t)))
+        if ((st = run_to(w, y, E[ev].t)) || (st = apply_input(w, m, &pp->ctx, y, &E[ev])))
             return st;
     }
     return run_to(w, y, t_end);
+}
+
+/* The neurons with inputs, stepped together: each round advances every
+ * lane to its next input (or refractory end, or T1) with one call of the
+ * model's advance_n, then applies that input lane by lane; lanes that
+ * reach T1 leave, the rest are packed to the front. A lane the kernel
+ * flags (a possible crossing, a step beyond the accuracy bound) finishes
+ * the window one by one (walk_neuron) from its state before the step.
+ * Each lane's steps are those walk_neuron would take (the same stop
+ * points), with advance_n's bits equal to advance's. */
+static apical_status walk_batch(apical_sim *S, partition *P, size_t pi, double T0, double T1)
+{
+    const pop_rt *pr = &S->pops[pi];
+    pop_part *pp = &P->pp[pi];
+    sweep_part *sw = pp->sw;
+    const apical_model_type *m = pr->m;
+    const sweep_ev *E = sw->ev;
+    const uint64_t lo = pp->lo, cap = pp->hi - lo;
+    const size_t ns = pr->ns;
+    const double *ya[APICAL_SWEEP_MAX_STATE];
+    double *yaw[APICAL_SWEEP_MAX_STATE], *yb[APICAL_SWEEP_MAX_STATE];
+    for (size_t k = 0; k < ns; k++) {
+        ya[k] = yaw[k] = sw->b_ya + k * cap;
+        yb[k] = sw->b_yb + k * cap;
+    }
+    size_t na = sw->n_touched;
+    for (size_t q = 0; q < na; q++) {
+        const uint32_t j = sw->touched[q];
+        sw->b_idx[q] = j;
+        sw->b_t[q] = T0;
+        sw->b_ru[q] = pr->ref_until[lo + j];
+        sw->b_ev[q] = sw->head[j];
+        for (size_t k = 0; k < ns; k++)
+            yaw[k][q] = pr->y[pop_at(pr, lo + j, k)];
+    }
+    walk w = {S, P, pi, 0, 1, T0, 0.0};
+    double ys[APICAL_SWEEP_MAX_STATE];
+    apical_status st;
+    while (na) {
+        for (size_t q = 0; q < na; q++) {
+            const uint32_t e = sw->b_ev[q];
+            double to = e != SWEEP_NONE ? E[e].t : T1;
+            const int held = sw->b_t[q] < sw->b_ru[q];
+            to = held && sw->b_ru[q] < to ? sw->b_ru[q] : to;
+            sw->b_to[q] = to;
+            sw->b_dt[q] = to - sw->b_t[q];
+            sw->b_held[q] = held ? 1.0 : 0.0;
+        }
+        pr->sweep->advance_n(na, ya, yb, sw->b_dt, sw->b_held, &pp->ctx, sw->k, sw->b_cand);
+        P->steps += na;
+        size_t keep = 0;
+        for (size_t q = 0; q < na; q++) {
+            const uint32_t j = sw->b_idx[q];
+            w.i = lo + j;
+            w.ru = sw->b_ru[q];
+            uint32_t e = sw->b_ev[q];
+            if (sw->b_cand[q] >= 0.0) {
+                /* one by one from the lane's state before this step */
+                w.t = sw->b_t[q];
+                for (size_t k = 0; k < ns; k++)
+                    ys[k] = ya[k][q];
+                if ((st = walk_neuron(&w, ys, e, T1)))
+                    return st;
+                pop_put(pr, pr->y_next, lo + j, ys);
+                pr->ref_until[lo + j] = w.ru;
+                continue;
+            }
+            w.t = sw->b_to[q];
+            for (size_t k = 0; k < ns; k++)
+                ys[k] = yb[k][q];
+            if (e != SWEEP_NONE && w.t == E[e].t) {
+                if ((st = apply_input(&w, m, &pp->ctx, ys, &E[e])))
+                    return st;
+                e = E[e].next;
+            }
+            if (w.t >= T1) {
+                pop_put(pr, pr->y_next, lo + j, ys);
+                pr->ref_until[lo + j] = w.ru;
+                continue;
+            }
+            /* keep >= q never overtakes: lane q is read before slot keep
+             * (<= q) is written */
+            sw->b_idx[keep] = j;
+            sw->b_t[keep] = w.t;
+            sw->b_ru[keep] = w.ru;
+            sw->b_ev[keep] = e;
+            for (size_t k = 0; k < ns; k++)
+                yaw[k][keep] = ys[k];
+            keep++;
+        }
+        na = keep;
+    }
+    return APICAL_OK;
 }
 
 /* The window's constants for length h: recomputed only when h changes
@@ -378,8 +498,17 @@ apical_status apical_sweep_window_end(apical_sim *S, partition *P, double T0, do
         run_kernel(pr, pp, y, yn, T0, T1);
         double ys[APICAL_SWEEP_MAX_STATE];
         walk w = {S, P, pi, 0, 1, T0, 0.0};
-        /* neurons with inputs, in the order they were first touched */
-        for (size_t q = 0; q < sw->n_touched; q++) {
+        /* neurons with inputs: batched where the model can, else one by
+         * one in the order they were first touched */
+        if (pr->sweep->advance_n) {
+            if (walk_batch(S, P, pi, T0, T1))
+                return P->st;
+            for (size_t q = 0; q < sw->n_touched; q++) {
+                sw->head[sw->touched[q]] = SWEEP_NONE;
+                sw->cand[sw->touched[q]] = -1.0;
+            }
+        }
+        for (size_t q = 0; !pr->sweep->advance_n && q < sw->n_touched; q++) {
             const uint32_t j = sw->touched[q];
             w.i = lo + j, w.t = T0, w.ru = pr->ref_until[lo + j];
             pop_get(pr, pr->y, lo + j, ys);
@@ -410,19 +539,20 @@ apical_status apical_sweep_window_end(apical_sim *S, partition *P, double T0, do
         for (uint64_t j = 0; j < n; j++)
             pr->t_last[lo + j] = T1;
         /* A state that is not finite stops the run, as GSL failures do. The
-         * test is on the exponent bits with an integer OR: gcc vectorises
-         * that, not a floating-point sum (reassociation), whose chain of
-         * dependent adds cost ~10% of COBA. */
-        uint64_t bad = 0;
+         * test is on the exponent bits, in integers only (a floating-point
+         * sum does not vectorise without reassociation, and its chain of
+         * dependent adds cost ~10% of COBA): adding 1 to an all-ones
+         * exponent field carries into bit 63. */
+        uint64_t acc = 0;
         for (size_t k = 0; k < ns; k++) {
             const double *restrict v = yn[k];
             for (uint64_t j = 0; j < n; j++) {
                 uint64_t b;
                 memcpy(&b, &v[j], sizeof b);
-                bad |= (~b & 0x7ff0000000000000ull) == 0;
+                acc |= (b & 0x7ff0000000000000ull) + (1ull << 52);
             }
         }
-        if (bad)
+        if (acc >> 63)
             for (uint64_t j = 0; j < n; j++) {
                 pop_get(pr, pr->y_next, lo + j, ys);
                 for (size_t k = 0; k < ns; k++)

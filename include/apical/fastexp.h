@@ -19,10 +19,16 @@
 #include <stdint.h>
 #include <string.h>
 
-static inline double apical_fexp(double x)
+#define APICAL_FEXP_LO (-708.0)
+#define APICAL_FEXP_HI 709.0
+
+/* The clamp bounds as arguments: in a loop, pass them from memory (not as
+ * literals). With literal bounds gcc specialises the clamped path into
+ * constants, which is control flow in the loop: it stays scalar. */
+static inline double apical_fexp_clamped(double x, double lo, double hi)
 {
-    x = x < -708.0 ? -708.0 : x;
-    x = x > 709.0 ? 709.0 : x;
+    x = x < lo ? lo : x;
+    x = x > hi ? hi : x;
     /* round(x / ln2) by the 1.5 * 2^52 shifter: exact for |n| < 2^51 */
     const double shifter = 6755399441055744.0;
     const double t = x * 1.4426950408889634074 + shifter;
@@ -47,6 +53,11 @@ static inline double apical_fexp(double x)
     double s;
     memcpy(&s, &bits, sizeof s);
     return p * s;
+}
+
+static inline double apical_fexp(double x)
+{
+    return apical_fexp_clamped(x, APICAL_FEXP_LO, APICAL_FEXP_HI);
 }
 
 /* (e^z - 1) / z, accurate also near z = 0 (exact-propagator kernels whose

@@ -152,6 +152,18 @@ typedef struct apical_sweep_ops {
      * Called per input in the hot loop: never NULL, no allocation. */
     void (*advance)(double y[], double dt, int refractory, const apical_model_ctx *c,
                     double slope[2]);
+    /* `advance` for n neurons at once, each by its own dt[i] (struct of
+     * arrays, y to yn, distinct arrays), with the membrane held where
+     * held[i] > 0, and the same bits per neuron as `advance` for one step;
+     * k: the constants of `constants` (any h: only the population's are
+     * used). cand[i] as for `window` (>= 0: redo neuron i by `advance`: a
+     * possible crossing, or the step beyond the accuracy bound). The
+     * engine steps the neurons with inputs in rounds with it, one input
+     * each. May be NULL (then `advance` per neuron); no allocation;
+     * vectorisable. */
+    void (*advance_n)(size_t n, const double *const y[], double *const yn[], const double *dt,
+                      const double *held, const apical_model_ctx *c, const double k[],
+                      double *cand);
     /* One line for docs and messages, e.g. "RK4, conductances exact". */
     const char *method;
 } apical_sweep_ops;
