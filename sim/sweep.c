@@ -523,21 +523,35 @@ apical_status apical_sweep_window_end(apical_sim *S, partition *P, double T0, do
         P->integrations += n + sw->n_touched;
         sw->n_touched = 0;
         sw->n_ev = 0;
-        /* neurons the kernel could not finish */
-        for (uint64_t j = 0; j < n; j++) {
-            if (!(sw->cand[j] >= 0.0))
+        /* Neurons the kernel could not finish (cand >= 0), in blocks: a
+         * block whose candidates all have the sign bit set (negative) is
+         * skipped after one integer AND over it, which vectorises; the
+         * same pass sets the neurons' times. */
+        const double *restrict cd = sw->cand;
+        for (uint64_t b0 = 0; b0 < n; b0 += 64) {
+            const uint64_t b1 = b0 + 64 < n ? b0 + 64 : n;
+            uint64_t all = ~0ull;
+            for (uint64_t j = b0; j < b1; j++) {
+                uint64_t b;
+                memcpy(&b, &cd[j], sizeof b);
+                all &= b;
+                pr->t_last[lo + j] = T1;
+            }
+            if (all >> 63)
                 continue;
-            w.i = lo + j, w.t = T0, w.ru = pr->ref_until[lo + j];
-            pop_get(pr, pr->y, lo + j, ys);
-            apical_status st = walk_neuron(&w, ys, SWEEP_NONE, T1);
-            if (st)
-                return st;
-            pop_put(pr, pr->y_next, lo + j, ys);
-            pr->ref_until[lo + j] = w.ru;
-            P->integrations++;
+            for (uint64_t j = b0; j < b1; j++) {
+                if (!(cd[j] >= 0.0))
+                    continue;
+                w.i = lo + j, w.t = T0, w.ru = pr->ref_until[lo + j];
+                pop_get(pr, pr->y, lo + j, ys);
+                apical_status st = walk_neuron(&w, ys, SWEEP_NONE, T1);
+                if (st)
+                    return st;
+                pop_put(pr, pr->y_next, lo + j, ys);
+                pr->ref_until[lo + j] = w.ru;
+                P->integrations++;
+            }
         }
-        for (uint64_t j = 0; j < n; j++)
-            pr->t_last[lo + j] = T1;
         /* A state that is not finite stops the run, as GSL failures do. The
          * test is on the exponent bits, in integers only (a floating-point
          * sum does not vectorise without reassociation, and its chain of
