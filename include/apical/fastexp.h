@@ -62,22 +62,27 @@ static inline double apical_fexp(double x)
 
 /* (e^z - 1) / z, accurate also near z = 0 (exact-propagator kernels whose
  * two time constants may be close or equal). */
+/* Its Taylor series to z^10/11!, for |z| < 0.1: truncation < 0.1^11/12!
+ * ~ 2e-20. Branch-free, for vectorised loops. */
+static inline double apical_phi_taylor(double z)
+{
+    double p = 1.0 / 39916800.0;
+    p = p * z + 1.0 / 3628800.0;
+    p = p * z + 1.0 / 362880.0;
+    p = p * z + 1.0 / 40320.0;
+    p = p * z + 1.0 / 5040.0;
+    p = p * z + 1.0 / 720.0;
+    p = p * z + 1.0 / 120.0;
+    p = p * z + 1.0 / 24.0;
+    p = p * z + 1.0 / 6.0;
+    p = p * z + 0.5;
+    return p * z + 1.0;
+}
+
 static inline double apical_fexpm1_over(double z)
 {
-    if (z > -0.1 && z < 0.1) {
-        /* Taylor to z^10/11!: truncation < 0.1^11/12! ~ 2e-20 */
-        double p = 1.0 / 39916800.0;
-        p = p * z + 1.0 / 3628800.0;
-        p = p * z + 1.0 / 362880.0;
-        p = p * z + 1.0 / 40320.0;
-        p = p * z + 1.0 / 5040.0;
-        p = p * z + 1.0 / 720.0;
-        p = p * z + 1.0 / 120.0;
-        p = p * z + 1.0 / 24.0;
-        p = p * z + 1.0 / 6.0;
-        p = p * z + 0.5;
-        return p * z + 1.0;
-    }
+    if (z > -0.1 && z < 0.1)
+        return apical_phi_taylor(z);
     return (apical_fexp(z) - 1.0) / z;
 }
 
