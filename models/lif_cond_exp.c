@@ -311,7 +311,8 @@ __attribute__((always_inline)) static inline void sweep_loop(size_t n, const dou
         const double lim = r >= T1 ? -1.0 : HUGE_VAL;
         double cn = maxd(step_excess(a0, k1, kk), bound);
         cn = cn < lim ? cn : lim;
-        cd[i] = (r > T0) & (r < T1) ? 1.0 : cn;
+        cn = (r > T0) & (r < T1) ? 1.0 : cn;
+        cd[i] = vn - vn == 0.0 ? cn : 1.0; /* not finite: redo (and report) */
         v1[i] = r >= T1 ? v : vn;
         e1[i] = ge * de;
         i1[i] = gi * di;
@@ -361,7 +362,8 @@ __attribute__((always_inline)) static inline void batch_loop(size_t n, const dou
         const double bound = maxd(v, vn) + hb * (maxd(k1, 0.0) + maxd(-s1, 0.0)) - th;
         const double cn = maxd(excess_h(a0, k1, r, h, h * (1.0 / 120.0)), bound);
         const double lim = hl > 0.0 ? -1.0 : HUGE_VAL;
-        cd[i] = cn < lim ? cn : lim;
+        const double cl = cn < lim ? cn : lim;
+        cd[i] = vn - vn == 0.0 ? cl : 1.0; /* not finite: redo (and report) */
         v1[i] = hl > 0.0 ? v : vn;
         e1[i] = ge * de;
         i1[i] = gi * di;

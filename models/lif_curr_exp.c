@@ -211,8 +211,9 @@ __attribute__((always_inline)) static inline void sweep_loop(size_t n, const dou
          * any crossing inside the step makes it >= 0 */
         const double bound = maxd(v, vn) + hb * (maxd(f0, 0.0) + maxd(-f1, 0.0)) - th;
         const double lim = r >= T1 ? -1.0 : HUGE_VAL;
-        const double cn = bound < lim ? bound : lim;
-        cd[i] = (r > T0) & (r < T1) ? 1.0 : cn;
+        double cn = bound < lim ? bound : lim;
+        cn = (r > T0) & (r < T1) ? 1.0 : cn;
+        cd[i] = vn - vn == 0.0 ? cn : 1.0; /* not finite: redo (and report) */
         v1[i] = r >= T1 ? v : vn;
         e1[i] = ien;
         i1[i] = iin;
@@ -265,7 +266,8 @@ batch_loop(size_t n, const double *restrict v0, const double *restrict e0,
          * Taylor branch (held or not, for simplicity) */
         const double za = maxd(maxd(ze, -ze), maxd(zi, -zi));
         const double lim = hl > 0.0 ? -1.0 : HUGE_VAL;
-        cd[i] = maxd(bound < lim ? bound : lim, za - zmax);
+        const double cn = maxd(bound < lim ? bound : lim, za - zmax);
+        cd[i] = vn - vn == 0.0 ? cn : 1.0; /* not finite: redo (and report) */
         v1[i] = hl > 0.0 ? v : vn;
         e1[i] = ien;
         i1[i] = iin;

@@ -135,8 +135,9 @@ typedef struct apical_sweep_ops {
      * ref_until >= T1 holds its membrane (refractory for the whole window).
      * cand[i] >= 0 marks a neuron whose result must be redone by `advance`:
      * refractoriness ending inside (T0, T1), a possible threshold crossing
-     * (from below, not refractory) anywhere in the window, or a state beyond
-     * the accuracy bound; otherwise yn is final. Called at every window end
+     * (from below, not refractory) anywhere in the window, a state beyond
+     * the accuracy bound, or a result that is not finite (the engine
+     * checks only the neurons it redoes); otherwise yn is final. Called at every window end
      * in the hot loop: never NULL, no allocation, no branches on neuron
      * state (vectorisable), the same bits for a neuron wherever it sits in
      * the arrays. */
