@@ -173,10 +173,12 @@ static double quiet_horizon(const double y[], const apical_model_ctx *c)
  * function drifts from e^-x); otherwise it is split into m equal sub-steps
  * with m^5 >= e / EPS_LOCAL and lambda h / m <= X_CAP. Each step's error
  * is damped by e^(-a t) afterwards, so the global V error is about the sum
- * of the last 1/(a h) steps' errors: at most EPS_LOCAL / (a h), ~1e-5 mV
- * for COBA's a h ~ 0.13 (EPS_LOCAL = 1e-6 mV), i.e. spike times within
- * ~1e-5 ms at a crossing slope of 1 mV/ms (measured: tests/check_sweep.c,
- * tests/bench/accuracy.py).
+ * of the last 1/(a h) steps' errors: at most EPS_LOCAL / (a h), ~1e-4 mV
+ * for COBA's a h ~ 0.13, i.e. spike times within ~1e-4 ms at a crossing
+ * slope of 1 mV/ms; measured far below that (6e-9 ms at 0.1 ms windows:
+ * tests/check_sweep.c, tests/bench/accuracy.py). EPS_LOCAL = 1e-6 mV
+ * flagged ~20% of COBA's neurons every window for sub-steps (a ~ 1.3/ms);
+ * 1e-5 mV flags ~1.5%.
  * Estimated from the state at the step's start: conductances only decay,
  * so a is largest there. */
 #define EPS_LOCAL 1e-5 /* mV */
