@@ -1,8 +1,9 @@
 /* Neuron models as const vtables.
  *
  * The engine never switches on model kind: it integrates the state vector with
- * gsl_odeiv2 through `derivs` (or through the model's exact or sweep ops), asks `spike_distance` for threshold crossings,
- * and calls `reset`, `receive` and `quiet_horizon`. A model file in models/
+ * gsl_odeiv2 through `derivs` (or through the model's exact or sweep ops),
+ * asks `spike_distance` for threshold crossings, and calls `reset`, `receive`
+ * and `quiet_horizon`. A model file in models/
  * ends with one `const apical_model_type` and is listed once in
  * models/registry.c.
  *
