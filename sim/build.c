@@ -61,7 +61,17 @@ static apical_status build_pops(apical_sim *S, apical_error *err)
         pr->gid0 = gid;
         gid += pr->n;
         pr->derived = calloc(pr->m->n_derived + 1, sizeof *pr->derived);
-        pr->y = malloc(pr->n * pr->ns * sizeof *pr->y);
+        /* the loader accepts "sweep" only for models with sweep ops */
+        pr->sweep = strcmp(ps->stepper, "sweep") == 0 ? pr->m->sweep : NULL;
+        pr->istride = pr->sweep ? 1 : pr->ns;
+        pr->kstride = pr->sweep ? pr->n : 1;
+        pr->y = malloc(pr->n * pr->ns * sizeof *pr->y + 1);
+        if (pr->sweep && (pr->ns > APICAL_SWEEP_MAX_STATE ||
+                          !(pr->y_next = calloc(pr->n * pr->ns + 1, sizeof *pr->y_next)) ||
+                          !(pr->ystate = calloc(pr->ns + 1, sizeof *pr->ystate)))) {
+            gsl_rng_free(r);
+            return nomem(err);
+        }
         pr->t_last = calloc(pr->n, sizeof *pr->t_last);
         pr->h = malloc(pr->n * sizeof *pr->h);
         pr->ref_until = malloc(pr->n * sizeof *pr->ref_until);
@@ -87,7 +97,7 @@ static apical_status build_pops(apical_sim *S, apical_error *err)
         for (uint64_t i = 0; i < pr->n; i++) {
             apical_rng_init(apical_rng_gsl_state(r), spec->sim.seed, stream, (uint32_t)i);
             for (size_t k = 0; k < pr->ns; k++)
-                pr->y[i * pr->ns + k] = apical_dist_sample(&ps->init[k], r);
+                pr->y[pop_at(pr, i, k)] = apical_dist_sample(&ps->init[k], r);
             pr->h[i] = 0.01;
             pr->ref_until[i] = -HUGE_VAL;
             if (pr->rng)
@@ -95,7 +105,14 @@ static apical_status build_pops(apical_sim *S, apical_error *err)
             if (pr->m->init) {
                 apical_model_ctx c = ctx;
                 c.rng = pr->rng ? &pr->rng[i] : NULL;
-                pr->m->init(pr->y + i * pr->ns, &c);
+                double y[APICAL_SWEEP_MAX_STATE];
+                if (pr->sweep) { /* struct-of-arrays: through a copy */
+                    pop_get(pr, pr->y, i, y);
+                    pr->m->init(y, &c);
+                    pop_put(pr, pr->y, i, y);
+                } else {
+                    pr->m->init(pr->y + i * pr->ns, &c);
+                }
             }
         }
     }
@@ -581,6 +598,12 @@ static apical_status build_gsl(apical_sim *S, partition *P, apical_error *err)
         const apical_pop_spec *ps = pr->spec;
         if (pr->exact) {
             apical_status st = apical_exact_build(S, P, pi, err);
+            if (st)
+                return st;
+            continue;
+        }
+        if (pr->sweep) {
+            apical_status st = apical_sweep_build(S, P, pi, err);
             if (st)
                 return st;
             continue;

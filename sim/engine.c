@@ -418,14 +418,18 @@ static apical_status initial_spikes(apical_sim *S, partition *P)
         pop_part *pp = &P->pp[pi];
         if (pr->exact) /* stochastic spiking only: candidates from t = 0 on */
             continue;
+        double y[64];
+        if (pr->ns > 64)
+            return P->st = apical_error_set(&P->err, APICAL_E_INVALID, NULL, "state too large");
         for (uint64_t i = pp->lo; i < pp->hi; i++) {
-            double *y = pr->y + i * pr->ns;
+            pop_get(pr, pr->y, i, y); /* any layout (sweep populations: SoA) */
             load_ctx(pr, pp, i);
             if (pr->m->spike_distance(y, &pp->ctx) < 0.0)
                 continue;
             if (emit_spike(P, 0.0, pr->gid0 + i) || archive_spike(P, pi, i, 0.0))
                 return P->st;
             pr->m->reset(y, &pp->ctx);
+            pop_put(pr, pr->y, i, y);
             pr->ref_until[i] = pr->t_ref;
         }
     }
@@ -510,9 +514,19 @@ static apical_status land_gsl(apical_sim *S, partition *P, size_t pi, uint64_t i
     return APICAL_OK;
 }
 
+/* Stepper "sweep": queued for the window end. */
+static apical_status land_sweep(apical_sim *S, partition *P, size_t pi, uint64_t i, size_t rec,
+                                double w, double t)
+{
+    return apical_sweep_deliver(S, P, pi, i, rec, w, t);
+}
+
 static landing_fn landing_of(const pop_rt *pr, size_t rec)
 {
-    return (int)rec == pr->relay ? land_relay : pr->exact ? land_exact : land_gsl;
+    return (int)rec == pr->relay ? land_relay
+           : pr->exact           ? land_exact
+           : pr->sweep           ? land_sweep
+                                 : land_gsl;
 }
 
 static apical_status record_tick(apical_sim *S, partition *P, size_t r, uint64_t k, double t)
@@ -536,6 +550,14 @@ static apical_status record_tick(apical_sim *S, partition *P, size_t r, uint64_t
         const rec_node *rn = &P->rec_nodes[r][c];
         uint64_t i = rn->node;
         double tl = pr->t_last[i], h = pr->h[i], ref = pr->ref_until[i];
+        if (pr->sweep) {
+            apical_status st = apical_sweep_state(S, P, rs->pop, i, t, y);
+            if (st)
+                return P->st = st;
+            for (size_t v = 0; v < rs->n_vars; v++)
+                frame[rn->col + v] = (float)y[rs->vars[v]];
+            continue;
+        }
         memcpy(y, pr->y + i * pr->ns, pr->ns * sizeof *y);
         if (pr->exact) {
             apical_exact_state(S, P, rs->pop, i, t, y);
@@ -709,6 +731,8 @@ static apical_status deliver_group(apical_sim *S, partition *P, const syn_group 
         }
     } else if (land == land_exact) {
         apical_exact_deliver_group(S, P, pi, g, t);
+    } else if (land == land_sweep) {
+        st = apical_sweep_deliver_group(S, P, pi, g, t);
     } else if (land == land_relay) {
         for (uint32_t s = g->begin; s < g->end && !st; s++)
             st = land_relay(S, P, pi, P->syn_idx[s], rec, P->syn_w[s], t);
@@ -857,11 +881,14 @@ static apical_status run_window(apical_sim *S, partition *P, double T1)
             (st = apical_exact_window_end(S, P, b)))
             return P->st = st;
     }
+    /* Sweep populations: every neuron to T1 at once (sim/sweep.c). */
+    if (S->has_sweep && (st = apical_sweep_window_end(S, P, T0, T1)))
+        return P->st = st;
     /* Window end: integrate every neuron that might spike before T1. */
     for (size_t pi = 0; pi < S->n_pops; pi++) {
         const pop_rt *pr = &S->pops[pi];
         pop_part *pp = &P->pp[pi];
-        if (pr->exact)
+        if (pr->exact || pr->sweep)
             continue;
         for (uint64_t i = pp->lo; i < pp->hi; i++) {
             if (pr->wake[i] >= T1)
@@ -1039,13 +1066,13 @@ void apical_engine_track_integral(apical_sim *S, size_t pi)
 double apical_engine_state(const apical_sim *S, size_t pi, uint64_t i, size_t k)
 {
     const pop_rt *pr = &S->pops[pi];
-    return pr->y[i * pr->ns + k];
+    return pr->y[pop_at(pr, i, k)];
 }
 
 apical_status apical_engine_sync(apical_sim *S, size_t pi, double T, apical_error *err)
 {
     const pop_rt *pr = &S->pops[pi];
-    if (pr->exact) /* advanced in closed form at every window end */
+    if (pr->exact || pr->sweep) /* advanced at every window end */
         return APICAL_OK;
     for (unsigned p = 0; p < S->n_parts; p++) {
         partition *P = &S->parts[p];
@@ -1067,9 +1094,11 @@ apical_status apical_engine_sync(apical_sim *S, size_t pi, double T, apical_erro
 void apical_engine_poke(apical_sim *S, size_t pi, uint64_t i, size_t k, double value)
 {
     const pop_rt *pr = &S->pops[pi];
-    pr->y[i * pr->ns + k] = value;
+    pr->y[pop_at(pr, i, k)] = value;
     if (pr->exact)
         S->exact_dirty = 1; /* the decay rate may have changed */
+    if (pr->sweep) /* looked at every window anyway */
+        return;
     for (unsigned p = 0; p < S->n_parts; p++)
         if (i >= S->parts[p].pp[pi].lo && i < S->parts[p].pp[pi].hi)
             update_wake(pr, &S->parts[p].pp[pi], i);
@@ -1237,6 +1266,8 @@ apical_status apical_sim_run(apical_sim *S, double until, const volatile int *st
                 return S->parts[p].st;
             }
         S->n_pending = 0;
+        if (S->has_sweep)
+            apical_sweep_flip(S);
         apical_status st = merge_spikes(S, &job.n_merged, err);
         if (st)
             return st;
@@ -1316,6 +1347,7 @@ void apical_sim_free(apical_sim *S)
                 gsl_odeiv2_evolve_free(pp->evo);
             free(pp->scratch);
             apical_exact_free(pp);
+            apical_sweep_free(pp);
         }
         free(P->cand);
         free(P->group_fifo);
@@ -1364,6 +1396,8 @@ void apical_sim_free(apical_sim *S)
         pop_rt *pr = &S->pops[pi];
         free(pr->derived);
         free(pr->y);
+        free(pr->y_next);
+        free(pr->ystate);
         free(pr->t_last);
         free(pr->h);
         free(pr->ref_until);
@@ -1405,6 +1439,10 @@ double apical_sim_time(const apical_sim *S)
 const double *apical_sim_state(const apical_sim *S, size_t pop, uint64_t i)
 {
     const pop_rt *pr = &S->pops[pop];
+    if (pr->ystate) { /* struct-of-arrays: a copy */
+        pop_get(pr, pr->y, i, pr->ystate);
+        return pr->ystate;
+    }
     return pr->y + i * pr->ns;
 }
 

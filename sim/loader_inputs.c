@@ -125,11 +125,12 @@ apical_status apical_ld_input(apical_ld *c, size_t idx, const apical_ynode *n)
         (st = apical_ld_pop_ref(c, v, "target", &in->target)) != APICAL_OK)
         return st;
     const apical_pop_spec *tgt = &c->spec->pops[in->target];
-    if (apical_input_is_current(in->kind) && strcmp(tgt->stepper, "exact") == 0)
+    if (apical_input_is_current(in->kind) &&
+        (strcmp(tgt->stepper, "exact") == 0 || strcmp(tgt->stepper, "sweep") == 0))
         return apical_ld_fail(c, apical_ld_get(n, "target"), APICAL_E_INVALID,
-                    "population '%s' uses stepper 'exact', which integrates synaptic inputs "
+                    "population '%s' uses stepper '%s', which integrates synaptic inputs "
                     "only; a current device needs a GSL stepper such as rkf45",
-                    tgt->name);
+                    tgt->name, tgt->stepper);
     if ((v = apical_ld_get(n, "nodes")) != NULL &&
         (st = apical_ld_nodes(c, v, tgt, &in->nodes, &in->n_nodes)) != APICAL_OK)
         return st;

@@ -130,6 +130,9 @@ static apical_status parse_population(apical_ld *c, const apical_ynode *key, con
     /* "exact" for the whole simulation: wherever the model allows it */
     if (stepper && stepper == c->sim_stepper && strcmp(stepper->text, "exact") == 0 && !m->exact)
         stepper = NULL;
+    /* likewise "sweep" */
+    if (stepper && stepper == c->sim_stepper && strcmp(stepper->text, "sweep") == 0 && !m->sweep)
+        stepper = NULL;
     if (!(pop->stepper = strdup(stepper ? stepper->text : m->default_stepper))) {
         st = apical_ld_oom(c);
         goto out;

@@ -32,14 +32,15 @@ static int in_list(const char *const *list, const char *s)
 static apical_status check_stepper_name(apical_ld *c, const apical_ynode *n, const char *name)
 {
     if (in_list(explicit_steppers, name) || in_list(implicit_steppers, name) ||
-        strcmp(name, "exact") == 0)
+        strcmp(name, "exact") == 0 || strcmp(name, "sweep") == 0)
         return APICAL_OK;
     char a[200], b[200];
     apical_ld_join(explicit_steppers, apical_ld_count_names(explicit_steppers), a, sizeof a);
     apical_ld_join(implicit_steppers, apical_ld_count_names(implicit_steppers), b, sizeof b);
     return apical_ld_fail(c, n, APICAL_E_UNKNOWN_NAME,
                 "unknown stepper '%s'; valid steppers: %s; with a model Jacobian also: %s; for "
-                "models integrable in closed form also: exact",
+                "models integrable in closed form also: exact; for models with a window "
+                "kernel also: sweep",
                 name, a, b);
 }
 
@@ -59,6 +60,17 @@ apical_status apical_ld_check_jacobian(apical_ld *c, const apical_pop_spec *pop,
                     "stepper 'exact' needs a model integrable in closed form (%s), but population "
                     "'%s' uses model '%s'; use one of %s",
                     exact, pop->name, pop->model->name, a);
+    }
+    if (strcmp(pop->stepper, "sweep") == 0 && !pop->model->sweep) {
+        char sweep[200] = "";
+        for (size_t i = 0; i < apical_model_count(); i++)
+            if (apical_model_at(i)->sweep)
+                snprintf(sweep + strlen(sweep), sizeof sweep - strlen(sweep), "%s%s",
+                         sweep[0] ? ", " : "", apical_model_at(i)->name);
+        return apical_ld_fail(c, at, APICAL_E_INVALID,
+                    "stepper 'sweep' needs a model with a window kernel (%s), but population "
+                    "'%s' uses model '%s'; use one of %s",
+                    sweep, pop->name, pop->model->name, a);
     }
     if (!in_list(implicit_steppers, pop->stepper) || pop->model->jacobian)
         return APICAL_OK;

@@ -1,8 +1,9 @@
 /* Neuron models as const vtables.
  *
  * The engine never switches on model kind: it integrates the state vector with
- * gsl_odeiv2 through `derivs`, asks `spike_distance` for threshold crossings,
- * and calls `reset`, `receive` and `quiet_horizon`. A model file in models/
+ * gsl_odeiv2 through `derivs` (or through the model's exact or sweep ops),
+ * asks `spike_distance` for threshold crossings, and calls `reset`, `receive`
+ * and `quiet_horizon`. A model file in models/
  * ends with one `const apical_model_type` and is listed once in
  * models/registry.c.
  *
@@ -104,6 +105,71 @@ typedef struct apical_exact_ops {
     size_t int_hazard; /* state index that integrates the hazard, or (size_t)-1 */
 } apical_exact_ops;
 
+/* Window-synchronous integration (stepper "sweep"; sim/sweep.c), for models
+ * whose state between inputs can be stepped cheaply and accurately by a
+ * fixed method: every neuron of a population is advanced once per window
+ * [T0, T1) by a vectorised kernel with constants shared by the population;
+ * neurons with inputs (or a refractory end, a crossing candidate, a state
+ * beyond the method's accuracy bound) are redone by `advance`, split at
+ * their inputs' exact times. State is struct-of-arrays for these
+ * populations: y[k] is variable k over the neurons the call covers.
+ *
+ * Accuracy contract: `advance(dt)` is accurate to the bound the model
+ * documents for any dt and any state (it takes as many internal sub-steps
+ * as that needs); `window` may only be used where one step of length h per
+ * neuron meets it, and flags every neuron where it does not. */
+enum { APICAL_SWEEP_MAX_CONST = 24 };
+typedef struct apical_sweep_ops {
+    size_t n_const; /* <= APICAL_SWEEP_MAX_CONST */
+    /* The longest step (ms) `window` may take for this population's
+     * parameters; the engine runs a longer window as m equal sub-windows,
+     * one kernel call each. Called when the window length changes; never
+     * NULL. */
+    double (*max_step)(const apical_model_ctx *c);
+    /* Constants of a step of length h (e.g. decay factors e^(-h/tau)),
+     * shared by every neuron of the population; the engine caches them
+     * while the window length stays the same. Never NULL; no allocation;
+     * deterministic (the same bits for the same h). */
+    void (*constants)(double h, const apical_model_ctx *c, double k[]);
+    /* The window kernel: neurons [0, n) from y (state at T0) to yn (state
+     * at T1; distinct arrays), with the constants for T1 - T0. A neuron with
+     * ref_until >= T1 holds its membrane (refractory for the whole window).
+     * cand[i] >= 0 marks a neuron whose result must be redone by `advance`:
+     * refractoriness ending inside (T0, T1), a possible threshold crossing
+     * (from below, not refractory) anywhere in the window, a state beyond
+     * the accuracy bound, or a result that is not finite (the engine
+     * checks only the neurons it redoes); otherwise yn is final. Called at every window end
+     * in the hot loop: never NULL, no allocation, no branches on neuron
+     * state (vectorisable), the same bits for a neuron wherever it sits in
+     * the arrays. */
+    void (*window)(size_t n, const double *const y[], double *const yn[],
+                   const double *ref_until, double T0, double T1, const double k[],
+                   const apical_model_ctx *c, double *cand);
+    /* One neuron (state vector y, in place) advanced by dt >= 0 with the
+     * membrane held when `refractory`; as accurate as the contract says for
+     * any dt (internal sub-steps as needed), and with the same bits as
+     * `window` for the same single step. slope[0], slope[1]: d/dt of
+     * spike_distance at the start and the end (0 when refractory), which
+     * the step computes anyway (crossing tests, Hermite interpolation).
+     * Called per input in the hot loop: never NULL, no allocation. */
+    void (*advance)(double y[], double dt, int refractory, const apical_model_ctx *c,
+                    double slope[2]);
+    /* `advance` for n neurons at once, each by its own dt[i] (struct of
+     * arrays, y to yn, distinct arrays), with the membrane held where
+     * held[i] > 0, and the same bits per neuron as `advance` for one step;
+     * k: the constants of `constants` (any h: only the population's are
+     * used). cand[i] as for `window` (>= 0: redo neuron i by `advance`: a
+     * possible crossing, or the step beyond the accuracy bound). The
+     * engine steps the neurons with inputs in rounds with it, one input
+     * each. May be NULL (then `advance` per neuron); no allocation;
+     * vectorisable. */
+    void (*advance_n)(size_t n, const double *const y[], double *const yn[], const double *dt,
+                      const double *held, const apical_model_ctx *c, const double k[],
+                      double *cand);
+    /* One line for docs and messages, e.g. "RK4, conductances exact". */
+    const char *method;
+} apical_sweep_ops;
+
 typedef struct apical_model_type {
     const char *name;
     const char *doc; /* one paragraph: equations in words, reference */
@@ -177,6 +243,9 @@ typedef struct apical_model_type {
 
     /* Closed-form window integration (stepper "exact"), or NULL. */
     const apical_exact_ops *exact;
+
+    /* Window-synchronous integration (stepper "sweep"), or NULL. */
+    const apical_sweep_ops *sweep;
 
     /* Default GSL stepper name and tolerances for this model. */
     const char *default_stepper;

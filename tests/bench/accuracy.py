@@ -24,7 +24,7 @@ Spikes are matched in order; if counts differ this is said and the common
 prefix is compared.
 
 Usage: APICAL=build/apical /usr/bin/python3 tests/bench/accuracy.py
-         [--stepper S] [--abs-tol X] [--rel-tol X] [--no-brian2] [--no-apical]
+         [--stepper S] [--abs-tol X] [--rel-tol X] [--window MS] [--no-brian2] [--no-apical]
          [--n-exc 200 --n-inh 50 --seed 7] [--json OUT.json] [--keep DIR]
 """
 import argparse
@@ -204,8 +204,17 @@ def brian2_run(te, ti, dt_ms):
 
 # --- apical ------------------------------------------------------------------
 
-def apical_yaml(te, ti, stepper, abs_tol, rel_tol):
+def apical_yaml(te, ti, stepper, abs_tol, rel_tol, window=None):
+    """window: also a silent parrot projecting onto the neuron with this
+    delay (ms), which makes apical's windows that long (the benchmark
+    networks' 0.1 ms); without it the network has no synapses and windows
+    are 1 ms. The stepper 'sweep' integrates by windows, so this matters."""
     q = lambda v, u: '%s %s' % (repr(float(v)), u)  # noqa: E731
+    clk = '' if window is None else (
+        '  clk: {size: 1, model: parrot}\n'
+        'projections:\n'
+        '  - {source: clk, target: neuron, connectivity: all_to_all, receptor: exc, '
+        'weight: 0 nS, delay: %r ms}\n' % float(window))
     times = lambda ts: '[' + ', '.join('%.1f ms' % t for t in ts) + ']'  # noqa: E731
     return '''name: accuracy_lif_cond_exp
 simulation:
@@ -231,7 +240,7 @@ populations:
       V_m: {E_L}
       g_exc: 0 nS
       g_inh: 0 nS
-inputs:
+{clk}inputs:
   - name: exc_train
     type: spike_times
     target: neuron
@@ -254,16 +263,16 @@ recorders:
            V_th=q(P['V_th'], 'mV'), V_reset=q(P['V_reset'], 'mV'), t_ref=q(P['t_ref'], 'ms'),
            E_exc=q(P['E_exc'], 'mV'), E_inh=q(P['E_inh'], 'mV'),
            tau_exc=q(P['tau_exc'], 'ms'), tau_inh=q(P['tau_inh'], 'ms'),
-           we=q(W_EXC, 'nS'), wi=q(W_INH, 'nS'), te=times(te), ti=times(ti))
+           we=q(W_EXC, 'nS'), wi=q(W_INH, 'nS'), te=times(te), ti=times(ti), clk=clk)
 
 
-def apical_run(apical, te, ti, stepper, abs_tol, rel_tol, workdir):
+def apical_run(apical, te, ti, stepper, abs_tol, rel_tol, workdir, window=None):
     import apical_h5 as ah
-    tag = '%s_%g_%g' % (stepper, abs_tol, rel_tol)
+    tag = '%s_%g_%g_%s' % (stepper, abs_tol, rel_tol, window)
     net = os.path.join(workdir, 'accuracy_%s.yaml' % tag)
     out = os.path.join(workdir, 'accuracy_%s.h5' % tag)
     with open(net, 'w') as fh:
-        fh.write(apical_yaml(te, ti, stepper, abs_tol, rel_tol))
+        fh.write(apical_yaml(te, ti, stepper, abs_tol, rel_tol, window))
     t0 = time.perf_counter()
     r = subprocess.run([apical, 'run', net, '-o', out, '--quiet'],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -289,6 +298,10 @@ def main(argv=None):
     ap.add_argument('--stepper', default='rkf45')
     ap.add_argument('--abs-tol', type=float, default=1e-6)
     ap.add_argument('--rel-tol', type=float, default=1e-6)
+    ap.add_argument('--window', type=float, metavar='MS',
+                    help='make apical\'s windows MS long (a silent 0-weight projection with '
+                         'that delay; the benchmark networks use 0.1); stepper sweep is run at '
+                         'both 1 ms and 0.1 ms windows unless this is given')
     ap.add_argument('--n-exc', type=int, default=200)
     ap.add_argument('--n-inh', type=int, default=50)
     ap.add_argument('--seed', type=int, default=7, help='seed of the input times')
@@ -328,13 +341,18 @@ def main(argv=None):
     if apical:
         workdir = a.keep or tempfile.mkdtemp(prefix='apical_acc_')
         os.makedirs(workdir, exist_ok=True)
-        configs = [(a.stepper, a.abs_tol, a.rel_tol)]
+        windows = [a.window] if a.window is not None else (
+            [None, 0.1] if a.stepper == 'sweep' else [None])
+        configs = [(a.stepper, a.abs_tol, a.rel_tol, w) for w in windows]
         if (a.stepper, a.abs_tol, a.rel_tol) != ('rk8pd', 1e-12, 1e-12):
-            configs.append(('rk8pd', 1e-12, 1e-12))
-        for st, at, rt in configs:
-            label = 'apical %s abs %g rel %g' % (st, at, rt)
+            configs.append(('rk8pd', 1e-12, 1e-12, None))
+        for st, at, rt, w in configs:
+            # sweep has no tolerances: its step bound is the model's
+            label = ('apical sweep' if st == 'sweep' else 'apical %s abs %g rel %g' % (st, at, rt)) + \
+                    ('' if w is None else ', windows %g ms' % w) + \
+                    (', windows 1 ms' if st == 'sweep' and w is None else '')
             try:
-                sp, info = apical_run(apical, te, ti, st, at, rt, workdir)
+                sp, info = apical_run(apical, te, ti, st, at, rt, workdir, w)
             except Exception as e:  # report and go on
                 print('%s: FAILED: %s' % (label, e))
                 continue

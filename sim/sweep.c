@@ -1,0 +1,602 @@
+/* Window-synchronous integration (stepper "sweep") for models with
+ * apical_sweep_ops (docs/ARCHITECTURE.md, "Sweep populations").
+ *
+ * During a window [T0, T1) the state of a sweep population stays at T0;
+ * inputs are only queued, per target neuron in time order. At T1 the
+ * model's vectorised kernel advances every owned neuron by the whole
+ * window with constants shared by the population (struct-of-arrays state,
+ * out of place into y_next). Neurons the kernel cannot finish (inputs in
+ * the window, refractoriness ending in it, a possible threshold crossing,
+ * a state beyond the method's accuracy bound) are redone one by one from
+ * their T0 state by the model's scalar `advance`, split at their inputs'
+ * exact times; crossings are located on the cubic Hermite interpolant of
+ * the step, then refined by Newton corrections against `advance` itself.
+ *
+ * What a neuron does depends on its own state, its own inputs (in time
+ * order) and the window grid, and the kernel gives a neuron the same bits
+ * in any lane: results do not depend on partitioning or threads. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+
+/* Copy a state vector. gcc turns a copy loop into a call to memcpy, which
+ * for 3 doubles costs more than the step it guards (7% of COBA); a copy of
+ * a constant 4 doubles is inlined. Walk buffers hold at least
+ * APICAL_SWEEP_MAX_STATE doubles, so reading past ns is fine. */
+static inline void copy_state(double *dst, const double *src, size_t ns)
+{
+    if (ns <= 4)
+        memcpy(dst, src, 4 * sizeof *dst);
+    else
+        memcpy(dst, src, ns * sizeof *dst);
+}
+
+static apical_status nomem(partition *P)
+{
+    return P->st = apical_error_set(&P->err, APICAL_E_NOMEM, NULL, "out of memory");
+}
+
+apical_status apical_sweep_build(apical_sim *S, partition *P, size_t pi, apical_error *err)
+{
+    pop_rt *pr = &S->pops[pi];
+    pop_part *pp = &P->pp[pi];
+    const uint64_t n = pp->hi - pp->lo;
+    sweep_part *sw = pp->sw = calloc(1, sizeof *sw);
+    if (!sw || !(sw->cand = calloc(n + 1, sizeof *sw->cand)) ||
+        !(sw->head = malloc((n + 1) * sizeof *sw->head)) ||
+        !(sw->tail = malloc((n + 1) * sizeof *sw->tail)) ||
+        !(sw->touched = malloc((n + 1) * sizeof *sw->touched)) ||
+        !(sw->b_idx = malloc((n + 1) * sizeof *sw->b_idx)) ||
+        !(sw->b_ev = malloc((n + 1) * sizeof *sw->b_ev)) ||
+        !(sw->b_t = malloc((n + 1) * sizeof *sw->b_t)) ||
+        !(sw->b_ru = malloc((n + 1) * sizeof *sw->b_ru)) ||
+        !(sw->b_dt = malloc((n + 1) * sizeof *sw->b_dt)) ||
+        !(sw->b_to = malloc((n + 1) * sizeof *sw->b_to)) ||
+        !(sw->b_held = malloc((n + 1) * sizeof *sw->b_held)) ||
+        !(sw->b_cand = malloc((n + 1) * sizeof *sw->b_cand)) ||
+        !(sw->b_ya = malloc((pr->ns * n + 1) * sizeof *sw->b_ya)) ||
+        !(sw->b_yb = malloc((pr->ns * n + 1) * sizeof *sw->b_yb)))
+        return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+    for (uint64_t j = 0; j < n; j++)
+        sw->head[j] = SWEEP_NONE;
+    sw->h = NAN;
+    pp->ctx = (apical_model_ctx){.param = pr->spec->param, .derived = pr->derived};
+    pp->m = pr->m;
+    S->has_sweep = 1;
+    return APICAL_OK;
+}
+
+void apical_sweep_free(pop_part *pp)
+{
+    if (!pp->sw)
+        return;
+    free(pp->sw->cand);
+    free(pp->sw->scratch);
+    free(pp->sw->head);
+    free(pp->sw->tail);
+    free(pp->sw->touched);
+    free(pp->sw->ev);
+    free(pp->sw->b_idx);
+    free(pp->sw->b_ev);
+    free(pp->sw->b_t);
+    free(pp->sw->b_ru);
+    free(pp->sw->b_dt);
+    free(pp->sw->b_to);
+    free(pp->sw->b_held);
+    free(pp->sw->b_cand);
+    free(pp->sw->b_ya);
+    free(pp->sw->b_yb);
+    free(pp->sw);
+    pp->sw = NULL;
+}
+
+/* Append an input to owned neuron i's list. Inputs arrive in time order
+ * (the run loop's order), so appending keeps each list sorted. */
+static inline apical_status append(partition *P, sweep_part *sw, uint64_t j, size_t rec, double w,
+                                   double t)
+{
+    if (sw->n_ev == sw->cap_ev) {
+        size_t cap = sw->cap_ev ? 2 * sw->cap_ev : 4096;
+        sweep_ev *e = realloc(sw->ev, cap * sizeof *e);
+        if (!e || cap > SWEEP_NONE)
+            return nomem(P);
+        sw->ev = e;
+        sw->cap_ev = cap;
+    }
+    const uint32_t k = (uint32_t)sw->n_ev++;
+    sw->ev[k] = (sweep_ev){t, w, SWEEP_NONE, (uint32_t)rec};
+    if (sw->head[j] == SWEEP_NONE) {
+        sw->head[j] = k;
+        sw->touched[sw->n_touched++] = (uint32_t)j;
+    } else {
+        sw->ev[sw->tail[j]].next = k;
+    }
+    sw->tail[j] = k;
+    return APICAL_OK;
+}
+
+apical_status apical_sweep_deliver(apical_sim *S, partition *P, size_t pi, uint64_t i,
+                                   size_t receptor, double w, double t)
+{
+    (void)S;
+    pop_part *pp = &P->pp[pi];
+    return append(P, pp->sw, i - pp->lo, receptor, w, t);
+}
+
+apical_status apical_sweep_deliver_group(apical_sim *S, partition *P, size_t pi,
+                                         const syn_group *g, double t)
+{
+    (void)S;
+    pop_part *pp = &P->pp[pi];
+    sweep_part *sw = pp->sw;
+    const uint32_t rec = g->rec; /* one projection: one receptor */
+    for (uint32_t s = g->begin; s < g->end; s++)
+        if (append(P, sw, P->syn_idx[s] - pp->lo, rec, P->syn_w[s], t))
+            return P->st;
+    return APICAL_OK;
+}
+
+/* --- one neuron through its inputs -------------------------------------- */
+
+static inline double hermite1(double th, double H, double y0, double f0, double y1, double f1)
+{
+    const double th2 = th * th, th3 = th2 * th;
+    return (2 * th3 - 3 * th2 + 1) * y0 + (th3 - 2 * th2 + th) * H * f0 +
+           (-2 * th3 + 3 * th2) * y1 + (th3 - th2) * H * f1;
+}
+
+/* The step from (t0, y0) over H ended in y (spike distance s0 < 0 at its
+ * start). Did the membrane cross threshold inside it? The cubic Hermite
+ * interpolant of the spike distance (values and slopes at both ends)
+ * decides: returns the fraction th1 in (0, 1] with the interpolant >= 0
+ * there, the first crossing lying in (0, th1], or 0 when it stays below. */
+static double crossing_bracket(double H, double s0, double f0, double s1, double f1)
+{
+    if (s1 >= 0.0)
+        return 1.0;
+    /* a bound of the interpolant: max(s0, s1) + 4H/27 (f0+ + f1-) */
+    if ((s0 > s1 ? s0 : s1) + H * (4.0 / 27.0) * ((f0 > 0.0 ? f0 : 0.0) + (f1 < 0.0 ? -f1 : 0.0)) <
+        0.0)
+        return 0.0;
+    /* interior maxima: roots of the derivative, a quadratic in th */
+    const double a = 3.0 * (2 * s0 + H * f0 - 2 * s1 + H * f1);
+    const double b = 2.0 * (-3 * s0 - 2 * H * f0 + 3 * s1 - H * f1);
+    const double c = H * f0;
+    double r[2];
+    int nr = 0;
+    if (fabs(a) < 1e-300) {
+        if (b != 0.0)
+            r[nr++] = -c / b;
+    } else {
+        const double disc = b * b - 4 * a * c;
+        if (disc >= 0.0) {
+            const double q = -0.5 * (b + copysign(sqrt(disc), b));
+            r[nr++] = q / a;
+            if (q != 0.0)
+                r[nr++] = c / q;
+        }
+    }
+    double best = 0.0;
+    for (int k = 0; k < nr; k++)
+        if (r[k] > 0.0 && r[k] < 1.0 && hermite1(r[k], H, s0, f0, s1, f1) >= 0.0 &&
+            (best == 0.0 || r[k] < best))
+            best = r[k];
+    return best;
+}
+
+typedef struct walk {
+    apical_sim *S;
+    partition *P;
+    size_t pi;
+    uint64_t i;
+    int emit;
+    double t, ru; /* the neuron's time and end of refractoriness */
+} walk;
+
+/* A spike of the walked neuron at ts: emitted (unless a copy), reset,
+ * refractory. */
+static apical_status fire(walk *w, double *y, double ts)
+{
+    const pop_rt *pr = &w->S->pops[w->pi];
+    const pop_part *pp = &w->P->pp[w->pi];
+    if (w->emit) {
+        apical_status st = apical_engine_emit(w->S, w->P, w->pi, w->i, ts);
+        if (st)
+            return st;
+    }
+    pr->m->reset(y, &pp->ctx);
+    w->ru = ts + pr->t_ref;
+    w->t = ts;
+    return APICAL_OK;
+}
+
+/* Advance the walked neuron to `target`, handling crossings, resets and
+ * refractory ends on the way. y holds APICAL_SWEEP_MAX_STATE doubles. */
+static apical_status run_to(walk *w, double *y, double target)
+{
+    const pop_rt *pr = &w->S->pops[w->pi];
+    pop_part *pp = &w->P->pp[w->pi];
+    const apical_model_type *m = pr->m;
+    const apical_sweep_ops *ops = pr->sweep;
+    apical_model_ctx *c = &pp->ctx;
+    const size_t ns = pr->ns;
+    double y0[APICAL_SWEEP_MAX_STATE], yy[APICAL_SWEEP_MAX_STATE];
+    double sl[2];
+    while (w->t < target) {
+        const double t0 = w->t;
+        if (t0 < w->ru) {
+            /* refractory: membrane held, the rest evolves */
+            const double seg = fmin(w->ru, target);
+            c->refractory = 1;
+            ops->advance(y, seg - t0, 1, c, sl);
+            c->refractory = 0;
+            w->t = seg;
+            continue;
+        }
+        const double H = target - t0;
+        copy_state(y0, y, ns);
+        ops->advance(y, H, 0, c, sl);
+        w->P->steps++;
+        const double s0 = m->spike_distance(y0, c);
+        if (!(s0 < 0.0)) {
+            w->t = target;
+            continue;
+        }
+        const double s1 = m->spike_distance(y, c);
+        const double f0 = sl[0], f1 = sl[1];
+        const double th1 = crossing_bracket(H, s0, f0, s1, f1);
+        if (th1 == 0.0) {
+            w->t = target;
+            continue;
+        }
+        /* The first root of the interpolant in (0, th1]: Illinois. */
+        double a = 0.0, b = th1, ga = s0, gb = hermite1(th1, H, s0, f0, s1, f1), th = b;
+        int side = 0;
+        for (int it = 0; it < 60 && (b - a) * H > 1e-15; it++) {
+            th = (a * gb - b * ga) / (gb - ga);
+            if (!(th > a && th < b))
+                th = 0.5 * (a + b);
+            const double g = hermite1(th, H, s0, f0, s1, f1);
+            if (g == 0.0)
+                break;
+            if (g < 0.0) {
+                a = th, ga = g;
+                if (side == -1)
+                    gb *= 0.5;
+                side = -1;
+            } else {
+                b = th, gb = g;
+                if (side == 1)
+                    ga *= 0.5;
+                side = 1;
+            }
+        }
+        /* Newton against the integrator itself: the interpolant is only
+         * O(H^4) accurate; the crossing of the integrated solution is the
+         * one the method defines. */
+        double ts = t0 + th * H;
+        const double t_hi = t0 + th1 * H;
+        for (int it = 0; it < 3; it++) {
+            copy_state(yy, y0, ns);
+            ops->advance(yy, ts - t0, 0, c, sl);
+            const double g = m->spike_distance(yy, c);
+            if (!(sl[1] > 0.0))
+                break;
+            const double tn = fmin(fmax(ts - g / sl[1], t0), t_hi);
+            const int done = fabs(tn - ts) < 1e-12;
+            ts = tn;
+            if (done)
+                break;
+        }
+        copy_state(y, y0, ns);
+        ops->advance(y, ts - t0, 0, c, sl);
+        apical_status st = fire(w, y, ts);
+        if (st)
+            return st;
+    }
+    return APICAL_OK;
+}
+
+/* The walked neuron, at the input's time, receives it. As on the GSL path:
+ * a jump from below threshold to at or above it (not refractory) fires at
+ * the input's time. */
+static inline apical_status apply_input(walk *w, const apical_model_type *m,
+                                        apical_model_ctx *c, double *y, const sweep_ev *e)
+{
+    const double t = e->t;
+    const int refr = t < w->ru;
+    c->refractory = refr;
+    const int below = !refr && m->spike_distance(y, c) < 0.0;
+    m->receive(y, e->rec, e->w, c);
+    c->refractory = 0;
+    if (below && m->spike_distance(y, c) >= 0.0)
+        return fire(w, y, t);
+    return APICAL_OK;
+}
+
+/* A state that is not finite stops the run, as GSL failures do. The
+ * kernels flag such results (cand >= 0), so only neurons redone one by one
+ * need the test; a per-window pass over every state cost ~8% of CUBA. */
+static apical_status check_finite(walk *w, const double *y, double t)
+{
+    const pop_rt *pr = &w->S->pops[w->pi];
+    for (size_t k = 0; k < pr->ns; k++)
+        if (!isfinite(y[k]))
+            return w->P->st = apical_error_set(
+                       &w->P->err, APICAL_E_SOLVER, &pr->spec->pos,
+                       "population '%s' neuron %llu failed to integrate at t = %.6f ms (state "
+                       "not finite, stepper sweep: %s); %s = %g %s",
+                       pr->spec->name, (unsigned long long)w->i, t, pr->sweep->method,
+                       pr->m->state[k].name, y[k], pr->m->state[k].unit);
+    return APICAL_OK;
+}
+
+/* Walk owned neuron i from T0 (state y) through its inputs from ev on to
+ * t_end; a state that is not finite at the end stops the run. */
+static apical_status walk_neuron(walk *w, double *y, uint32_t ev, double t_end)
+{
+    const pop_rt *pr = &w->S->pops[w->pi];
+    pop_part *pp = &w->P->pp[w->pi];
+    const apical_model_type *m = pr->m;
+    const sweep_ev *E = pp->sw->ev;
+    apical_status st;
+    for (; ev != SWEEP_NONE && E[ev].t <= t_end; ev = E[ev].next) {
+        if ((st = run_to(w, y, E[ev].t)) || (st = apply_input(w, m, &pp->ctx, y, &E[ev])))
+            return st;
+    }
+    if ((st = run_to(w, y, t_end)))
+        return st;
+    return check_finite(w, y, t_end);
+}
+
+/* The neurons with inputs, stepped together: each round advances every
+ * lane to its next input (or refractory end, or T1) with one call of the
+ * model's advance_n, then applies that input lane by lane; lanes that
+ * reach T1 leave, the rest are packed to the front. A lane the kernel
+ * flags (a possible crossing, a step beyond the accuracy bound) finishes
+ * the window one by one (walk_neuron) from its state before the step.
+ * Each lane's steps are those walk_neuron would take (the same stop
+ * points), with advance_n's bits equal to advance's. */
+static apical_status walk_batch(apical_sim *S, partition *P, size_t pi, double T0, double T1)
+{
+    const pop_rt *pr = &S->pops[pi];
+    pop_part *pp = &P->pp[pi];
+    sweep_part *sw = pp->sw;
+    const apical_model_type *m = pr->m;
+    const sweep_ev *E = sw->ev;
+    const uint64_t lo = pp->lo, cap = pp->hi - lo;
+    const size_t ns = pr->ns;
+    const double *ya[APICAL_SWEEP_MAX_STATE];
+    double *yaw[APICAL_SWEEP_MAX_STATE], *yb[APICAL_SWEEP_MAX_STATE];
+    for (size_t k = 0; k < ns; k++) {
+        ya[k] = yaw[k] = sw->b_ya + k * cap;
+        yb[k] = sw->b_yb + k * cap;
+    }
+    size_t na = sw->n_touched;
+    for (size_t q = 0; q < na; q++) {
+        const uint32_t j = sw->touched[q];
+        sw->b_idx[q] = j;
+        sw->b_t[q] = T0;
+        sw->b_ru[q] = pr->ref_until[lo + j];
+        sw->b_ev[q] = sw->head[j];
+        for (size_t k = 0; k < ns; k++)
+            yaw[k][q] = pr->y[pop_at(pr, lo + j, k)];
+    }
+    walk w = {S, P, pi, 0, 1, T0, 0.0};
+    double ys[APICAL_SWEEP_MAX_STATE];
+    apical_status st;
+    while (na) {
+        for (size_t q = 0; q < na; q++) {
+            const uint32_t e = sw->b_ev[q];
+            double to = e != SWEEP_NONE ? E[e].t : T1;
+            const int held = sw->b_t[q] < sw->b_ru[q];
+            to = held && sw->b_ru[q] < to ? sw->b_ru[q] : to;
+            sw->b_to[q] = to;
+            sw->b_dt[q] = to - sw->b_t[q];
+            sw->b_held[q] = held ? 1.0 : 0.0;
+        }
+        pr->sweep->advance_n(na, ya, yb, sw->b_dt, sw->b_held, &pp->ctx, sw->k, sw->b_cand);
+        P->steps += na;
+        size_t keep = 0;
+        for (size_t q = 0; q < na; q++) {
+            const uint32_t j = sw->b_idx[q];
+            w.i = lo + j;
+            w.ru = sw->b_ru[q];
+            uint32_t e = sw->b_ev[q];
+            if (sw->b_cand[q] >= 0.0) {
+                /* one by one from the lane's state before this step */
+                w.t = sw->b_t[q];
+                for (size_t k = 0; k < ns; k++)
+                    ys[k] = ya[k][q];
+                if ((st = walk_neuron(&w, ys, e, T1)))
+                    return st;
+                pop_put(pr, pr->y_next, lo + j, ys);
+                pr->ref_until[lo + j] = w.ru;
+                continue;
+            }
+            w.t = sw->b_to[q];
+            for (size_t k = 0; k < ns; k++)
+                ys[k] = yb[k][q];
+            if (e != SWEEP_NONE && w.t == E[e].t) {
+                if ((st = apply_input(&w, m, &pp->ctx, ys, &E[e])))
+                    return st;
+                e = E[e].next;
+            }
+            if (w.t >= T1) {
+                pop_put(pr, pr->y_next, lo + j, ys);
+                pr->ref_until[lo + j] = w.ru;
+                continue;
+            }
+            /* keep >= q never overtakes: lane q is read before slot keep
+             * (<= q) is written */
+            sw->b_idx[keep] = j;
+            sw->b_t[keep] = w.t;
+            sw->b_ru[keep] = w.ru;
+            sw->b_ev[keep] = e;
+            for (size_t k = 0; k < ns; k++)
+                yaw[k][keep] = ys[k];
+            keep++;
+        }
+        na = keep;
+    }
+    return APICAL_OK;
+}
+
+/* The window's constants for length h: recomputed only when h changes
+ * (window lengths are equal up to rounding of k * d_min, so usually once
+ * or a few times per run). A window longer than the model's max_step runs
+ * as m equal sub-windows. */
+static apical_status window_constants(partition *P, const pop_rt *pr, pop_part *pp, double h)
+{
+    sweep_part *sw = pp->sw;
+    if (h == sw->h)
+        return APICAL_OK;
+    const double hmax = pr->sweep->max_step(&pp->ctx);
+    const double m = hmax > 0.0 && h > hmax ? ceil(h / hmax) : 1.0;
+    sw->m = m < 1e6 ? (unsigned)m : 1000000u;
+    pr->sweep->constants(h / (double)sw->m, &pp->ctx, sw->k);
+    sw->h = h;
+    if (sw->m > 1 && !sw->scratch &&
+        !(sw->scratch = malloc(((pr->ns + 1) * (pp->hi - pp->lo) + 1) * sizeof *sw->scratch)))
+        return nomem(P);
+    return APICAL_OK;
+}
+
+/* The kernel over the owned neurons: one call, or m calls through the
+ * scratch states (ping-pong so that the last lands in yn; y, the T0 state,
+ * stays for the neurons redone one by one), candidates combined by max. */
+static void run_kernel(const pop_rt *pr, pop_part *pp, const double *const *y, double *const *yn,
+                       double T0, double T1)
+{
+    sweep_part *sw = pp->sw;
+    const uint64_t lo = pp->lo, n = pp->hi - lo;
+    const size_t ns = pr->ns;
+    const double *ru = pr->ref_until + lo;
+    if (sw->m == 1) {
+        pr->sweep->window(n, y, yn, ru, T0, T1, sw->k, &pp->ctx, sw->cand);
+        return;
+    }
+    double *sb[APICAL_SWEEP_MAX_STATE];
+    for (size_t k = 0; k < ns; k++)
+        sb[k] = sw->scratch + k * n;
+    double *c2 = sw->scratch + ns * n;
+    const double H = T1 - T0;
+    const unsigned m = sw->m;
+    for (unsigned j = 0; j < m; j++) {
+        const double a = j ? T0 + H * (double)j / (double)m : T0;
+        const double b = j + 1 < m ? T0 + H * (double)(j + 1) / (double)m : T1;
+        double *const *dst = (m - 1 - j) % 2 == 0 ? yn : sb;
+        const double *const *src = j == 0 ? y : (const double *const *)((m - j) % 2 == 0 ? yn : sb);
+        pr->sweep->window(n, src, dst, ru, a, b, sw->k, &pp->ctx, j ? c2 : sw->cand);
+        for (uint64_t i = 0; j && i < n; i++)
+            sw->cand[i] = c2[i] > sw->cand[i] ? c2[i] : sw->cand[i];
+    }
+}
+
+apical_status apical_sweep_window_end(apical_sim *S, partition *P, double T0, double T1)
+{
+    for (size_t pi = 0; pi < S->n_pops; pi++) {
+        pop_rt *pr = &S->pops[pi];
+        pop_part *pp = &P->pp[pi];
+        if (!pr->sweep || pp->hi == pp->lo)
+            continue;
+        sweep_part *sw = pp->sw;
+        const uint64_t lo = pp->lo, n = pp->hi - lo;
+        const size_t ns = pr->ns;
+        if (window_constants(P, pr, pp, T1 - T0))
+            return P->st;
+        const double *y[APICAL_SWEEP_MAX_STATE];
+        double *yn[APICAL_SWEEP_MAX_STATE];
+        for (size_t k = 0; k < ns; k++) {
+            y[k] = pr->y + pop_at(pr, lo, k);
+            yn[k] = pr->y_next + pop_at(pr, lo, k);
+        }
+        pp->ctx.refractory = 0;
+        run_kernel(pr, pp, y, yn, T0, T1);
+        double ys[APICAL_SWEEP_MAX_STATE];
+        walk w = {S, P, pi, 0, 1, T0, 0.0};
+        /* neurons with inputs: batched where the model can, else one by
+         * one in the order they were first touched */
+        if (pr->sweep->advance_n) {
+            if (walk_batch(S, P, pi, T0, T1))
+                return P->st;
+            for (size_t q = 0; q < sw->n_touched; q++) {
+                sw->head[sw->touched[q]] = SWEEP_NONE;
+                sw->cand[sw->touched[q]] = -1.0;
+            }
+        }
+        for (size_t q = 0; !pr->sweep->advance_n && q < sw->n_touched; q++) {
+            const uint32_t j = sw->touched[q];
+            w.i = lo + j, w.t = T0, w.ru = pr->ref_until[lo + j];
+            pop_get(pr, pr->y, lo + j, ys);
+            apical_status st = walk_neuron(&w, ys, sw->head[j], T1);
+            if (st)
+                return st;
+            pop_put(pr, pr->y_next, lo + j, ys);
+            pr->ref_until[lo + j] = w.ru;
+            sw->head[j] = SWEEP_NONE;
+            sw->cand[j] = -1.0;
+        }
+        P->integrations += n + sw->n_touched;
+        sw->n_touched = 0;
+        sw->n_ev = 0;
+        /* Neurons the kernel could not finish (cand >= 0), in blocks: a
+         * block whose candidates all have the sign bit set (negative) is
+         * skipped after one integer AND over it, which vectorises; the
+         * same pass sets the neurons' times. */
+        const double *restrict cd = sw->cand;
+        for (uint64_t b0 = 0; b0 < n; b0 += 64) {
+            const uint64_t b1 = b0 + 64 < n ? b0 + 64 : n;
+            uint64_t all = ~0ull;
+            for (uint64_t j = b0; j < b1; j++) {
+                uint64_t b;
+                memcpy(&b, &cd[j], sizeof b);
+                all &= b;
+                pr->t_last[lo + j] = T1;
+            }
+            if (all >> 63)
+                continue;
+            for (uint64_t j = b0; j < b1; j++) {
+                if (!(cd[j] >= 0.0))
+                    continue;
+                w.i = lo + j, w.t = T0, w.ru = pr->ref_until[lo + j];
+                pop_get(pr, pr->y, lo + j, ys);
+                apical_status st = walk_neuron(&w, ys, SWEEP_NONE, T1);
+                if (st)
+                    return st;
+                pop_put(pr, pr->y_next, lo + j, ys);
+                pr->ref_until[lo + j] = w.ru;
+                P->integrations++;
+            }
+        }
+    }
+    return APICAL_OK;
+}
+
+apical_status apical_sweep_state(apical_sim *S, partition *P, size_t pi, uint64_t i, double t,
+                                 double *y)
+{
+    const pop_rt *pr = &S->pops[pi];
+    pop_part *pp = &P->pp[pi];
+    double ys[APICAL_SWEEP_MAX_STATE];
+    pop_get(pr, pr->y, i, ys);
+    walk w = {S, P, pi, i, 0, pr->t_last[i], pr->ref_until[i]};
+    const uint32_t j = (uint32_t)(i - pp->lo);
+    apical_status st = t > w.t ? walk_neuron(&w, ys, pp->sw->head[j], t) : APICAL_OK;
+    memcpy(y, ys, pr->ns * sizeof *y);
+    return st;
+}
+
+void apical_sweep_flip(apical_sim *S)
+{
+    for (size_t pi = 0; pi < S->n_pops; pi++) {
+        pop_rt *pr = &S->pops[pi];
+        if (!pr->sweep)
+            continue;
+        double *t = pr->y;
+        pr->y = pr->y_next;
+        pr->y_next = t;
+    }
+}

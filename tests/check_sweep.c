@@ -1,0 +1,592 @@
+/* Stepper "sweep" (sim/sweep.c, the models' apical_sweep_ops) against the
+ * GSL path at rk8pd 1e-12, which is the reference: spike times, voltage
+ * traces, edge cases (refractoriness ending inside a window, inputs while
+ * refractory, at a window start, several at one time, a neuron starting
+ * above threshold, a huge conductance, seconds of silence), determinism
+ * over partitions and threads, STDP onto a sweep population, and state
+ * recorders at and below the window length.
+ *
+ * Tolerances follow from the methods (models/lif_cond_exp.c,
+ * models/lif_curr_exp.c, docs/models/lif.md "Stepper sweep"):
+ * - lif_curr_exp: the exact propagator, so only rounding (the fast exp is
+ *   within 2 ulp) and the crossing's Newton tolerance (1e-12 ms) remain;
+ *   the rk8pd reference itself is good to ~2e-11 ms (docs/PERFORMANCE.md).
+ *   Spike times: 1e-9 ms; V: 1e-9 mV.
+ * - lif_cond_exp: RK4 with a local error estimate <= EPS_LOCAL = 1e-5 mV
+ *   per step; damped, the global V error stays below EPS_LOCAL/(a h)
+ *   ~ 1e-4 mV for a h >= 0.1, and a spike time moves by the V error over
+ *   the crossing slope (>= ~1 mV/ms when driven here): ~1e-4 ms. Asserted
+ *   with a factor of 3 above that: 3e-4 ms and 3e-4 mV (measured values
+ *   are printed with APICAL_TEST_VERBOSE=1).
+ *
+ * APICAL_TEST_VERBOSE=1 prints the measured differences. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apical/model.h"
+#include "apical/sim.h"
+#include "apical/spec.h"
+#include "harness.h"
+
+/* Input times off the 0.1 ms grid: a fixed LCG, sorted, in (0, t_end). */
+static void input_times(unsigned seed, int n, double t_end, char *out, size_t cap)
+{
+    double *t = malloc((size_t)n * sizeof *t);
+    ck_assert(t);
+    unsigned long long x = seed * 6364136223846793005ull + 1442695040888963407ull;
+    for (int k = 0; k < n; k++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        t[k] = t_end * (double)(x >> 11) / 9007199254740992.0;
+    }
+    for (int a = 1; a < n; a++)
+        for (int b = a; b > 0 && t[b - 1] > t[b]; b--) {
+            double s = t[b];
+            t[b] = t[b - 1];
+            t[b - 1] = s;
+        }
+    size_t used = (size_t)snprintf(out, cap, "[");
+    for (int k = 0; k < n && used < cap; k++)
+        used += (size_t)snprintf(out + used, cap - used, "%s%.9f ms", k ? ", " : "", t[k]);
+    if (used < cap)
+        snprintf(out + used, cap - used, "]");
+    free(t);
+}
+
+/* --- (a) single neurons against rk8pd ---------------------------------- */
+
+/* One lif_cond_exp and one lif_curr_exp neuron, driven by 300 excitatory
+ * and 80 inhibitory inputs at off-grid times over 1 s, plus a constant
+ * current near rheobase so that they fire ~10-40 times. A silent parrot
+ * projects onto both with a 0.1 ms delay, which makes the windows 0.1 ms
+ * (COBA's); %s: the window-setting delay. V is recorded every 1 ms (as
+ * floats: 2^-24 relative, ~4e-6 mV, limits that comparison). */
+static const char *single_net =
+    "simulation: {duration: 1000 ms, seed: 2, solver: %s}\n"
+    "populations:\n"
+    "  clk: {size: 1, model: parrot}\n"
+    "  c: {size: 1, model: lif_cond_exp, parameters: {I_e: 80 pA, t_ref: 2 ms, V_th: %s},\n"
+    "      initial: {V_m: -60 mV}}\n"
+    "  k: {size: 1, model: lif_curr_exp, parameters: {I_e: 100 pA, t_ref: 2 ms, V_th: %s},\n"
+    "      initial: {V_m: -60 mV}}\n"
+    "projections:\n"
+    "  - {source: clk, target: c, connectivity: all_to_all, receptor: exc, weight: 0 nS, delay: %s}\n"
+    "  - {source: clk, target: k, connectivity: all_to_all, receptor: exc, weight: 0 pA, delay: %s}\n"
+    "inputs:\n"
+    "  - {type: spike_times, target: c, receptor: exc, weight: 3 nS, times: %s}\n"
+    "  - {type: spike_times, target: c, receptor: inh, weight: 20 nS, times: %s}\n"
+    "  - {type: spike_times, target: k, receptor: exc, weight: 60 pA, times: %s}\n"
+    "  - {type: spike_times, target: k, receptor: inh, weight: -150 pA, times: %s}\n"
+    "recorders:\n"
+    "  - {type: state, population: c, variables: [V_m], interval: 1 ms}\n"
+    "  - {type: state, population: k, variables: [V_m], interval: 1 ms}\n";
+
+enum { N_V = 1000 };
+
+typedef struct run_out {
+    spikes s;
+    double v[2][N_V]; /* V of c and k at 0 .. 999 ms */
+} run_out;
+
+static void on_vframe(void *user, size_t rec, double t, const float *values, size_t n)
+{
+    run_out *o = user;
+    (void)n;
+    const long k = lround(t);
+    if (rec < 2 && k >= 0 && k < N_V)
+        o->v[rec][k] = values[0];
+}
+
+static void on_vspike(void *user, size_t pop, uint64_t node, double t)
+{
+    spikes_record(&((run_out *)user)->s, pop, node, t);
+}
+
+static void run_single(const char *solver, const char *vth, const char *delay, run_out *o)
+{
+    static char te[300 * 24], ti[80 * 24], te2[300 * 24], ti2[80 * 24];
+    input_times(1, 300, 1000.0, te, sizeof te);
+    input_times(2, 80, 1000.0, ti, sizeof ti);
+    input_times(3, 300, 1000.0, te2, sizeof te2);
+    input_times(4, 80, 1000.0, ti2, sizeof ti2);
+    size_t cap = strlen(single_net) + sizeof te + sizeof ti + sizeof te2 + sizeof ti2 + 512;
+    char *yaml = malloc(cap);
+    ck_assert(yaml);
+    snprintf(yaml, cap, single_net, solver, vth, vth, delay, delay, te, ti, te2, ti2);
+    apical_net_spec *spec = test_load(yaml);
+    memset(o, 0, sizeof *o);
+    apical_sim *sim = test_build(spec, 1, NULL);
+    apical_sim_set_observer(sim, &(apical_sim_observer){on_vspike, on_vframe, NULL, o});
+    test_run_to(sim, 1000.0);
+    apical_sim_free(sim);
+    apical_spec_free(spec);
+    free(yaml);
+}
+
+static const char *const REF = "{stepper: rk8pd, abs_tol: 1e-12, rel_tol: 1e-12}";
+
+/* Largest |dt| over the spikes of population pop, asserting equal counts. */
+static double spike_error(const spikes *a, const spikes *b, size_t pop, const char *what)
+{
+    size_t na = spikes_count_pop(a, pop), nb = spikes_count_pop(b, pop);
+    ck_assert_msg(na == nb, "%s: %zu spikes against %zu", what, na, nb);
+    double worst = 0.0;
+    size_t ia = 0, ib = 0;
+    for (size_t k = 0; k < na; k++) {
+        while (a->pop[ia] != pop)
+            ia++;
+        while (b->pop[ib] != pop)
+            ib++;
+        worst = fmax(worst, fabs(a->t[ia++] - b->t[ib++]));
+    }
+    return worst;
+}
+
+static void check_single(const char *delay)
+{
+    run_out *ref = malloc(sizeof *ref), *sw = malloc(sizeof *sw);
+    ck_assert(ref && sw);
+    /* spiking */
+    run_single(REF, "-50 mV", delay, ref);
+    run_single("{stepper: sweep}", "-50 mV", delay, sw);
+    const double ec = spike_error(&sw->s, &ref->s, 1, "lif_cond_exp");
+    const double ek = spike_error(&sw->s, &ref->s, 2, "lif_curr_exp");
+    const size_t nc = spikes_count_pop(&ref->s, 1), nk = spikes_count_pop(&ref->s, 2);
+    if (test_verbose())
+        printf("sweep, windows %s: lif_cond_exp %zu spikes, max |dt| %.3g ms; "
+               "lif_curr_exp %zu spikes, max |dt| %.3g ms\n",
+               delay, nc, ec, nk, ek);
+    ck_assert_uint_ge(nc, 10);
+    ck_assert_uint_ge(nk, 10);
+    ck_assert_msg(ec <= 3e-4, "lif_cond_exp spike times off by %g ms", ec);
+    ck_assert_msg(ek <= 1e-9, "lif_curr_exp spike times off by %g ms", ek);
+    spikes_free(&ref->s);
+    spikes_free(&sw->s);
+    /* subthreshold: V traces */
+    run_single(REF, "100 mV", delay, ref);
+    run_single("{stepper: sweep}", "100 mV", delay, sw);
+    double dc = 0.0, dk = 0.0;
+    for (int k = 0; k < N_V; k++) {
+        dc = fmax(dc, fabs(sw->v[0][k] - ref->v[0][k]));
+        dk = fmax(dk, fabs(sw->v[1][k] - ref->v[1][k]));
+    }
+    if (test_verbose())
+        printf("sweep, windows %s: subthreshold V, max |dV| lif_cond_exp %.3g mV, "
+               "lif_curr_exp %.3g mV\n",
+               delay, dc, dk);
+    ck_assert_msg(dc <= 3e-4, "lif_cond_exp V off by %g mV", dc);
+    ck_assert_msg(dk <= 1e-5, "lif_curr_exp V off by %g mV (float frames)", dk);
+    spikes_free(&ref->s);
+    spikes_free(&sw->s);
+    free(ref);
+    free(sw);
+}
+
+START_TEST(test_sweep_single_01)
+{
+    check_single("0.1 ms");
+}
+END_TEST
+
+/* 2.5 ms windows: longer than lif_cond_exp's max_step (X_CAP over the
+ * leak's and the fastest conductance's rate, 2 ms here), so the kernel runs
+ * in sub-windows */
+START_TEST(test_sweep_single_long)
+{
+    check_single("2.5 ms");
+}
+END_TEST
+
+/* --- (b) edge cases ------------------------------------------------------ */
+
+/* 0.1 ms windows. c0 starts above threshold (fires at 0); inputs at window
+ * starts (5 ms, 7 ms), several at one time (three at 20.05 ms), dense
+ * inputs that drive spikes with refractoriness ending inside windows and
+ * inputs arriving while refractory, a huge inhibitory conductance at
+ * 300.05 ms (sub-stepped), then silence from 500 ms to 3000 ms. */
+static const char *edge_net =
+    "simulation: {duration: 3000 ms, seed: 2, solver: %s}\n"
+    "populations:\n"
+    "  clk: {size: 1, model: parrot}\n"
+    "  c0: {size: 1, model: lif_cond_exp, parameters: {I_e: 80 pA, t_ref: 1.234 ms},\n"
+    "       initial: {V_m: -45 mV, g_exc: 5 nS, g_inh: 10 nS}}\n"
+    "  k0: {size: 1, model: lif_curr_exp, parameters: {I_e: 80 pA, t_ref: 1.234 ms},\n"
+    "       initial: {V_m: -45 mV}}\n"
+    "projections:\n"
+    "  - {source: clk, target: c0, connectivity: all_to_all, receptor: exc, weight: 0 nS, delay: 0.1 ms}\n"
+    "  - {source: clk, target: k0, connectivity: all_to_all, receptor: exc, weight: 0 pA, delay: 0.1 ms}\n"
+    "inputs:\n"
+    "  - {type: spike_times, target: c0, receptor: exc, weight: 4 nS,\n"
+    "     times: [5 ms, 7 ms, 20.05 ms, 20.05 ms, 20.05 ms]}\n"
+    "  - {type: spike_times, target: c0, receptor: exc, weight: 2 nS, times: %s}\n"
+    "  - {type: spike_times, target: c0, receptor: inh, weight: 5000 nS, times: [300.05 ms]}\n"
+    "  - {type: spike_times, target: k0, receptor: exc, weight: 80 pA,\n"
+    "     times: [5 ms, 7 ms, 20.05 ms, 20.05 ms, 20.05 ms]}\n"
+    "  - {type: spike_times, target: k0, receptor: exc, weight: 40 pA, times: %s}\n"
+    "  - {type: spike_times, target: k0, receptor: inh, weight: -20000 pA, times: [300.05 ms]}\n";
+
+static void run_edge(const char *solver, spikes *s, double final[2][3])
+{
+    static char t1[600 * 24], t2[600 * 24];
+    input_times(11, 600, 500.0, t1, sizeof t1);
+    input_times(12, 600, 500.0, t2, sizeof t2);
+    size_t cap = strlen(edge_net) + sizeof t1 + sizeof t2 + 256;
+    char *yaml = malloc(cap);
+    ck_assert(yaml);
+    snprintf(yaml, cap, edge_net, solver, t1, t2);
+    apical_net_spec *spec = test_load(yaml);
+    apical_sim *sim = test_build(spec, 1, s);
+    test_run_to(sim, 3000.0);
+    /* GSL neurons stop at their last input; sweep neurons are at 3000 */
+    for (size_t pop = 1; pop <= 2; pop++)
+        memcpy(final[pop - 1], apical_sim_state(sim, pop, 0), 3 * sizeof(double));
+    apical_sim_free(sim);
+    apical_spec_free(spec);
+    free(yaml);
+}
+
+START_TEST(test_sweep_edges)
+{
+    spikes ref = {0}, sw = {0};
+    double fr[2][3], fs[2][3];
+    run_edge(REF, &ref, fr);
+    run_edge("{stepper: sweep}", &sw, fs);
+    /* the initial spike, at 0 */
+    ck_assert_uint_ge(sw.n, 2);
+    ck_assert_double_eq(sw.t[0], 0.0);
+    ck_assert_double_eq(sw.t[1], 0.0);
+    const double ec = spike_error(&sw, &ref, 1, "lif_cond_exp"),
+                 ek = spike_error(&sw, &ref, 2, "lif_curr_exp");
+    if (test_verbose())
+        printf("sweep edges: %zu / %zu spikes, max |dt| %.3g / %.3g ms; final V %.12g / %.12g "
+               "(reference %.12g / %.12g)\n",
+               spikes_count_pop(&ref, 1), spikes_count_pop(&ref, 2), ec, ek, fs[0][0], fs[1][0],
+               fr[0][0], fr[1][0]);
+    ck_assert_uint_ge(spikes_count_pop(&ref, 1), 20);
+    ck_assert_uint_ge(spikes_count_pop(&ref, 2), 20);
+    ck_assert_msg(ec <= 3e-4, "lif_cond_exp spike times off by %g ms", ec);
+    ck_assert_msg(ek <= 1e-9, "lif_curr_exp spike times off by %g ms", ek);
+    /* After 2.5 s of silence, at 3000 ms, V_inf = E_L + I_e/g_L = -52 mV
+     * with the synaptic variables decayed to nothing. */
+    for (int m = 0; m < 2; m++) {
+        ck_assert_msg(fabs(fs[m][0] + 52.0) <= 1e-9, "final V %.15g", fs[m][0]);
+        for (int k = 1; k < 3; k++)
+            ck_assert(fabs(fs[m][k]) < 1e-30);
+    }
+    spikes_free(&ref);
+    spikes_free(&sw);
+}
+END_TEST
+
+/* The same single step through the kernel and through advance: equal bits
+ * (a neuron's result must not depend on which path finished it). Also the
+ * vectorised kernel against itself at every offset (lanes vs remainder). */
+START_TEST(test_sweep_kernel_scalar)
+{
+    for (size_t mi = 0; mi < apical_model_count(); mi++) {
+        const apical_model_type *m = apical_model_at(mi);
+        if (!m->sweep)
+            continue;
+        double *param = malloc(m->n_params * sizeof *param);
+        double *derived = calloc(m->n_derived + 1, sizeof *derived);
+        ck_assert(param && derived);
+        for (size_t k = 0; k < m->n_params; k++)
+            param[k] = m->params[k].def;
+        m->derive(param, derived);
+        apical_model_ctx c = {.param = param, .derived = derived};
+        enum { N = 37 };
+        const double h = 0.1, T0 = 10.0, T1 = 10.1;
+        double kc[APICAL_SWEEP_MAX_CONST];
+        m->sweep->constants(h, &c, kc);
+        double ys[3][N], yo[3][N], ru[N], cand[N];
+        for (int i = 0; i < N; i++) {
+            ys[0][i] = -70.0 + 0.5 * i;
+            ys[1][i] = 3.0 * (i % 7);
+            ys[2][i] = (m->weight_unit[0] == 'p' ? -5.0 : 5.0) * (i % 5);
+            ru[i] = -HUGE_VAL;
+        }
+        const double *yp[3] = {ys[0], ys[1], ys[2]};
+        double *op[3] = {yo[0], yo[1], yo[2]};
+        m->sweep->window(N, yp, op, ru, T0, T1, kc, &c, cand);
+        for (int i = 0; i < N; i++) {
+            double y[3] = {ys[0][i], ys[1][i], ys[2][i]}, sl[2];
+            m->sweep->advance(y, h, 0, &c, sl);
+            if (cand[i] >= 0.0)
+                continue; /* the kernel's result is redone */
+            for (int k = 0; k < 3; k++)
+                ck_assert_msg(y[k] == yo[k][i], "%s: neuron %d variable %d: %.17g vs %.17g",
+                              m->name, i, k, y[k], yo[k][i]);
+        }
+        for (int off = 1; off < 9; off++) {
+            double yo2[3][N], cand2[N];
+            const double *yp2[3] = {ys[0] + off, ys[1] + off, ys[2] + off};
+            double *op2[3] = {yo2[0], yo2[1], yo2[2]};
+            m->sweep->window(N - off, yp2, op2, ru + off, T0, T1, kc, &c, cand2);
+            for (int i = 0; i < N - off; i++)
+                for (int k = 0; k < 3; k++)
+                    ck_assert(yo2[k][i] == yo[k][i + off]);
+        }
+        free(param);
+        free(derived);
+    }
+}
+END_TEST
+
+/* --- (c) determinism --------------------------------------------------- */
+
+static const char *det_net =
+    "simulation: {duration: 300 ms, seed: 9, partitions: %u, solver: {stepper: sweep}}\n"
+    "populations:\n"
+    "  e: {size: 160, model: lif_cond_exp, initial: {V_m: {uniform: {low: -60 mV, high: -50 mV}}}}\n"
+    "  i: {size: 40, model: lif_cond_exp, parameters: {t_ref: 1.3 ms}}\n"
+    "  c: {size: 60, model: lif_curr_exp, parameters: {E_L: -49 mV},\n"
+    "      initial: {V_m: {uniform: {low: -60 mV, high: -50 mV}}}}\n"
+    "projections:\n"
+    "  - {source: e, target: e, connectivity: {rule: bernoulli, p: 0.1}, receptor: exc, weight: 4 nS, delay: 0.1 ms}\n"
+    "  - {source: e, target: i, connectivity: {rule: bernoulli, p: 0.1}, receptor: exc, weight: 4 nS, delay: 0.3 ms}\n"
+    "  - {source: i, target: e, connectivity: {rule: bernoulli, p: 0.1}, receptor: inh, weight: 40 nS, delay: 0.1 ms}\n"
+    "  - {source: e, target: c, connectivity: {rule: bernoulli, p: 0.1}, receptor: exc, weight: 20 pA, delay: 0.2 ms}\n"
+    "  - {source: c, target: e, connectivity: {rule: bernoulli, p: 0.1}, receptor: exc, weight: 3 nS, delay: 0.1 ms}\n"
+    "inputs:\n"
+    "  - {type: poisson, target: e, rate: 800 Hz, receptor: exc, weight: 5 nS}\n"
+    "  - {type: poisson, target: i, rate: 800 Hz, receptor: exc, weight: 5 nS}\n"
+    "  - {type: poisson, target: c, rate: 500 Hz, receptor: exc, weight: 30 pA}\n";
+
+static uint64_t det_run(unsigned parts, unsigned threads, size_t *n_spikes)
+{
+    char yaml[4096];
+    snprintf(yaml, sizeof yaml, det_net, parts);
+    apical_net_spec *spec = test_load(yaml);
+    spikes s = {0};
+    apical_sim *sim = test_build(spec, threads, &s);
+    test_run_to(sim, 300.0);
+    uint64_t h = spikes_checksum(&s);
+    for (size_t pop = 0; pop < 3; pop++)
+        for (uint64_t i = 0; i < (pop == 0 ? 160u : pop == 1 ? 40u : 60u); i++) {
+            const double *y = apical_sim_state(sim, pop, i);
+            for (int k = 0; k < 3; k++) {
+                uint64_t b;
+                memcpy(&b, &y[k], sizeof b);
+                h = (h ^ b) * 1099511628211ull;
+            }
+        }
+    *n_spikes = s.n;
+    spikes_free(&s);
+    apical_sim_free(sim);
+    apical_spec_free(spec);
+    return h;
+}
+
+START_TEST(test_sweep_determinism)
+{
+    size_t n0;
+    const uint64_t h0 = det_run(1, 1, &n0);
+    ck_assert_uint_gt(n0, 500);
+    for (unsigned p = 1; p <= 3; p++)
+        for (unsigned t = 1; t <= 2; t++) {
+            size_t n;
+            const uint64_t h = det_run(p, t, &n);
+            ck_assert_msg(h == h0 && n == n0, "partitions %u threads %u: %zu spikes vs %zu", p, t,
+                          n, n0);
+        }
+    if (test_verbose())
+        printf("sweep determinism: %zu spikes, identical on 1-3 partitions x 1-2 threads\n", n0);
+}
+END_TEST
+
+/* --- (d) STDP onto a sweep population ------------------------------------ */
+
+/* Regular firing (I_e above rheobase) modulated by 40 plastic inputs, the
+ * multiplicative rule: the weights move smoothly with spike times. (With
+ * the additive rule at lambda 0.05 the run is chaotic: rk8pd 1e-12 and
+ * rkf45 1e-9 already end 0.3 ms apart.) */
+static const char *stdp_net =
+    "simulation: {duration: 1000 ms, seed: 4}\n"
+    "populations:\n"
+    "  pre: {size: 40, model: parrot}\n"
+    "  post: {size: 5, model: lif_cond_exp, parameters: {I_e: 130 pA}, solver: %s}\n"
+    "projections:\n"
+    "  - {name: p, source: pre, target: post, connectivity: all_to_all, receptor: exc,\n"
+    "     weight: 1.5 nS, delay: 0.5 ms,\n"
+    "     plasticity: {rule: stdp, lambda: 0.01, alpha: 1.05, mu_plus: 1, mu_minus: 1,\n"
+    "                  tau_plus: 20 ms, tau_minus: 20 ms, W_max: 6 nS}}\n"
+    "inputs:\n"
+    "  - {type: poisson, target: pre, rate: 20 Hz, receptor: relay, weight: 1}\n";
+
+static int collect_w(void *user, uint64_t src, uint64_t tgt, double w, double d)
+{
+    (void)d;
+    double *out = user;
+    out[src * 5 + tgt] = w;
+    return 0;
+}
+
+static void stdp_run(const char *solver, double *w, spikes *s)
+{
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml, stdp_net, solver);
+    apical_net_spec *spec = test_load(yaml);
+    apical_sim *sim = test_build(spec, 1, s);
+    test_run_to(sim, 1000.0);
+    ck_assert(apical_sim_synapses(sim, 0, collect_w, w) == APICAL_OK);
+    apical_sim_free(sim);
+    apical_spec_free(spec);
+}
+
+START_TEST(test_sweep_stdp)
+{
+    double wr[200], ws[200];
+    spikes sr = {0}, ss = {0};
+    stdp_run(REF, wr, &sr);
+    stdp_run("{stepper: sweep}", ws, &ss);
+    const double et = spike_error(&ss, &sr, 1, "post");
+    double dw = 0.0, moved = 0.0;
+    for (int k = 0; k < 200; k++) {
+        dw = fmax(dw, fabs(ws[k] - wr[k]));
+        moved = fmax(moved, fabs(wr[k] - 1.5));
+    }
+    if (test_verbose())
+        printf("sweep STDP: %zu post spikes, max |dt| %.3g ms, max |dw| %.3g nS (weights moved "
+               "up to %.3g nS)\n",
+               spikes_count_pop(&sr, 1), et, dw, moved);
+    ck_assert_uint_ge(spikes_count_pop(&sr, 1), 20);
+    ck_assert(moved > 0.1);
+    ck_assert_msg(et <= 3e-4, "post spike times off by %g ms", et);
+    /* a weight moves by lambda W_max e^(-|dt|/tau) per pairing: a spike
+     * time off by 3e-4 ms changes it by < lambda W_max 3e-4/20 per pairing */
+    ck_assert_msg(dw <= 1e-5, "weights off by %g nS", dw);
+    spikes_free(&sr);
+    spikes_free(&ss);
+}
+END_TEST
+
+/* --- (e) state recorders at and below the window length ----------------- */
+
+typedef struct frames {
+    size_t n;
+    double t[4000];
+    float v[4000];
+} frames;
+
+static void on_frame(void *user, size_t rec, double t, const float *values, size_t n)
+{
+    frames *f = user;
+    (void)rec;
+    (void)n;
+    if (f->n < 4000) {
+        f->t[f->n] = t;
+        f->v[f->n++] = values[0];
+    }
+}
+
+static void rec_run(const char *solver, const char *interval, frames *f)
+{
+    static char te[100 * 24];
+    input_times(21, 100, 200.0, te, sizeof te);
+    char yaml[8192];
+    snprintf(yaml, sizeof yaml,
+             "simulation: {duration: 200 ms, seed: 1, solver: %s}\n"
+             "populations:\n"
+             "  clk: {size: 1, model: parrot}\n"
+             "  c: {size: 1, model: lif_cond_exp, parameters: {I_e: 150 pA, t_ref: 2 ms}}\n"
+             "projections:\n"
+             "  - {source: clk, target: c, connectivity: all_to_all, receptor: exc, weight: 0 nS, "
+             "delay: 0.1 ms}\n"
+             "inputs:\n"
+             "  - {type: spike_times, target: c, receptor: exc, weight: 5 nS, times: %s}\n"
+             "recorders:\n"
+             "  - {type: state, population: c, variables: [V_m], interval: %s}\n",
+             solver, te, interval);
+    apical_net_spec *spec = test_load(yaml);
+    apical_sim *sim = test_build(spec, 1, NULL);
+    f->n = 0;
+    apical_sim_set_observer(sim, &(apical_sim_observer){NULL, on_frame, NULL, f});
+    test_run_to(sim, 200.0);
+    apical_sim_free(sim);
+    apical_spec_free(spec);
+}
+
+START_TEST(test_sweep_recorder)
+{
+    const char *iv[] = {"0.1 ms", "0.03 ms"};
+    frames *fr = malloc(sizeof *fr), *fs = malloc(sizeof *fs);
+    ck_assert(fr && fs);
+    for (int q = 0; q < 2; q++) {
+        rec_run(REF, iv[q], fr);
+        rec_run("{stepper: sweep}", iv[q], fs);
+        ck_assert_uint_eq(fr->n, fs->n);
+        ck_assert_uint_gt(fs->n, 1000);
+        double worst = 0.0;
+        for (size_t k = 0; k < fs->n; k++) {
+            ck_assert_double_eq(fr->t[k], fs->t[k]);
+            /* frames are floats: 2^-24 relative, ~4e-6 mV at -60 mV; a
+             * sample within 3e-4 ms of a spike may fall on either side of
+             * the reset, so those are skipped (none expected here) */
+            const double d = fabs((double)fr->v[k] - (double)fs->v[k]);
+            if (d < 1.0)
+                worst = fmax(worst, d);
+        }
+        if (test_verbose())
+            printf("sweep recorder, interval %s: %zu frames, max |dV| %.3g mV\n", iv[q], fs->n,
+                   worst);
+        ck_assert_msg(worst <= 3e-4, "recorded V off by %g mV", worst);
+    }
+    free(fr);
+    free(fs);
+}
+END_TEST
+
+/* The loader: sweep for a model without sweep ops, and current devices. */
+START_TEST(test_sweep_refused)
+{
+    apical_net_spec *spec = NULL;
+    apical_error err = {0};
+    ck_assert(apical_spec_load_string(
+                  "t.yaml",
+                  "simulation: {duration: 10 ms}\n"
+                  "populations:\n"
+                  "  a: {size: 1, model: adex_cond_exp, solver: {stepper: sweep}}\n",
+                  &spec, &err) == APICAL_E_INVALID);
+    ck_assert_msg(strstr(err.msg, "sweep") && err.pos.line == 3, "%s", err.msg);
+    ck_assert(apical_spec_load_string(
+                  "t.yaml",
+                  "simulation: {duration: 10 ms}\n"
+                  "populations:\n"
+                  "  a: {size: 1, model: lif_cond_exp, solver: {stepper: sweep}}\n"
+                  "inputs:\n"
+                  "  - {type: dc, target: a, amplitude: 10 pA}\n",
+                  &spec, &err) == APICAL_E_INVALID);
+    ck_assert_msg(strstr(err.msg, "sweep") && err.pos.line == 5, "%s", err.msg);
+    /* simulation-wide: sweep where the model allows it, the model's
+     * default elsewhere */
+    ck_assert(apical_spec_load_string("t.yaml",
+                                      "simulation: {duration: 10 ms, solver: {stepper: sweep}}\n"
+                                      "populations:\n"
+                                      "  a: {size: 1, model: lif_cond_exp}\n"
+                                      "  b: {size: 1, model: adex_cond_exp}\n",
+                                      &spec, &err) == APICAL_OK);
+    ck_assert_str_eq(spec->pops[0].stepper, "sweep");
+    ck_assert_str_ne(spec->pops[1].stepper, "sweep");
+    apical_spec_free(spec);
+}
+END_TEST
+
+Suite *sweep_suite(void);
+Suite *sweep_suite(void)
+{
+    Suite *s = suite_create("sweep");
+    TCase *tc = tcase_create("sweep");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_sweep_kernel_scalar);
+    tcase_add_test(tc, test_sweep_refused);
+    tcase_add_test(tc, test_sweep_single_01);
+    tcase_add_test(tc, test_sweep_single_long);
+    tcase_add_test(tc, test_sweep_edges);
+    tcase_add_test(tc, test_sweep_determinism);
+    tcase_add_test(tc, test_sweep_stdp);
+    tcase_add_test(tc, test_sweep_recorder);
+    suite_add_tcase(s, tc);
+    return s;
+}
