@@ -125,7 +125,7 @@ def run(n, duration_ms, seed_value=1, directory=None, repeat=1):
     t0 = time.perf_counter()
     b2.device.build(directory=directory, compile=True, run=False, with_output=False)
     t1 = time.perf_counter()
-    best = None
+    best, runs = None, []
     for _ in range(max(1, repeat)):
         # the same compiled binary again: same seed, same network, same spikes
         t2 = time.perf_counter()
@@ -140,6 +140,7 @@ def run(n, duration_ms, seed_value=1, directory=None, repeat=1):
                 m = re.search(r'Maximum resident set size \(kbytes\): (\d+)', f.read())
             rss_kb = int(m.group(1)) if m else None
         r = (binary_s, to_after_run - sim_s, sim_s, rss_kb)
+        runs.append(dict(zip(('binary_s', 'build_s', 'sim_s', 'rss_kb'), r)))
         best = r if best is None else tuple(
             min(x, y) if x is not None and y is not None else x for x, y in zip(best, r))
     binary_s, build_s, sim_s, rss_kb = best
@@ -162,6 +163,7 @@ def run(n, duration_ms, seed_value=1, directory=None, repeat=1):
         'rss_kb': rss_kb,
         'synapses': int(n_syn),
         'rate_exc_hz': spikes_exc / (n_exc * duration_ms * 1e-3),
+        'runs': runs,
     }
     if own:
         shutil.rmtree(directory, ignore_errors=True)

@@ -195,10 +195,11 @@ def main():
                     f.write(NET.format(n=n, n_exc=n_exc, n_inh=n - n_exc, duration='%g' % a.duration,
                                        partitions=a.partitions, threads=a.threads,
                                        stepper=a.stepper, tol='%g' % a.tol))
-                best = None
+                best, runs = None, []
                 for _ in range(a.repeat):
                     r = run_once(apical, net, os.path.join(tmp, 'scale_%d.h5' % n),
                                  os.path.join(tmp, 'scale_%d.json' % n))
+                    runs.append(r[:3])
                     best = r if best is None else tuple(
                         min(x, y) if x is not None and y is not None else x for x, y in zip(best, r))
                 build_s, run_s, rss_kb, rate = best
@@ -206,7 +207,8 @@ def main():
                                  'sim_s_per_s': run_s / (a.duration * 1e-3),
                                  'rss_mb': rss_kb / 1024.0 if rss_kb else None,
                                  'bytes_per_syn': rss_kb * 1024.0 / syn if rss_kb else None,
-                                 'rate_exc_hz': rate}
+                                 'rate_exc_hz': rate,
+                                 'runs': [{'build_s': x, 'sim_s': y, 'rss_kb': z} for x, y, z in runs]}
             if python:
                 b = run_brian2(python, n, a.duration, a.repeat, a.keep)
                 if 'error' in b:
