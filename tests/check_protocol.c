@@ -82,9 +82,10 @@ START_TEST(test_plateau_protocol)
     ck_assert_msg(apical_spec_load_string("proto.yaml", yaml, &spec, &err) == APICAL_OK, "%s",
                   err.msg);
     apical_segregated_spec *p = calloc(1, sizeof *p);
-    p->hidden = 1;
+    p->hidden[0] = 1;
+    p->n_hidden = 1;
     p->output = (size_t)-1;
-    p->stim_input = p->fb_proj = p->fb_of = (size_t)-1;
+    p->stim_input = (size_t)-1;
     p->examples = 1;
     p->forward.duration = 50.0;
     p->target.duration = 50.0;
@@ -439,8 +440,14 @@ START_TEST(test_feedback_errors)
         int line;
     } cases[] = {
         {"{projection: Y, symmetric_to: W1, learned_from: W1}", "[{projection: W1, eta: 0.2}]",
-         "exactly one of", 12},
-        {"{projection: Y}", "[{projection: W1, eta: 0.2}]", "exactly one of", 12},
+         "at most one of", 12},
+        {"{projection: W1}", "[{projection: W1, eta: 0.2}]", "apical dendrites", 12},
+        {"{projection: Z, symmetric_to: W1}", "[]", "'Z' is not defined", 12},
+        {"{projection: Y, symmetric_to: Y}", "[]", "must be all_to_all and start at 'hid'", 12},
+        {"[{projection: Y}, {projection: Y, symmetric_to: W1}]", "[]", "already has a feedback",
+         12},
+        {"{projection: Y, learned_from: [W1]}", "[{projection: W1, eta: 0.2}]",
+         "learned_from names one", 12},
         {"{projection: Y, symmetric_to: W1, decay: 0.1}", "[{projection: W1, eta: 0.2}]",
          "'learned_from' feedback only", 12},
         {"{projection: Y, learned_from: W1, decay: 2}", "[{projection: W1, eta: 0.2}]", "decay",
