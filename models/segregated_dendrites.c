@@ -973,7 +973,9 @@ static apical_status fit(apical_net_spec *spec, double window, apical_error *err
 {
     const apical_segregated_spec *p = spec->protocol;
     if (spec->sim.duration_auto) {
-        const double need = apical_segregated_end(p, spec->sim.seed, window, HUGE_VAL);
+        double need = apical_segregated_end(p, spec->sim.seed, window, HUGE_VAL);
+        if (need == 0.0 && p->resume)
+            need = window; /* resumed after the last example: restore, and stop */
         if (!(need > 0.0) || !isfinite(need))
             return apical_error_set(err, APICAL_E_RANGE, &p->pos,
                                     "without 'duration' the run lasts as long as the protocol, "
