@@ -8,18 +8,32 @@
  * It drives the engine from above through include/apical/control.h only. */
 #include "apical/segregated_dendrites.h"
 
+#include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "apical/control.h"
+#include "apical/h5in.h"
 #include "apical/h5out.h"
 #include "apical/limits.h"
 #include "apical/loader.h"
 #include "apical/model.h"
 #include "apical/plateau.h"
 #include "apical/rng.h"
+
+static void checkpoint_free(apical_sd_checkpoint *c)
+{
+    if (!c)
+        return;
+    for (size_t k = 0; k < c->n_proj; k++)
+        free(c->proj[k].src), free(c->proj[k].tgt), free(c->proj[k].w);
+    free(c->proj);
+    for (size_t l = 0; l <= APICAL_SD_MAX_LAYERS; l++)
+        free(c->bias[l]);
+    free(c);
+}
 
 void apical_segregated_spec_free(apical_segregated_spec *p)
 {
@@ -29,6 +43,9 @@ void apical_segregated_spec_free(apical_segregated_spec *p)
     free(p->apical_forward);
     free(p->apical_target);
     free(p->learn);
+    free(p->fb);
+    free(p->checkpoint);
+    checkpoint_free(p->resume);
     if (p->images) {
         apical_idx_free(p->images);
         free(p->images);
@@ -55,7 +72,8 @@ typedef struct arrival {
 typedef struct learn_rt {
     size_t proj, src_pop, tgt_pop;
     double eta, delay, tau_L, tau_s, P;
-    int to_output;
+    int layer;     /* hidden layer of the target, or -1: the output */
+    int fb;        /* learned feedback taking this projection's updates, or -1 */
     uint64_t n_src, gid0; /* source neurons, their first global id */
     src_trace *tr;
     double *win0;  /* integral at the forward window start */
@@ -63,9 +81,19 @@ typedef struct learn_rt {
     arrival *q;    /* arrivals not yet applied, in time order: at most the
                       spikes of the last `delay` ms (drained every window) */
     size_t q_head, q_n, q_cap;
-    double *E;     /* per target neuron, this example */
     double *gE;    /* -eta P E: the update is gE[tgt] psp_f[src] */
 } learn_rt;
+
+/* One hidden layer at run time. */
+typedef struct layer_rt {
+    size_t pop;
+    uint64_t n;
+    double kB, lambda;
+    double *intA0, *intC0, *alpha_f, *alpha_t, *cbar_f;
+    double *E;   /* the plateau rule's error, this example */
+    double *Ebp; /* backprop's, on sampled examples */
+    int table;   /* /plateaus/<pop>, or -1 */
+} layer_rt;
 
 enum { ST_EX_START, ST_FWD_WIN, ST_FWD_END, ST_TGT_WIN, ST_TGT_END, ST_TEST_START, ST_TEST_WIN,
        ST_TEST_END };
@@ -75,35 +103,46 @@ typedef struct protocol_rt {
     const apical_segregated_spec *ps;
     uint32_t *perm;        /* stimulus shuffle: this epoch's image order */
     uint64_t perm_epoch;   /* which epoch perm is for, or UINT64_MAX */
-    uint64_t example;
+    uint64_t example;      /* training examples done (a resumed run starts at the
+                              checkpoint's) */
     int stage;
+    int restored;          /* the checkpoint (if any) is in the network */
+    int ckpt_pending;      /* an epoch ended: write the checkpoint */
+    uint64_t tested_at;    /* examples seen at the last test pass, or UINT64_MAX */
     uint64_t next_window; /* window index of the next boundary */
     uint64_t k_ex0, k_fwd_end, k_tgt_end;
     double win_t0; /* start of the current averaging window */
     uint64_t label; /* the current stimulus's label */
-    uint64_t test;  /* test presentations done */
+    uint64_t test;  /* presentations done in this test pass */
+    uint64_t test_total; /* all test presentations, for observers */
+    uint64_t pass_wrong;
     uint64_t k_test_end;
-    apical_rng rng;
+    apical_rng rng; /* this example's phase lengths */
     int nomem;      /* an arrival could not be queued */
-    /* hidden layer */
-    uint64_t nh;
+    /* hidden layers: one model, so one set of state indices */
+    size_t nl;
+    layer_rt *hl;
     size_t h_C, h_intC, h_intA, h_abias, h_bias;
-    double h_kB, h_lambda;
-    double *h_intA0, *h_intC0, *alpha_f, *alpha_t, *cbar_f;
     /* output layer */
     uint64_t no;
     size_t o_C, o_intC, o_intL, o_gE, o_gI, o_bias;
     double o_kD, o_lambda;
-    double *o_intC0, *o_intL0, *o_cbar_f;
+    double *o_intC0, *o_intL0, *o_cbar_f, *o_E;
     learn_rt *learn;
     size_t arrivals_peak; /* most arrivals queued in one learn_rt */
+    double *dense, *dense2; /* scratch for symmetric feedback and angles */
+    size_t dense_cap;
     /* observers and output tables */
     apical_plateau_fn on_plateau;
     void *plateau_user;
     apical_classify_fn on_classify;
     void *classify_user;
+    apical_curve_fn on_curve;
+    void *curve_user;
+    apical_angle_fn on_angle;
+    void *angle_user;
     apical_h5 *h5;
-    int plateau_table, class_table; /* -1: not (yet) created */
+    int class_table, curve_table, angle_table; /* -1: not (yet) created */
 } protocol_rt;
 
 static size_t field(const apical_model_type *m, const char *name, int state)
@@ -153,13 +192,39 @@ static double phase_length(apical_rng *r, const apical_phase_spec *ph)
     return ph->duration + (ph->wald_mean > 0.0 ? wald(r, ph->wald_mean, ph->wald_shape) : 0.0);
 }
 
-static void protocol_rng(apical_rng *r, uint64_t seed)
+/* Example k's phase lengths come from its own substream of (seed,
+ * "protocol_phase"): forward first, then target. Keyed by the example's
+ * index, so a resumed run draws what an uninterrupted one would. */
+static void example_rng(apical_rng *r, uint64_t seed, uint64_t example)
 {
-    apical_rng_init(r, seed, apical_rng_stream_id(APICAL_RNG_RECORD, "protocol"), 0);
+    apical_rng_init(r, seed, apical_rng_stream_id(APICAL_RNG_RECORD, "protocol_phase"),
+                    (uint32_t)example);
+}
+
+static uint64_t examples_done(const apical_segregated_spec *p)
+{
+    return p->resume ? p->resume->examples_done : 0;
+}
+
+/* Test passes between examples done and p->examples: periodic ones before
+ * the end, and one at the end. */
+static uint64_t test_passes(const apical_segregated_spec *p)
+{
+    if (!p->test_examples)
+        return 0;
+    const uint64_t d = examples_done(p), e = p->examples;
+    uint64_t n = 1;
+    if (e > d + 1 && p->test_every)
+        n += (e - 1) / p->test_every - d / p->test_every;
+    if (e > d + 1 && p->test_every_epoch && p->images) {
+        const uint64_t m = p->images->n, f = p->stim_first;
+        n += (f + e - 1) / m - (f + d) / m;
+    }
+    return n;
 }
 
 /* The run draws each example's forward then target length from the
- * protocol's stream and nothing else from it, so replaying the draws gives
+ * example's stream and nothing else from it, so replaying the draws gives
  * the schedule exactly. Stops counting once past `stop` ms, or past the
  * longest run there can be (APICAL_MAX_TIME). */
 double apical_segregated_end(const apical_segregated_spec *p, uint64_t seed, double window,
@@ -168,25 +233,28 @@ double apical_segregated_end(const apical_segregated_spec *p, uint64_t seed, dou
     stop = fmin(stop, APICAL_MAX_TIME);
     /* k * window as the run computes boundary times; k saturates */
     uint64_t k = 0;
+    const uint64_t d = examples_done(p), todo = p->examples > d ? p->examples - d : 0;
     const uint64_t per_test = windows_for(window, p->test_duration);
-    if (p->test_examples > (UINT64_MAX / 2) / per_test)
+    const uint64_t passes = test_passes(p);
+    if (p->test_examples > (UINT64_MAX / 4) / per_test ||
+        passes > (UINT64_MAX / 4) / (p->test_examples * per_test + 1))
         return HUGE_VAL;
-    const uint64_t tests = p->test_examples * per_test;
+    const uint64_t tests = passes * p->test_examples * per_test;
     if (!(p->forward.wald_mean > 0.0) && !(p->target.wald_mean > 0.0)) {
         const uint64_t per = windows_for(window, p->forward.duration) +
                              windows_for(window, p->target.duration);
-        if (p->examples > (UINT64_MAX / 2) / per)
+        if (todo > (UINT64_MAX / 4) / per)
             return HUGE_VAL;
-        return (double)(p->examples * per + tests) * window;
+        return (double)(todo * per + tests) * window;
     }
     /* Wald draws are positive: the fixed parts alone may already pass stop */
     const uint64_t least = windows_for(window, p->forward.duration) +
                            windows_for(window, p->target.duration);
-    if ((double)p->examples * (double)least * window > stop)
-        return (double)p->examples * (double)least * window;
+    if ((double)todo * (double)least * window > stop)
+        return (double)todo * (double)least * window;
     apical_rng r;
-    protocol_rng(&r, seed);
-    for (uint64_t ex = 0; ex < p->examples; ex++) {
+    for (uint64_t ex = d; ex < p->examples; ex++) {
+        example_rng(&r, seed, ex);
         k += windows_for(window, phase_length(&r, &p->forward));
         k += windows_for(window, phase_length(&r, &p->target));
         if ((double)k * window > stop)
@@ -351,7 +419,7 @@ static apical_status parse_stimulus(apical_ld *c, const apical_ynode *n, apical_
 static apical_status parse_test(apical_ld *c, const apical_ynode *n, apical_segregated_spec *p)
 {
     static const char *const keys[] = {"examples", "duration", "window", "images", "labels",
-                                       "first", NULL};
+                                       "first", "every", NULL};
     const apical_ynode *v, *vi = NULL, *vl = NULL;
     apical_status st;
     if ((st = apical_ld_need_kind(c, n, APICAL_Y_MAP, "test")) != APICAL_OK ||
@@ -378,6 +446,14 @@ static apical_status parse_test(apical_ld *c, const apical_ynode *n, apical_segr
     if ((v = apical_ld_get(n, "first")) != NULL &&
         (st = apical_ld_uint(c, v, "first", 0, UINT64_MAX, &p->test_first)) != APICAL_OK)
         return st;
+    /* every: N (training examples) or `epoch` */
+    if ((v = apical_ld_get(n, "every")) != NULL) {
+        if (v->kind == APICAL_Y_SCALAR && v->text && strcmp(v->text, "epoch") == 0)
+            p->test_every_epoch = 1;
+        else if ((st = apical_ld_uint(c, v, "every (training examples, or 'epoch')", 1,
+                                      APICAL_MAX_EXAMPLES, &p->test_every)) != APICAL_OK)
+            return st;
+    }
     vi = apical_ld_get(n, "images");
     vl = apical_ld_get(n, "labels");
     if (!vi != !vl)
@@ -421,15 +497,27 @@ static size_t proj_named(const apical_ld *c, const char *name)
     return (size_t)-1;
 }
 
-/* feedback: {projection: Y, symmetric_to: W}: keep Y = W^T (both
- * all_to_all, Y from W's target population to W's source population).
- * feedback: {projection: Y, learned_from: W, decay: D}: Y learns with W's
- * updates transposed, both decaying by 1 - D per example (Kolen-Pollack). */
-static apical_status parse_feedback(apical_ld *c, const apical_ynode *n, apical_segregated_spec *p)
+/* A layer of the protocol: hidden layer l (0 = bottom), n_hidden: the
+ * output; -1: none. */
+static int layer_of(const apical_segregated_spec *p, size_t pop)
+{
+    for (size_t l = 0; l < p->n_hidden; l++)
+        if (p->hidden[l] == pop)
+            return (int)l;
+    return pop == p->output && p->output != (size_t)-1 ? (int)p->n_hidden : -1;
+}
+
+/* One feedback entry: {projection: Y}, {projection: Y, symmetric_to: W or
+ * [W1, W2, ...]} (Y = (... W2 W1)^T, the chain from Y's target up to Y's
+ * source) or {projection: Y, learned_from: W, decay: D} (Y learns with W's
+ * updates transposed, both decaying by 1 - D per example, Kolen-Pollack).
+ * Y must end on a hidden layer's apical dendrites. */
+static apical_status parse_feedback(apical_ld *c, const apical_ynode *n, apical_segregated_spec *p,
+                                    apical_feedback_spec *f)
 {
     static const char *const keys[] = {"projection", "symmetric_to", "learned_from", "decay",
                                        NULL};
-    const apical_ynode *vy, *vw, *vd;
+    const apical_ynode *vy, *vd;
     const char *ny = "", *nw = "";
     apical_status st;
     if ((st = apical_ld_need_kind(c, n, APICAL_Y_MAP, "feedback")) != APICAL_OK ||
@@ -437,31 +525,206 @@ static apical_status parse_feedback(apical_ld *c, const apical_ynode *n, apical_
         (st = apical_ld_require(c, n, "projection", "feedback", &vy)) != APICAL_OK ||
         (st = apical_ld_string(c, vy, "projection", &ny)) != APICAL_OK)
         return st;
+    f->pos = apical_ld_pos(c, n);
+    if ((f->proj = proj_named(c, ny)) == (size_t)-1)
+        return apical_ld_fail(c, vy, APICAL_E_REFERENCE, "projection '%s' is not defined", ny);
+    const apical_proj_spec *y = &c->spec->projs[f->proj];
+    const int ly = layer_of(p, y->target);
+    if (ly < 0 || ly >= (int)p->n_hidden ||
+        strcmp(c->spec->pops[y->target].model->receptors[y->receptor], "apical") != 0)
+        return apical_ld_fail(c, vy, APICAL_E_INVALID, "feedback projection '%s' must end on the "
+                              "apical dendrites (receptor apical) of one of the protocol's "
+                              "hidden layers", ny);
     const apical_ynode *vs = apical_ld_get(n, "symmetric_to"), *vl = apical_ld_get(n, "learned_from");
-    if (!vs == !vl)
-        return apical_ld_fail(c, n, vs ? APICAL_E_INVALID : APICAL_E_MISSING_KEY,
-                    "feedback needs exactly one of 'symmetric_to' (Y = W^T) and 'learned_from' "
+    if (vs && vl)
+        return apical_ld_fail(c, n, APICAL_E_INVALID,
+                    "feedback takes at most one of 'symmetric_to' (Y = W^T) and 'learned_from' "
                     "(Y learns with W's updates)");
     vd = apical_ld_get(n, "decay");
-    if (vd && vs)
+    if (vd && !vl)
         return apical_ld_fail(c, vd, APICAL_E_INVALID, "'decay' applies to 'learned_from' feedback only");
-    vw = vs ? vs : vl;
-    p->fb_learned = vl != NULL;
-    if ((st = apical_ld_string(c, vw, vs ? "symmetric_to" : "learned_from", &nw)) != APICAL_OK)
-        return st;
-    if (vd && (st = apical_ld_bounded(c, vd, "1", "decay", (apical_bounds){0.0, 1.0, 0}, &p->fb_decay)) !=
+    if (!vs && !vl)
+        return APICAL_OK; /* fixed: as drawn */
+    f->learned = vl != NULL;
+    if (vd && (st = apical_ld_bounded(c, vd, "1", "decay", (apical_bounds){0.0, 1.0, 0}, &f->decay)) !=
                   APICAL_OK)
         return st;
-    if ((p->fb_proj = proj_named(c, ny)) == (size_t)-1)
-        return apical_ld_fail(c, vy, APICAL_E_REFERENCE, "projection '%s' is not defined", ny);
-    if ((p->fb_of = proj_named(c, nw)) == (size_t)-1)
-        return apical_ld_fail(c, vw, APICAL_E_REFERENCE, "projection '%s' is not defined", nw);
-    const apical_proj_spec *y = &c->spec->projs[p->fb_proj], *w = &c->spec->projs[p->fb_of];
-    if (y->conn != APICAL_CONN_ALL_TO_ALL || w->conn != APICAL_CONN_ALL_TO_ALL ||
-        y->source != w->target || y->target != w->source)
-        return apical_ld_fail(c, vy, APICAL_E_INVALID, "%s feedback needs '%s' and '%s' all_to_all "
-                    "and in opposite directions between the same populations",
-                    p->fb_learned ? "learned" : "symmetric", ny, nw);
+    const apical_ynode *vw = vs ? vs : vl;
+    const size_t nk = vw->kind == APICAL_Y_SEQ ? vw->n_kids : 1;
+    if (vl && vw->kind == APICAL_Y_SEQ)
+        return apical_ld_fail(c, vw, APICAL_E_INVALID, "learned_from names one projection, the "
+                              "feedforward one in the opposite direction");
+    if (nk == 0 || nk > APICAL_SD_MAX_LAYERS + 1)
+        return apical_ld_fail(c, vw, APICAL_E_RANGE, "symmetric_to names 1 to %d projections",
+                              APICAL_SD_MAX_LAYERS + 1);
+    size_t at = y->target; /* the chain climbs from Y's target to Y's source */
+    for (size_t k = 0; k < nk; k++) {
+        const apical_ynode *vk = vw->kind == APICAL_Y_SEQ ? vw->kids[k] : vw;
+        if ((st = apical_ld_string(c, vk, vs ? "symmetric_to" : "learned_from", &nw)) != APICAL_OK)
+            return st;
+        if ((f->of[k] = proj_named(c, nw)) == (size_t)-1)
+            return apical_ld_fail(c, vk, APICAL_E_REFERENCE, "projection '%s' is not defined", nw);
+        const apical_proj_spec *w = &c->spec->projs[f->of[k]];
+        if (w->conn != APICAL_CONN_ALL_TO_ALL || w->source != at)
+            return apical_ld_fail(c, vk, APICAL_E_INVALID, "%s feedback: '%s' must be all_to_all "
+                        "and start at '%s' (the chain climbs from '%s', Y's target, to '%s', "
+                        "Y's source)", f->learned ? "learned" : "symmetric", nw,
+                        c->spec->pops[at].name, c->spec->pops[y->target].name,
+                        c->spec->pops[y->source].name);
+        at = w->target;
+        f->n_of = k + 1;
+    }
+    if (y->conn != APICAL_CONN_ALL_TO_ALL || at != y->source)
+        return apical_ld_fail(c, vy, APICAL_E_INVALID, "%s feedback needs '%s' all_to_all and "
+                    "the feedforward chain to end at its source '%s'",
+                    f->learned ? "learned" : "symmetric", ny, c->spec->pops[y->source].name);
+    return APICAL_OK;
+}
+
+/* The checkpoint format (docs/network-format.md, "protocol"): /edges/<proj>
+ * for every learned and feedback projection, /edges/bias_<pop> (a 1-node
+ * source "bias" -> each neuron, weight = its bias) for every layer, and
+ * /provenance/examples_done. */
+static apical_status read_examples_done(const char *path, uint64_t *out, apical_error *err)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t d = f < 0 ? H5I_INVALID_HID : H5Dopen2(f, "/provenance/examples_done", H5P_DEFAULT);
+    herr_t r = d < 0 ? -1 : H5Dread(d, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, out);
+    if (d >= 0)
+        H5Dclose(d);
+    if (f >= 0)
+        H5Fclose(f);
+    if (r < 0)
+        return apical_error_set(err, f < 0 ? APICAL_E_IO : APICAL_E_DATA, NULL,
+                                "%s: %s", path, f < 0 ? "cannot open it as HDF5"
+                                                      : "no /provenance/examples_done: not a "
+                                                        "checkpoint of this protocol");
+    return APICAL_OK;
+}
+
+static apical_status read_checkpoint(apical_ld *c, const apical_ynode *at, const char *path,
+                                     apical_segregated_spec *p)
+{
+    apical_sd_checkpoint *ck = calloc(1, sizeof *ck);
+    if (!ck)
+        return apical_ld_oom(c);
+    p->resume = ck;
+    apical_error e2 = {0};
+    apical_status st;
+    if ((st = read_examples_done(path, &ck->examples_done, &e2)))
+        return apical_ld_fail(c, at, st, "%s", e2.msg);
+    if (!(ck->proj = calloc(p->n_learn + p->n_fb + 1, sizeof *ck->proj)))
+        return apical_ld_oom(c);
+    for (size_t k = 0; k < p->n_learn + p->n_fb; k++) {
+        const size_t j = k < p->n_learn ? p->learn[k].proj : p->fb[k - p->n_learn].proj;
+        int dup = 0;
+        for (size_t m = 0; m < ck->n_proj; m++)
+            dup |= ck->proj[m].proj == j;
+        if (dup)
+            continue;
+        const apical_proj_spec *pj = &c->spec->projs[j];
+        apical_edge_data e = {0};
+        if ((st = apical_h5_edges_read(path, pj->name, &e, &e2)))
+            return apical_ld_fail(c, at, st, "checkpoint %s", e2.msg);
+        apical_sd_saved_proj *sp = &ck->proj[ck->n_proj++];
+        sp->proj = j;
+        sp->n = e.n;
+        sp->src = e.src, sp->tgt = e.tgt, sp->w = e.w;
+        e.src = e.tgt = NULL, e.w = NULL;
+        const int bad = e.n_src != c->spec->pops[pj->source].size ||
+                        e.n_tgt != c->spec->pops[pj->target].size;
+        apical_edge_data_free(&e);
+        if (bad)
+            return apical_ld_fail(c, at, APICAL_E_DATA, "checkpoint %s: projection '%s' has "
+                                  "other population sizes than in this network", path, pj->name);
+    }
+    for (size_t l = 0; l <= p->n_hidden; l++) {
+        const size_t pop = l < p->n_hidden ? p->hidden[l] : p->output;
+        if (pop == (size_t)-1)
+            continue;
+        char name[300];
+        snprintf(name, sizeof name, "bias_%s", c->spec->pops[pop].name);
+        apical_edge_data e = {0};
+        if ((st = apical_h5_edges_read(path, name, &e, &e2)))
+            return apical_ld_fail(c, at, st, "checkpoint %s", e2.msg);
+        const uint64_t n = c->spec->pops[pop].size;
+        int bad = e.n != n || !(ck->bias[l] = calloc(n + 1, sizeof(double)));
+        for (size_t k = 0; !bad && k < e.n; k++) {
+            bad = e.tgt[k] >= n;
+            if (!bad)
+                ck->bias[l][e.tgt[k]] = e.w[k];
+        }
+        apical_edge_data_free(&e);
+        if (bad)
+            return apical_ld_fail(c, at, APICAL_E_DATA, "checkpoint %s: the biases of '%s' do not "
+                                  "match this network (%llu neurons)", path,
+                                  c->spec->pops[pop].name, (unsigned long long)n);
+    }
+    if (ck->examples_done > p->examples)
+        return apical_ld_fail(c, at, APICAL_E_RANGE, "checkpoint %s is after %llu training "
+                              "examples, but the protocol trains only %llu", path,
+                              (unsigned long long)ck->examples_done,
+                              (unsigned long long)p->examples);
+    return APICAL_OK;
+}
+
+/* hidden: NAME or [NAME, ...] (bottom to top). */
+static apical_status parse_hidden(apical_ld *c, const apical_ynode *v, apical_segregated_spec *p)
+{
+    const size_t nk = v->kind == APICAL_Y_SEQ ? v->n_kids : 1;
+    apical_status st;
+    if (nk == 0 || nk > APICAL_SD_MAX_LAYERS)
+        return apical_ld_fail(c, v, APICAL_E_RANGE, "hidden names 1 to %d populations",
+                              APICAL_SD_MAX_LAYERS);
+    for (size_t l = 0; l < nk; l++) {
+        const apical_ynode *vk = v->kind == APICAL_Y_SEQ ? v->kids[l] : v;
+        if ((st = apical_ld_pop_ref(c, vk, "hidden", &p->hidden[l])) != APICAL_OK ||
+            (st = need_model(c, vk, p->hidden[l], "dendritic_hidden", "hidden")) != APICAL_OK)
+            return st;
+        for (size_t m = 0; m < l; m++)
+            if (p->hidden[m] == p->hidden[l])
+                return apical_ld_fail(c, vk, APICAL_E_INVALID, "'%s' is already hidden layer %zu",
+                                      c->spec->pops[p->hidden[l]].name, m);
+        p->n_hidden = l + 1;
+    }
+    return APICAL_OK;
+}
+
+/* angle: {every: K}: for each hidden layer, its feedforward projection to
+ * the layer above (exactly one, basal). */
+static apical_status parse_angle(apical_ld *c, const apical_ynode *n, apical_segregated_spec *p)
+{
+    static const char *const keys[] = {"every", NULL};
+    const apical_ynode *v;
+    apical_status st;
+    if ((st = apical_ld_need_kind(c, n, APICAL_Y_MAP, "angle")) != APICAL_OK ||
+        (st = apical_ld_check_keys(c, n, keys, "angle")) != APICAL_OK ||
+        (st = apical_ld_require(c, n, "every", "angle", &v)) != APICAL_OK ||
+        (st = apical_ld_uint(c, v, "every", 1, APICAL_MAX_EXAMPLES, &p->angle_every)) != APICAL_OK)
+        return st;
+    if (!p->n_hidden || p->output == (size_t)-1)
+        return apical_ld_fail(c, n, APICAL_E_INVALID, "angle needs 'hidden' layers and an 'output'");
+    for (size_t l = 0; l < p->n_hidden; l++) {
+        const size_t from = p->hidden[l], to = l + 1 < p->n_hidden ? p->hidden[l + 1] : p->output;
+        p->angle_ff[l] = (size_t)-1;
+        for (size_t j = 0; j < c->spec->n_projs; j++) {
+            const apical_proj_spec *pj = &c->spec->projs[j];
+            if (pj->source != from || pj->target != to ||
+                strcmp(c->spec->pops[to].model->receptors[pj->receptor], "basal") != 0)
+                continue;
+            if (p->angle_ff[l] != (size_t)-1)
+                return apical_ld_fail(c, n, APICAL_E_INVALID, "angle: '%s' and '%s' both feed '%s' "
+                                      "from '%s'; backprop needs one feedforward matrix",
+                                      c->spec->projs[p->angle_ff[l]].name, pj->name,
+                                      c->spec->pops[to].name, c->spec->pops[from].name);
+            p->angle_ff[l] = j;
+        }
+        if (p->angle_ff[l] == (size_t)-1)
+            return apical_ld_fail(c, n, APICAL_E_INVALID, "angle: no basal projection from '%s' "
+                                  "to '%s', the layer above", c->spec->pops[from].name,
+                                  c->spec->pops[to].name);
+    }
     return APICAL_OK;
 }
 
@@ -470,7 +733,8 @@ static apical_status sd_parse(apical_ld *c, const apical_ynode *n, void **out)
     static const char *const keys[] = {"type",    "hidden",  "output",       "examples",
                                        "forward", "target",  "settle",       "labels",
                                        "apical_drive", "plateau", "learning", "stimulus",
-                                       "feedback", "test", NULL};
+                                       "feedback", "test", "epochs", "angle", "checkpoint",
+                                       "resume", NULL};
     static const char *const drive_keys[] = {"forward", "target", NULL};
     static const char *const learn_keys[] = {"projection", "eta", NULL};
     const apical_ynode *v;
@@ -483,18 +747,16 @@ static apical_status sd_parse(apical_ld *c, const apical_ynode *n, void **out)
         return apical_ld_oom(c);
     *out = p;
     p->pos = apical_ld_pos(c, n);
-    p->hidden = p->output = p->stim_input = p->fb_proj = p->fb_of = (size_t)-1;
+    p->output = p->stim_input = (size_t)-1;
     p->examples = 1;
     p->settle = 0.0;
-    if ((v = apical_ld_get(n, "hidden")) != NULL &&
-        ((st = apical_ld_pop_ref(c, v, "hidden", &p->hidden)) != APICAL_OK ||
-         (st = need_model(c, v, p->hidden, "dendritic_hidden", "hidden")) != APICAL_OK))
+    if ((v = apical_ld_get(n, "hidden")) != NULL && (st = parse_hidden(c, v, p)) != APICAL_OK)
         return st;
     if ((v = apical_ld_get(n, "output")) != NULL &&
         ((st = apical_ld_pop_ref(c, v, "output", &p->output)) != APICAL_OK ||
          (st = need_model(c, v, p->output, "dendritic_output", "output")) != APICAL_OK))
         return st;
-    if (p->hidden == (size_t)-1 && p->output == (size_t)-1)
+    if (!p->n_hidden && p->output == (size_t)-1)
         return apical_ld_fail(c, n, APICAL_E_MISSING_KEY, "the protocol needs a 'hidden' or an 'output' "
                     "population");
     if ((v = apical_ld_get(n, "examples")) != NULL &&
@@ -535,12 +797,12 @@ static apical_status sd_parse(apical_ld *c, const apical_ynode *n, void **out)
     if (drive || plat) {
         const apical_ynode *d = drive ? drive : plat;
         const char *what = drive ? "apical_drive" : "plateau";
-        if (p->hidden == (size_t)-1)
+        if (!p->n_hidden)
             return apical_ld_fail(c, d, APICAL_E_INVALID, "%s needs a 'hidden' population", what);
         if ((st = apical_ld_need_kind(c, d, APICAL_Y_MAP, what)) != APICAL_OK ||
             (st = apical_ld_check_keys(c, d, drive_keys, what)) != APICAL_OK)
             return st;
-        uint64_t nh = c->spec->pops[p->hidden].size;
+        uint64_t nh = c->spec->pops[p->hidden[0]].size;
         if ((v = apical_ld_get(d, "forward")) != NULL &&
             (st = get_per_neuron(c, v, nh, plat != NULL, what, &p->apical_forward)) != APICAL_OK)
             return st;
@@ -550,8 +812,35 @@ static apical_status sd_parse(apical_ld *c, const apical_ynode *n, void **out)
     }
     if ((v = apical_ld_get(n, "stimulus")) != NULL && (st = parse_stimulus(c, v, p)) != APICAL_OK)
         return st;
-    if ((v = apical_ld_get(n, "feedback")) != NULL && (st = parse_feedback(c, v, p)) != APICAL_OK)
-        return st;
+    const apical_ynode *ve = apical_ld_get(n, "epochs");
+    if (ve) {
+        if (apical_ld_get(n, "examples"))
+            return apical_ld_fail(c, ve, APICAL_E_INVALID, "give either 'examples' or 'epochs', "
+                                  "not both");
+        if (!p->images)
+            return apical_ld_fail(c, ve, APICAL_E_INVALID, "epochs count passes through the "
+                                  "stimulus images: give a 'stimulus'");
+        if ((st = apical_ld_uint(c, ve, "epochs", 1, APICAL_MAX_EXAMPLES / p->images->n,
+                                 &p->epochs)) != APICAL_OK)
+            return st;
+        p->examples = p->epochs * p->images->n;
+    }
+    if ((v = apical_ld_get(n, "feedback")) != NULL) {
+        const size_t nf = v->kind == APICAL_Y_SEQ ? v->n_kids : 1;
+        if (!(p->fb = calloc(nf + 1, sizeof *p->fb)))
+            return apical_ld_oom(c);
+        for (size_t k = 0; k < nf; k++) {
+            const apical_ynode *vk = v->kind == APICAL_Y_SEQ ? v->kids[k] : v;
+            if ((st = parse_feedback(c, vk, p, &p->fb[k])) != APICAL_OK)
+                return st;
+            p->n_fb = k + 1;
+            for (size_t m = 0; m < k; m++)
+                if (p->fb[m].proj == p->fb[k].proj)
+                    return apical_ld_fail(c, vk, APICAL_E_INVALID, "projection '%s' already has "
+                                          "a feedback entry (line %d)",
+                                          c->spec->projs[p->fb[k].proj].name, p->fb[m].pos.line);
+        }
+    }
     if ((v = apical_ld_get(n, "test")) != NULL && (st = parse_test(c, v, p)) != APICAL_OK)
         return st;
     if ((v = apical_ld_get(n, "learning")) != NULL) {
@@ -581,9 +870,9 @@ static apical_status sd_parse(apical_ld *c, const apical_ynode *n, void **out)
                                 "(line %d); each update would be applied twice", pname,
                                 p->learn[k].pos.line);
             const apical_proj_spec *pj = &c->spec->projs[l->proj];
-            if (pj->target != p->hidden && pj->target != p->output)
-                return apical_ld_fail(c, f, APICAL_E_INVALID, "projection '%s' must target the protocol's "
-                            "hidden or output population", pname);
+            if (layer_of(p, pj->target) < 0)
+                return apical_ld_fail(c, f, APICAL_E_INVALID, "projection '%s' must target one of "
+                            "the protocol's hidden layers or its output population", pname);
             if (strcmp("basal", c->spec->pops[pj->target].model->receptors[pj->receptor]) != 0)
                 return apical_ld_fail(c, f, APICAL_E_INVALID, "projection '%s' must use receptor 'basal': "
                             "the protocol learns basal weights", pname);
@@ -615,14 +904,46 @@ static apical_status sd_parse(apical_ld *c, const apical_ynode *n, void **out)
             p->n_learn = i + 1;
         }
     }
-    if (p->fb_learned) {
+    for (size_t k = 0; k < p->n_fb; k++) {
         int learned = 0;
-        for (size_t i = 0; i < p->n_learn; i++)
-            learned |= p->learn[i].proj == p->fb_of;
-        if (!learned)
-            return apical_ld_fail(c, apical_ld_get(apical_ld_get(n, "feedback"), "learned_from"), APICAL_E_INVALID,
-                        "feedback learned_from '%s' needs that projection under 'learning'",
-                        c->spec->projs[p->fb_of].name);
+        for (size_t i = 0; p->fb[k].learned && i < p->n_learn; i++)
+            learned |= p->learn[i].proj == p->fb[k].of[0];
+        if (p->fb[k].learned && !learned)
+            return apical_ld_fail(c, apical_ld_get(apical_ld_get(n, "feedback")->kind == APICAL_Y_SEQ
+                                                       ? apical_ld_get(n, "feedback")->kids[k]
+                                                       : apical_ld_get(n, "feedback"),
+                                                   "learned_from"),
+                        APICAL_E_INVALID, "feedback learned_from '%s' needs that projection under "
+                        "'learning'", c->spec->projs[p->fb[k].of[0]].name);
+        for (size_t m = 0; m < k; m++)
+            if (p->fb[k].learned && p->fb[m].learned && p->fb[m].of[0] == p->fb[k].of[0])
+                return apical_ld_fail(c, apical_ld_get(n, "feedback"), APICAL_E_INVALID,
+                                      "two feedback projections learn from '%s'",
+                                      c->spec->projs[p->fb[k].of[0]].name);
+    }
+    if ((v = apical_ld_get(n, "angle")) != NULL && (st = parse_angle(c, v, p)) != APICAL_OK)
+        return st;
+    if ((v = apical_ld_get(n, "checkpoint")) != NULL) {
+        const char *path = "";
+        if ((st = apical_ld_string(c, v, "checkpoint", &path)) != APICAL_OK)
+            return st;
+        if (!p->images)
+            return apical_ld_fail(c, v, APICAL_E_INVALID, "checkpoints are written at epoch ends: "
+                                  "give a 'stimulus'");
+        if (!(p->checkpoint = apical_ld_path(c, path)))
+            return apical_ld_oom(c);
+    }
+    if ((v = apical_ld_get(n, "resume")) != NULL) {
+        const char *path = "";
+        if ((st = apical_ld_string(c, v, "resume", &path)) != APICAL_OK)
+            return st;
+        char *rp = apical_ld_path(c, path);
+        if (!rp)
+            return apical_ld_oom(c);
+        st = read_checkpoint(c, v, rp, p);
+        free(rp);
+        if (st)
+            return st;
     }
     return APICAL_OK; /* the loader then fits the run (sd_fit) */
 }
@@ -652,7 +973,9 @@ static apical_status fit(apical_net_spec *spec, double window, apical_error *err
 {
     const apical_segregated_spec *p = spec->protocol;
     if (spec->sim.duration_auto) {
-        const double need = apical_segregated_end(p, spec->sim.seed, window, HUGE_VAL);
+        double need = apical_segregated_end(p, spec->sim.seed, window, HUGE_VAL);
+        if (need == 0.0 && p->resume)
+            need = window; /* resumed after the last example: restore, and stop */
         if (!(need > 0.0) || !isfinite(need))
             return apical_error_set(err, APICAL_E_RANGE, &p->pos,
                                     "without 'duration' the run lasts as long as the protocol, "
@@ -710,30 +1033,41 @@ static apical_status sd_build(const apical_net_spec *spec, apical_sim *S, void *
     *out = pr;
     pr->spec = spec;
     pr->ps = ps;
-    pr->plateau_table = pr->class_table = -1;
-    protocol_rng(&pr->rng, spec->sim.seed);
+    pr->class_table = pr->curve_table = pr->angle_table = -1;
     pr->perm_epoch = UINT64_MAX;
+    pr->tested_at = UINT64_MAX;
+    pr->example = examples_done(ps);
+    pr->restored = !ps->resume;
     if (ps->stim_shuffle && ps->images &&
         !(pr->perm = malloc((ps->images->n + 1) * sizeof *pr->perm)))
         return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
-    if (ps->hidden != (size_t)-1) {
-        const apical_model_type *m = spec->pops[ps->hidden].model;
-        pr->nh = spec->pops[ps->hidden].size;
+    pr->nl = ps->n_hidden;
+    if (!(pr->hl = calloc(pr->nl + 1, sizeof *pr->hl)))
+        return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+    for (size_t l = 0; l < pr->nl; l++) {
+        layer_rt *h = &pr->hl[l];
+        const apical_model_type *m = spec->pops[ps->hidden[l]].model;
+        h->pop = ps->hidden[l];
+        h->n = spec->pops[h->pop].size;
+        h->table = -1;
         pr->h_C = field(m, "C", 1);
         pr->h_intC = field(m, "int_C", 1);
         pr->h_intA = field(m, "int_A", 1);
         pr->h_abias = field(m, "apical_bias", 1);
         pr->h_bias = field(m, "bias", 1);
-        double gL = param(spec, ps->hidden, "g_L"), gB = param(spec, ps->hidden, "g_B"),
-               gA = param(spec, ps->hidden, "g_A");
-        pr->h_kB = gB / (gL + gB + gA);
-        pr->h_lambda = param(spec, ps->hidden, "lambda_max") * 1e-3;
-        pr->h_intA0 = calloc(pr->nh + 1, sizeof(double));
-        pr->h_intC0 = calloc(pr->nh + 1, sizeof(double));
-        pr->alpha_f = calloc(pr->nh + 1, sizeof(double));
-        pr->alpha_t = calloc(pr->nh + 1, sizeof(double));
-        pr->cbar_f = calloc(pr->nh + 1, sizeof(double));
-        if (!pr->h_intA0 || !pr->h_intC0 || !pr->alpha_f || !pr->alpha_t || !pr->cbar_f)
+        double gL = param(spec, h->pop, "g_L"), gB = param(spec, h->pop, "g_B"),
+               gA = param(spec, h->pop, "g_A");
+        h->kB = gB / (gL + gB + gA);
+        h->lambda = param(spec, h->pop, "lambda_max") * 1e-3;
+        h->intA0 = calloc(h->n + 1, sizeof(double));
+        h->intC0 = calloc(h->n + 1, sizeof(double));
+        h->alpha_f = calloc(h->n + 1, sizeof(double));
+        h->alpha_t = calloc(h->n + 1, sizeof(double));
+        h->cbar_f = calloc(h->n + 1, sizeof(double));
+        h->E = calloc(h->n + 1, sizeof(double));
+        h->Ebp = calloc(h->n + 1, sizeof(double));
+        if (!h->intA0 || !h->intC0 || !h->alpha_f || !h->alpha_t || !h->cbar_f || !h->E ||
+            !h->Ebp)
             return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
     }
     if (ps->output != (size_t)-1) {
@@ -752,7 +1086,8 @@ static apical_status sd_build(const apical_net_spec *spec, apical_sim *S, void *
         pr->o_intC0 = calloc(pr->no + 1, sizeof(double));
         pr->o_intL0 = calloc(pr->no + 1, sizeof(double));
         pr->o_cbar_f = calloc(pr->no + 1, sizeof(double));
-        if (!pr->o_intC0 || !pr->o_intL0 || !pr->o_cbar_f)
+        pr->o_E = calloc(pr->no + 1, sizeof(double));
+        if (!pr->o_intC0 || !pr->o_intL0 || !pr->o_cbar_f || !pr->o_E)
             return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
     }
     pr->learn = calloc(ps->n_learn + 1, sizeof *pr->learn);
@@ -765,20 +1100,24 @@ static apical_status sd_build(const apical_net_spec *spec, apical_sim *S, void *
         l->eta = ps->learn[k].eta;
         l->src_pop = pj->source;
         l->tgt_pop = pj->target;
-        l->to_output = pj->target == ps->output;
+        const int lay = layer_of(ps, pj->target);
+        l->layer = lay == (int)ps->n_hidden ? -1 : lay;
+        l->fb = -1;
+        for (size_t f = 0; f < ps->n_fb; f++)
+            if (ps->fb[f].learned && ps->fb[f].of[0] == l->proj)
+                l->fb = (int)f;
         l->delay = pj->delay.a;
         l->tau_L = param(spec, pj->target, "tau_L");
         l->tau_s = param(spec, pj->target, "tau_s");
-        double lam = l->to_output ? pr->o_lambda : pr->h_lambda;
-        l->P = l->to_output ? 20.0 / (lam * lam) : 20.0 / lam;
+        double lam = l->layer < 0 ? pr->o_lambda : pr->hl[l->layer].lambda;
+        l->P = l->layer < 0 ? 20.0 / (lam * lam) : 20.0 / lam;
         l->n_src = spec->pops[l->src_pop].size;
         l->gid0 = apical_engine_gid0(S, l->src_pop);
         l->tr = calloc(l->n_src + 1, sizeof *l->tr);
         l->win0 = calloc(l->n_src + 1, sizeof *l->win0);
         l->psp_f = calloc(l->n_src + 1, sizeof *l->psp_f);
-        l->E = calloc(spec->pops[l->tgt_pop].size + 1, sizeof *l->E);
         l->gE = calloc(spec->pops[l->tgt_pop].size + 1, sizeof *l->gE);
-        if (!l->tr || !l->win0 || !l->psp_f || !l->E || !l->gE)
+        if (!l->tr || !l->win0 || !l->psp_f || !l->gE)
             return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
     }
     pr->next_window = 0;
@@ -791,14 +1130,20 @@ static void sd_free_rt(void *rt)
     protocol_rt *pr = rt;
     if (!pr)
         return;
-    free(pr->h_intA0), free(pr->h_intC0), free(pr->alpha_f), free(pr->alpha_t), free(pr->cbar_f);
-    free(pr->o_intC0), free(pr->o_intL0), free(pr->o_cbar_f);
+    for (size_t l = 0; pr->hl && l < pr->nl; l++) {
+        layer_rt *h = &pr->hl[l];
+        free(h->intA0), free(h->intC0), free(h->alpha_f), free(h->alpha_t), free(h->cbar_f);
+        free(h->E), free(h->Ebp);
+    }
+    free(pr->hl);
+    free(pr->o_intC0), free(pr->o_intL0), free(pr->o_cbar_f), free(pr->o_E);
     for (size_t k = 0; pr->learn && k < pr->ps->n_learn; k++) {
         learn_rt *l = &pr->learn[k];
-        free(l->tr), free(l->win0), free(l->psp_f), free(l->q), free(l->E), free(l->gE);
+        free(l->tr), free(l->win0), free(l->psp_f), free(l->q), free(l->gE);
     }
     free(pr->learn);
     free(pr->perm);
+    free(pr->dense), free(pr->dense2);
     free(pr);
 }
 
@@ -874,37 +1219,228 @@ static void traces_at(learn_rt *l, double T)
         trace_to(&l->tr[j], T, l->tau_L, l->tau_s);
 }
 
-/* Symmetric feedback: Y[h <- o] = W[o <- h]. */
-typedef struct sym_ctx {
-    double *dense; /* W as [source * n_tgt + target] */
-    uint64_t n_tgt;
-    int fill;
-} sym_ctx;
+/* A projection's weights as a dense [target][source] matrix. */
+typedef struct dense_ctx {
+    double *m;
+    uint64_t n_src;
+    int fill;       /* 1: read weights into m; 0: write m into the weights */
+    size_t missing; /* writing: synapses m has no value for (NaN) */
+} dense_ctx;
 
-static void sym_visit(void *user, uint64_t src, uint64_t tgt, double *w)
+static void dense_visit(void *user, uint64_t src, uint64_t tgt, double *w)
 {
-    sym_ctx *c = user;
+    dense_ctx *c = user;
+    double *x = &c->m[tgt * c->n_src + src];
     if (c->fill)
-        c->dense[src * c->n_tgt + tgt] = *w;
-    else /* a feedback synapse src = output o, tgt = hidden h */
-        *w = c->dense[tgt * c->n_tgt + src];
+        *x = *w;
+    else if (isnan(*x))
+        c->missing++;
+    else
+        *w = *x;
 }
 
-static apical_status symmetrize(apical_sim *S, const protocol_rt *pr, apical_error *err)
+static double *dense_of(apical_sim *S, const apical_net_spec *spec, size_t j)
 {
-    const apical_segregated_spec *ps = pr->ps;
-    const apical_proj_spec *w = &pr->spec->projs[ps->fb_of];
-    uint64_t ns = pr->spec->pops[w->source].size, nt = pr->spec->pops[w->target].size;
-    sym_ctx c = {calloc(ns * nt + 1, sizeof(double)), nt, 1};
-    if (!c.dense)
+    const apical_proj_spec *pj = &spec->projs[j];
+    const uint64_t ns = spec->pops[pj->source].size, nt = spec->pops[pj->target].size;
+    dense_ctx c = {calloc(ns * nt + 1, sizeof(double)), ns, 1, 0};
+    if (c.m)
+        apical_engine_each_weight(S, j, dense_visit, &c);
+    return c.m;
+}
+
+/* Symmetric feedback f: Y[h <- o] = M[o][h], M = W_of[n-1] ... W_of[0]
+ * (dense, [top][bottom]). */
+static apical_status symmetrize(apical_sim *S, const protocol_rt *pr, const apical_feedback_spec *f,
+                                apical_error *err)
+{
+    const apical_net_spec *spec = pr->spec;
+    const uint64_t n0 = spec->pops[spec->projs[f->of[0]].source].size;
+    double *M = dense_of(S, spec, f->of[0]);
+    uint64_t rows = spec->pops[spec->projs[f->of[0]].target].size;
+    for (size_t k = 1; M && k < f->n_of; k++) {
+        const uint64_t up = spec->pops[spec->projs[f->of[k]].target].size;
+        double *W = dense_of(S, spec, f->of[k]), *P = calloc(up * n0 + 1, sizeof(double));
+        for (uint64_t a = 0; W && P && a < up; a++)
+            for (uint64_t b = 0; b < rows; b++) {
+                const double w = W[a * rows + b];
+                for (uint64_t h = 0; w != 0.0 && h < n0; h++)
+                    P[a * n0 + h] += w * M[b * n0 + h];
+            }
+        free(M);
+        M = W && P ? P : NULL;
+        if (!M)
+            free(P);
+        free(W);
+        rows = up;
+    }
+    if (!M)
         return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
-    apical_engine_each_weight(S, ps->fb_of, sym_visit, &c);
-    c.fill = 0;
-    apical_engine_each_weight(S, ps->fb_proj, sym_visit, &c);
-    free(c.dense);
+    /* Y's synapses run top (source) -> bottom (target): Y[h <- o] at
+     * [target h][source o] in Y's own dense layout is M[o][h] */
+    const uint64_t ny = spec->pops[spec->projs[f->proj].source].size;
+    double *Y = calloc(ny * n0 + 1, sizeof(double));
+    if (!Y) {
+        free(M);
+        return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+    }
+    for (uint64_t h = 0; h < n0; h++)
+        for (uint64_t o = 0; o < ny; o++)
+            Y[h * ny + o] = M[o * n0 + h];
+    dense_ctx c = {Y, ny, 0, 0};
+    apical_engine_each_weight(S, f->proj, dense_visit, &c);
+    free(Y);
+    free(M);
     return APICAL_OK;
 }
 
+/* --- checkpoints ------------------------------------------------------- */
+
+typedef struct edge_list {
+    size_t n, cap;
+    uint64_t *src, *tgt;
+    double *w, *d;
+    double delay;
+    int nomem;
+} edge_list;
+
+static void edge_push(edge_list *e, uint64_t src, uint64_t tgt, double w)
+{
+    if (e->n == e->cap) {
+        size_t cap = e->cap ? 2 * e->cap : 1024;
+        uint64_t *s2 = realloc(e->src, cap * sizeof *s2);
+        if (s2)
+            e->src = s2;
+        uint64_t *t2 = realloc(e->tgt, cap * sizeof *t2);
+        if (t2)
+            e->tgt = t2;
+        double *w2 = realloc(e->w, cap * sizeof *w2);
+        if (w2)
+            e->w = w2;
+        double *d2 = realloc(e->d, cap * sizeof *d2);
+        if (d2)
+            e->d = d2;
+        if (!s2 || !t2 || !w2 || !d2) {
+            e->nomem = 1;
+            return;
+        }
+        e->cap = cap;
+    }
+    e->src[e->n] = src, e->tgt[e->n] = tgt, e->w[e->n] = w, e->d[e->n] = e->delay;
+    e->n++;
+}
+
+static void edge_visit(void *user, uint64_t src, uint64_t tgt, double *w)
+{
+    edge_push(user, src, tgt, *w);
+}
+
+/* Every learned and feedback projection's weights, every layer's biases and
+ * the examples done, written to <checkpoint>.part and renamed over the
+ * checkpoint only once complete, so a stop leaves the previous one. */
+static apical_status write_checkpoint(apical_sim *S, protocol_rt *pr, apical_error *err)
+{
+    const apical_segregated_spec *ps = pr->ps;
+    const apical_net_spec *spec = pr->spec;
+    apical_h5 *h = NULL;
+    apical_status st = apical_h5_create(ps->checkpoint, &h, err);
+    edge_list e = {0};
+    for (size_t k = 0; !st && k < ps->n_learn + ps->n_fb; k++) {
+        const size_t j = k < ps->n_learn ? ps->learn[k].proj : ps->fb[k - ps->n_learn].proj;
+        int dup = 0;
+        for (size_t m = 0; m < k; m++)
+            dup |= (m < ps->n_learn ? ps->learn[m].proj : ps->fb[m - ps->n_learn].proj) == j;
+        if (dup)
+            continue;
+        const apical_proj_spec *pj = &spec->projs[j];
+        const apical_pop_spec *src = &spec->pops[pj->source], *tgt = &spec->pops[pj->target];
+        e.n = 0;
+        e.delay = pj->delay.a;
+        apical_engine_each_weight(S, j, edge_visit, &e);
+        if (e.nomem) {
+            st = apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+            break;
+        }
+        apical_h5_edges e5 = {.name = pj->name, .src_pop = src->name, .tgt_pop = tgt->name,
+                              .n_src = src->size, .n_tgt = tgt->size,
+                              .weight_unit = tgt->model->weight_unit,
+                              .rule = "segregated_dendrites protocol",
+                              .receptor = tgt->model->receptors[pj->receptor],
+                              .n = e.n, .src = e.src, .tgt = e.tgt, .w = e.w, .d = e.d};
+        st = apical_h5_edges_write(h, &e5, err);
+    }
+    for (size_t l = 0; !st && l <= pr->nl; l++) {
+        const size_t pop = l < pr->nl ? pr->hl[l].pop : ps->output;
+        if (pop == (size_t)-1)
+            continue;
+        const size_t kb = l < pr->nl ? pr->h_bias : pr->o_bias;
+        e.n = 0;
+        e.delay = 1.0;
+        for (uint64_t i = 0; i < spec->pops[pop].size; i++)
+            edge_push(&e, 0, i, state(S, pop, i, kb));
+        if (e.nomem) {
+            st = apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+            break;
+        }
+        char name[300];
+        snprintf(name, sizeof name, "bias_%s", spec->pops[pop].name);
+        apical_h5_edges e5 = {.name = name, .src_pop = "bias", .tgt_pop = spec->pops[pop].name,
+                              .n_src = 1, .n_tgt = spec->pops[pop].size, .weight_unit = "1",
+                              .rule = "segregated_dendrites protocol", .receptor = "bias",
+                              .n = e.n, .src = e.src, .tgt = e.tgt, .w = e.w, .d = e.d};
+        st = apical_h5_edges_write(h, &e5, err);
+    }
+    free(e.src), free(e.tgt), free(e.w), free(e.d);
+    const uint64_t n_img = ps->images ? ps->images->n : 1;
+    if (!st)
+        st = apical_h5_provenance_u64(h, "examples_done", pr->example, err);
+    if (!st)
+        st = apical_h5_provenance_u64(h, "epochs_done", (ps->stim_first + pr->example) / n_img,
+                                      err);
+    if (!st)
+        st = apical_h5_provenance_u64(h, "seed", spec->sim.seed, err);
+    if (!st)
+        st = apical_h5_provenance_string(h, "network", spec->text ? spec->text : "", err);
+    if (st) {
+        apical_h5_abort(h);
+        return st;
+    }
+    return apical_h5_finish(h, err);
+}
+
+/* Put a resumed run's checkpoint into the network (before the first
+ * window). */
+static apical_status restore(apical_sim *S, protocol_rt *pr, apical_error *err)
+{
+    const apical_sd_checkpoint *ck = pr->ps->resume;
+    const apical_net_spec *spec = pr->spec;
+    for (size_t k = 0; k < ck->n_proj; k++) {
+        const apical_sd_saved_proj *sp = &ck->proj[k];
+        const apical_proj_spec *pj = &spec->projs[sp->proj];
+        const uint64_t ns = spec->pops[pj->source].size, nt = spec->pops[pj->target].size;
+        dense_ctx c = {malloc((ns * nt + 1) * sizeof(double)), ns, 0, 0};
+        if (!c.m)
+            return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+        for (uint64_t i = 0; i < ns * nt; i++)
+            c.m[i] = NAN;
+        for (size_t i = 0; i < sp->n; i++)
+            c.m[sp->tgt[i] * ns + sp->src[i]] = sp->w[i];
+        apical_engine_each_weight(S, sp->proj, dense_visit, &c);
+        free(c.m);
+        if (c.missing)
+            return apical_error_set(err, APICAL_E_DATA, &pr->ps->pos,
+                                    "the checkpoint has no weight for %zu synapses of '%s': it "
+                                    "was written by a network with other connectivity",
+                                    c.missing, pj->name);
+    }
+    for (size_t l = 0; l <= pr->nl; l++) {
+        const size_t pop = l < pr->nl ? pr->hl[l].pop : pr->ps->output;
+        const size_t kb = l < pr->nl ? pr->h_bias : pr->o_bias;
+        for (uint64_t i = 0; pop != (size_t)-1 && i < spec->pops[pop].size; i++)
+            apical_engine_poke(S, pop, i, kb, ck->bias[l][i]);
+    }
+    return APICAL_OK;
+}
 
 /* The training image of the current example: file order, or this epoch's
  * permutation (Fisher-Yates from a stream keyed by seed and epoch, so the
@@ -950,15 +1486,22 @@ static apical_status show_image(apical_sim *S, protocol_rt *pr, const apical_idx
     return APICAL_OK;
 }
 
-/* An example's plateaus: to the observer and the output file. */
+/* An example's plateaus, every layer: to the observer (first layer) and
+ * the output file. */
 static apical_status plateau_out(protocol_rt *pr, double T, apical_error *err)
 {
-    if (pr->on_plateau)
-        pr->on_plateau(pr->plateau_user, pr->example, T, pr->alpha_f, pr->alpha_t, pr->nh);
-    if (pr->plateau_table < 0)
-        return APICAL_OK;
-    const void *row[] = {pr->alpha_f, pr->alpha_t, &T};
-    return apical_h5_table_append(pr->h5, pr->plateau_table, row, err);
+    apical_status st;
+    for (size_t l = 0; l < pr->nl; l++) {
+        layer_rt *h = &pr->hl[l];
+        if (l == 0 && pr->on_plateau)
+            pr->on_plateau(pr->plateau_user, pr->example, T, h->alpha_f, h->alpha_t, h->n);
+        if (h->table < 0)
+            continue;
+        const void *row[] = {h->alpha_f, h->alpha_t, &T};
+        if ((st = apical_h5_table_append(pr->h5, h->table, row, err)))
+            return st;
+    }
+    return APICAL_OK;
 }
 
 /* A test presentation's class: /classification is created with its first
@@ -967,22 +1510,126 @@ static apical_status classify_out(protocol_rt *pr, double T, uint64_t best, apic
 {
     static const apical_h5_column cols[] = {{"label", APICAL_H5_U16, 0, NULL},
                                             {"predicted", APICAL_H5_U16, 0, NULL},
-                                            {"time", APICAL_H5_F64, 0, "ms"}};
+                                            {"time", APICAL_H5_F64, 0, "ms"},
+                                            {"examples", APICAL_H5_F64, 0, NULL}};
     apical_status st;
     if (pr->on_classify)
-        pr->on_classify(pr->classify_user, pr->test, T, pr->label, best);
+        pr->on_classify(pr->classify_user, pr->test_total, T, pr->label, best);
     if (!pr->h5)
         return APICAL_OK;
     if (pr->class_table < 0 &&
         (st = apical_h5_table_add(pr->h5, "classification",
-                                  "protocol test presentations: the image's label and the output "
+                                  "protocol test presentations: the image's label, the output "
                                   "neuron with the highest mean somatic voltage over the test "
-                                  "window",
-                                  cols, 3, 1024, &pr->class_table, err)))
+                                  "window, and the training examples seen before the pass",
+                                  cols, 4, 1024, &pr->class_table, err)))
         return st;
     const uint16_t label = (uint16_t)pr->label, pred = (uint16_t)best;
-    const void *row[] = {&label, &pred, &T};
+    const double ex = (double)pr->example;
+    const void *row[] = {&label, &pred, &T, &ex};
     return apical_h5_table_append(pr->h5, pr->class_table, row, err);
+}
+
+/* A test pass ended: one point of the learning curve. */
+static apical_status curve_out(protocol_rt *pr, double T, apical_error *err)
+{
+    static const apical_h5_column cols[] = {{"examples", APICAL_H5_F64, 0, NULL},
+                                            {"epoch", APICAL_H5_F64, 0, NULL},
+                                            {"test_error", APICAL_H5_F64, 0, NULL},
+                                            {"tests", APICAL_H5_F64, 0, NULL},
+                                            {"time", APICAL_H5_F64, 0, "ms"}};
+    const apical_segregated_spec *ps = pr->ps;
+    const double ex = (double)pr->example, tests = (double)pr->test;
+    const double e = tests > 0 ? (double)pr->pass_wrong / tests : NAN;
+    const double epoch = ps->images ? ex / (double)ps->images->n : NAN;
+    apical_status st;
+    if (pr->on_curve)
+        pr->on_curve(pr->curve_user, pr->example, e, pr->test);
+    if (!pr->h5)
+        return APICAL_OK;
+    if (pr->curve_table < 0 &&
+        (st = apical_h5_table_add(pr->h5, "learning_curve",
+                                  "one row per test pass: training examples seen, epochs "
+                                  "(examples / training images), test error (fraction "
+                                  "misclassified), test presentations, time the pass ended",
+                                  cols, 5, 64, &pr->curve_table, err)))
+        return st;
+    const void *row[] = {&ex, &epoch, &e, &tests, &T};
+    return apical_h5_table_append(pr->h5, pr->curve_table, row, err);
+}
+
+/* The backprop angle of every hidden layer for this example (before its
+ * updates): E_bp of the output is the output rule's E; of hidden layer l,
+ * (W_{l+1}^T E_bp_{l+1}) k_B lambda_max sigma'(Cbar_f), with W_{l+1} the
+ * true feedforward weights to the layer above; the angle is that between
+ * E_bp and the plateau rule's E, which is also the angle between the two
+ * weight updates (both are E psp_f^T) and between the bias updates. */
+static apical_status angles(apical_sim *S, protocol_rt *pr, apical_error *err)
+{
+    static const apical_h5_column cols[] = {{"example", APICAL_H5_F64, 0, NULL},
+                                            {"layer", APICAL_H5_U16, 0, NULL},
+                                            {"angle", APICAL_H5_F64, 0, "degree"}};
+    const apical_segregated_spec *ps = pr->ps;
+    apical_status st;
+    if (pr->h5 && pr->angle_table < 0 &&
+        (st = apical_h5_table_add(pr->h5, "backprop_angle",
+                                  "per sampled training example and hidden layer (0 = bottom): "
+                                  "angle between the plateau rule's update and backprop's on "
+                                  "the network's forward rates (docs/VALIDATION.md)",
+                                  cols, 3, 256, &pr->angle_table, err)))
+        return st;
+    for (size_t l = pr->nl; l-- > 0;) {
+        layer_rt *h = &pr->hl[l];
+        const double *up = l + 1 < pr->nl ? pr->hl[l + 1].Ebp : pr->o_E;
+        const uint64_t n_up = l + 1 < pr->nl ? pr->hl[l + 1].n : pr->no;
+        double *W = dense_of(S, pr->spec, ps->angle_ff[l]); /* [up][h] */
+        if (!W)
+            return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+        double dot = 0.0, na = 0.0, nb = 0.0;
+        for (uint64_t i = 0; i < h->n; i++) {
+            double s = 0.0;
+            for (uint64_t j = 0; j < n_up; j++)
+                s += W[j * h->n + i] * up[j];
+            h->Ebp[i] = s * h->kB * h->lambda * apical_sigma_prime(h->cbar_f[i]);
+            dot += h->Ebp[i] * h->E[i];
+            na += h->Ebp[i] * h->Ebp[i];
+            nb += h->E[i] * h->E[i];
+        }
+        free(W);
+        if (!(na > 0.0 && nb > 0.0))
+            continue; /* no update to compare (no error, or no plateau change) */
+        const double c = fmax(-1.0, fmin(1.0, dot / (sqrt(na) * sqrt(nb))));
+        const double deg = acos(c) * 180.0 / M_PI;
+        if (pr->on_angle)
+            pr->on_angle(pr->angle_user, pr->example, l, deg);
+        if (pr->h5) {
+            const double ex = (double)pr->example;
+            const uint16_t lay = (uint16_t)l;
+            const void *row[] = {&ex, &lay, &deg};
+            if ((st = apical_h5_table_append(pr->h5, pr->angle_table, row, err)))
+                return st;
+        }
+    }
+    return APICAL_OK;
+}
+
+/* The first hidden layer's apical drive of a phase (tests set it). */
+static void apical_drive(apical_sim *S, protocol_rt *pr, const double *drive)
+{
+    for (uint64_t i = 0; pr->nl && drive && i < pr->hl[0].n; i++)
+        apical_engine_poke(S, pr->hl[0].pop, i, pr->h_abias, drive[i]);
+}
+
+/* Does a test pass follow the example just done (before the end: the pass
+ * after the last example is the final one, from ST_EX_START)? */
+static int periodic_test(const protocol_rt *pr)
+{
+    const apical_segregated_spec *ps = pr->ps;
+    if (!ps->test_examples || pr->example >= ps->examples)
+        return 0;
+    if (ps->test_every && pr->example % ps->test_every == 0)
+        return 1;
+    return ps->test_every_epoch && (ps->stim_first + pr->example) % ps->images->n == 0;
 }
 
 static apical_status boundary(apical_sim *S, protocol_rt *pr, apical_error *err)
@@ -991,16 +1638,27 @@ static apical_status boundary(apical_sim *S, protocol_rt *pr, apical_error *err)
     const uint64_t K = apical_engine_window_index(S); /* this boundary */
     const double W = apical_engine_window(S), T = (double)K * W;
     apical_status st;
-    const int has_h = ps->hidden != (size_t)-1, has_o = ps->output != (size_t)-1;
-    if ((has_h && (st = apical_engine_sync(S, ps->hidden, T, err))) ||
-        (has_o && (st = apical_engine_sync(S, ps->output, T, err))))
+    const int has_o = ps->output != (size_t)-1;
+    for (size_t l = 0; l < pr->nl; l++)
+        if ((st = apical_engine_sync(S, pr->hl[l].pop, T, err)))
+            return st;
+    if (has_o && (st = apical_engine_sync(S, ps->output, T, err)))
         return st;
+    if (!pr->restored) {
+        if ((st = restore(S, pr, err)))
+            return st;
+        pr->restored = 1;
+    }
     switch (pr->stage) {
     case ST_EX_START: {
-        if (ps->fb_proj != (size_t)-1 && !ps->fb_learned && (st = symmetrize(S, pr, err)))
+        if (pr->ckpt_pending && ps->checkpoint && (st = write_checkpoint(S, pr, err)))
             return st;
+        pr->ckpt_pending = 0;
+        for (size_t f = 0; f < ps->n_fb; f++)
+            if (ps->fb[f].n_of && !ps->fb[f].learned && (st = symmetrize(S, pr, &ps->fb[f], err)))
+                return st;
         if (pr->example >= ps->examples) {
-            if (pr->test < ps->test_examples) {
+            if (ps->test_examples && pr->tested_at != pr->example) {
                 pr->stage = ST_TEST_START;
                 pr->next_window = K;
             } else {
@@ -1009,17 +1667,16 @@ static apical_status boundary(apical_sim *S, protocol_rt *pr, apical_error *err)
             return APICAL_OK;
         }
         pr->k_ex0 = K;
+        example_rng(&pr->rng, pr->spec->sim.seed, pr->example);
         double tf = phase_length(&pr->rng, &ps->forward);
         pr->k_fwd_end = pr->k_ex0 + windows_for(W, tf);
-        for (uint64_t i = 0; has_h && ps->apical_forward && i < pr->nh; i++)
-            apical_engine_poke(S, ps->hidden, i, pr->h_abias, ps->apical_forward[i]);
+        apical_drive(S, pr, ps->apical_forward);
         for (uint64_t i = 0; has_o && i < pr->no; i++) {
             apical_engine_poke(S, ps->output, i, pr->o_gE, 0.0);
             apical_engine_poke(S, ps->output, i, pr->o_gI, 0.0);
         }
         if (ps->stim_input != (size_t)-1 &&
-            (st = show_image(S, pr, ps->images,
-                             training_image(pr), T, err)))
+            (st = show_image(S, pr, ps->images, training_image(pr), T, err)))
             return st;
         pr->stage = ST_FWD_WIN;
         pr->next_window = pr->k_ex0 + windows_settle(W, ps->settle);
@@ -1029,9 +1686,12 @@ static apical_status boundary(apical_sim *S, protocol_rt *pr, apical_error *err)
     }
     case ST_FWD_WIN:
     case ST_TGT_WIN:
-        for (uint64_t i = 0; has_h && i < pr->nh; i++) {
-            pr->h_intA0[i] = state(S, ps->hidden, i, pr->h_intA);
-            pr->h_intC0[i] = state(S, ps->hidden, i, pr->h_intC);
+        for (size_t l = 0; l < pr->nl; l++) {
+            layer_rt *h = &pr->hl[l];
+            for (uint64_t i = 0; i < h->n; i++) {
+                h->intA0[i] = state(S, h->pop, i, pr->h_intA);
+                h->intC0[i] = state(S, h->pop, i, pr->h_intC);
+            }
         }
         for (uint64_t i = 0; has_o && i < pr->no; i++) {
             pr->o_intC0[i] = state(S, ps->output, i, pr->o_intC);
@@ -1050,10 +1710,13 @@ static apical_status boundary(apical_sim *S, protocol_rt *pr, apical_error *err)
         return APICAL_OK;
     case ST_FWD_END: {
         const double win = T - pr->win_t0;
-        for (uint64_t i = 0; has_h && i < pr->nh; i++) {
-            double abar = (state(S, ps->hidden, i, pr->h_intA) - pr->h_intA0[i]) / win;
-            pr->alpha_f[i] = apical_sigma(abar);
-            pr->cbar_f[i] = (state(S, ps->hidden, i, pr->h_intC) - pr->h_intC0[i]) / win;
+        for (size_t l = 0; l < pr->nl; l++) {
+            layer_rt *h = &pr->hl[l];
+            for (uint64_t i = 0; i < h->n; i++) {
+                double abar = (state(S, h->pop, i, pr->h_intA) - h->intA0[i]) / win;
+                h->alpha_f[i] = apical_sigma(abar);
+                h->cbar_f[i] = (state(S, h->pop, i, pr->h_intC) - h->intC0[i]) / win;
+            }
         }
         for (uint64_t i = 0; has_o && i < pr->no; i++)
             pr->o_cbar_f[i] = (state(S, ps->output, i, pr->o_intC) - pr->o_intC0[i]) / win;
@@ -1064,8 +1727,7 @@ static apical_status boundary(apical_sim *S, protocol_rt *pr, apical_error *err)
                 l->psp_f[j] = (l->tr[j].integral - l->win0[j]) / win;
         }
         /* target phase: teaching on, target apical drive */
-        for (uint64_t i = 0; has_h && ps->apical_target && i < pr->nh; i++)
-            apical_engine_poke(S, ps->hidden, i, pr->h_abias, ps->apical_target[i]);
+        apical_drive(S, pr, ps->apical_target);
         if (has_o && (ps->labels || ps->stim_input != (size_t)-1)) {
             uint64_t label = ps->labels ? ps->labels[pr->example % ps->n_labels] : pr->label;
             for (uint64_t i = 0; i < pr->no; i++) {
@@ -1083,55 +1745,79 @@ static apical_status boundary(apical_sim *S, protocol_rt *pr, apical_error *err)
     }
     case ST_TGT_END: {
         const double win = T - pr->win_t0;
-        for (uint64_t i = 0; has_h && i < pr->nh; i++) {
-            double abar = (state(S, ps->hidden, i, pr->h_intA) - pr->h_intA0[i]) / win;
-            pr->alpha_t[i] = apical_sigma(abar);
+        /* every layer's error first, then (sampled) angles on the weights
+         * before this example's updates, then the updates */
+        for (size_t l = 0; l < pr->nl; l++) {
+            layer_rt *h = &pr->hl[l];
+            for (uint64_t i = 0; i < h->n; i++) {
+                double abar = (state(S, h->pop, i, pr->h_intA) - h->intA0[i]) / win;
+                h->alpha_t[i] = apical_sigma(abar);
+                h->E[i] = apical_plateau_error(h->alpha_f[i], h->alpha_t[i], h->cbar_f[i], h->kB,
+                                               h->lambda);
+            }
         }
+        for (uint64_t i = 0; has_o && i < pr->no; i++) {
+            double lam_t = (state(S, ps->output, i, pr->o_intL) - pr->o_intL0[i]) / win;
+            pr->o_E[i] = apical_output_error(lam_t, pr->o_cbar_f[i], pr->o_kD, pr->o_lambda);
+        }
+        if (ps->angle_every && pr->example % ps->angle_every == 0 && (st = angles(S, pr, err)))
+            return st;
         for (size_t k = 0; k < ps->n_learn; k++) {
             learn_rt *l = &pr->learn[k];
             const uint64_t nt = pr->spec->pops[l->tgt_pop].size;
-            for (uint64_t i = 0; i < nt; i++) {
-                if (l->to_output) {
-                    double lam_t =
-                        (state(S, ps->output, i, pr->o_intL) - pr->o_intL0[i]) / win;
-                    l->E[i] = apical_output_error(lam_t, pr->o_cbar_f[i], pr->o_kD, pr->o_lambda);
-                } else {
-                    l->E[i] = apical_plateau_error(pr->alpha_f[i], pr->alpha_t[i], pr->cbar_f[i],
-                                                   pr->h_kB, pr->h_lambda);
-                }
-            }
+            const double *E = l->layer < 0 ? pr->o_E : pr->hl[l->layer].E;
             const double g = -l->eta * l->P;
             for (uint64_t i = 0; i < nt; i++)
-                l->gE[i] = g * l->E[i];
+                l->gE[i] = g * E[i];
             /* learned feedback: Y's synapse o -> h gets the update of W's
              * h -> o, and both decay */
-            const int fb = ps->fb_learned && l->proj == ps->fb_of;
-            const double keep = fb ? 1.0 - ps->fb_decay : 1.0;
+            const apical_feedback_spec *fb = l->fb >= 0 ? &ps->fb[l->fb] : NULL;
+            const double keep = fb ? 1.0 - fb->decay : 1.0;
             apical_engine_rank1_update(S, l->proj, keep, l->psp_f, l->gE);
             if (fb)
-                apical_engine_rank1_update(S, ps->fb_proj, keep, l->gE, l->psp_f);
-            size_t kb = l->to_output ? pr->o_bias : pr->h_bias;
-            for (uint64_t i = 0; i < nt; i++)
-                apical_engine_poke(S, l->tgt_pop, i, kb, state(S, l->tgt_pop, i, kb) + l->gE[i]);
+                apical_engine_rank1_update(S, fb->proj, keep, l->gE, l->psp_f);
         }
-        if (has_h && (st = plateau_out(pr, T, err)))
+        /* biases once per layer, whatever number of projections it learns */
+        for (size_t l = 0; l <= pr->nl; l++) {
+            const size_t pop = l < pr->nl ? pr->hl[l].pop : ps->output;
+            double g = 0.0;
+            for (size_t k = 0; k < ps->n_learn; k++)
+                if (pr->learn[k].tgt_pop == pop) {
+                    g = -pr->learn[k].eta * pr->learn[k].P;
+                    break;
+                }
+            if (g == 0.0)
+                continue;
+            const double *E = l < pr->nl ? pr->hl[l].E : pr->o_E;
+            const size_t kb = l < pr->nl ? pr->h_bias : pr->o_bias;
+            for (uint64_t i = 0; i < pr->spec->pops[pop].size; i++)
+                apical_engine_poke(S, pop, i, kb, state(S, pop, i, kb) + g * E[i]);
+        }
+        if ((st = plateau_out(pr, T, err)))
             return st;
         pr->example++;
-        pr->stage = ST_EX_START;
-        pr->next_window = K; /* the next example starts now */
+        if (ps->images && (ps->stim_first + pr->example) % ps->images->n == 0)
+            pr->ckpt_pending = 1;
+        pr->stage = periodic_test(pr) ? ST_TEST_START : ST_EX_START;
+        pr->next_window = K; /* what comes next starts now */
         return APICAL_OK;
     }
     case ST_TEST_START: {
-        if (pr->test >= ps->test_examples) {
-            pr->next_window = UINT64_MAX;
+        if (pr->test >= ps->test_examples) { /* the pass is over */
+            pr->tested_at = pr->example;
+            if ((st = curve_out(pr, T, err)))
+                return st;
+            pr->test = 0;
+            pr->pass_wrong = 0;
+            pr->stage = ST_EX_START;
+            pr->next_window = K;
             return APICAL_OK;
         }
         const apical_idx_set *im = ps->test_images ? ps->test_images : ps->images;
         const size_t img = (size_t)((ps->test_first + pr->test) % im->n);
         if ((st = show_image(S, pr, im, img, T, err)))
             return st;
-        for (uint64_t i = 0; has_h && ps->apical_forward && i < pr->nh; i++)
-            apical_engine_poke(S, ps->hidden, i, pr->h_abias, ps->apical_forward[i]);
+        apical_drive(S, pr, ps->apical_forward);
         for (uint64_t i = 0; i < pr->no; i++) {
             apical_engine_poke(S, ps->output, i, pr->o_gE, 0.0);
             apical_engine_poke(S, ps->output, i, pr->o_gI, 0.0);
@@ -1161,7 +1847,9 @@ static apical_status boundary(apical_sim *S, protocol_rt *pr, apical_error *err)
         }
         if ((st = classify_out(pr, T, best, err)))
             return st;
+        pr->pass_wrong += best != pr->label;
         pr->test++;
+        pr->test_total++;
         pr->stage = ST_TEST_START;
         pr->next_window = K;
         return APICAL_OK;
@@ -1191,23 +1879,28 @@ static apical_status sd_step(void *rt, apical_sim *S, apical_error *err)
     return APICAL_OK;
 }
 
-/* /plateaus/<hidden>: per example (rows) and hidden neuron (columns). */
+/* /plateaus/<hidden>: per example (rows) and hidden neuron (columns), one
+ * table per hidden layer. */
 static apical_status sd_output(void *rt, apical_h5 *h5, apical_error *err)
 {
     protocol_rt *pr = rt;
     pr->h5 = h5;
-    if (pr->ps->hidden == (size_t)-1)
-        return APICAL_OK;
-    const apical_h5_column cols[] = {{"alpha_f", APICAL_H5_F64, (size_t)pr->nh, NULL},
-                                     {"alpha_t", APICAL_H5_F64, (size_t)pr->nh, NULL},
-                                     {"time", APICAL_H5_F64, 0, "ms"}};
-    char path[300];
-    snprintf(path, sizeof path, "plateaus/%s", pr->spec->pops[pr->ps->hidden].name);
-    return apical_h5_table_add(h5, path,
-                               "per example (rows) and hidden neuron (columns): forward and "
-                               "target plateaus sigma(mean apical voltage); time = end of the "
-                               "example",
-                               cols, 3, 64, &pr->plateau_table, err);
+    for (size_t l = 0; l < pr->nl; l++) {
+        layer_rt *h = &pr->hl[l];
+        const apical_h5_column cols[] = {{"alpha_f", APICAL_H5_F64, (size_t)h->n, NULL},
+                                         {"alpha_t", APICAL_H5_F64, (size_t)h->n, NULL},
+                                         {"time", APICAL_H5_F64, 0, "ms"}};
+        char path[300];
+        snprintf(path, sizeof path, "plateaus/%s", pr->spec->pops[h->pop].name);
+        apical_status st = apical_h5_table_add(
+            h5, path,
+            "per example (rows) and hidden neuron (columns): forward and target plateaus "
+            "sigma(mean apical voltage); time = end of the example",
+            cols, 3, 64, &h->table, err);
+        if (st)
+            return st;
+    }
+    return APICAL_OK;
 }
 
 static int sd_learns(const void *spec, size_t j)
@@ -1215,6 +1908,9 @@ static int sd_learns(const void *spec, size_t j)
     const apical_segregated_spec *p = spec;
     for (size_t k = 0; k < p->n_learn; k++)
         if (p->learn[k].proj == j)
+            return 1;
+    for (size_t k = 0; k < p->n_fb; k++)
+        if (p->fb[k].proj == j && p->fb[k].n_of)
             return 1;
     return 0;
 }
@@ -1226,8 +1922,8 @@ static void sd_free_spec(void *spec)
 
 const apical_protocol_type apical_segregated_dendrites = {
     .name = "segregated_dendrites",
-    .doc = "forward and target phases per example, plateau and output rules (Guergiev, "
-           "Lillicrap & Richards 2017)",
+    .doc = "forward and target phases per example, plateau and output rules, any number of "
+           "hidden layers (Guergiev, Lillicrap & Richards 2017)",
     .parse = sd_parse,
     .free_spec = sd_free_spec,
     .fit = sd_fit,
@@ -1262,6 +1958,24 @@ void apical_segregated_on_classify(apical_protocol *p, apical_classify_fn fn, vo
     if (pr) {
         pr->on_classify = fn;
         pr->classify_user = user;
+    }
+}
+
+void apical_segregated_on_curve(apical_protocol *p, apical_curve_fn fn, void *user)
+{
+    protocol_rt *pr = rt_of(p);
+    if (pr) {
+        pr->on_curve = fn;
+        pr->curve_user = user;
+    }
+}
+
+void apical_segregated_on_angle(apical_protocol *p, apical_angle_fn fn, void *user)
+{
+    protocol_rt *pr = rt_of(p);
+    if (pr) {
+        pr->on_angle = fn;
+        pr->angle_user = user;
     }
 }
 

@@ -41,7 +41,8 @@ bad() { # PATTERN, protocol text
     grep -Eq "^$tmp/bad.yaml:[0-9]+:[0-9]+: error: .*($1)" "$tmp/err" \
         || fail "message for '$1': $(cat "$tmp/err")"
 }
-bad "unknown key 'epochs'" 'protocol: {hidden: hidden, epochs: 3, forward: {duration: 50 ms}, target: {duration: 50 ms}}'
+bad "unknown key 'epoch'" 'protocol: {hidden: hidden, epoch: 3, forward: {duration: 50 ms}, target: {duration: 50 ms}}'
+bad "give a 'stimulus'" 'protocol: {hidden: hidden, epochs: 3, forward: {duration: 50 ms}, target: {duration: 50 ms}}'
 bad 'must use model dendritic_hidden' 'protocol: {hidden: lif, forward: {duration: 50 ms}, target: {duration: 50 ms}}'
 bad "missing the required key 'target'" 'protocol: {hidden: hidden, forward: {duration: 50 ms}}'
 bad 'settle' 'protocol: {hidden: hidden, settle: 60 ms, forward: {duration: 50 ms}, target: {duration: 50 ms}}'

@@ -2,14 +2,16 @@
  * `segregated_dendrites`; include/apical/protocol.h): the phase structure
  * of the segregated-dendrite model
  * (Guergiev, Lillicrap & Richards 2017; REFERENCES.md §3) as scheduled
- * events.
+ * events, for any number of hidden layers, over epochs with test passes,
+ * checkpoints and resume.
  *
  * Each example is a forward phase (no teaching) then a target phase
  * (teaching conductances on the output layer). Each phase lasts `duration`
  * plus, optionally, a Wald(mean, shape) draw; its averaging window is the
  * phase after the first `settle` ms. At the end of the forward window the
  * protocol measures, per hidden neuron, the forward plateau
- * alpha_f = sigma(mean apical voltage) and the mean somatic voltage, and per
+ * alpha_f = sigma(mean apical voltage) and the mean somatic voltage (every
+ * hidden layer alike, each from its own apical input), and per
  * source neuron of each learned projection the mean PSP; at the end of the
  * target window the target plateau alpha_t (and the output layer's mean
  * rate), then applies the plateau rule (hidden) or the output rule (output)
@@ -34,40 +36,73 @@ typedef struct apical_phase_spec {
 } apical_phase_spec;
 
 typedef struct apical_learn_spec {
-    size_t proj;   /* a projection onto the hidden or the output population */
+    size_t proj;   /* a projection onto a hidden layer or the output population */
     double eta;    /* learning rate */
     apical_srcpos pos;
 } apical_learn_spec;
 
+/* Hidden layers a protocol may drive. */
+#define APICAL_SD_MAX_LAYERS 16
+
+/* The feedback onto one hidden layer's apical dendrites: projection `proj`
+ * (Y, from the output layer or from the layer above). Fixed (n_of = 0):
+ * the weights stay as drawn (feedback alignment). Symmetric: kept equal to
+ * (W_of[n_of-1] ... W_of[0])^T, the transpose of the feedforward chain from
+ * Y's target up to Y's source (one projection for feedback from the layer
+ * just above; the reference's use_broadcast with symmetric weights makes a
+ * lower layer's Y the product of every feedforward matrix above it), at the
+ * start and after every update. Learned (Kolen & Pollack 1994; Akrout et
+ * al. 2019; n_of = 1, W = of[0] in the opposite direction): every update
+ * of W is applied, transposed, to Y too, and both decay by the factor
+ * 1 - decay per example. */
+typedef struct apical_feedback_spec {
+    size_t proj;
+    size_t of[APICAL_SD_MAX_LAYERS + 1];
+    size_t n_of;
+    int learned;
+    double decay;
+    apical_srcpos pos;
+} apical_feedback_spec;
+
+/* A checkpoint read back (resume): the weights of the projections it
+ * holds, the biases per population, and the training examples done. */
+typedef struct apical_sd_saved_proj {
+    size_t proj;
+    size_t n;
+    uint64_t *src, *tgt;
+    double *w;
+} apical_sd_saved_proj;
+
+typedef struct apical_sd_checkpoint {
+    uint64_t examples_done;
+    apical_sd_saved_proj *proj;
+    size_t n_proj;
+    double *bias[APICAL_SD_MAX_LAYERS + 1]; /* hidden layers in order, then output */
+} apical_sd_checkpoint;
+
 typedef struct apical_segregated_spec {
     apical_srcpos pos;
-    size_t hidden;       /* dendritic_hidden population, or (size_t)-1 */
+    /* hidden layers, bottom (fed by the stimulus) to top (feeding the
+     * output): dendritic_hidden populations */
+    size_t hidden[APICAL_SD_MAX_LAYERS];
+    size_t n_hidden;
     size_t output;       /* dendritic_output population, or (size_t)-1 */
-    uint64_t examples;
+    uint64_t examples;   /* training examples (epochs x training images with `epochs`) */
+    uint64_t epochs;     /* as given; 0: `examples` was given */
     apical_phase_spec forward, target;
     double settle;       /* ms */
     uint64_t *labels;    /* teaching label per example (cycled); NULL: none */
     size_t n_labels;
-    double *apical_forward, *apical_target; /* hidden apical_bias per neuron and
-                                               phase; NULL: left alone */
+    double *apical_forward, *apical_target; /* first hidden layer's apical_bias per
+                                               neuron and phase; NULL: left alone */
     apical_learn_spec *learn;
     size_t n_learn;
+    apical_feedback_spec *fb;
+    size_t n_fb;
     /* Stimulus: example k shows image (first + k) mod n of `images` through
      * Poisson input `stim_input` (one generator per pixel, rate
      * max_rate * pixel / 255); its label teaches the output unless `labels`
      * is given. stim_input = (size_t)-1: none. */
-    /* Feedback projection fb_proj (output -> hidden apical) against fb_of
-     * (hidden -> output basal). Symmetric: kept equal to fb_of's transpose,
-     * at the start and after every update. Learned (Kolen & Pollack 1994;
-     * Akrout et al. 2019): every update of fb_of is applied, transposed, to
-     * fb_proj too (the same local quantities: the output neuron's error and
-     * the hidden neuron's PSP), and both decay by the factor 1 - fb_decay per
-     * example, so fb_proj - fb_of^T shrinks by exactly that factor per
-     * example. fb_proj = (size_t)-1: feedback weights stay as drawn
-     * (feedback alignment). */
-    size_t fb_proj, fb_of;
-    int fb_learned;
-    double fb_decay;
     size_t stim_input;
     apical_idx_set *images;
     double stim_max_rate; /* Hz */
@@ -76,15 +111,28 @@ typedef struct apical_segregated_spec {
      * k) / n, with a fresh permutation per epoch e drawn from (seed, e); as
      * the reference presents each epoch. 0: file order. */
     int stim_shuffle;
-    /* Test after training (as the reference evaluates): test_examples
-     * forward-only presentations of test_duration with no teaching and no
-     * learning; the class is the output neuron with the highest mean somatic
-     * voltage over the last test_window. Images from test_images, or from
-     * the training set from test_first on. */
+    /* Test passes (as the reference evaluates): test_examples forward-only
+     * presentations of test_duration with no teaching and no learning; the
+     * class is the output neuron with the highest mean somatic voltage over
+     * the last test_window. Images from test_images, or from the training
+     * set from test_first on; every pass shows the same ones. A pass after
+     * training, and one after every test_every training examples
+     * (test_every_epoch: at every epoch end) before that. */
     uint64_t test_examples;
+    uint64_t test_every;
+    int test_every_epoch;
     double test_duration, test_window;
     apical_idx_set *test_images;
     uint64_t test_first;
+    /* Backprop angle every angle_every-th training example (0: never):
+     * angle_ff[l] is the feedforward projection from hidden layer l to the
+     * layer above (the output for the top one). */
+    uint64_t angle_every;
+    size_t angle_ff[APICAL_SD_MAX_LAYERS];
+    /* Checkpoint file written at every epoch end (NULL: none), and the
+     * checkpoint a run resumes from (NULL: a fresh start). */
+    char *checkpoint;
+    apical_sd_checkpoint *resume;
 } apical_segregated_spec;
 
 void apical_segregated_spec_free(apical_segregated_spec *p);
@@ -104,8 +152,8 @@ double apical_segregated_end(const apical_segregated_spec *p, uint64_t seed, dou
  * Called from the thread that runs the simulation. */
 
 /* Once per example, after its target phase: the forward and target
- * plateaus (alpha_f, alpha_t) of the n hidden neurons, and the time the
- * example ended. */
+ * plateaus (alpha_f, alpha_t) of the n neurons of the first hidden layer,
+ * and the time the example ended. */
 typedef void (*apical_plateau_fn)(void *user, uint64_t example, double t, const double *alpha_f,
                                   const double *alpha_t, size_t n);
 void apical_segregated_on_plateau(apical_protocol *p, apical_plateau_fn fn, void *user);
@@ -116,6 +164,17 @@ void apical_segregated_on_plateau(apical_protocol *p, apical_plateau_fn fn, void
 typedef void (*apical_classify_fn)(void *user, uint64_t test, double t, uint64_t label,
                                    uint64_t predicted);
 void apical_segregated_on_classify(apical_protocol *p, apical_classify_fn fn, void *user);
+
+/* After every test pass: training examples seen, the pass's test error
+ * (fraction misclassified) over its presentations. */
+typedef void (*apical_curve_fn)(void *user, uint64_t examples, double error, uint64_t tests);
+void apical_segregated_on_curve(apical_protocol *p, apical_curve_fn fn, void *user);
+
+/* For every sampled training example (angle: {every: K}) and hidden layer
+ * (0 = bottom): the angle in degrees between the plateau rule's update and
+ * backprop's (docs/VALIDATION.md, "Backprop angle"). */
+typedef void (*apical_angle_fn)(void *user, uint64_t example, size_t layer, double degrees);
+void apical_segregated_on_angle(apical_protocol *p, apical_angle_fn fn, void *user);
 
 /* Most presynaptic spikes of one learned projection waiting to reach its
  * traces at once (bounded by one delay's spikes). */
