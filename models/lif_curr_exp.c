@@ -106,19 +106,24 @@ static void receive(double y[], size_t receptor, double w, const apical_model_ct
 
 /* Synaptic currents only decay, so each contributes at most its current
  * depolarising part; with V in [V0, V_th] the leak contributes at most
- * g_L (E_L - V0). */
+ * g_L (E_L - V0). imax: an upper bound of the device current. Branch-free
+ * (selects only), so that the batched form (sweep_horizon_n) vectorises
+ * and gives the same bits as the scalar hook. */
+static inline double horizon_core(double v, double ie, double ii, double gl, double el, double ie0,
+                                  double imax, double th, double cm)
+{
+    const double slope = gl * (el - v) + ie0 + imax + (ie > 0.0 ? ie : 0.0) +
+                         (ii > 0.0 ? ii : 0.0);
+    const double q = (th - v) * cm / slope;
+    const double h = slope <= 0.0 ? HUGE_VAL : q;
+    return v >= th ? 0.0 : h;
+}
+
 static double quiet_horizon(const double y[], const apical_model_ctx *c)
 {
     const double *p = c->param;
-    const double v = y[S_V];
-    if (v >= p[P_V_TH])
-        return 0.0;
-    double slope = p[P_G_L] * (p[P_E_L] - v) + p[P_I_E] + apical_ctx_current_max(c) +
-                   fmax(0.0, y[S_I_EXC]) +
-                   fmax(0.0, y[S_I_INH]);
-    if (slope <= 0.0)
-        return HUGE_VAL;
-    return (p[P_V_TH] - v) * p[P_C_M] / slope;
+    return horizon_core(y[S_V], y[S_I_EXC], y[S_I_INH], p[P_G_L], p[P_E_L], p[P_I_E],
+                        apical_ctx_current_max(c), p[P_V_TH], p[P_C_M]);
 }
 
 /* --- stepper "sweep": the exact propagator (NEST iaf_psc_exp) ----------
@@ -233,10 +238,12 @@ static void sweep_window(size_t n, const double *const y[], double *const yn[],
 }
 
 /* The batched step (apical_sweep_ops.advance_n): the same operations as
- * step_consts + sweep_advance per lane, so the same bits, for lanes whose
- * propagator takes phi's Taylor branch (|z| < Z_TAYLOR: steps shorter than
- * 0.1 / |1/tau_m - 1/tau_s|, 0.67 ms for CUBA); the others are flagged
- * (cand >= 0) and stepped by sweep_advance. Branch-free, so it vectorises. */
+ * step_consts + sweep_advance per lane, so the same bits: both forms of
+ * the propagator are computed and prop()'s choice selects one (phi's
+ * Taylor series where |z| < Z_TAYLOR, else (e_s - e_m)/c; the division's
+ * lane is discarded when c = 0). Exact for any dt, so the lazy sweep's
+ * long steps over quiet stretches are one step. Branch-free, so it
+ * vectorises. */
 __attribute__((always_inline)) static inline void
 batch_loop(size_t n, const double *restrict v0, const double *restrict e0,
            const double *restrict i0, double *restrict v1, double *restrict e1,
@@ -255,18 +262,18 @@ batch_loop(size_t n, const double *restrict v0, const double *restrict e0,
         const double ee = apical_fexp_clamped(-h * ite, xlo, xhi);
         const double ei = apical_fexp_clamped(-h * iti, xlo, xhi);
         const double ze = h * ce, zi = h * ci;
-        const double pe = em * h * apical_phi_taylor(ze) * ic;
-        const double pi = em * h * apical_phi_taylor(zi) * ic;
+        const double pe_t = em * h * apical_phi_taylor(ze) * ic;
+        const double pi_t = em * h * apical_phi_taylor(zi) * ic;
+        const double pe_x = (ee - em) / ce * ic, pi_x = (ei - em) / ci * ic;
+        const double pe = (ze > -zmax) & (ze < zmax) ? pe_t : pe_x;
+        const double pi = (zi > -zmax) & (zi < zmax) ? pi_t : pi_x;
         const double u = v - vinf;
         const double vn = vinf + (u * em + ie * pe + ii * pi);
         const double ien = ie * ee, iin = ii * ei;
         const double f0 = (ie + ii) * ic - gc * u, f1 = (ien + iin) * ic - gc * (vn - vinf);
         const double bound = maxd(v, vn) + h * (4.0 / 27.0) * (maxd(f0, 0.0) + maxd(-f1, 0.0)) - th;
-        /* crossing candidates (not while held), and every lane off phi's
-         * Taylor branch (held or not, for simplicity) */
-        const double za = maxd(maxd(ze, -ze), maxd(zi, -zi));
-        const double lim = hl > 0.0 ? -1.0 : HUGE_VAL;
-        const double cn = maxd(bound < lim ? bound : lim, za - zmax);
+        /* crossing candidates, not while held */
+        const double cn = hl > 0.0 ? -1.0 : bound;
         cd[i] = vn - vn == 0.0 ? cn : 1.0; /* not finite: redo (and report) */
         v1[i] = hl > 0.0 ? v : vn;
         e1[i] = ien;
@@ -282,6 +289,26 @@ static void sweep_advance_n(size_t n, const double *const y[], double *const yn[
     (void)c;
     batch_loop(n, y[S_V], y[S_I_EXC], y[S_I_INH], yn[S_V], yn[S_I_EXC], yn[S_I_INH], dt, held, k,
                cand);
+}
+
+__attribute__((always_inline)) static inline void
+horizon_loop(size_t n, const double *restrict v0, const double *restrict e0,
+             const double *restrict i0, const double *restrict pk, double imax,
+             double *restrict out)
+{
+    const double gl = pk[0], el = pk[1], ie0 = pk[2], th = pk[3], cm = pk[4];
+    for (size_t i = 0; i < n; i++)
+        out[i] = horizon_core(v0[i], e0[i], i0[i], gl, el, ie0, imax, th, cm);
+}
+
+/* apical_sweep_ops.horizon_n: quiet_horizon over n lanes, the same bits */
+__attribute__((target_clones("avx512f", "avx2", "default")))
+static void sweep_horizon_n(size_t n, const double *const y[], const apical_model_ctx *c,
+                            double *out)
+{
+    const double *p = c->param;
+    const double pk[5] = {p[P_G_L], p[P_E_L], p[P_I_E], p[P_V_TH], p[P_C_M]};
+    horizon_loop(n, y[S_V], y[S_I_EXC], y[S_I_INH], pk, apical_ctx_current_max(c), out);
 }
 
 static void sweep_advance(double y[], double dt, int refractory, const apical_model_ctx *c,
@@ -308,6 +335,7 @@ static const apical_sweep_ops sweep_ops = {
     .window = sweep_window,
     .advance = sweep_advance,
     .advance_n = sweep_advance_n,
+    .horizon_n = sweep_horizon_n,
     .method = "exact propagator (NEST iaf_psc_exp)",
 };
 

@@ -67,7 +67,8 @@ static apical_status build_pops(apical_sim *S, apical_error *err)
         pr->kstride = pr->sweep ? pr->n : 1;
         pr->y = malloc(pr->n * pr->ns * sizeof *pr->y + 1);
         if (pr->sweep && (pr->ns > APICAL_SWEEP_MAX_STATE ||
-                          !(pr->y_next = calloc(pr->n * pr->ns + 1, sizeof *pr->y_next)) ||
+                          (!pr->sweep->horizon_n &&
+                           !(pr->y_next = calloc(pr->n * pr->ns + 1, sizeof *pr->y_next))) ||
                           !(pr->ystate = calloc(pr->ns + 1, sizeof *pr->ystate)))) {
             gsl_rng_free(r);
             return nomem(err);

@@ -881,7 +881,8 @@ static apical_status run_window(apical_sim *S, partition *P, double T1)
             (st = apical_exact_window_end(S, P, b)))
             return P->st = st;
     }
-    /* Sweep populations: every neuron to T1 at once (sim/sweep.c). */
+    /* Sweep populations: the neurons with inputs or due to wake, to their
+     * stops (sim/sweep.c). */
     if (S->has_sweep && (st = apical_sweep_window_end(S, P, T0, T1)))
         return P->st = st;
     /* Window end: integrate every neuron that might spike before T1. */
@@ -1072,8 +1073,24 @@ double apical_engine_state(const apical_sim *S, size_t pi, uint64_t i, size_t k)
 apical_status apical_engine_sync(apical_sim *S, size_t pi, double T, apical_error *err)
 {
     const pop_rt *pr = &S->pops[pi];
-    if (pr->exact || pr->sweep) /* advanced at every window end */
+    if (pr->exact) /* advanced at every window end */
         return APICAL_OK;
+    if (pr->sweep) {
+        /* lagging neurons: their wake times are >= S->t, so T <= S->t is
+         * quiet (there are no pending inputs between windows) */
+        T = T < S->t ? T : S->t;
+        for (unsigned p = 0; p < S->n_parts; p++) {
+            partition *P = &S->parts[p];
+            const pop_part *pp = &P->pp[pi];
+            for (uint64_t i = pp->lo; i < pp->hi; i++)
+                if (pr->t_last[i] < T && apical_sweep_sync(S, P, pi, i, T, 0)) {
+                    if (err)
+                        *err = P->err;
+                    return P->st;
+                }
+        }
+        return APICAL_OK;
+    }
     for (unsigned p = 0; p < S->n_parts; p++) {
         partition *P = &S->parts[p];
         pop_part *pp = &P->pp[pi];
@@ -1094,11 +1111,20 @@ apical_status apical_engine_sync(apical_sim *S, size_t pi, double T, apical_erro
 void apical_engine_poke(apical_sim *S, size_t pi, uint64_t i, size_t k, double value)
 {
     const pop_rt *pr = &S->pops[pi];
+    if (pr->sweep) {
+        /* brought to now first (it may lag), then its wake time redone */
+        for (unsigned p = 0; p < S->n_parts; p++)
+            if (i >= S->parts[p].pp[pi].lo && i < S->parts[p].pp[pi].hi) {
+                partition *P = &S->parts[p];
+                apical_sweep_sync(S, P, pi, i, S->t, 0);
+                pr->y[pop_at(pr, i, k)] = value;
+                apical_sweep_sync(S, P, pi, i, S->t, 1);
+            }
+        return;
+    }
     pr->y[pop_at(pr, i, k)] = value;
     if (pr->exact)
         S->exact_dirty = 1; /* the decay rate may have changed */
-    if (pr->sweep) /* looked at every window anyway */
-        return;
     for (unsigned p = 0; p < S->n_parts; p++)
         if (i >= S->parts[p].pp[pi].lo && i < S->parts[p].pp[pi].hi)
             update_wake(pr, &S->parts[p].pp[pi], i);
@@ -1283,6 +1309,15 @@ apical_status apical_sim_run(apical_sim *S, double until, const volatile int *st
         if (S->obs.on_window)
             S->obs.on_window(S->obs.user, S->t);
     }
+    /* Sweep neurons lag behind until they are needed: the end of a run
+     * brings every one of them to now, so that states read afterwards
+     * (apical_sim_state, checkpoints) are at S->t. */
+    for (size_t pi = 0; S->has_sweep && pi < S->n_pops; pi++)
+        if (S->pops[pi].sweep) {
+            apical_status st = apical_engine_sync(S, pi, S->t, err);
+            if (st)
+                return st;
+        }
     S->stats.t = S->t;
     S->stats.events = S->stats.synaptic_events = S->stats.integrations = S->stats.steps = 0;
     for (unsigned p = 0; p < S->n_parts; p++) {

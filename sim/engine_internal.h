@@ -56,10 +56,12 @@ typedef struct pop_rt {
      * by a state recorder or a controller (apical_engine_track_integral);
      * otherwise it stays as it is. */
     int track_int_hazard;
-    /* Stepper "sweep": the model's window ops, else NULL; the state at the
-     * window's end is written to y_next, and y and y_next are swapped
-     * between windows (apical_sweep_flip); ystate: one neuron's state for
-     * apical_sim_state */
+    /* Stepper "sweep": the model's sweep ops, else NULL; ystate: one
+     * neuron's state for apical_sim_state (the layout is struct-of-arrays).
+     * With the model's horizon_n each neuron's state is at its own t_last
+     * (lazy, sim/sweep.c); without it every neuron is stepped every window
+     * (dense): the state at the window's end is written to y_next, and y
+     * and y_next are swapped between windows (apical_sweep_flip). */
     const apical_sweep_ops *sweep;
     double *y_next, *ystate;
 } pop_rt;
@@ -92,27 +94,56 @@ typedef struct sweep_ev {
 
 enum { SWEEP_NONE = UINT32_MAX, APICAL_SWEEP_MAX_STATE = 32 };
 
-/* A sweep population within one partition. The input buffer and lists are
- * reset through the touched list each window and never shrink, so the
- * steady state allocates nothing. */
+/* Stepper "sweep": the wake-up calendar's ring covers this many windows
+ * from the current one; later wake times wait in a far-future list that is
+ * re-bucketed every SWEEP_RING / 2 windows. */
+enum { SWEEP_RING = 256 };
+#define SWEEP_CAL_NONE UINT64_MAX
+
+typedef struct sweep_bucket {
+    uint32_t *v; /* owned neurons (index - lo), possibly stale */
+    size_t n, cap;
+} sweep_bucket;
+
+typedef struct sweep_far {
+    uint32_t j;
+    uint64_t k; /* window index */
+} sweep_far;
+
+/* A sweep population within one partition. The input buffer, lists and
+ * calendar buckets are reset in place and never shrink, so the steady
+ * state allocates nothing. */
 typedef struct sweep_part {
-    double h;          /* window length the constants are for (NaN: none yet) */
-    unsigned m;        /* equal sub-windows, one kernel call each */
-    double k[APICAL_SWEEP_MAX_CONST]; /* for a sub-window */
-    double *cand;      /* per owned neuron, from the kernel */
-    double *scratch;   /* m > 1: ns * n intermediate states, n candidates */
+    double k[APICAL_SWEEP_MAX_CONST]; /* the population's constants */
+    /* dense populations: the window length the constants k are for (NaN:
+     * none yet), its equal sub-windows (one kernel call each), the
+     * kernel's candidates per owned neuron, and for m > 1 scratch states */
+    double h;
+    unsigned m;
+    double *cand, *scratch;
+    int ready;         /* lazy: wake times and calendar set up (first window) */
     uint32_t *head, *tail; /* per owned neuron: its inputs this window */
     uint32_t *touched; /* owned neurons (index - lo) with inputs */
     size_t n_touched;
     sweep_ev *ev;
     size_t n_ev, cap_ev;
-    /* Neurons with inputs, stepped in rounds by advance_n (one input per
-     * round): per lane the owned index, time, end of refractoriness, next
-     * input, step length, target time, held mask, candidate; states ya
-     * (at the lane's time) and yb (after the round's step), ns arrays
-     * each. Sized for every owned neuron at build. */
+    /* Wake-up calendar: per owned neuron the window index whose bucket
+     * holds its live entry (the first window whose end is after its wake
+     * time), or SWEEP_CAL_NONE (never wakes without input). An entry whose
+     * neuron's cal differs is stale and dropped when its bucket is read. */
+    uint64_t *cal;
+    sweep_bucket ring[SWEEP_RING];
+    sweep_far *far;
+    size_t n_far, cap_far;
+    uint64_t rebucket_at; /* window index of the next far-list pass */
+    /* The window's stepped neurons (lanes), in rounds of advance_n: per
+     * lane the owned index, next input, time, end of refractoriness, wake
+     * time, step length, step end, held mask, candidate, horizon; states ya (at the
+     * lane's time) and yb (after the round's step), ns arrays each. Sized
+     * for every owned neuron at build. */
     uint32_t *b_idx, *b_ev;
-    double *b_t, *b_ru, *b_dt, *b_to, *b_held, *b_cand, *b_ya, *b_yb;
+    double *b_t, *b_ru, *b_wk, *b_dt, *b_to, *b_held, *b_cand, *b_hz;
+    double *b_ya, *b_yb;
 } sweep_part;
 
 /* An exact population within one partition, for the current window. */
@@ -391,15 +422,22 @@ apical_status apical_sweep_deliver(apical_sim *S, partition *P, size_t pi, uint6
                                    size_t receptor, double w, double t);
 apical_status apical_sweep_deliver_group(apical_sim *S, partition *P, size_t pi,
                                          const syn_group *g, double t);
-/* Advance every sweep neuron of the partition from T0 to T1 (into y_next),
- * emitting its spikes. */
+/* The window [T0, T1) (index S->window) of the partition's sweep
+ * populations, emitting their spikes: lazy ones step the neurons with
+ * inputs or a wake time before T1 and leave the others untouched; dense
+ * ones step every neuron into y_next. */
 apical_status apical_sweep_window_end(apical_sim *S, partition *P, double T0, double T1);
 /* The state of owned neuron i at t in the current window (a copy: nothing
  * emitted, nothing changed), into y. */
 apical_status apical_sweep_state(apical_sim *S, partition *P, size_t pi, uint64_t i, double t,
                                  double *y);
-/* Between windows, after every partition's window end: y_next becomes y. */
+/* Between windows, after every partition's window end: y_next becomes y
+ * (dense sweep populations). */
 void apical_sweep_flip(apical_sim *S);
+/* Between windows (T <= S->t, no inputs pending): bring owned neuron i to
+ * T if it lags; `fresh`: its state was changed, recompute its wake time. */
+apical_status apical_sweep_sync(apical_sim *S, partition *P, size_t pi, uint64_t i, double T,
+                                int fresh);
 
 /* sim/engine.c */
 /* Next event time of a (possibly inhomogeneous) Poisson input after t, or

@@ -1,20 +1,27 @@
-/* Window-synchronous integration (stepper "sweep") for models with
+/* Lazy window-synchronous integration (stepper "sweep") for models with
  * apical_sweep_ops (docs/ARCHITECTURE.md, "Sweep populations").
  *
- * During a window [T0, T1) the state of a sweep population stays at T0;
+ * Each neuron's state is at its own time t_last. During a window [T0, T1)
  * inputs are only queued, per target neuron in time order. At T1 the
- * model's vectorised kernel advances every owned neuron by the whole
- * window with constants shared by the population (struct-of-arrays state,
- * out of place into y_next). Neurons the kernel cannot finish (inputs in
- * the window, refractoriness ending in it, a possible threshold crossing,
- * a state beyond the method's accuracy bound) are redone one by one from
- * their T0 state by the model's scalar `advance`, split at their inputs'
- * exact times; crossings are located on the cubic Hermite interpolant of
- * the step, then refined by Newton corrections against `advance` itself.
+ * neurons that need it are stepped: those with inputs in the window and
+ * those whose wake time (t_last + the model's quiet horizon: no crossing
+ * is possible before it without input) is before T1, found in a calendar
+ * of wake times bucketed by window index, so a window costs work in
+ * proportion to them, not to the population. They are stepped together
+ * in rounds by the model's batched step (advance_n, per-lane step
+ * lengths, which the model splits into sub-steps where its accuracy bound
+ * asks): each lane to its next stop (an input, its refractory end, its
+ * wake time, T1). A lane stops as soon as it has no input left and
+ * its new wake time is at or after T1. A step that may hide a threshold
+ * crossing (outside a stretch proven quiet) is redone one by one by the
+ * model's scalar `advance`; crossings are located on the cubic Hermite
+ * interpolant of the step, then refined by Newton corrections against
+ * `advance` itself.
  *
  * What a neuron does depends on its own state, its own inputs (in time
- * order) and the window grid, and the kernel gives a neuron the same bits
- * in any lane: results do not depend on partitioning or threads. */
+ * order) and the window grid, and the batched step gives a lane the same
+ * bits in any position: results do not depend on partitioning or
+ * threads. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,47 +55,44 @@ apical_status apical_sweep_build(apical_sim *S, partition *P, size_t pi, apical_
         !(sw->head = malloc((n + 1) * sizeof *sw->head)) ||
         !(sw->tail = malloc((n + 1) * sizeof *sw->tail)) ||
         !(sw->touched = malloc((n + 1) * sizeof *sw->touched)) ||
+        !(sw->cal = malloc((n + 1) * sizeof *sw->cal)) ||
         !(sw->b_idx = malloc((n + 1) * sizeof *sw->b_idx)) ||
-        !(sw->b_ev = malloc((n + 1) * sizeof *sw->b_ev)) ||
-        !(sw->b_t = malloc((n + 1) * sizeof *sw->b_t)) ||
-        !(sw->b_ru = malloc((n + 1) * sizeof *sw->b_ru)) ||
-        !(sw->b_dt = malloc((n + 1) * sizeof *sw->b_dt)) ||
-        !(sw->b_to = malloc((n + 1) * sizeof *sw->b_to)) ||
-        !(sw->b_held = malloc((n + 1) * sizeof *sw->b_held)) ||
-        !(sw->b_cand = malloc((n + 1) * sizeof *sw->b_cand)) ||
-        !(sw->b_ya = malloc((pr->ns * n + 1) * sizeof *sw->b_ya)) ||
+        !(sw->b_ev = malloc((n + 1) * sizeof *sw->b_ev)))
+        return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+    double **lane[] = {&sw->b_t,  &sw->b_ru,   &sw->b_wk,   &sw->b_dt,
+                       &sw->b_to, &sw->b_held, &sw->b_cand, &sw->b_hz};
+    for (size_t a = 0; a < sizeof lane / sizeof *lane; a++)
+        if (!(*lane[a] = malloc((n + 1) * sizeof **lane[a])))
+            return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+    if (!(sw->b_ya = malloc((pr->ns * n + 1) * sizeof *sw->b_ya)) ||
         !(sw->b_yb = malloc((pr->ns * n + 1) * sizeof *sw->b_yb)))
         return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
-    for (uint64_t j = 0; j < n; j++)
+    for (uint64_t j = 0; j < n; j++) {
         sw->head[j] = SWEEP_NONE;
+        sw->cal[j] = SWEEP_CAL_NONE;
+    }
     sw->h = NAN;
     pp->ctx = (apical_model_ctx){.param = pr->spec->param, .derived = pr->derived};
     pp->m = pr->m;
+    /* advance_n reads only the population's constants: any h */
+    pr->sweep->constants(1.0, &pp->ctx, sw->k);
     S->has_sweep = 1;
     return APICAL_OK;
 }
 
 void apical_sweep_free(pop_part *pp)
 {
-    if (!pp->sw)
+    sweep_part *sw = pp->sw;
+    if (!sw)
         return;
-    free(pp->sw->cand);
-    free(pp->sw->scratch);
-    free(pp->sw->head);
-    free(pp->sw->tail);
-    free(pp->sw->touched);
-    free(pp->sw->ev);
-    free(pp->sw->b_idx);
-    free(pp->sw->b_ev);
-    free(pp->sw->b_t);
-    free(pp->sw->b_ru);
-    free(pp->sw->b_dt);
-    free(pp->sw->b_to);
-    free(pp->sw->b_held);
-    free(pp->sw->b_cand);
-    free(pp->sw->b_ya);
-    free(pp->sw->b_yb);
-    free(pp->sw);
+    void *v[] = {sw->cand, sw->scratch, sw->head, sw->tail, sw->touched, sw->ev,   sw->cal,  sw->far,  sw->b_idx,
+                 sw->b_ev, sw->b_t,  sw->b_ru,    sw->b_wk, sw->b_dt,
+                 sw->b_to, sw->b_held, sw->b_cand, sw->b_hz, sw->b_ya, sw->b_yb};
+    for (size_t a = 0; a < sizeof v / sizeof *v; a++)
+        free(v[a]);
+    for (size_t r = 0; r < SWEEP_RING; r++)
+        free(sw->ring[r].v);
+    free(sw);
     pp->sw = NULL;
 }
 
@@ -351,6 +355,148 @@ static apical_status walk_neuron(walk *w, double *y, uint32_t ev, double t_end)
     return check_finite(w, y, t_end);
 }
 
+
+/* Advance the walked neuron to `target` over a stretch proven free of
+ * crossings (before its wake time, or refractory): no crossing search;
+ * `advance` takes the sub-steps the method's accuracy needs. */
+static void run_quiet(walk *w, double *y, double target)
+{
+    const pop_rt *pr = &w->S->pops[w->pi];
+    apical_model_ctx *c = &w->P->pp[w->pi].ctx;
+    double sl[2];
+    while (w->t < target) {
+        const int held = w->t < w->ru;
+        const double seg = held && w->ru < target ? w->ru : target;
+        c->refractory = held;
+        pr->sweep->advance(y, seg - w->t, held, c, sl);
+        c->refractory = 0;
+        w->P->steps++;
+        w->t = seg;
+    }
+}
+
+/* --- the wake-up calendar ---------------------------------------------- */
+
+/* The window index whose bucket a wake time belongs in: the first window
+ * [k d, (k+1) d) whose end, as the run loop computes it, is after wake. */
+static uint64_t cal_index(double d, double wake)
+{
+    if (wake != wake)
+        return 0; /* not a number: at once (the step reports the state) */
+    const double q = floor(wake / d);
+    if (!(q < 4e18))
+        return SWEEP_CAL_NONE;
+    uint64_t k = q > 0.0 ? (uint64_t)q : 0;
+    while ((double)(k + 1) * d <= wake)
+        k++;
+    while (k > 0 && (double)k * d > wake)
+        k--;
+    return k;
+}
+
+static int bucket_push(sweep_bucket *b, uint32_t j)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 64;
+        uint32_t *v = realloc(b->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        b->v = v;
+        b->cap = cap;
+    }
+    b->v[b->n++] = j;
+    return 0;
+}
+
+/* File owned neuron j under its wake time; cur: the window being run (or,
+ * between windows, the next one), the earliest it can be filed under. */
+static apical_status cal_insert(apical_sim *S, partition *P, sweep_part *sw, uint32_t j,
+                                double wake, uint64_t cur)
+{
+    uint64_t k = cal_index(S->min_delay, wake);
+    if (k == SWEEP_CAL_NONE) {
+        sw->cal[j] = SWEEP_CAL_NONE;
+        return APICAL_OK;
+    }
+    k = k < cur ? cur : k;
+    if (sw->cal[j] == k) /* its live entry is there already */
+        return APICAL_OK;
+    sw->cal[j] = k;
+    if (k < cur + SWEEP_RING)
+        return bucket_push(&sw->ring[k % SWEEP_RING], j) ? nomem(P) : APICAL_OK;
+    if (sw->n_far == sw->cap_far) {
+        size_t cap = sw->cap_far ? 2 * sw->cap_far : 64;
+        sweep_far *f = realloc(sw->far, cap * sizeof *f);
+        if (!f)
+            return nomem(P);
+        sw->far = f;
+        sw->cap_far = cap;
+    }
+    sw->far[sw->n_far++] = (sweep_far){j, k};
+    return APICAL_OK;
+}
+
+/* Move the far entries that now fall within the ring into it (live ones
+ * only); called every SWEEP_RING / 2 windows, so an entry is in the ring
+ * before its window comes. */
+static apical_status cal_rebucket(partition *P, sweep_part *sw, uint64_t W)
+{
+    size_t keep = 0;
+    for (size_t a = 0; a < sw->n_far; a++) {
+        const sweep_far f = sw->far[a];
+        if (sw->cal[f.j] != f.k)
+            continue; /* stale */
+        if (f.k < W + SWEEP_RING) {
+            if (bucket_push(&sw->ring[f.k % SWEEP_RING], f.j))
+                return nomem(P);
+        } else {
+            sw->far[keep++] = f;
+        }
+    }
+    sw->n_far = keep;
+    sw->rebucket_at = W + SWEEP_RING / 2;
+    return APICAL_OK;
+}
+
+/* A neuron's wake time from its state y at t (contiguous): its refractory
+ * end while refractory, else t + the model's horizon (t without one). */
+static double wake_of(const pop_rt *pr, pop_part *pp, const double *y, double t, double ru)
+{
+    if (t < ru)
+        return ru;
+    if (!pr->sweep->horizon_n)
+        return t;
+    const double *yk[APICAL_SWEEP_MAX_STATE];
+    for (size_t k = 0; k < pr->ns; k++)
+        yk[k] = &y[k];
+    double q;
+    pr->sweep->horizon_n(1, yk, &pp->ctx, &q);
+    return t + q;
+}
+
+/* First window: every owned neuron's wake time (after the initial spikes)
+ * and its calendar entry. */
+static apical_status cal_init(apical_sim *S, partition *P, size_t pi, uint64_t W)
+{
+    pop_rt *pr = &S->pops[pi];
+    pop_part *pp = &P->pp[pi];
+    sweep_part *sw = pp->sw;
+    const uint64_t lo = pp->lo, n = pp->hi - lo;
+    double ys[APICAL_SWEEP_MAX_STATE];
+    for (uint64_t j = 0; j < n; j++) {
+        pop_get(pr, pr->y, lo + j, ys);
+        const double wk = wake_of(pr, pp, ys, pr->t_last[lo + j], pr->ref_until[lo + j]);
+        pr->wake[lo + j] = wk;
+        if (cal_insert(S, P, sw, (uint32_t)j, wk, W))
+            return P->st;
+    }
+    sw->ready = 1;
+    sw->rebucket_at = W + SWEEP_RING / 2;
+    return APICAL_OK;
+}
+
+/* --- dense populations: the window kernel ------------------------------ */
+
 /* The neurons with inputs, stepped together: each round advances every
  * lane to its next input (or refractory end, or T1) with one call of the
  * model's advance_n, then applies that input lane by lane; lanes that
@@ -495,13 +641,14 @@ static void run_kernel(const pop_rt *pr, pop_part *pp, const double *const *y, d
     }
 }
 
-apical_status apical_sweep_window_end(apical_sim *S, partition *P, double T0, double T1)
+/* A population without horizon_n (models: where stepping every
+ * neuron every window with the shared-constant kernel is faster than
+ * stepping it lazily): every owned neuron from T0 to T1 into y_next. */
+static apical_status dense_window(apical_sim *S, partition *P, size_t pi, double T0, double T1)
 {
-    for (size_t pi = 0; pi < S->n_pops; pi++) {
+    {
         pop_rt *pr = &S->pops[pi];
         pop_part *pp = &P->pp[pi];
-        if (!pr->sweep || pp->hi == pp->lo)
-            continue;
         sweep_part *sw = pp->sw;
         const uint64_t lo = pp->lo, n = pp->hi - lo;
         const size_t ns = pr->ns;
@@ -575,6 +722,210 @@ apical_status apical_sweep_window_end(apical_sim *S, partition *P, double T0, do
     return APICAL_OK;
 }
 
+/* --- the window's lanes ------------------------------------------------- */
+
+/* A lane leaves: its state, time, refractory end and wake time are
+ * committed, and it is filed in the calendar. */
+static apical_status finish(apical_sim *S, partition *P, size_t pi, uint32_t j, const double *ys,
+                            double t, double ru, double wk)
+{
+    pop_rt *pr = &S->pops[pi];
+    pop_part *pp = &P->pp[pi];
+    const uint64_t i = pp->lo + j;
+    pop_put(pr, pr->y, i, ys);
+    pr->t_last[i] = t;
+    pr->ref_until[i] = ru;
+    pr->wake[i] = wk;
+    return cal_insert(S, P, pp->sw, j, wk, S->window);
+}
+
+/* The stepped neurons of one population in one partition, in rounds.
+ * Each round plans every lane's step (to its next stop; a new stretch asks
+ * the model how many equal sub-steps it needs), takes all of them with one
+ * advance_n call, commits them (a lane whose step may hide a crossing
+ * outside a quiet stretch is walked one by one to T1 instead, from its
+ * state before the step), applies inputs that are due, then computes the
+ * horizons of all lanes with one horizon_n call: a lane with no input
+ * left leaves when its wake time is at or after T1, or at T1.
+ *
+ * A step is quiet (no crossing possible, so the kernel's candidate flag
+ * is ignored unless the result is not finite) when the lane is held
+ * (refractory) or the step ends at or before the lane's wake time, which
+ * holds for the state at the stretch's start. A lane that lags behind T0
+ * (untouched for a while) first steps to min(next input, wake time):
+ * quiet, and possibly long; every later step lies inside the window. */
+static apical_status lazy_lanes(apical_sim *S, partition *P, size_t pi, size_t na, double T0,
+                                double T1)
+{
+    const pop_rt *pr = &S->pops[pi];
+    pop_part *pp = &P->pp[pi];
+    sweep_part *sw = pp->sw;
+    const apical_model_type *m = pr->m;
+    const apical_sweep_ops *ops = pr->sweep;
+    const sweep_ev *E = sw->ev;
+    const uint64_t lo = pp->lo, cap = pp->hi - lo;
+    const size_t ns = pr->ns;
+    const double *ya[APICAL_SWEEP_MAX_STATE];
+    double *yaw[APICAL_SWEEP_MAX_STATE], *yb[APICAL_SWEEP_MAX_STATE];
+    for (size_t k = 0; k < ns; k++) {
+        ya[k] = yaw[k] = sw->b_ya + k * cap;
+        yb[k] = sw->b_yb + k * cap;
+    }
+    walk w = {S, P, pi, 0, 1, T0, 0.0};
+    double ys[APICAL_SWEEP_MAX_STATE];
+    apical_status st;
+    while (na) {
+        /* plan */
+        for (size_t q = 0; q < na; q++) {
+            const double t = sw->b_t[q], ru = sw->b_ru[q];
+            const int held = t < ru;
+            const uint32_t e = sw->b_ev[q];
+            const double et = e != SWEEP_NONE ? E[e].t : T1, wk = sw->b_wk[q];
+            const double end = held ? (ru < et ? ru : et) : (t < T0 && wk > t && wk < et ? wk : et);
+            sw->b_dt[q] = end - t;
+            sw->b_to[q] = end;
+            sw->b_held[q] = held ? 1.0 : 0.0;
+        }
+        ops->advance_n(na, ya, yb, sw->b_dt, sw->b_held, &pp->ctx, sw->k, sw->b_cand);
+        P->steps += na;
+        /* commit */
+        size_t keep = 0;
+        for (size_t q = 0; q < na; q++) {
+            const uint32_t j = sw->b_idx[q];
+            const double t0 = sw->b_t[q], to = sw->b_to[q];
+            w.i = lo + j;
+            w.ru = sw->b_ru[q];
+            uint32_t e = sw->b_ev[q];
+            if (sw->b_cand[q] >= 0.0) {
+                int finite = 1;
+                for (size_t k = 0; k < ns; k++)
+                    finite &= yb[k][q] - yb[k][q] == 0.0;
+                const int quiet = t0 < w.ru || to <= sw->b_wk[q];
+                if (!(quiet && finite)) {
+                    /* one by one from the lane's state before this step */
+                    w.t = t0;
+                    for (size_t k = 0; k < ns; k++)
+                        ys[k] = ya[k][q];
+                    if ((st = walk_neuron(&w, ys, e, T1)) ||
+                        (st = finish(S, P, pi, j, ys, T1, w.ru,
+                                     wake_of(pr, pp, ys, T1, w.ru))))
+                        return st;
+                    continue;
+                }
+            }
+            w.t = to;
+            for (size_t k = 0; k < ns; k++)
+                ys[k] = yb[k][q];
+            if (e != SWEEP_NONE && w.t == E[e].t) {
+                if ((st = apply_input(&w, m, &pp->ctx, ys, &E[e])))
+                    return st;
+                e = E[e].next;
+            }
+            /* keep <= q never overtakes: lane q is read before slot keep
+             * is written */
+            sw->b_idx[keep] = j;
+            sw->b_t[keep] = w.t;
+            sw->b_ru[keep] = w.ru;
+            sw->b_ev[keep] = e;
+            sw->b_wk[keep] = sw->b_wk[q];
+            for (size_t k = 0; k < ns; k++)
+                yaw[k][keep] = ys[k];
+            keep++;
+        }
+        na = keep;
+        /* horizons; lanes at a stop with no input left may leave */
+        if (ops->horizon_n)
+            ops->horizon_n(na, ya, &pp->ctx, sw->b_hz);
+        keep = 0;
+        for (size_t q = 0; q < na; q++) {
+            const double t = sw->b_t[q], ru = sw->b_ru[q];
+            const double wk = t < ru ? ru : t + (ops->horizon_n ? sw->b_hz[q] : 0.0);
+            if (sw->b_ev[q] == SWEEP_NONE && (wk >= T1 || t >= T1)) {
+                for (size_t k = 0; k < ns; k++)
+                    ys[k] = ya[k][q];
+                if ((st = finish(S, P, pi, sw->b_idx[q], ys, t, ru, wk)))
+                    return st;
+                continue;
+            }
+            sw->b_idx[keep] = sw->b_idx[q];
+            sw->b_t[keep] = t;
+            sw->b_ru[keep] = ru;
+            sw->b_ev[keep] = sw->b_ev[q];
+            sw->b_wk[keep] = wk;
+            for (size_t k = 0; k < ns; k++)
+                yaw[k][keep] = ya[k][q];
+            keep++;
+        }
+        na = keep;
+    }
+    return APICAL_OK;
+}
+
+apical_status apical_sweep_window_end(apical_sim *S, partition *P, double T0, double T1)
+{
+    const uint64_t W = S->window;
+    for (size_t pi = 0; pi < S->n_pops; pi++) {
+        pop_rt *pr = &S->pops[pi];
+        pop_part *pp = &P->pp[pi];
+        if (!pr->sweep || pp->hi == pp->lo)
+            continue;
+        if (!pr->sweep->horizon_n) {
+            if (dense_window(S, P, pi, T0, T1))
+                return P->st;
+            continue;
+        }
+        sweep_part *sw = pp->sw;
+        const uint64_t lo = pp->lo;
+        const size_t ns = pr->ns;
+        const uint64_t cap = pp->hi - lo;
+        pp->ctx.refractory = 0;
+        if (!sw->ready && cal_init(S, P, pi, W))
+            return P->st;
+        if (W >= sw->rebucket_at && cal_rebucket(P, sw, W))
+            return P->st;
+        /* lanes: the neurons with inputs, then those due to wake */
+        size_t na = 0;
+        for (size_t q = 0; q < sw->n_touched; q++)
+            sw->b_idx[na++] = sw->touched[q];
+        sweep_bucket *b = &sw->ring[W % SWEEP_RING];
+        size_t kept = 0;
+        for (size_t a = 0; a < b->n; a++) {
+            const uint32_t j = b->v[a];
+            if (sw->cal[j] != W)
+                continue; /* stale */
+            if (sw->head[j] != SWEEP_NONE) {
+                sw->cal[j] = SWEEP_CAL_NONE; /* a lane already */
+                continue;
+            }
+            if (pr->wake[lo + j] >= T1) {
+                b->v[kept++] = j; /* a run that ends inside this window */
+                continue;
+            }
+            sw->cal[j] = SWEEP_CAL_NONE;
+            sw->b_idx[na++] = j;
+        }
+        b->n = kept;
+        for (size_t q = 0; q < na; q++) {
+            const uint32_t j = sw->b_idx[q];
+            const uint64_t i = lo + j;
+            sw->b_ev[q] = sw->head[j];
+            sw->b_t[q] = pr->t_last[i];
+            sw->b_ru[q] = pr->ref_until[i];
+            sw->b_wk[q] = pr->wake[i];
+            for (size_t k = 0; k < ns; k++)
+                sw->b_ya[k * cap + q] = pr->y[pop_at(pr, i, k)];
+        }
+        P->integrations += na;
+        if (lazy_lanes(S, P, pi, na, T0, T1))
+            return P->st;
+        for (size_t q = 0; q < sw->n_touched; q++)
+            sw->head[sw->touched[q]] = SWEEP_NONE;
+        sw->n_touched = 0;
+        sw->n_ev = 0;
+    }
+    return APICAL_OK;
+}
+
 apical_status apical_sweep_state(apical_sim *S, partition *P, size_t pi, uint64_t i, double t,
                                  double *y)
 {
@@ -583,17 +934,56 @@ apical_status apical_sweep_state(apical_sim *S, partition *P, size_t pi, uint64_
     double ys[APICAL_SWEEP_MAX_STATE];
     pop_get(pr, pr->y, i, ys);
     walk w = {S, P, pi, i, 0, pr->t_last[i], pr->ref_until[i]};
-    const uint32_t j = (uint32_t)(i - pp->lo);
-    apical_status st = t > w.t ? walk_neuron(&w, ys, pp->sw->head[j], t) : APICAL_OK;
+    const uint32_t e = pp->sw->head[i - pp->lo];
+    apical_status st = APICAL_OK;
+    if (t > w.t && !pr->sweep->horizon_n) {
+        st = walk_neuron(&w, ys, e, t); /* dense: at T0 */
+    } else if (t > w.t) {
+        /* as the window's lanes do: a quiet stretch to the wake time or
+         * the first input, then one by one */
+        double q = pr->wake[i] < t ? pr->wake[i] : t;
+        if (e != SWEEP_NONE && pp->sw->ev[e].t < q)
+            q = pp->sw->ev[e].t;
+        if (q > w.t)
+            run_quiet(&w, ys, q);
+        st = walk_neuron(&w, ys, e, t);
+    }
     memcpy(y, ys, pr->ns * sizeof *y);
     return st;
+}
+
+apical_status apical_sweep_sync(apical_sim *S, partition *P, size_t pi, uint64_t i, double T,
+                                int fresh)
+{
+    pop_rt *pr = &S->pops[pi];
+    pop_part *pp = &P->pp[pi];
+    if (!pr->sweep->horizon_n || (!fresh && !(pr->t_last[i] < T)))
+        return APICAL_OK; /* dense: every neuron is at S->t */
+    double ys[APICAL_SWEEP_MAX_STATE];
+    pop_get(pr, pr->y, i, ys);
+    walk w = {S, P, pi, i, 0, pr->t_last[i], pr->ref_until[i]};
+    if (w.t < T) {
+        /* before the wake time (>= T between windows): no crossing */
+        run_quiet(&w, ys, T);
+        apical_status st = check_finite(&w, ys, T);
+        if (st)
+            return st;
+        pop_put(pr, pr->y, i, ys);
+        pr->t_last[i] = T;
+    }
+    if (!pp->sw->ready)
+        return APICAL_OK; /* before the first window: set up there */
+    const double wk = wake_of(pr, pp, ys, w.t, w.ru);
+    /* the old wake time still bounds an unchanged state */
+    pr->wake[i] = fresh || wk > pr->wake[i] ? wk : pr->wake[i];
+    return cal_insert(S, P, pp->sw, (uint32_t)(i - pp->lo), pr->wake[i], S->window);
 }
 
 void apical_sweep_flip(apical_sim *S)
 {
     for (size_t pi = 0; pi < S->n_pops; pi++) {
         pop_rt *pr = &S->pops[pi];
-        if (!pr->sweep)
+        if (!pr->sweep || pr->sweep->horizon_n)
             continue;
         double *t = pr->y;
         pr->y = pr->y_next;

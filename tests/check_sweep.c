@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apical/control.h"
 #include "apical/model.h"
 #include "apical/sim.h"
 #include "apical/spec.h"
@@ -538,6 +539,101 @@ START_TEST(test_sweep_recorder)
 }
 END_TEST
 
+
+/* --- (f) lazy neurons (lif_curr_exp has horizon_n) ---------------------- */
+
+/* ka: E_L above threshold, no input: it wakes and crosses by itself, every
+ * ~50 ms. kb: E_L just below threshold, so its wake times run far beyond
+ * the calendar's ring (SWEEP_RING windows) as V nears E_L; silent for
+ * 3 s, synced and poked while lagging at 2000 ms, then driven at 3000 ms.
+ * V of kb sampled every 1 ms (a lagging neuron read by a recorder). */
+static const char *lazy_net =
+    "simulation: {duration: 5000 ms, seed: 3, solver: %s}\n"
+    "populations:\n"
+    "  clk: {size: 1, model: parrot}\n"
+    "  ka: {size: 1, model: lif_curr_exp, parameters: {E_L: -49 mV, t_ref: 2 ms}, initial: {V_m: -60 mV}}\n"
+    "  kb: {size: 1, model: lif_curr_exp, parameters: {E_L: -50.5 mV, t_ref: 2 ms}, initial: {V_m: -60 mV}}\n"
+    "projections:\n"
+    "  - {source: clk, target: ka, connectivity: all_to_all, receptor: exc, weight: 0 pA, delay: 0.1 ms}\n"
+    "  - {source: clk, target: kb, connectivity: all_to_all, receptor: exc, weight: 0 pA, delay: 0.1 ms}\n"
+    "inputs:\n"
+    "  - {type: spike_times, target: kb, receptor: exc, weight: 100 pA,\n"
+    "     times: [3000.05 ms, 3000.35 ms, 3001.15 ms, 3040.5 ms, 3041.25 ms]}\n"
+    "recorders:\n"
+    "  - {type: state, population: kb, variables: [V_m], interval: 1 ms}\n";
+
+enum { N_LAZY = 5000 };
+
+typedef struct lazy_out {
+    spikes s;
+    double v[N_LAZY];
+    double v_sync; /* kb's V after apical_engine_sync at 2000 ms */
+} lazy_out;
+
+static void on_lframe(void *user, size_t rec, double t, const float *values, size_t n)
+{
+    lazy_out *o = user;
+    (void)rec;
+    (void)n;
+    const long k = lround(t);
+    if (k >= 0 && k < N_LAZY)
+        o->v[k] = values[0];
+}
+
+static void on_lspike(void *user, size_t pop, uint64_t node, double t)
+{
+    spikes_record(&((lazy_out *)user)->s, pop, node, t);
+}
+
+static void lazy_run(const char *solver, lazy_out *o)
+{
+    char yaml[4096];
+    snprintf(yaml, sizeof yaml, lazy_net, solver);
+    apical_net_spec *spec = test_load(yaml);
+    memset(o, 0, sizeof *o);
+    apical_sim *sim = test_build(spec, 1, NULL);
+    apical_sim_set_observer(sim, &(apical_sim_observer){on_lspike, on_lframe, NULL, o});
+    test_run_to(sim, 2000.0);
+    apical_error err = {0};
+    ck_assert(apical_engine_sync(sim, 2, 2000.0, &err) == APICAL_OK);
+    o->v_sync = apical_engine_state(sim, 2, 0, 0);
+    apical_engine_poke(sim, 2, 0, 0, -52.0);
+    test_run_to(sim, 5000.0);
+    apical_sim_free(sim);
+    apical_spec_free(spec);
+}
+
+START_TEST(test_sweep_lazy)
+{
+    lazy_out *ref = malloc(sizeof *ref), *sw = malloc(sizeof *sw);
+    ck_assert(ref && sw);
+    lazy_run(REF, ref);
+    lazy_run("{stepper: sweep}", sw);
+    const double ea = spike_error(&sw->s, &ref->s, 1, "ka (wakes by itself)");
+    const double eb = spike_error(&sw->s, &ref->s, 2, "kb (silent, then driven)");
+    double dv = 0.0;
+    for (int k = 0; k < N_LAZY; k++)
+        dv = fmax(dv, fabs(sw->v[k] - ref->v[k]));
+    if (test_verbose())
+        printf("sweep lazy: ka %zu spikes, max |dt| %.3g ms; kb %zu spikes, max |dt| %.3g ms; "
+               "kb V max |dV| %.3g mV; synced V %.12g (reference %.12g)\n",
+               spikes_count_pop(&ref->s, 1), ea, spikes_count_pop(&ref->s, 2), eb, dv, sw->v_sync,
+               ref->v_sync);
+    ck_assert_uint_ge(spikes_count_pop(&ref->s, 1), 50);
+    ck_assert_uint_ge(spikes_count_pop(&ref->s, 2), 1);
+    ck_assert_msg(ea <= 1e-9 && eb <= 1e-9, "spike times off by %g / %g ms", ea, eb);
+    ck_assert_msg(dv <= 1e-5, "recorded V off by %g mV (float frames)", dv);
+    ck_assert_msg(fabs(sw->v_sync - ref->v_sync) <= 1e-9, "synced V %.15g vs %.15g", sw->v_sync,
+                  ref->v_sync);
+    /* the poke (V = -52 mV at 2000 ms) shows in the next frame */
+    ck_assert(sw->v[2000] < -51.9 && sw->v[2000] > -52.1);
+    spikes_free(&ref->s);
+    spikes_free(&sw->s);
+    free(ref);
+    free(sw);
+}
+END_TEST
+
 /* The loader: sweep for a model without sweep ops, and current devices. */
 START_TEST(test_sweep_refused)
 {
@@ -587,6 +683,7 @@ Suite *sweep_suite(void)
     tcase_add_test(tc, test_sweep_determinism);
     tcase_add_test(tc, test_sweep_stdp);
     tcase_add_test(tc, test_sweep_recorder);
+    tcase_add_test(tc, test_sweep_lazy);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -166,6 +166,16 @@ typedef struct apical_sweep_ops {
     void (*advance_n)(size_t n, const double *const y[], double *const yn[], const double *dt,
                       const double *held, const apical_model_ctx *c, const double k[],
                       double *cand);
+    /* Per lane, a proven lower bound (ms) on the time to threshold without
+     * input from state y (not refractory), with the same bits as the
+     * model's quiet_horizon (0: none known; HUGE_VAL: never). The lazy
+     * sweep leaves a neuron untouched while its wake time (state time +
+     * this) is beyond the window. Called for the stepped neurons after
+     * every round, and for one neuron at a time after a walk, a sync or a
+     * poke. May be NULL: then every neuron is stepped every window. No
+     * allocation; vectorisable. */
+    void (*horizon_n)(size_t n, const double *const y[], const apical_model_ctx *c,
+                      double *out);
     /* One line for docs and messages, e.g. "RK4, conductances exact". */
     const char *method;
 } apical_sweep_ops;
