@@ -259,6 +259,40 @@ static inline void dend_exact_state(const double y0[], size_t iC, size_t iIntC, 
     y[iC] = C;
 }
 
+/* state_end_n (apical_exact_ops) for a model with n_sites dendrites and
+ * drive(y0) = sum_k kd[k] y0[id[k]] over nd constant drives: the loop of
+ * dend_exact_state over the neurons, written once so that both models'
+ * kernels are this one, inlined with their constants. */
+static inline void dend_exact_end_n(size_t n, double *restrict y, double *restrict acc,
+                                    const double *restrict b0, double g, const double *d0,
+                                    const dend_site *site, size_t n_sites, size_t ns, size_t iC,
+                                    size_t iIntC, size_t iIntA, size_t iABias, const size_t *id,
+                                    const double *kd, size_t nd)
+{
+    double b[DEND_B__N], d[DEND_D__N];
+    for (size_t k = 0; k < DEND_B__N; k++)
+        b[k] = b0[k];
+    for (size_t k = 0; k < DEND_D__N; k++)
+        d[k] = d0[k];
+    const size_t n_acc = 3 * n_sites + 1;
+    for (size_t j = 0; j < n; j++) {
+        double a[3 * 2 + 1], psp[2], *yj = y + j * ns;
+        for (size_t k = 0; k < n_acc; k++) {
+            a[k] = acc[k * n + j];
+            acc[k * n + j] = 0.0;
+        }
+        double y0[16];
+        for (size_t k = 0; k < ns; k++)
+            y0[k] = yj[k];
+        double K = kd[0] * y0[id[0]]; /* the models' order, term by term */
+        for (size_t k = 1; k < nd; k++)
+            K += kd[k] * y0[id[k]];
+        dend_exact_state(y0, iC, iIntC, a, site, n_sites, K, g, b, d, yj, psp);
+        if (iIntA != (size_t)-1)
+            yj[iIntA] = y0[iIntA] + y0[iABias] * b[DEND_B_S] + psp[1];
+    }
+}
+
 static inline double dend_exact_hazard(double C, const apical_model_ctx *c)
 {
     return c->derived[DEND_D_LAMBDA] * dend_sigma(C);

@@ -1095,8 +1095,10 @@ void apical_engine_poke(apical_sim *S, size_t pi, uint64_t i, size_t k, double v
 {
     const pop_rt *pr = &S->pops[pi];
     pr->y[pop_at(pr, i, k)] = value;
-    if (pr->exact)
+    if (pr->exact) {
         S->exact_dirty = 1; /* the decay rate may have changed */
+        S->exact_epoch++;
+    }
     if (pr->sweep) /* looked at every window anyway */
         return;
     for (unsigned p = 0; p < S->n_parts; p++)
