@@ -1106,6 +1106,31 @@ void apical_engine_poke(apical_sim *S, size_t pi, uint64_t i, size_t k, double v
             update_wake(pr, &S->parts[p].pp[pi], i);
 }
 
+void apical_engine_state_all(const apical_sim *S, size_t pi, size_t k, double *out)
+{
+    const pop_rt *pr = &S->pops[pi];
+    for (uint64_t i = 0; i < pr->n; i++)
+        out[i] = pr->y[pop_at(pr, i, k)];
+}
+
+void apical_engine_poke_all(apical_sim *S, size_t pi, size_t k, const double *v)
+{
+    const pop_rt *pr = &S->pops[pi];
+    for (uint64_t i = 0; i < pr->n; i++)
+        pr->y[pop_at(pr, i, k)] = v[i];
+    if (pr->exact) {
+        S->exact_dirty = 1;
+        S->exact_epoch++;
+    }
+    if (pr->sweep)
+        return;
+    for (unsigned p = 0; p < S->n_parts; p++) {
+        pop_part *pp = &S->parts[p].pp[pi];
+        for (uint64_t i = pp->lo; i < pp->hi; i++)
+            update_wake(pr, pp, i);
+    }
+}
+
 apical_status apical_engine_set_rate(apical_sim *S, size_t j, uint64_t node, double hz, double T,
                                      apical_error *err)
 {
