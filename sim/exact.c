@@ -39,7 +39,7 @@ static int grow_candidates(partition *P)
     if (P->n_cand < P->cap_cand)
         return 0;
     size_t cap = P->cap_cand ? 2 * P->cap_cand : 256;
-    exact_cand *c = realloc(P->cand, cap * sizeof *c);
+    exact_cand *c = realloc(P->cand, 2 * cap * sizeof *c); /* second half: sort scratch */
     if (!c)
         return -1;
     P->cand = c;
@@ -53,48 +53,44 @@ static int later(const exact_cand *c, double t, size_t pi, uint64_t i)
     return c->t > t || (c->t == t && (c->pop > pi || (c->pop == pi && c->node > i)));
 }
 
-static inline int earlier_cand(const exact_cand *x, const exact_cand *y)
+/* Sort the window's n candidates, all in [T0, T0 + h), latest first:
+ * bucket sort by time (they are nearly uniform in the window), then
+ * insertion sort within a bucket. Both heapsort (unpredictable branches)
+ * and qsort (a call per comparison) cost ~10% of a MNIST run. The scratch
+ * is the second half of the array (grow_candidates). */
+static void sort_candidates(partition *P, double T0, double h)
 {
-    return later(y, x->t, x->pop, x->node);
-}
-
-/* Sort the window's candidates latest first: heapsort on a min-heap, the
- * order inlined (qsort's calls through a pointer cost ~10% of a run). */
-static void sort_candidates(exact_cand *c, size_t n)
-{
-    for (size_t r = n / 2; r-- > 0;) { /* heapify: parent earlier than children */
-        for (size_t p = r;;) {
-            size_t m = p, l = 2 * p + 1;
-            if (l < n && earlier_cand(&c[l], &c[m]))
-                m = l;
-            if (l + 1 < n && earlier_cand(&c[l + 1], &c[m]))
-                m = l + 1;
-            if (m == p)
-                break;
-            const exact_cand x = c[p];
-            c[p] = c[m];
-            c[m] = x;
-            p = m;
-        }
+    exact_cand *c = P->cand, *tmp = P->cand + P->cap_cand;
+    const size_t n = P->n_cand;
+    uint32_t start[257] = {0};
+    size_t nb = 1;
+    while (nb < n && nb < 256)
+        nb *= 2;
+    const double scale = (double)nb / h;
+    for (size_t k = 0; k < n; k++) {
+        double x = (c[k].t - T0) * scale;
+        size_t b = x > 0.0 ? (x < (double)(nb - 1) ? (size_t)x : nb - 1) : 0;
+        start[nb - b]++; /* bucket nb-1-b (latest first), counted at its end */
     }
-    for (size_t e = n; e-- > 1;) { /* the earliest to the end */
-        const exact_cand x = c[0];
-        c[0] = c[e];
-        c[e] = x;
-        for (size_t p = 0;;) {
-            size_t m = p, l = 2 * p + 1;
-            if (l < e && earlier_cand(&c[l], &c[m]))
-                m = l;
-            if (l + 1 < e && earlier_cand(&c[l + 1], &c[m]))
-                m = l + 1;
-            if (m == p)
-                break;
-            const exact_cand y = c[p];
-            c[p] = c[m];
-            c[m] = y;
-            p = m;
-        }
+    for (size_t b = 1; b <= nb; b++)
+        start[b] += start[b - 1];
+    for (size_t k = 0; k < n; k++) {
+        double x = (c[k].t - T0) * scale;
+        size_t b = x > 0.0 ? (x < (double)(nb - 1) ? (size_t)x : nb - 1) : 0;
+        tmp[start[nb - 1 - b]++] = c[k];
     }
+    /* start[r] is now the end of bucket r; insertion sort within each */
+    for (size_t r = 0, lo = 0; r < nb; lo = start[r++])
+        for (size_t k = lo + 1; k < start[r]; k++) {
+            const exact_cand x = tmp[k];
+            size_t j = k;
+            while (j > lo && !later(&tmp[j - 1], x.t, x.pop, x.node)) {
+                tmp[j] = tmp[j - 1];
+                j--;
+            }
+            tmp[j] = x;
+        }
+    memcpy(c, tmp, n * sizeof *c);
 }
 
 /* Insert a candidate into the window's array, kept latest first. */
@@ -233,7 +229,7 @@ apical_status apical_exact_window_start(apical_sim *S, partition *P, double T0, 
     /* one sort instead of an insertion per candidate (~100 per window,
      * inserted in neuron order: ~n^2/4 moves) */
     if (P->n_cand > 1)
-        sort_candidates(P->cand, P->n_cand);
+        sort_candidates(P, T0, T1 - T0);
     return APICAL_OK;
 }
 
