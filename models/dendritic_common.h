@@ -22,6 +22,7 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "apical/fastexp.h"
 #include "apical/model.h"
 #include "apical/rng.h"
 
@@ -183,14 +184,19 @@ static inline double dend_exact_rate(double g, const double *d)
     return g;
 }
 
+/* The exact path's exps are apical_fexp (include/apical/fastexp.h): within
+ * 2 ulp of libm at a few ns instead of ~15 (~1000 per 1 ms window on MNIST:
+ * a basis per thinning candidate, three factors per input spike). */
 static inline void dend_exact_basis(double s, double g, const double *d, double b[])
 {
     const double rL = d[DEND_D_INV_TAU_L], rs = d[DEND_D_INV_TAU_S];
-    b[DEND_B_EG] = exp(-g * s);
-    b[DEND_B_EL] = exp(-rL * s);
-    b[DEND_B_ES] = exp(-rs * s);
+    const double eg = apical_fexp(-g * s);
+    b[DEND_B_EG] = eg;
+    b[DEND_B_EL] = apical_fexp(-rL * s);
+    b[DEND_B_ES] = apical_fexp(-rs * s);
     b[DEND_B_S] = s;
-    b[DEND_B_FG] = -expm1(-g * s) / g;
+    /* (1 - e^(-g s))/g, by its series where the difference would cancel */
+    b[DEND_B_FG] = fabs(g * s) < 0.1 ? s * apical_phi_taylor(-g * s) : (1.0 - eg) / g;
     b[DEND_B_IGL] = 1.0 / (g - rL);
     b[DEND_B_IGS] = 1.0 / (g - rs);
 }
@@ -205,10 +211,10 @@ static inline void dend_exact_input(size_t c, size_t n_sites, double g_c, int en
     const double dL = end ? -d[DEND_D_END_L] : 1.0, ds = end ? -d[DEND_D_END_S] : 1.0;
     for (size_t a = 0; a < 3 * n_sites + 1; a++)
         coef[a] = 0.0;
-    coef[3 * c] = dL * exp(rL * s);
-    coef[3 * c + 1] = ds * exp(rs * s);
+    coef[3 * c] = dL * apical_fexp(rL * s);
+    coef[3 * c + 1] = ds * apical_fexp(rs * s);
     coef[3 * c + 2] = k * (dL / rL - ds / rs);
-    coef[3 * n_sites] = exp(g * s) * g_c * k * (dL / (g - rL) - ds / (g - rs));
+    coef[3 * n_sites] = apical_fexp(g * s) * g_c * k * (dL / (g - rL) - ds / (g - rs));
 }
 
 /* Q of the traces x (per site: L at iL, s at is) scaled by e^(-r s). */
@@ -259,9 +265,44 @@ static inline void dend_exact_state(const double y0[], size_t iC, size_t iIntC, 
     y[iC] = C;
 }
 
+/* state_end_n (apical_exact_ops) for a model with n_sites dendrites and
+ * drive(y0) = sum_k kd[k] y0[id[k]] over nd constant drives: the loop of
+ * dend_exact_state over the neurons, written once so that both models'
+ * kernels are this one, inlined with their constants. */
+static inline void dend_exact_end_n(size_t n, double *restrict y, double *restrict acc,
+                                    const double *restrict b0, double g, const double *d0,
+                                    const dend_site *site, size_t n_sites, size_t ns, size_t iC,
+                                    size_t iIntC, size_t iIntA, size_t iABias, const size_t *id,
+                                    const double *kd, size_t nd)
+{
+    double b[DEND_B__N], d[DEND_D__N];
+    for (size_t k = 0; k < DEND_B__N; k++)
+        b[k] = b0[k];
+    for (size_t k = 0; k < DEND_D__N; k++)
+        d[k] = d0[k];
+    const size_t n_acc = 3 * n_sites + 1;
+    for (size_t j = 0; j < n; j++) {
+        double a[3 * 2 + 1], psp[2], *yj = y + j * ns;
+        for (size_t k = 0; k < n_acc; k++) {
+            a[k] = acc[k * n + j];
+            acc[k * n + j] = 0.0;
+        }
+        double y0[16];
+        for (size_t k = 0; k < ns; k++)
+            y0[k] = yj[k];
+        double K = kd[0] * y0[id[0]]; /* the models' order, term by term */
+        for (size_t k = 1; k < nd; k++)
+            K += kd[k] * y0[id[k]];
+        dend_exact_state(y0, iC, iIntC, a, site, n_sites, K, g, b, d, yj, psp);
+        if (iIntA != (size_t)-1)
+            yj[iIntA] = y0[iIntA] + y0[iABias] * b[DEND_B_S] + psp[1];
+    }
+}
+
 static inline double dend_exact_hazard(double C, const apical_model_ctx *c)
 {
-    return c->derived[DEND_D_LAMBDA] * dend_sigma(C);
+    const double e = apical_fexp(-fabs(C)); /* the logistic as dend_sigma */
+    return c->derived[DEND_D_LAMBDA] * (C >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e));
 }
 
 static inline double dend_exact_growth(double g, const apical_model_ctx *c)

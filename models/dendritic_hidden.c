@@ -218,6 +218,17 @@ static void exact_state(const double y0[], const double acc[], const double b[],
     y[S_INT_A] = y0[S_INT_A] + y0[S_ABIAS] * b[DEND_B_S] + psp[1];
 }
 
+static void exact_end_n(size_t n, double *y, double *acc, const double b[], double g,
+                        const apical_model_ctx *c)
+{
+    dend_site st[2];
+    sites(c, st);
+    const size_t id[2] = {S_BIAS, S_ABIAS};
+    const double kd[2] = {c->param[P_G_B], c->param[P_G_A]};
+    dend_exact_end_n(n, y, acc, b, g, c->derived, st, 2, S__N, S_C, S_INT_C, S_INT_A, S_ABIAS,
+                     id, kd, 2);
+}
+
 static const apical_exact_ops exact_ops = {
     .n_acc = 7, .n_basis = DEND_B__N,
     .rate = exact_rate, .basis = exact_basis, .input = exact_input,
@@ -225,6 +236,7 @@ static const apical_exact_ops exact_ops = {
     .hazard = dend_exact_hazard, .hazard_bound = dend_exact_hazard_bound,
     .growth = dend_exact_growth,
     .int_hazard = S_INT_LAMBDA,
+    .state_end_n = exact_end_n,
 };
 
 const apical_model_type apical_dendritic_hidden = {

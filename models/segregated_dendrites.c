@@ -131,6 +131,7 @@ typedef struct protocol_rt {
     learn_rt *learn;
     size_t arrivals_peak; /* most arrivals queued in one learn_rt */
     double *dense, *dense2; /* scratch for symmetric feedback and angles */
+    double *tmp;            /* scratch: one population's state variable */
     size_t dense_cap;
     /* observers and output tables */
     apical_plateau_fn on_plateau;
@@ -1070,6 +1071,12 @@ static apical_status sd_build(const apical_net_spec *spec, apical_sim *S, void *
             !h->Ebp)
             return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
     }
+    uint64_t n_tmp = 1;
+    for (size_t pop = 0; pop < spec->n_pops; pop++)
+        if (spec->pops[pop].size > n_tmp)
+            n_tmp = spec->pops[pop].size;
+    if (!(pr->tmp = calloc(n_tmp, sizeof *pr->tmp)))
+        return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
     if (ps->output != (size_t)-1) {
         const apical_model_type *m = spec->pops[ps->output].model;
         pr->no = spec->pops[ps->output].size;
@@ -1144,6 +1151,7 @@ static void sd_free_rt(void *rt)
     free(pr->learn);
     free(pr->perm);
     free(pr->dense), free(pr->dense2);
+    free(pr->tmp);
     free(pr);
 }
 
@@ -1616,8 +1624,8 @@ static apical_status angles(apical_sim *S, protocol_rt *pr, apical_error *err)
 /* The first hidden layer's apical drive of a phase (tests set it). */
 static void apical_drive(apical_sim *S, protocol_rt *pr, const double *drive)
 {
-    for (uint64_t i = 0; pr->nl && drive && i < pr->hl[0].n; i++)
-        apical_engine_poke(S, pr->hl[0].pop, i, pr->h_abias, drive[i]);
+    if (pr->nl && drive)
+        apical_engine_poke_all(S, pr->hl[0].pop, pr->h_abias, drive);
 }
 
 /* Does a test pass follow the example just done (before the end: the pass
@@ -1688,14 +1696,12 @@ static apical_status boundary(apical_sim *S, protocol_rt *pr, apical_error *err)
     case ST_TGT_WIN:
         for (size_t l = 0; l < pr->nl; l++) {
             layer_rt *h = &pr->hl[l];
-            for (uint64_t i = 0; i < h->n; i++) {
-                h->intA0[i] = state(S, h->pop, i, pr->h_intA);
-                h->intC0[i] = state(S, h->pop, i, pr->h_intC);
-            }
+            apical_engine_state_all(S, h->pop, pr->h_intA, h->intA0);
+            apical_engine_state_all(S, h->pop, pr->h_intC, h->intC0);
         }
-        for (uint64_t i = 0; has_o && i < pr->no; i++) {
-            pr->o_intC0[i] = state(S, ps->output, i, pr->o_intC);
-            pr->o_intL0[i] = state(S, ps->output, i, pr->o_intL);
+        if (has_o) {
+            apical_engine_state_all(S, ps->output, pr->o_intC, pr->o_intC0);
+            apical_engine_state_all(S, ps->output, pr->o_intL, pr->o_intL0);
         }
         if (pr->stage == ST_FWD_WIN)
             for (size_t k = 0; k < ps->n_learn; k++) {
@@ -1712,14 +1718,18 @@ static apical_status boundary(apical_sim *S, protocol_rt *pr, apical_error *err)
         const double win = T - pr->win_t0;
         for (size_t l = 0; l < pr->nl; l++) {
             layer_rt *h = &pr->hl[l];
+            apical_engine_state_all(S, h->pop, pr->h_intA, h->alpha_f);
+            apical_engine_state_all(S, h->pop, pr->h_intC, h->cbar_f);
             for (uint64_t i = 0; i < h->n; i++) {
-                double abar = (state(S, h->pop, i, pr->h_intA) - h->intA0[i]) / win;
-                h->alpha_f[i] = apical_sigma(abar);
-                h->cbar_f[i] = (state(S, h->pop, i, pr->h_intC) - h->intC0[i]) / win;
+                h->alpha_f[i] = apical_sigma((h->alpha_f[i] - h->intA0[i]) / win);
+                h->cbar_f[i] = (h->cbar_f[i] - h->intC0[i]) / win;
             }
         }
-        for (uint64_t i = 0; has_o && i < pr->no; i++)
-            pr->o_cbar_f[i] = (state(S, ps->output, i, pr->o_intC) - pr->o_intC0[i]) / win;
+        if (has_o) {
+            apical_engine_state_all(S, ps->output, pr->o_intC, pr->o_cbar_f);
+            for (uint64_t i = 0; i < pr->no; i++)
+                pr->o_cbar_f[i] = (pr->o_cbar_f[i] - pr->o_intC0[i]) / win;
+        }
         for (size_t k = 0; k < ps->n_learn; k++) {
             learn_rt *l = &pr->learn[k];
             traces_at(l, T);
@@ -1749,9 +1759,9 @@ static apical_status boundary(apical_sim *S, protocol_rt *pr, apical_error *err)
          * before this example's updates, then the updates */
         for (size_t l = 0; l < pr->nl; l++) {
             layer_rt *h = &pr->hl[l];
+            apical_engine_state_all(S, h->pop, pr->h_intA, h->alpha_t);
             for (uint64_t i = 0; i < h->n; i++) {
-                double abar = (state(S, h->pop, i, pr->h_intA) - h->intA0[i]) / win;
-                h->alpha_t[i] = apical_sigma(abar);
+                h->alpha_t[i] = apical_sigma((h->alpha_t[i] - h->intA0[i]) / win);
                 h->E[i] = apical_plateau_error(h->alpha_f[i], h->alpha_t[i], h->cbar_f[i], h->kB,
                                                h->lambda);
             }
@@ -1790,8 +1800,10 @@ static apical_status boundary(apical_sim *S, protocol_rt *pr, apical_error *err)
                 continue;
             const double *E = l < pr->nl ? pr->hl[l].E : pr->o_E;
             const size_t kb = l < pr->nl ? pr->h_bias : pr->o_bias;
+            apical_engine_state_all(S, pop, kb, pr->tmp);
             for (uint64_t i = 0; i < pr->spec->pops[pop].size; i++)
-                apical_engine_poke(S, pop, i, kb, state(S, pop, i, kb) + g * E[i]);
+                pr->tmp[i] += g * E[i];
+            apical_engine_poke_all(S, pop, kb, pr->tmp);
         }
         if ((st = plateau_out(pr, T, err)))
             return st;

@@ -1123,11 +1123,41 @@ void apical_engine_poke(apical_sim *S, size_t pi, uint64_t i, size_t k, double v
         return;
     }
     pr->y[pop_at(pr, i, k)] = value;
-    if (pr->exact)
+    if (pr->exact) {
         S->exact_dirty = 1; /* the decay rate may have changed */
+        S->exact_epoch++;
+    }
     for (unsigned p = 0; p < S->n_parts; p++)
         if (i >= S->parts[p].pp[pi].lo && i < S->parts[p].pp[pi].hi)
             update_wake(pr, &S->parts[p].pp[pi], i);
+}
+
+void apical_engine_state_all(const apical_sim *S, size_t pi, size_t k, double *out)
+{
+    const pop_rt *pr = &S->pops[pi];
+    for (uint64_t i = 0; i < pr->n; i++)
+        out[i] = pr->y[pop_at(pr, i, k)];
+}
+
+void apical_engine_poke_all(apical_sim *S, size_t pi, size_t k, const double *v)
+{
+    const pop_rt *pr = &S->pops[pi];
+    if (pr->sweep) { /* neurons may lag: each is brought to now first */
+        for (uint64_t i = 0; i < pr->n; i++)
+            apical_engine_poke(S, pi, i, k, v[i]);
+        return;
+    }
+    for (uint64_t i = 0; i < pr->n; i++)
+        pr->y[pop_at(pr, i, k)] = v[i];
+    if (pr->exact) {
+        S->exact_dirty = 1;
+        S->exact_epoch++;
+    }
+    for (unsigned p = 0; p < S->n_parts; p++) {
+        pop_part *pp = &S->parts[p].pp[pi];
+        for (uint64_t i = pp->lo; i < pp->hi; i++)
+            update_wake(pr, pp, i);
+    }
 }
 
 apical_status apical_engine_set_rate(apical_sim *S, size_t j, uint64_t node, double hz, double T,
@@ -1201,6 +1231,16 @@ struct rank1_job {
     const double *u, *v;
 };
 
+/* w <- keep w + u v over m weights: vectorised (the learning rule's
+ * 392 k-weight update per example); no contraction, the same bits in every
+ * clone. */
+__attribute__((target_clones("avx512f", "avx2", "default"))) static void
+rank1_row(uint32_t m, double *restrict w, double keep, double us, const double *restrict vt)
+{
+    for (uint32_t j = 0; j < m; j++)
+        w[j] = keep * w[j] + us * vt[j];
+}
+
 static void rank1_job(void *arg, unsigned p)
 {
     const struct rank1_job *job = arg;
@@ -1218,9 +1258,7 @@ static void rank1_job(void *arg, unsigned p)
             double *restrict w = P->syn_w + gr->begin;
             const uint32_t m = gr->end - gr->begin;
             if (gr->contiguous) {
-                const double *restrict vt = v + P->syn_idx[gr->begin];
-                for (uint32_t j = 0; j < m; j++)
-                    w[j] = keep * w[j] + us * vt[j];
+                rank1_row(m, w, keep, us, v + P->syn_idx[gr->begin]);
             } else {
                 const uint32_t *idx = P->syn_idx + gr->begin;
                 for (uint32_t j = 0; j < m; j++)

@@ -19,7 +19,8 @@ enum { EV_DELIVER = 1, EV_POISSON, EV_SPIKE_LIST, EV_RECORD, EV_CURRENT, EV_SINU
 
 /* Exact populations (sim/exact.c): limits of apical_exact_ops, and the
  * quadrature nodes per window for the hazard integral. */
-enum { APICAL_EXACT_MAX_ACC = 8, APICAL_EXACT_MAX_BASIS = 8, EXACT_NODES = 2 };
+enum { APICAL_EXACT_MAX_ACC = 8, APICAL_EXACT_MAX_BASIS = 8, EXACT_NODES = 2,
+       APICAL_EXACT_MAX_STATE = 16 /* window_end's finiteness test: per variable up to this */ };
 /* A closed-form piece spans at most this many e-foldings of the fastest
  * growth rate (apical_exact_ops.growth): e^40 ~ 2e17 leaves the
  * accumulators ~290 decades of headroom. Windows that short (the usual
@@ -156,6 +157,8 @@ typedef struct exact_part {
     double b_node[EXACT_NODES][APICAL_EXACT_MAX_BASIS]; /* at the quadrature nodes */
     double *ytmp;      /* one state */
     double *next_cand; /* per owned neuron: its next thinning candidate */
+    uint64_t rate_epoch; /* apical_sim.exact_epoch when g was computed */
+    double b_h, b_g;     /* window length and rate b_end and b_node are for */
 } exact_part;
 
 /* A thinning candidate inside the current window (sim/exact.c). */
@@ -365,6 +368,7 @@ struct apical_sim {
      * pieces of at most exact_span ms, recomputed when exact_dirty (a poke
      * may change a neuron's decay rate) */
     int has_exact, exact_dirty;
+    uint64_t exact_epoch; /* counts pokes to exact populations (rates may change) */
     int has_sweep; /* some population uses stepper "sweep" */
     double exact_span;
     uint64_t exact_pieces;

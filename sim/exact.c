@@ -34,28 +34,86 @@ static apical_status push(partition *P, double t, uint32_t kind, uint32_t a, uin
     return APICAL_OK;
 }
 
+static int grow_candidates(partition *P)
+{
+    if (P->n_cand < P->cap_cand)
+        return 0;
+    size_t cap = P->cap_cand ? 2 * P->cap_cand : 256;
+    exact_cand *c = realloc(P->cand, 2 * cap * sizeof *c); /* second half: sort scratch */
+    if (!c)
+        return -1;
+    P->cand = c;
+    P->cap_cand = cap;
+    return 0;
+}
+
+/* (t, pop, node) descending: ties resolve the same in every partition */
+static int later(const exact_cand *c, double t, size_t pi, uint64_t i)
+{
+    return c->t > t || (c->t == t && (c->pop > pi || (c->pop == pi && c->node > i)));
+}
+
+/* Sort the window's n candidates, all in [T0, T0 + h), latest first:
+ * bucket sort by time (they are nearly uniform in the window), then
+ * insertion sort within a bucket. Both heapsort (unpredictable branches)
+ * and qsort (a call per comparison) cost ~10% of a MNIST run. The scratch
+ * is the second half of the array (grow_candidates). */
+static void sort_candidates(partition *P, double T0, double h)
+{
+    exact_cand *c = P->cand, *tmp = P->cand + P->cap_cand;
+    const size_t n = P->n_cand;
+    uint32_t start[257] = {0};
+    size_t nb = 1;
+    while (nb < n && nb < 256)
+        nb *= 2;
+    const double scale = (double)nb / h;
+    for (size_t k = 0; k < n; k++) {
+        double x = (c[k].t - T0) * scale;
+        size_t b = x > 0.0 ? (x < (double)(nb - 1) ? (size_t)x : nb - 1) : 0;
+        start[nb - b]++; /* bucket nb-1-b (latest first), counted at its end */
+    }
+    for (size_t b = 1; b <= nb; b++)
+        start[b] += start[b - 1];
+    for (size_t k = 0; k < n; k++) {
+        double x = (c[k].t - T0) * scale;
+        size_t b = x > 0.0 ? (x < (double)(nb - 1) ? (size_t)x : nb - 1) : 0;
+        tmp[start[nb - 1 - b]++] = c[k];
+    }
+    /* start[r] is now the end of bucket r; insertion sort within each */
+    for (size_t r = 0, lo = 0; r < nb; lo = start[r++])
+        for (size_t k = lo + 1; k < start[r]; k++) {
+            const exact_cand x = tmp[k];
+            size_t j = k;
+            while (j > lo && !later(&tmp[j - 1], x.t, x.pop, x.node)) {
+                tmp[j] = tmp[j - 1];
+                j--;
+            }
+            tmp[j] = x;
+        }
+    memcpy(c, tmp, n * sizeof *c);
+}
+
 /* Insert a candidate into the window's array, kept latest first. */
 static apical_status add_candidate(partition *P, double t, size_t pi, uint64_t i)
 {
-    if (P->n_cand == P->cap_cand) {
-        size_t cap = P->cap_cand ? 2 * P->cap_cand : 256;
-        exact_cand *c = realloc(P->cand, cap * sizeof *c);
-        if (!c)
-            return P->st = apical_error_set(&P->err, APICAL_E_NOMEM, NULL, "out of memory");
-        P->cand = c;
-        P->cap_cand = cap;
-    }
-    /* (t, pop, node) descending: ties resolve the same in every partition */
+    if (grow_candidates(P))
+        return P->st = apical_error_set(&P->err, APICAL_E_NOMEM, NULL, "out of memory");
     size_t k = P->n_cand;
-    while (k > 0) {
-        const exact_cand *c = &P->cand[k - 1];
-        if (c->t > t || (c->t == t && (c->pop > pi || (c->pop == pi && c->node > i))))
-            break;
-        P->cand[k] = *c;
+    while (k > 0 && !later(&P->cand[k - 1], t, pi, i)) {
+        P->cand[k] = P->cand[k - 1];
         k--;
     }
     P->cand[k] = (exact_cand){t, (uint32_t)pi, i};
     P->n_cand++;
+    return APICAL_OK;
+}
+
+/* Append a candidate unsorted (window start, which sorts them once). */
+static apical_status append_candidate(partition *P, double t, size_t pi, uint64_t i)
+{
+    if (grow_candidates(P))
+        return P->st = apical_error_set(&P->err, APICAL_E_NOMEM, NULL, "out of memory");
+    P->cand[P->n_cand++] = (exact_cand){t, (uint32_t)pi, i};
     return APICAL_OK;
 }
 
@@ -88,6 +146,8 @@ apical_status apical_exact_build(apical_sim *S, partition *P, size_t pi, apical_
         !(ex->next_cand = calloc(n + 1, sizeof *ex->next_cand)) ||
         !(ex->ytmp = calloc(pr->ns + 1, sizeof *ex->ytmp)))
         return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+    ex->rate_epoch = UINT64_MAX; /* rates computed at the first window */
+    ex->b_h = ex->b_g = NAN;
     pp->ctx = (apical_model_ctx){.param = pr->spec->param, .derived = pr->derived};
     pp->m = pr->m;
     pr->exact_bound = x->hazard_bound(&pp->ctx);
@@ -134,32 +194,42 @@ apical_status apical_exact_window_start(apical_sim *S, partition *P, double T0, 
         exact_part *ex = pp->ex;
         ex->T0 = T0;
         ex->h = T1 - T0;
-        memset(ex->acc, 0, (pp->hi - pp->lo) * x->n_acc * sizeof *ex->acc);
-        ex->g_shared = NAN;
-        for (uint64_t i = pp->lo; i < pp->hi; i++) {
-            const double g = x->rate(pr->y + i * pr->ns, &pp->ctx);
-            if (isnan(g))
-                return bad_rate(S, P, pi, i);
-            ex->g[i - pp->lo] = g;
-            if (i == pp->lo)
-                ex->g_shared = g;
-            else if (g != ex->g_shared)
-                ex->g_shared = NAN;
+        /* the accumulators are 0 here: zeroed at build and by window_end.
+         * The rates depend on the state only through what a poke changes. */
+        if (ex->rate_epoch != S->exact_epoch) {
+            ex->g_shared = NAN;
+            for (uint64_t i = pp->lo; i < pp->hi; i++) {
+                const double g = x->rate(pr->y + i * pr->ns, &pp->ctx);
+                if (isnan(g))
+                    return bad_rate(S, P, pi, i);
+                ex->g[i - pp->lo] = g;
+                if (i == pp->lo)
+                    ex->g_shared = g;
+                else if (g != ex->g_shared)
+                    ex->g_shared = NAN;
+            }
+            ex->rate_epoch = S->exact_epoch;
         }
-        if (!isnan(ex->g_shared)) {
+        if (!isnan(ex->g_shared) && !(ex->b_h == ex->h && ex->b_g == ex->g_shared)) {
             x->basis(ex->h, ex->g_shared, &pp->ctx, ex->b_end);
             for (int q = 0; q < EXACT_NODES; q++)
                 x->basis(gl_node[q] * ex->h, ex->g_shared, &pp->ctx, ex->b_node[q]);
+            ex->b_h = ex->h;
+            ex->b_g = ex->g_shared;
         }
         for (uint64_t i = pp->lo; i < pp->hi; i++)
             if (ex->next_cand[i - pp->lo] < T1 &&
-                add_candidate(P, ex->next_cand[i - pp->lo], pi, i))
+                append_candidate(P, ex->next_cand[i - pp->lo], pi, i))
                 return P->st;
         if (x->int_hazard != (size_t)-1 && pr->track_int_hazard)
             for (int q = 0; q < EXACT_NODES; q++)
                 if (push(P, T0 + gl_node[q] * ex->h, EV_NODE, (uint32_t)pi, (uint64_t)q))
                     return P->st;
     }
+    /* one sort instead of an insertion per candidate (~100 per window,
+     * inserted in neuron order: ~n^2/4 moves) */
+    if (P->n_cand > 1)
+        sort_candidates(P, T0, T1 - T0);
     return APICAL_OK;
 }
 
@@ -204,6 +274,27 @@ void apical_exact_deliver(apical_sim *S, partition *P, size_t pi, uint64_t i, si
     accumulate(pr, pp, i, receptor, w, t, c);
 }
 
+/* The delivery AXPYs, one vectorised loop each (no contraction into
+ * fused multiply-adds under -std=c11: the same bits in every clone). */
+__attribute__((target_clones("avx512f", "avx2", "default"))) static void
+axpy4(uint64_t m, const double *restrict w, double c0, double c1, double c2, double c3,
+      double *restrict a0, double *restrict a1, double *restrict a2, double *restrict a3)
+{
+    for (uint64_t j = 0; j < m; j++) {
+        a0[j] += c0 * w[j];
+        a1[j] += c1 * w[j];
+        a2[j] += c2 * w[j];
+        a3[j] += c3 * w[j];
+    }
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) static void
+axpy1(uint64_t m, const double *restrict w, double c, double *restrict a)
+{
+    for (uint64_t j = 0; j < m; j++)
+        a[j] += c * w[j];
+}
+
 void apical_exact_deliver_group(apical_sim *S, partition *P, size_t pi, const syn_group *g,
                                 double t)
 {
@@ -235,23 +326,12 @@ void apical_exact_deliver_group(apical_sim *S, partition *P, size_t pi, const sy
          * read of the weights for all of them */
         for (; k + 4 <= n_nz; k += 4) {
             double *base = ex->acc + j0;
-            double *restrict a0 = base + nz[k] * n, *restrict a1 = base + nz[k + 1] * n;
-            double *restrict a2 = base + nz[k + 2] * n, *restrict a3 = base + nz[k + 3] * n;
-            const double c0 = coef[nz[k]], c1 = coef[nz[k + 1]], c2 = coef[nz[k + 2]],
-                         c3 = coef[nz[k + 3]];
-            for (uint64_t j = 0; j < m; j++) {
-                a0[j] += c0 * w[j];
-                a1[j] += c1 * w[j];
-                a2[j] += c2 * w[j];
-                a3[j] += c3 * w[j];
-            }
+            axpy4(m, w, coef[nz[k]], coef[nz[k + 1]], coef[nz[k + 2]], coef[nz[k + 3]],
+                  base + nz[k] * n, base + nz[k + 1] * n, base + nz[k + 2] * n,
+                  base + nz[k + 3] * n);
         }
-        for (; k < n_nz; k++) {
-            double *restrict a = ex->acc + nz[k] * n + j0;
-            const double c = coef[nz[k]];
-            for (uint64_t j = 0; j < m; j++)
-                a[j] += c * w[j];
-        }
+        for (; k < n_nz; k++)
+            axpy1(m, w, coef[nz[k]], ex->acc + nz[k] * n + j0);
         return;
     }
     const uint32_t *idx = P->syn_idx + begin;
@@ -390,20 +470,35 @@ apical_status apical_exact_window_end(apical_sim *S, partition *P, double T1)
         const apical_exact_ops *x = pr->exact;
         exact_part *ex = pp->ex;
         const int shared = !isnan(ex->g_shared);
-        double b[APICAL_EXACT_MAX_BASIS], a[APICAL_EXACT_MAX_ACC];
-        double sum = 0.0; /* not finite if any state is: one test per population */
-        for (uint64_t i = pp->lo; i < pp->hi; i++) {
-            double *y = pr->y + i * pr->ns;
-            const double g = ex->g[i - pp->lo];
-            if (!shared)
-                x->basis(ex->h, g, &pp->ctx, b);
-            gather(pp, x->n_acc, i, a);
-            memcpy(ex->ytmp, y, pr->ns * sizeof *y);
-            x->state_at(ex->ytmp, a, shared ? ex->b_end : b, g, &pp->ctx, y);
-            pr->t_last[i] = T1;
-            for (size_t k = 0; k < pr->ns; k++)
-                sum += y[k];
+        const uint64_t n = pp->hi - pp->lo;
+        if (shared && x->state_end_n) {
+            x->state_end_n(n, pr->y + pp->lo * pr->ns, ex->acc, ex->b_end, ex->g_shared,
+                           &pp->ctx);
+        } else {
+            double b[APICAL_EXACT_MAX_BASIS], a[APICAL_EXACT_MAX_ACC];
+            for (uint64_t i = pp->lo; i < pp->hi; i++) {
+                double *y = pr->y + i * pr->ns;
+                const double g = ex->g[i - pp->lo];
+                if (!shared)
+                    x->basis(ex->h, g, &pp->ctx, b);
+                gather(pp, x->n_acc, i, a);
+                memcpy(ex->ytmp, y, pr->ns * sizeof *y);
+                x->state_at(ex->ytmp, a, shared ? ex->b_end : b, g, &pp->ctx, y);
+            }
+            memset(ex->acc, 0, n * x->n_acc * sizeof *ex->acc);
         }
+        for (uint64_t i = pp->lo; i < pp->hi; i++)
+            pr->t_last[i] = T1;
+        /* not finite if any state is: one test per population, summed per
+         * variable (independent chains, not one long dependent one) */
+        double sums[APICAL_EXACT_MAX_STATE] = {0}, sum = 0.0;
+        const size_t ns = pr->ns <= APICAL_EXACT_MAX_STATE ? pr->ns : 1;
+        for (const double *y = pr->y + pp->lo * pr->ns, *e = pr->y + pp->hi * pr->ns; y < e;
+             y += ns)
+            for (size_t k = 0; k < ns; k++)
+                sums[k] += y[k];
+        for (size_t k = 0; k < ns; k++)
+            sum += sums[k];
         if (!isfinite(sum))
             for (uint64_t i = pp->lo; i < pp->hi; i++)
                 for (size_t k = 0; k < pr->ns; k++)

@@ -68,6 +68,13 @@ double apical_engine_state(const apical_sim *sim, size_t pi, uint64_t i, size_t 
  * engine know the state changed. */
 void apical_engine_poke(apical_sim *sim, size_t pi, uint64_t i, size_t k, double value);
 
+/* Whole populations at once (a learning rule reads and sets 500 neurons per
+ * phase): apical_engine_state of every neuron i of population pi into
+ * out[i], and apical_engine_poke of v[i] into every neuron i. The same
+ * values as the per-neuron calls, without a call per neuron. */
+void apical_engine_state_all(const apical_sim *sim, size_t pi, size_t k, double *out);
+void apical_engine_poke_all(apical_sim *sim, size_t pi, size_t k, const double *v);
+
 /* Between windows: give node `node` of Poisson input j the rate `hz` from
  * time T on (memorylessness makes redrawing the next event exact). */
 apical_status apical_engine_set_rate(apical_sim *sim, size_t j, uint64_t node, double hz,

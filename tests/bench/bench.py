@@ -155,16 +155,21 @@ def print_plasticity_cost(rows):
         print('\n'.join(lines))
 
 
-def bench_dendritic(apical, examples, threads, tmp, stepper=None):
-    """Training speed of the 784-500-10 segregated-dendrite network on MNIST
-    (networks/mnist_segregated.yaml): one forward + target phase with the
-    update per example, no test phase. There is no Brian2 version; the
-    authors' reference code (Python/numpy, 1 ms steps) manages about 12
-    examples/s on this class of machine (REFERENCES.md section 3). stepper
-    overrides the file's (exact) solver, e.g. rkf45 for the GSL path."""
-    net = os.path.join(ROOT, 'networks', 'mnist_segregated.yaml')
+def bench_dendritic(apical, examples, threads, tmp, stepper=None, net_name='mnist_segregated',
+                    partitions=None, tests=0):
+    """Speed of the segregated-dendrite networks on MNIST (issue 12):
+    networks/mnist_segregated.yaml (784-500-10) or mnist_segregated_deep.yaml
+    (784-500-100-10). Training: `examples` examples (a forward + target
+    phase and the update each), no test phase: examples / wall_run_s.
+    Testing (tests > 0, examples 0): `tests` test presentations of 250 ms,
+    no training: tests / wall_run_s. There is no Brian2 version; the
+    authors' reference code (Python/numpy, 1 ms steps) manages about 12-20
+    examples/s (REFERENCES.md section 3). stepper overrides the file's
+    (exact) solver, e.g. rkf45 for the GSL path; partitions (with threads)
+    overrides the file's 2 partitions."""
+    net = os.path.join(ROOT, 'networks', net_name + '.yaml')
     if not os.path.exists(os.path.join(ROOT, 'data', 'mnist', 'train-images-idx3-ubyte')):
-        print('dendritic 784-500-10: skipped (no data/mnist: run `make mnist`)')
+        print('dendritic %s: skipped (no data/mnist: run `make mnist`)' % net_name)
         return None
     stats = os.path.join(tmp, 'dend.json')
     # no --duration: the file gives none, so the run ends with the last
@@ -173,15 +178,20 @@ def bench_dendritic(apical, examples, threads, tmp, stepper=None):
            '--stats-json', stats]
     if threads is not None:
         cmd += ['--threads', str(threads)]
-    # the file's protocol.examples bounds the run: raise it, and drop the
-    # test phase, through a copy
+    # the file's protocol.examples bounds the run: set it, and the test
+    # phase's (dropped when not measured), through a copy
     with open(net) as fh:
-        text = fh.read().replace('examples: 20', 'examples: %d' % examples)
-    text = re.sub(r'\n  test:\n(    .*\n)+', '\n', text)
+        text = fh.read().replace('\n  examples: 20\n', '\n  examples: %d\n' % examples)
+    if tests:
+        text = text.replace('\n    examples: 10\n', '\n    examples: %d\n' % tests)
+    else:
+        text = re.sub(r'\n  test:\n(    .*\n)+', '\n', text)
     if stepper:
         text = text.replace('solver: {stepper: exact}', 'solver: {stepper: %s}' % stepper)
+    if partitions:
+        text = text.replace('partitions: 2', 'partitions: %d' % partitions)
     text = text.replace('../data/mnist/', os.path.join(ROOT, 'data', 'mnist') + '/')
-    copy = os.path.join(tmp, 'mnist_segregated.yaml')
+    copy = os.path.join(tmp, net_name + '.yaml')
     with open(copy, 'w') as fh:
         fh.write(text)
     cmd[2] = copy
@@ -189,7 +199,7 @@ def bench_dendritic(apical, examples, threads, tmp, stepper=None):
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     total = time.time() - t0
     if r.returncode != 0:
-        print('dendritic 784-500-10: ERROR: %s' % r.stderr.strip()[-300:])
+        print('dendritic %s: ERROR: %s' % (net_name, r.stderr.strip()[-300:]))
         return {'error': r.stderr.strip()}
     with open(stats) as fh:
         st = json.load(fh)
@@ -198,13 +208,19 @@ def bench_dendritic(apical, examples, threads, tmp, stepper=None):
             os.remove(f)
         except OSError:
             pass
-    eps = examples / st['wall_run_s'] if st['wall_run_s'] > 0 else float('nan')
-    print('dendritic 784-500-10 on MNIST, stepper %s: %d examples in %.2f s (run), %.2f s '
-          '(process): %.1f training examples/s (reference code ~12/s; target >= 100/s); %s'
-          % (stepper or 'exact', examples, st['wall_run_s'], total, eps,
+    what = 'test presentations' if tests else 'training examples'
+    count = tests if tests else examples
+    eps = count / st['wall_run_s'] if st['wall_run_s'] > 0 else float('nan')
+    target = '>= 400/s' if tests else '>= 1000/s'
+    print('dendritic %s on MNIST, stepper %s, %s partition(s): %d %s in %.2f s (run), '
+          '%.2f s (process): %.1f %s/s (target %s); %s'
+          % (net_name, stepper or 'exact', partitions or 'file\'s', count, what,
+             st['wall_run_s'], total, eps, what, target,
              ', '.join('%s %.0f Hz' % (k, v['rate_hz']) for k, v in st['populations'].items())))
-    return {'network': 'mnist_segregated', 'stepper': stepper or 'exact', 'examples': examples,
-            'sim_s': st['wall_run_s'], 'total_s': total, 'examples_per_s': eps}
+    return {'network': net_name, 'stepper': stepper or 'exact', 'examples': examples,
+            'tests': tests, 'partitions': partitions, 'sim_s': st['wall_run_s'],
+            'total_s': total, 'per_s': eps,
+            ('tests_per_s' if tests else 'examples_per_s'): eps}
 
 
 def main(argv=None):
@@ -222,9 +238,11 @@ def main(argv=None):
     ap.add_argument('--apical-threads', type=int, default=None,
                     help='pass --threads N to apical (default: the network file\'s)')
     ap.add_argument('--json', metavar='FILE', help='also write all results as JSON')
-    ap.add_argument('--dendritic-examples', type=int, default=300,
-                    help='MNIST training examples for the 784-500-10 dendritic network '
-                         '(0: skip; needs make mnist)')
+    ap.add_argument('--dendritic-examples', type=int, default=3000,
+                    help='MNIST training examples for the dendritic networks (issue 12: 3000, '
+                         'no test phase; 0: skip; needs make mnist)')
+    ap.add_argument('--dendritic-tests', type=int, default=400,
+                    help='MNIST test presentations (250 ms) for the same (0: skip)')
     ap.add_argument('--dendritic-gsl-examples', type=int, default=10,
                     help='the same on the GSL path (rkf45 1e-7), for comparison (0: skip)')
     a = ap.parse_args(argv)
@@ -305,11 +323,23 @@ def main(argv=None):
     print('B2/ap: Brian2 time / apical time (> 1 means apical is faster). published ranges:'
           ' COBA 17-21 Hz, CUBA 5.3-5.9 Hz, COBAHH 33-38 Hz')
     print_plasticity_cost(rows)
-    if apical and a.dendritic_examples > 0:
-        d = bench_dendritic(apical, a.dendritic_examples, a.apical_threads,
-                            tempfile.mkdtemp(prefix='apical_dend_'))
-        if d:
-            rows.append(d)
+    # issue 12's measurement: 784-500-10 on 1 partition (1 thread) and on
+    # the file's 2 partitions (2 threads), training and testing; the deep
+    # network on the file's partitions
+    for net_name in ('mnist_segregated', 'mnist_segregated_deep'):
+        for parts in ((1, None) if net_name == 'mnist_segregated' else (None,)):
+            thr = 1 if parts == 1 else a.apical_threads
+            if apical and a.dendritic_examples > 0:
+                d = bench_dendritic(apical, a.dendritic_examples, thr,
+                                    tempfile.mkdtemp(prefix='apical_dend_'),
+                                    net_name=net_name, partitions=parts)
+                if d:
+                    rows.append(d)
+            if apical and a.dendritic_tests > 0:
+                d = bench_dendritic(apical, 0, thr, tempfile.mkdtemp(prefix='apical_dend_'),
+                                    net_name=net_name, partitions=parts, tests=a.dendritic_tests)
+                if d:
+                    rows.append(d)
     if apical and a.dendritic_gsl_examples > 0:
         d = bench_dendritic(apical, a.dendritic_gsl_examples, a.apical_threads,
                             tempfile.mkdtemp(prefix='apical_dend_'), stepper='rkf45')
