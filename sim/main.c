@@ -231,6 +231,34 @@ static int check_memory(const apical_net_spec *spec, apical_error *err)
     return apical_spec_check_memory(spec, budget, err) != APICAL_OK;
 }
 
+/* Set by SIGINT and SIGTERM; every long loop of loading, building and
+ * running polls it (passed down as a pointer: the library keeps no global
+ * state). A second signal ends the process at once, with the default
+ * action, for a loop that does not poll. */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    if (interrupted) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    interrupted = sig;
+}
+
+/* Without SA_RESTART, so that a blocking read returns EINTR instead of
+ * resuming. */
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 /* --- check ------------------------------------------------------------ */
 
 static int cmd_check(int argc, char **argv)
@@ -244,7 +272,9 @@ static int cmd_check(int argc, char **argv)
                                                      "missing network file");
     apical_net_spec *spec = NULL;
     apical_error err = {0};
-    if (apical_spec_load(argv[0], &spec, &err))
+    catch_signals();
+    const apical_load_opts lopts = {.stop = &interrupted};
+    if (apical_spec_load_opts(argv[0], &lopts, &spec, &err))
         return report(&err);
     if (check_memory(spec, &err)) {
         apical_spec_free(spec);
@@ -290,13 +320,6 @@ static int check_outputs(const apical_net_spec *spec, const char *out, const cha
     return st != APICAL_OK;
 }
 
-static volatile int interrupted;
-
-static void on_sigint(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-}
 
 typedef struct run_ctx {
     apical_h5 *h5;
@@ -665,13 +688,13 @@ static int cmd_run(int argc, char **argv)
     }
 
     /* From here on an interrupt, even during loading or building, ends in
-     * an orderly exit 1 with the partial file removed. */
-    signal(SIGINT, on_sigint);
-    signal(SIGTERM, on_sigint);
+     * an orderly exit 1. */
+    catch_signals();
     double wall0 = wall_now();
     apical_error err = {0};
     apical_net_spec *spec = NULL;
-    if (apical_spec_load(net, &spec, &err))
+    const apical_load_opts lopts = {.stop = &interrupted};
+    if (apical_spec_load_opts(net, &lopts, &spec, &err))
         return report(&err);
     if (seed_s)
         spec->sim.seed = seed;
@@ -713,7 +736,8 @@ static int cmd_run(int argc, char **argv)
     if (apical_h5_create(out, &h5, &err))
         goto fail;
     c.h5 = h5;
-    if (apical_sim_new(spec, (unsigned)threads, &sim, &err) ||
+    const apical_sim_opts sopts = {.threads = (unsigned)threads, .stop = &interrupted};
+    if (apical_sim_new_opts(spec, &sopts, &sim, &err) ||
         apical_protocol_new(spec, sim, &proto, &err))
         goto fail;
     c.sim = sim;
