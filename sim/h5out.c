@@ -463,7 +463,8 @@ static void free_handle(apical_h5 *h)
     free(h->rep);
     for (size_t i = 0; i < h->n_tab; i++) {
         table *tb = &h->tab[i];
-        for (size_t k = 0; tb->deferred && tb->col && k < tb->n_col; k++) {
+        /* a table added while live owns copies of its names (path set) */
+        for (size_t k = 0; tb->path && tb->col && k < tb->n_col; k++) {
             free((char *)tb->col[k].name);
             free((char *)tb->col[k].units);
         }

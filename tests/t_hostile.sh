@@ -102,6 +102,16 @@ timeout 10 "$APICAL" check "$tmp/fifo.yaml" 2>"$tmp/err"; rc=$?
 [ $rc -eq 2 ] && grep -q "network file '$tmp/fifo.yaml' is a FIFO, not a regular file" "$tmp/err" \
     || fail "FIFO network file: $rc $(cat "$tmp/err")"
 n=$((n + 1))
+ln -s "$tmp/fifo.yaml" "$tmp/link.yaml"          # a link to a FIFO: followed, then refused
+timeout 10 "$APICAL" run "$tmp/link.yaml" -o "$tmp/l.h5" 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "is a FIFO, not a regular file" "$tmp/err" && [ ! -e "$tmp/l.h5.part" ] \
+    || fail "link to a FIFO: $rc $(cat "$tmp/err")"
+n=$((n + 1))
+: > "$tmp/empty.yaml"
+timeout 10 "$APICAL" check "$tmp/empty.yaml" 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "empty.yaml:1:1: error: the network file is empty" "$tmp/err" \
+    || fail "empty file: $rc $(cat "$tmp/err")"
+n=$((n + 1))
 timeout 10 "$APICAL" check "$tmp" 2>"$tmp/err"; rc=$?
 [ $rc -eq 2 ] && grep -q "is a directory, not a regular file" "$tmp/err" || fail "directory: $rc $(cat "$tmp/err")"
 n=$((n + 1))
