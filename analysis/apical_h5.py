@@ -10,7 +10,9 @@ Layout (include/apical/h5out.h is authoritative):
 
 Every tool opens files with open_complete(), which refuses an unfinished file
 (attribute `complete` missing or 0) with a clear message; main() wrappers turn
-that into exit code 2 (EXIT_REFUSED).
+that into exit code 2 (EXIT_REFUSED). With --allow-incomplete a tool reads it
+anyway (OUT.h5.part too, opened as an SWMR reader when HDF5 marks it open for
+writing), says how far it goes, and uses spikes up to /provenance/t_reached.
 """
 import os
 import sys
@@ -33,29 +35,76 @@ def _h5py():
     return h5py
 
 
-def open_complete(path):
-    """Open an apical output file read-only; refuse it unless complete == 1."""
-    h5py = _h5py()
-    if not os.path.exists(path):
-        if os.path.exists(path + '.part'):
-            raise Refused('%s: not found; only %s.part exists, the run that writes '
-                          'it has not finished (or crashed)' % (path, path))
-        raise Refused('%s: no such file' % path)
-    try:
-        f = h5py.File(path, 'r')
-    except OSError as e:
-        raise Refused('%s: not a readable HDF5 file (%s)' % (path, e))
+# Set from --allow-incomplete (add_incomplete_arg / use_args): the tools
+# then read an interrupted or killed run's file, up to how far it got.
+ALLOW_INCOMPLETE = False
+
+
+def add_incomplete_arg(ap):
+    ap.add_argument('--allow-incomplete', action='store_true',
+                    help='read a file whose run did not finish (interrupted, killed, disk '
+                         'full; also OUT.h5.part): only the data up to /provenance/t_reached')
+
+
+def use_args(a):
+    global ALLOW_INCOMPLETE
+    ALLOW_INCOMPLETE = bool(getattr(a, 'allow_incomplete', False))
+    return a
+
+
+def reached(f):
+    """Simulated time (ms) an incomplete file's data cover, or None."""
+    v = to_float(prov_value(f, 't_reached'))
+    return v
+
+
+def _is_complete(f):
     c = f.attrs.get('complete')
     try:
-        ok = c is not None and int(np.asarray(c).ravel()[0]) == 1
+        return c is not None and int(np.asarray(c).ravel()[0]) == 1
     except (TypeError, ValueError, IndexError):
-        ok = False
-    if not ok:
-        f.close()
-        what = 'has no "complete" attribute' if c is None else 'is marked complete=%s' % (
-            np.asarray(c).ravel()[0] if np.asarray(c).size else c)
-        raise Refused('%s: incomplete file (%s): the run that wrote it did not finish; '
-                      'refusing to analyse partial data' % (path, what))
+        return False
+
+
+def open_complete(path, allow_incomplete=None):
+    """Open an apical output file read-only; refuse it unless complete == 1,
+    or, with allow_incomplete (default: --allow-incomplete), say how far it
+    goes on stderr and return it (spikes are then cut at t_reached)."""
+    h5py = _h5py()
+    allow = ALLOW_INCOMPLETE if allow_incomplete is None else allow_incomplete
+    if not os.path.exists(path):
+        if os.path.exists(path + '.part'):
+            if not allow:
+                raise Refused('%s: not found; only %s.part exists: the run that writes it has '
+                              'not finished, or was interrupted or killed (read it with '
+                              '--allow-incomplete)' % (path, path))
+            path = path + '.part'
+        else:
+            raise Refused('%s: no such file' % path)
+    try:
+        f = h5py.File(path, 'r')
+    except OSError:
+        # a file being written live, or left by a killed run, is marked open
+        # for writing: SWMR readers may still read it
+        try:
+            f = h5py.File(path, 'r', swmr=True)
+        except OSError as e:
+            raise Refused('%s: not a readable HDF5 file (%s)' % (path, e))
+    if not _is_complete(f):
+        c = f.attrs.get('complete')
+        t = reached(f)
+        if not allow:
+            f.close()
+            what = 'has no "complete" attribute' if c is None else 'is marked complete=%s' % (
+                np.asarray(c).ravel()[0] if np.asarray(c).size else c)
+            raise Refused('%s: incomplete file (%s): the run that wrote it did not finish%s; '
+                          'refusing to analyse partial data (--allow-incomplete reads it)'
+                          % (path, what, '' if t is None else ' (data up to %g ms)' % t))
+        d = to_float(prov_value(f, 'duration'))
+        why = to_str(prov_value(f, 'stopped')) or 'killed, crashed or still running'
+        sys.stderr.write('note: %s is incomplete (%s): data up to %s ms%s\n' % (
+            path, why, 'an unknown time' if t is None else '%g' % t,
+            '' if d is None else ' of %g ms' % d))
     return f
 
 
@@ -167,6 +216,10 @@ def spike_populations(f):
             continue
         t = np.asarray(g['timestamps'][()], dtype=np.float64)
         ids = np.asarray(g['node_ids'][()], dtype=np.int64)
+        if not _is_complete(f) and reached(f) is not None:
+            # past t_reached a population's spikes may be partly flushed
+            n_ok = min(len(t), len(ids), int(np.searchsorted(t, reached(f), side='right')))
+            t, ids = t[:n_ok], ids[:n_ok]
         n, src = None, None
         if 'n_nodes' in g.attrs:
             n, src = int(np.asarray(g.attrs['n_nodes']).ravel()[0]), 'n_nodes'
@@ -185,7 +238,10 @@ def spike_populations(f):
 
 
 def duration(f, pops=None):
-    """(duration ms, where it came from)."""
+    """(duration ms, where it came from); for an incomplete file, how far it
+    got."""
+    if not _is_complete(f) and reached(f) is not None:
+        return reached(f), 'reached (incomplete run)'
     d = to_float(prov_value(f, 'duration'))
     if d is not None and d > 0:
         return d, 'provenance'

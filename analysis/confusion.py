@@ -17,10 +17,12 @@ import apical_h5  # noqa: E402
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    apical_h5.add_incomplete_arg(ap)
     ap.add_argument('file')
     ap.add_argument('-o', '--output', required=True, help='figure (PNG)')
     ap.add_argument('--all', action='store_true', help='every test pass, not only the last')
     a = ap.parse_args()
+    apical_h5.use_args(a)
     f = apical_h5.open_complete(a.file)
     if 'classification' not in f:
         raise apical_h5.Refused('%s: no /classification' % a.file)

@@ -259,10 +259,12 @@ def fig_hh_trace(apical, tmp, results):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description='Figures of the neuron-model validation.')
+    ah.add_incomplete_arg(ap)
     ap.add_argument('--apical', default=os.environ.get('APICAL') or os.path.join(ROOT, 'build', 'apical'))
     ap.add_argument('--results', default=os.path.join(ROOT, 'results'))
     ap.add_argument('--quick', action='store_true')
     a = ap.parse_args(argv)
+    ah.use_args(a)
     if not os.access(a.apical, os.X_OK):
         sys.exit('no apical binary at %s (build it with `make`)' % a.apical)
     os.makedirs(a.results, exist_ok=True)

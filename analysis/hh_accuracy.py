@@ -167,8 +167,10 @@ def compare(ref, got, window=2.0):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ah.add_incomplete_arg(ap)
     ap.add_argument('--no-brian2', action='store_true')
     a = ap.parse_args(argv)
+    ah.use_args(a)
     apical = os.environ.get('APICAL') or os.path.join(ROOT, 'build', 'apical')
     te, ti = inputs()
     ref = reference(te, ti)

@@ -19,10 +19,12 @@ PAPER = [(4.1, 'paper, 1 hidden layer (60 epochs)'), (3.2, 'paper, 2 hidden laye
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    apical_h5.add_incomplete_arg(ap)
     ap.add_argument('files', nargs='+')
     ap.add_argument('-o', '--output', required=True, help='figure (PNG)')
     ap.add_argument('--labels', help='comma-separated legend labels, one per file')
     a = ap.parse_args()
+    apical_h5.use_args(a)
     labels = a.labels.split(',') if a.labels else [os.path.basename(p) for p in a.files]
     if len(labels) != len(a.files):
         raise apical_h5.Refused('--labels needs one label per file')

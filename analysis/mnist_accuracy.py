@@ -19,10 +19,12 @@ import apical_h5  # noqa: E402
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    apical_h5.add_incomplete_arg(ap)
     ap.add_argument('file')
     ap.add_argument('-o', '--output', help='confusion matrix figure (PNG)')
     ap.add_argument('--json', action='store_true')
     a = ap.parse_args()
+    apical_h5.use_args(a)
     f = apical_h5.open_complete(a.file)
     if 'classification' not in f:
         raise apical_h5.Refused('%s: no /classification (the protocol had no test: section, '

@@ -25,11 +25,13 @@ import apical_h5  # noqa: E402
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    apical_h5.add_incomplete_arg(ap)
     ap.add_argument('file')
     ap.add_argument('-o', '--output', help='figure (PNG)')
     ap.add_argument('--hidden', default='hidden')
     ap.add_argument('--projection', default='basal')
     a = ap.parse_args()
+    apical_h5.use_args(a)
     f = apical_h5.open_complete(a.file)
     g = f['plateaus/%s' % a.hidden]
     af, at = g['alpha_f'][:], g['alpha_t'][:]

@@ -27,6 +27,7 @@ import apical_h5 as ah  # noqa: E402
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description='Spike raster and population rates of an apical output file.')
+    ah.add_incomplete_arg(ap)
     ap.add_argument('file')
     ap.add_argument('-o', '--output', required=True, help='image file to write (PNG, PDF, SVG)')
     ap.add_argument('--tmin', type=float, default=0.0, help='ms (default 0)')
@@ -36,6 +37,7 @@ def main(argv=None):
     ap.add_argument('--bin', type=float, default=None, help='rate bin, ms (default 1 or 5)')
     ap.add_argument('--dpi', type=int, default=120)
     a = ap.parse_args(argv)
+    ah.use_args(a)
 
     with ah.open_complete(a.file) as f:
         pops = ah.spike_populations(f)

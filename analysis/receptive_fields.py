@@ -18,12 +18,14 @@ import apical_h5  # noqa: E402
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    apical_h5.add_incomplete_arg(ap)
     ap.add_argument('file')
     ap.add_argument('-o', '--output', required=True, help='figure (PNG)')
     ap.add_argument('--projection', default='W0')
     ap.add_argument('--units', type=int, default=25)
     ap.add_argument('--seed', type=int, default=0)
     a = ap.parse_args()
+    apical_h5.use_args(a)
     f = apical_h5.open_complete(a.file)
     path = 'edges/' + a.projection
     if path not in f:

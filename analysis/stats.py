@@ -83,11 +83,13 @@ def fmt(v, spec):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description='Per-population spike statistics of an apical output file.')
+    ah.add_incomplete_arg(ap)
     ap.add_argument('file')
     ap.add_argument('--json', action='store_true', help='print JSON instead of a table')
     ap.add_argument('--tmin', type=float, default=0.0, help='start of the window, ms (default 0)')
     ap.add_argument('--tmax', type=float, default=None, help='end of the window, ms (default: run duration)')
     a = ap.parse_args(argv)
+    ah.use_args(a)
     res = compute(a.file, a.tmin, a.tmax)
     if a.json:
         print(json.dumps(res, indent=1))

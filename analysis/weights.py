@@ -138,6 +138,7 @@ def plot(res, out, bins):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ah.add_incomplete_arg(ap)
     ap.add_argument('file')
     ap.add_argument('-o', '--output', help='PNG to write (default: FILE without .h5 + _weights.png)')
     ap.add_argument('--report', help='report group under /report (default: the first weight report)')
@@ -147,6 +148,7 @@ def main():
                     help='"near" 0 or W_max means within band * W_max (default 0.1)')
     ap.add_argument('--json', action='store_true', help='print the numbers as JSON, no figure')
     a = ap.parse_args()
+    ah.use_args(a)
     with ah.open_complete(a.file) as f:
         names = weight_reports(f)
         if a.report:

@@ -4,10 +4,12 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "apical/connect.h"
 #include "apical/limits.h"
 #include "engine_internal.h"
+#include "threads.h"
 
 static const struct {
     const char *name;
@@ -186,9 +188,25 @@ static inline void route(syn_route *r, uint64_t tgt)
     r->left = &r->w[a].left;
 }
 
+/* The build's interrupt check: a signal handler's flag, read once per
+ * synapse generated (connectivity is the build's long loop). */
+static int stopped(const apical_sim *S)
+{
+    return S->stop && *S->stop;
+}
+
+static apical_status interrupted(const apical_sim *S, apical_error *err)
+{
+    (void)S;
+    return apical_error_set(err, APICAL_E_INTERRUPTED, NULL,
+                            "interrupted while building the network");
+}
+
 static int count_syn(void *user, uint64_t src, uint64_t tgt)
 {
     syn_route *r = user;
+    if (stopped(r->S))
+        return 1;
     route(r, tgt);
     return ++r->cnt[src] == 0; /* wrapped: more than 2^32 - 1 synapses */
 }
@@ -196,6 +214,8 @@ static int count_syn(void *user, uint64_t src, uint64_t tgt)
 static int fill_syn(void *user, uint64_t src, uint64_t tgt, double w, double d)
 {
     syn_route *r = user;
+    if (stopped(r->S))
+        return 1;
     route(r, tgt);
     if (!(*r->left)--)
         return 1;
@@ -521,6 +541,8 @@ static apical_status build_synapses(apical_sim *S, apical_error *err)
             }
         syn_route r = {.S = S, .w = w, .j = j, .pi = pj->target};
         st = apical_connect_pairs(pj, n_src, n_tgt, spec->sim.seed, 0, n_tgt, count_syn, &r, err);
+        if (stopped(S))
+            st = interrupted(S, err);
         if (st)
             goto done;
         for (unsigned p = 0; p < n_parts; p++)
@@ -545,6 +567,8 @@ static apical_status build_synapses(apical_sim *S, apical_error *err)
             w[p].left = w[p].per_proj[j];
         st = apical_connect(pj, S->pops[pj->source].n, n_tgt, spec->sim.seed, 0, n_tgt, fill_syn,
                             &r, err);
+        if (stopped(S))
+            st = interrupted(S, err);
         if (st)
             goto done;
         for (unsigned p = 0; p < n_parts; p++)
@@ -558,7 +582,8 @@ static apical_status build_synapses(apical_sim *S, apical_error *err)
     }
     /* 3. groups */
     for (unsigned p = 0; p < n_parts; p++) {
-        if ((st = make_groups(S, &S->parts[p], &w[p], order, out, drawn, err)) ||
+        if ((stopped(S) && (st = interrupted(S, err))) ||
+            (st = make_groups(S, &S->parts[p], &w[p], order, out, drawn, err)) ||
             (st = make_plastic(S, &S->parts[p], &w[p], plastic, err)))
             goto done;
         free(w[p].d);
@@ -988,8 +1013,12 @@ apical_status apical_build(apical_sim *S, apical_error *err)
             P->pp[pi].hi = n * (p + 1) / S->n_parts;
         }
     }
+    if (stopped(S))
+        return interrupted(S, err);
     if ((st = build_synapses(S, err)))
         return st;
+    if (stopped(S))
+        return interrupted(S, err);
     for (unsigned p = 0; p < S->n_parts; p++)
         if ((st = build_gsl(S, &S->parts[p], err)))
             return st;
@@ -1013,5 +1042,44 @@ apical_status apical_build(apical_sim *S, apical_error *err)
     if (!S->stats.pop_spikes)
         return nomem(err);
     S->stats.min_delay = S->min_delay;
+    return APICAL_OK;
+}
+
+/* apical_sim_new (sim/engine.c) with options. The same steps; kept here
+ * while engine.c is being rewritten, so that apical_sim_new can later
+ * become a call of this one. */
+apical_status apical_sim_new_opts(const apical_net_spec *spec, const apical_sim_opts *opts,
+                                  apical_sim **out, apical_error *err)
+{
+    *out = NULL;
+    gsl_set_error_handler_off();
+    apical_sim *S = calloc(1, sizeof *S);
+    if (!S)
+        return nomem(err);
+    S->spec = spec;
+    S->stop = opts ? opts->stop : NULL;
+    apical_status st = apical_build(S, err);
+    if (st) {
+        apical_sim_free(S);
+        return st;
+    }
+    unsigned threads = opts ? opts->threads : 0;
+    if (!threads)
+        threads = spec->sim.threads;
+    if (!threads) {
+        /* automatic: one per partition, but never more than the cores */
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cores > 0 ? (unsigned)cores : 1;
+    }
+    if (threads > S->n_parts)
+        threads = S->n_parts;
+    S->n_threads = threads;
+    S->pool = apical_pool_new(threads);
+    if (!S->pool) {
+        apical_sim_free(S);
+        return apical_error_set(err, APICAL_E_NOMEM, NULL, "cannot start %u threads", threads);
+    }
+    S->stop = NULL; /* the flag is the caller's; the run gets it again */
+    *out = S;
     return APICAL_OK;
 }

@@ -2,6 +2,7 @@
 #ifndef APICAL_ENGINE_INTERNAL_H
 #define APICAL_ENGINE_INTERNAL_H
 
+#include <signal.h>
 #include <gsl/gsl_odeiv2.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
@@ -382,6 +383,7 @@ struct apical_sim {
     apical_run_stats stats;
     struct thread_pool *pool;
     apical_engine_hooks hooks; /* a controller's, e.g. a protocol's */
+    const volatile sig_atomic_t *stop; /* building gives up once set (apical_sim_new_opts) */
 };
 
 /* sim/build.c */

@@ -2,6 +2,7 @@
  * is opened read-only with HDF5's own error printing switched off; every
  * failure becomes one message naming the file and the HDF5 path. */
 #include "apical/h5in.h"
+#include "apical/paths.h"
 
 #include <errno.h>
 #include <math.h>
@@ -135,6 +136,17 @@ static apical_status read_column(const rd *r, hid_t grp, const char *where, cons
                  ds, (unsigned long long)len, *n);
         goto out;
     }
+    /* The header's count against the bytes the file holds for it, before
+     * allocating: a 31 KB file can declare 2^40 edges (unwritten chunks
+     * read as the fill value). Deflate compresses at most 1032:1. */
+    const double stored = (double)H5Dget_storage_size(d);
+    if ((double)len * (double)elem > 1100.0 * stored && len > 0) {
+        st = bad(r, APICAL_E_DATA,
+                 "%s/%s declares %llu values but the file holds %.0f bytes of them (corrupt or "
+                 "truncated file)",
+                 where, ds, (unsigned long long)len, stored);
+        goto out;
+    }
     void *buf = malloc(((size_t)len + 1) * elem);
     if (!buf) {
         st = apical_error_set(r->err, APICAL_E_NOMEM, NULL, "out of memory reading %s", r->path);
@@ -185,13 +197,9 @@ apical_status apical_h5_edges_read(const char *path, const char *name, apical_ed
     snprintf(where, sizeof where, "/edges/%s", name);
 
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    struct stat sb;
-    if (stat(path, &sb) != 0)
-        return apical_error_set(err, APICAL_E_IO, NULL, "cannot open edges file '%s': %s", path,
-                                strerror(errno));
-    if (S_ISDIR(sb.st_mode))
-        return apical_error_set(err, APICAL_E_IO, NULL,
-                                "cannot open edges file '%s': it is a directory", path);
+    /* a FIFO would block H5Fopen; a directory or device is no HDF5 file */
+    if ((st = apical_check_input(path, "edges file", err)) != APICAL_OK)
+        return st;
     fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fapl >= 0)
         H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);

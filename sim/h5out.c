@@ -6,6 +6,14 @@
  * - Everything goes to "<path>.part"; only apical_h5_finish() sets the root
  *   attribute complete = 1 and renames the file, so a file under the final
  *   name is always complete.
+ * - Live (SWMR) writing: every dataset is created first, then
+ *   apical_h5_start_swmr() switches the file to single-writer /
+ *   multiple-reader mode, in which readers (h5py swmr=True, silx, h5web)
+ *   see it grow and a process killed at any moment leaves a file that
+ *   opens, with everything up to the last apical_h5_flush() and
+ *   /provenance/t_reached saying how far that is. Nothing can be created
+ *   in that mode, so the file leaves it (closed and reopened) for what is
+ *   known only at the end: edges, wall times, `default`, `complete`.
  * - Spikes and report frames are collected in memory and written one chunk at
  *   a time: a per-spike H5Dwrite costs ~70 k spikes/s, chunk-sized writes
  *   millions/s (REFERENCES.md §6). Buffers are chunk-sized so each flush
@@ -70,13 +78,21 @@ typedef struct report {
     double t_start, dt;
 } report;
 
-/* A table (apical_h5_table_add): one extendible dataset per column. */
+/* A table (apical_h5_table_add): one extendible dataset per column. A
+ * table added once the file is live (SWMR, where nothing can be created)
+ * is deferred: its rows are kept in memory and it is created when the
+ * file leaves SWMR mode (apical_h5_end_swmr). */
 typedef struct table {
     hid_t grp;
     hid_t *ds;
-    apical_h5_column *col; /* name and units not kept */
+    apical_h5_column *col; /* deferred: name and units copied; else not kept */
     size_t n_col;
     hsize_t rows;
+    int deferred;
+    char *path, *desc;
+    size_t chunk_rows;
+    unsigned char *pend; /* deferred rows, row_bytes each */
+    size_t row_bytes, n_pend, cap_pend;
 } table;
 
 struct apical_h5 {
@@ -92,6 +108,9 @@ struct apical_h5 {
     report *rep;
     size_t n_rep;
     int failed;
+    int swmr;          /* live: SWMR writing started, nothing can be created */
+    hid_t ds_reached;  /* /provenance/t_reached: simulated time on disk */
+    double t_reached;
 };
 
 /* ---- error helpers ------------------------------------------------------ */
@@ -108,7 +127,17 @@ static herr_t reason_walk(unsigned n, const H5E_error2_t *e, void *data)
     h5_reason *r = data;
     (void)n;
     if (!r->found && e->desc && e->desc[0]) {
-        snprintf(r->text, sizeof r->text, "%s", e->desc);
+        /* a failed write says "file write failed: time = ..., errno = 28,
+         * error message = 'No space left on device', buf = ..." over two
+         * lines: keep what the user needs, on one line */
+        const char *m = strstr(e->desc, "error message = '");
+        if (m) {
+            m += strlen("error message = '");
+            const char *q = strchr(m, '\'');
+            snprintf(r->text, sizeof r->text, "%.*s", q ? (int)(q - m) : (int)strlen(m), m);
+        } else {
+            snprintf(r->text, sizeof r->text, "%.*s", (int)strcspn(e->desc, "\n"), e->desc);
+        }
         r->found = 1;
     }
     return 0;
@@ -151,6 +180,18 @@ static apical_status check_usable(const apical_h5 *h, apical_error *err)
                                 "write error",
                                 h->part);
     return APICAL_OK;
+}
+
+/* Nothing can be created in a file being written with SWMR. */
+static apical_status check_creatable(const apical_h5 *h, const char *what, apical_error *err)
+{
+    apical_status st = check_usable(h, err);
+    if (st == APICAL_OK && h->swmr)
+        st = apical_error_set(err, APICAL_E_INVALID, NULL,
+                              "HDF5 output: %s created after the file went live (SWMR); "
+                              "create every dataset before apical_h5_start_swmr",
+                              what);
+    return st;
 }
 
 /* Names become HDF5 link names: no '/', not "." and not empty. */
@@ -361,7 +402,10 @@ static herr_t ensure_group(hid_t parent, const char *name, hid_t *g)
 {
     if (*g >= 0)
         return 0;
-    *g = H5Gcreate2(parent, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    /* opened again after the file left SWMR mode */
+    htri_t ex = H5Lexists(parent, name, H5P_DEFAULT);
+    *g = ex > 0 ? H5Gopen2(parent, name, H5P_DEFAULT)
+                : H5Gcreate2(parent, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     return *g < 0 ? -1 : 0;
 }
 
@@ -389,6 +433,7 @@ static herr_t close_all(apical_h5 *h)
             close_id(&tb->ds[k], H5Dclose);
         close_id(&tb->grp, H5Gclose);
     }
+    close_id(&h->ds_reached, H5Dclose);
     close_id(&h->g_spikes, H5Gclose);
     close_id(&h->g_report, H5Gclose);
     close_id(&h->g_edges, H5Gclose);
@@ -417,8 +462,17 @@ static void free_handle(apical_h5 *h)
     free(h->spk);
     free(h->rep);
     for (size_t i = 0; i < h->n_tab; i++) {
-        free(h->tab[i].ds);
-        free(h->tab[i].col);
+        table *tb = &h->tab[i];
+        /* a table added while live owns copies of its names (path set) */
+        for (size_t k = 0; tb->path && tb->col && k < tb->n_col; k++) {
+            free((char *)tb->col[k].name);
+            free((char *)tb->col[k].units);
+        }
+        free(tb->ds);
+        free(tb->col);
+        free(tb->path);
+        free(tb->desc);
+        free(tb->pend);
     }
     free(h->tab);
     free(h->path);
@@ -451,7 +505,7 @@ apical_status apical_h5_create(const char *path, apical_h5 **out,
     if (!h)
         return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
     h->file = h->g_spikes = h->g_report = h->g_edges = H5I_INVALID_HID;
-    h->g_prov = h->g_prov_pops = H5I_INVALID_HID;
+    h->g_prov = h->g_prov_pops = h->ds_reached = H5I_INVALID_HID;
     h->path = dup_str(path);
     h->part = malloc(strlen(path) + sizeof ".part");
     if (!h->path || !h->part) {
@@ -480,10 +534,11 @@ apical_status apical_h5_create(const char *path, apical_h5 **out,
         st = h5_fail(h, err, "cannot create file access properties");
         goto fail;
     }
-    /* 1.8 object formats: large attribute lists in dense storage, still
-     * readable by every HDF5 >= 1.8 (h5py, h5web's h5wasm, libsonata). A
-     * strong close degree makes H5Fclose release anything left open. */
-    if (H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST) < 0 ||
+    /* The latest format (1.10 here): SWMR writing needs it (its chunk
+     * indexes and superblock v3); readable by HDF5 >= 1.10 (h5py, silx,
+     * h5web's h5wasm, libsonata). A strong close degree makes H5Fclose
+     * release anything left open. */
+    if (H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) < 0 ||
         H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0) {
         st = h5_fail(h, err, "cannot set file access properties");
         goto fail;
@@ -546,7 +601,7 @@ fail:
 apical_status apical_h5_spikes_add(apical_h5 *h, const char *pop,
                                    uint64_t n_nodes, int *id, apical_error *err)
 {
-    apical_status st = check_usable(h, err);
+    apical_status st = check_creatable(h, "a spike population", err);
     if (st != APICAL_OK)
         return st;
     if (!valid_name(pop) || !id)
@@ -786,7 +841,7 @@ apical_status apical_h5_report_add(apical_h5 *h, const char *pop,
                                    double t_start, double dt, int *id,
                                    apical_error *err)
 {
-    apical_status st = check_usable(h, err);
+    apical_status st = check_creatable(h, "a report", err);
     if (st != APICAL_OK)
         return st;
     if (!valid_name(pop) || !id || !node_ids || !var_names || n_nodes == 0 ||
@@ -958,7 +1013,7 @@ apical_status apical_h5_weights_add(apical_h5 *h, const char *proj,
                                     const char *unit, double t_start,
                                     double dt, int *id, apical_error *err)
 {
-    apical_status st = check_usable(h, err);
+    apical_status st = check_creatable(h, "a weights report", err);
     if (st != APICAL_OK)
         return st;
     if (!valid_name(proj) || !id || !src_pop || !tgt_pop || (n && (!src_ids || !tgt_ids)))
@@ -1073,7 +1128,7 @@ static herr_t dset_column(hid_t loc, const char *name, hid_t ftype, hid_t mtype,
 apical_status apical_h5_edges_write(apical_h5 *h, const apical_h5_edges *e,
                                     apical_error *err)
 {
-    apical_status st = check_usable(h, err);
+    apical_status st = check_creatable(h, "an edge population", err);
     if (st != APICAL_OK)
         return st;
     if (!e || !valid_name(e->name) || !valid_name(e->src_pop) || !valid_name(e->tgt_pop) ||
@@ -1168,7 +1223,7 @@ static apical_status prov_scalar(apical_h5 *h, const char *name, hid_t ftype,
                                  hid_t mtype, const void *buf,
                                  const char *unit, apical_error *err)
 {
-    apical_status st = check_usable(h, err);
+    apical_status st = check_creatable(h, "a provenance item", err);
     if (st != APICAL_OK)
         return st;
     if (!valid_prov_name(name))
@@ -1248,7 +1303,7 @@ apical_status apical_h5_provenance_params(apical_h5 *h, const char *pop,
                                           const double *values, size_t n,
                                           apical_error *err)
 {
-    apical_status st = check_usable(h, err);
+    apical_status st = check_creatable(h, "population parameters", err);
     if (st != APICAL_OK)
         return st;
     if (!valid_name(pop) || (n > 0 && (!names || !values)))
@@ -1309,6 +1364,9 @@ out:
 
 /* ---- finish / abort ------------------------------------------------------- */
 
+/* (live writing, below) */
+apical_status apical_h5_end_swmr(apical_h5 *h, double t_reached, apical_error *err);
+
 /* Root `default` (NeXus): the NXdata h5web opens first; the first spike
  * population's raster, else the first report. */
 static herr_t write_default(apical_h5 *h)
@@ -1331,6 +1389,8 @@ apical_status apical_h5_finish(apical_h5 *h, apical_error *err)
 {
     apical_status st = check_usable(h, err);
     if (st != APICAL_OK)
+        goto fail;
+    if (h->swmr && (st = apical_h5_end_swmr(h, h->t_reached, err)) != APICAL_OK)
         goto fail;
     for (size_t i = 0; i < h->n_spk; i++) {
         st = spikes_flush(h, &h->spk[i], err);
@@ -1464,6 +1524,31 @@ static hid_t table_mtype(apical_h5_type t)
     return t == APICAL_H5_U16 ? H5T_NATIVE_UINT16 : H5T_NATIVE_DOUBLE;
 }
 
+static size_t table_elem(apical_h5_type t)
+{
+    return t == APICAL_H5_U16 ? sizeof(uint16_t) : sizeof(double);
+}
+
+/* The table's group and datasets in the file. */
+static apical_status table_create(apical_h5 *h, table *tb, const char *path,
+                                  const char *description, const apical_h5_column *cols,
+                                  size_t chunk_rows, apical_error *err)
+{
+    if ((tb->grp = table_group(h->file, path)) < 0)
+        return h5_fail(h, err, "cannot create /%s", path);
+    for (size_t k = 0; k < tb->n_col; k++) {
+        const size_t w = cols[k].width;
+        hsize_t chunk[2] = {chunk_rows, w ? w : 1};
+        if ((tb->ds[k] = dset_extendible(tb->grp, cols[k].name, table_ftype(cols[k].type),
+                                         w ? 2 : 1, w, chunk)) < 0 ||
+            (cols[k].units && attr_str(tb->ds[k], "units", cols[k].units) < 0))
+            return h5_fail(h, err, "cannot create /%s", path);
+    }
+    if (description && attr_str(tb->grp, "description", description) < 0)
+        return h5_fail(h, err, "cannot create /%s", path);
+    return APICAL_OK;
+}
+
 apical_status apical_h5_table_add(apical_h5 *h, const char *path, const char *description,
                                   const apical_h5_column *cols, size_t n_cols, size_t chunk_rows,
                                   int *id, apical_error *err)
@@ -1476,27 +1561,34 @@ apical_status apical_h5_table_add(apical_h5 *h, const char *path, const char *de
         return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
     h->tab = grown;
     table *tb = &h->tab[h->n_tab];
-    *tb = (table){H5I_INVALID_HID, calloc(n_cols + 1, sizeof(hid_t)),
-                  calloc(n_cols + 1, sizeof(apical_h5_column)), n_cols, 0};
+    *tb = (table){.grp = H5I_INVALID_HID, .ds = calloc(n_cols + 1, sizeof(hid_t)),
+                  .col = calloc(n_cols + 1, sizeof(apical_h5_column)), .n_col = n_cols,
+                  .deferred = h->swmr, .chunk_rows = chunk_rows};
     h->n_tab++;
     if (!tb->ds || !tb->col)
         return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
     for (size_t k = 0; k < n_cols; k++) {
         tb->ds[k] = H5I_INVALID_HID;
         tb->col[k] = (apical_h5_column){NULL, cols[k].type, cols[k].width, NULL};
+        tb->row_bytes += (cols[k].width ? cols[k].width : 1) * table_elem(cols[k].type);
     }
-    if ((tb->grp = table_group(h->file, path)) < 0)
-        return h5_fail(h, err, "cannot create /%s", path);
-    for (size_t k = 0; k < n_cols; k++) {
-        const size_t w = cols[k].width;
-        hsize_t chunk[2] = {chunk_rows, w ? w : 1};
-        if ((tb->ds[k] = dset_extendible(tb->grp, cols[k].name, table_ftype(cols[k].type),
-                                         w ? 2 : 1, w, chunk)) < 0 ||
-            (cols[k].units && attr_str(tb->ds[k], "units", cols[k].units) < 0))
-            return h5_fail(h, err, "cannot create /%s", path);
+    if (tb->deferred) {
+        /* The file is live: nothing can be created in it until the run
+         * ends. Kept in memory (protocols should create their tables in
+         * their `output` hook, before the run; include/apical/protocol.h). */
+        tb->path = dup_str(path);
+        tb->desc = description ? dup_str(description) : NULL;
+        if (!tb->path || (description && !tb->desc))
+            return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+        for (size_t k = 0; k < n_cols; k++) {
+            tb->col[k].name = dup_str(cols[k].name);
+            tb->col[k].units = cols[k].units ? dup_str(cols[k].units) : NULL;
+            if (!tb->col[k].name || (cols[k].units && !tb->col[k].units))
+                return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+        }
+    } else if ((st = table_create(h, tb, path, description, cols, chunk_rows, err))) {
+        return st;
     }
-    if (description && attr_str(tb->grp, "description", description) < 0)
-        return h5_fail(h, err, "cannot create /%s", path);
     *id = (int)(h->n_tab - 1);
     return APICAL_OK;
 }
@@ -1508,6 +1600,24 @@ apical_status apical_h5_table_append(apical_h5 *h, int id, const void *const *ro
     if (st)
         return st;
     table *tb = &h->tab[id];
+    if (tb->deferred) {
+        if (tb->n_pend == tb->cap_pend) {
+            size_t cap = tb->cap_pend ? 2 * tb->cap_pend : 64;
+            unsigned char *p = realloc(tb->pend, cap * tb->row_bytes + 1);
+            if (!p)
+                return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+            tb->pend = p;
+            tb->cap_pend = cap;
+        }
+        unsigned char *at = tb->pend + tb->n_pend * tb->row_bytes;
+        for (size_t k = 0; k < tb->n_col; k++) {
+            size_t b = (tb->col[k].width ? tb->col[k].width : 1) * table_elem(tb->col[k].type);
+            memcpy(at, row[k], b);
+            at += b;
+        }
+        tb->n_pend++;
+        return APICAL_OK;
+    }
     for (size_t k = 0; k < tb->n_col; k++) {
         const size_t w = tb->col[k].width;
         hsize_t count[2] = {1, w};
@@ -1517,4 +1627,134 @@ apical_status apical_h5_table_append(apical_h5 *h, int id, const void *const *ro
     }
     tb->rows++;
     return APICAL_OK;
+}
+
+/* ---- live writing (SWMR) ------------------------------------------------ */
+
+apical_status apical_h5_start_swmr(apical_h5 *h, apical_error *err)
+{
+    apical_status st = check_creatable(h, "the live file", err);
+    if (st)
+        return st;
+    /* The one value updated in place at every flush: how far the data on
+     * disk go. A dataset, since no attribute can be added once live. */
+    double zero = 0.0;
+    if ((st = prov_scalar(h, "t_reached", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &zero, "ms", err)))
+        return st;
+    if ((h->ds_reached = H5Dopen2(h->g_prov, "t_reached", H5P_DEFAULT)) < 0)
+        return h5_fail(h, err, "cannot open /provenance/t_reached");
+    if (H5Fflush(h->file, H5F_SCOPE_LOCAL) < 0 || H5Fstart_swmr_write(h->file) < 0)
+        return h5_fail(h, err, "cannot start SWMR writing");
+    h->swmr = 1;
+    return APICAL_OK;
+}
+
+apical_status apical_h5_flush(apical_h5 *h, double t_reached, apical_error *err)
+{
+    apical_status st = check_usable(h, err);
+    if (st)
+        return st;
+    for (size_t i = 0; i < h->n_spk; i++)
+        if ((st = spikes_flush(h, &h->spk[i], err)))
+            return st;
+    for (size_t i = 0; i < h->n_rep; i++)
+        if ((st = report_flush(h, &h->rep[i], err)))
+            return st;
+    /* after the data it vouches for */
+    if (h->ds_reached >= 0) {
+        if (H5Dwrite(h->ds_reached, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                     &t_reached) < 0)
+            return h5_fail(h, err, "cannot write /provenance/t_reached");
+        h->t_reached = t_reached;
+    }
+    if (H5Fflush(h->file, H5F_SCOPE_LOCAL) < 0)
+        return h5_fail(h, err, "cannot flush");
+    return APICAL_OK;
+}
+
+apical_status apical_h5_end_swmr(apical_h5 *h, double t_reached, apical_error *err)
+{
+    apical_status st = apical_h5_flush(h, t_reached, err);
+    if (st || !h->swmr)
+        return st;
+    /* Leave SWMR mode by closing, then reopen for what is only known at
+     * the end (edges, wall times, deferred tables, `complete`). */
+    if (close_all(h) < 0)
+        return h5_fail(h, err, "cannot close");
+    for (size_t i = 0; i < h->n_spk; i++)
+        h->spk[i].ds_t = h->spk[i].ds_node = h->spk[i].grp = H5I_INVALID_HID;
+    h->swmr = 0;
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0 || H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0 ||
+        (h->file = H5Fopen(h->part, H5F_ACC_RDWR, fapl)) < 0) {
+        st = h5_fail(h, err, "cannot reopen");
+        if (fapl >= 0)
+            H5Pclose(fapl);
+        return st;
+    }
+    H5Pclose(fapl);
+    if ((h->ds_reached = H5Dopen2(h->file, "/provenance/t_reached", H5P_DEFAULT)) < 0)
+        return h5_fail(h, err, "cannot reopen /provenance/t_reached");
+    for (size_t i = 0; i < h->n_tab; i++) {
+        table *tb = &h->tab[i];
+        if (!tb->deferred)
+            continue;
+        tb->deferred = 0;
+        if ((st = table_create(h, tb, tb->path, tb->desc, tb->col, tb->chunk_rows, err)))
+            return st;
+        const void *row[64];
+        for (size_t r = 0; r < tb->n_pend; r++) {
+            const unsigned char *at = tb->pend + r * tb->row_bytes;
+            for (size_t k = 0; k < tb->n_col && k < 64; k++) {
+                row[k] = at;
+                at += (tb->col[k].width ? tb->col[k].width : 1) * table_elem(tb->col[k].type);
+            }
+            if ((st = apical_h5_table_append(h, (int)i, row, err)))
+                return st;
+        }
+        free(tb->pend);
+        tb->pend = NULL;
+        tb->n_pend = tb->cap_pend = 0;
+    }
+    return APICAL_OK;
+}
+
+apical_status apical_h5_keep(apical_h5 *h, const char *why, double t_reached, apical_error *err)
+{
+    apical_status st = check_usable(h, err);
+    if (st == APICAL_OK)
+        st = apical_h5_end_swmr(h, t_reached, err);
+    if (st == APICAL_OK && why)
+        st = apical_h5_provenance_string(h, "stopped", why, err);
+    if (st == APICAL_OK && H5Fflush(h->file, H5F_SCOPE_LOCAL) < 0)
+        st = h5_fail(h, err, "cannot flush");
+    /* complete stays 0; the file keeps its .part name */
+    if (close_all(h) < 0 && st == APICAL_OK)
+        st = h5_fail(h, err, "cannot close");
+    int fd = open(h->part, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0) {
+        struct stat fb;
+        if (fstat(fd, &fb) == 0 && fb.st_dev == h->part_dev && fb.st_ino == h->part_ino)
+            fsync(fd);
+        close(fd);
+    }
+    free_handle(h);
+    return st;
+}
+
+void apical_h5_leave(apical_h5 *h)
+{
+    if (!h)
+        return;
+    /* After a write error (a full disk): no more writes. What the last
+     * flush put on disk stays readable (SWMR orders its metadata writes so
+     * that a reader never sees a dataset extended before its data). */
+    close_all(h);
+    H5Eclear2(H5E_DEFAULT);
+    free_handle(h);
+}
+
+double apical_h5_reached(const apical_h5 *h)
+{
+    return h ? h->t_reached : 0.0;
 }

@@ -1,4 +1,5 @@
 #include "apical/idx.h"
+#include "apical/paths.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -15,9 +16,10 @@ static apical_status read_idx(const char *path, uint32_t want_magic, uint32_t nd
                               uint32_t *dims, size_t limit, uint8_t **data, apical_error *err)
 {
     apical_srcpos pos = {path, 0, 0};
-    FILE *f = fopen(path, "rb");
+    apical_error e2 = {0};
+    FILE *f = apical_open_input(path, "IDX file", &e2); /* a FIFO would block */
     if (!f)
-        return apical_error_set(err, APICAL_E_IO, &pos, "cannot open: %s", strerror(errno));
+        return apical_error_set(err, APICAL_E_IO, &pos, "%s", e2.msg);
     unsigned char head[16];
     size_t head_len = 4 + 4 * ndims;
     apical_status st = APICAL_OK;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apical/paths.h"
 #include "apical/protocol.h"
 #include "loader_sections.h"
 
@@ -114,7 +115,8 @@ static char *copy_text(const char *s, size_t len)
 }
 
 /* Takes ownership of text (len bytes plus a terminating NUL). */
-static apical_status load_text(const char *path, char *text, size_t len, apical_net_spec **out,
+static apical_status load_text(const char *path, char *text, size_t len,
+                               const apical_load_opts *opts, apical_net_spec **out,
                                apical_error *err)
 {
     apical_status st;
@@ -133,20 +135,9 @@ static apical_status load_text(const char *path, char *text, size_t len, apical_
     spec->sim.seed = 1;
     spec->sim.partitions = 1;
     spec->sim.threads = 1;
-    apical_ld c = {spec, err, NULL, 0, 0.0};
+    apical_ld c = {spec, err, NULL, 0, 0.0, opts ? opts->stop : NULL};
 
-    const char *nul = memchr(text, '\0', len);
-    if (nul) {
-        int line = 1, col = 1;
-        for (const char *p = text; p < nul; p++, col++)
-            if (*p == '\n')
-                line++, col = 0;
-        apical_srcpos pos = {spec->path, line, col};
-        st = apical_error_set(err, APICAL_E_SYNTAX, &pos,
-                              "the file contains a NUL byte; is it a binary file?");
-        goto fail;
-    }
-    if ((st = apical_yaml_read(spec->path, text, len, &doc, &root, err)) != APICAL_OK)
+    if ((st = apical_yaml_read(spec->path, text, len, c.stop, &doc, &root, err)) != APICAL_OK)
         goto fail;
     if ((st = parse_root(&c, root)) != APICAL_OK)
         goto fail;
@@ -159,8 +150,9 @@ fail:
     return st;
 }
 
-apical_status apical_spec_load_string(const char *name, const char *text,
-                                      apical_net_spec **out, apical_error *err)
+apical_status apical_spec_load_string_opts(const char *name, const char *text,
+                                           const apical_load_opts *opts, apical_net_spec **out,
+                                           apical_error *err)
 {
     if (!out || !text)
         return apical_error_set(err, APICAL_E_INVALID, NULL,
@@ -170,18 +162,25 @@ apical_status apical_spec_load_string(const char *name, const char *text,
     char *copy = copy_text(text, len);
     if (!copy)
         return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
-    return load_text(name ? name : "<string>", copy, len, out, err);
+    return load_text(name ? name : "<string>", copy, len, opts, out, err);
 }
 
-apical_status apical_spec_load(const char *path, apical_net_spec **out, apical_error *err)
+apical_status apical_spec_load_string(const char *name, const char *text,
+                                      apical_net_spec **out, apical_error *err)
+{
+    return apical_spec_load_string_opts(name, text, NULL, out, err);
+}
+
+apical_status apical_spec_load_opts(const char *path, const apical_load_opts *opts,
+                                    apical_net_spec **out, apical_error *err)
 {
     if (!out || !path)
         return apical_error_set(err, APICAL_E_INVALID, NULL, "apical_spec_load: NULL argument");
     *out = NULL;
-    FILE *f = fopen(path, "rb");
+    FILE *f = apical_open_input(path, "network file", err);
     if (!f)
-        return apical_error_set(err, APICAL_E_IO, NULL, "cannot open network file '%s': %s",
-                                path, strerror(errno));
+        return APICAL_E_IO;
+    const volatile sig_atomic_t *stop = opts ? opts->stop : NULL;
     char *buf = NULL;
     size_t len = 0, cap = 0;
     for (;;) {
@@ -202,19 +201,27 @@ apical_status apical_spec_load(const char *path, apical_net_spec **out, apical_e
         buf = nb;
         size_t got = fread(buf + len, 1, cap - len - 1, f);
         len += got;
-        if (got == 0)
+        if (got == 0 || (stop && *stop))
             break;
     }
-    if (ferror(f)) {
+    if (ferror(f) || (stop && *stop)) {
         int e = errno;
         free(buf);
         fclose(f);
+        if (stop && *stop)
+            return apical_error_set(err, APICAL_E_INTERRUPTED, NULL,
+                                    "interrupted while reading '%s'", path);
         return apical_error_set(err, APICAL_E_IO, NULL, "cannot read network file '%s': %s",
                                 path, strerror(e));
     }
     fclose(f);
     buf[len] = '\0';
-    return load_text(path, buf, len, out, err);
+    return load_text(path, buf, len, opts, out, err);
+}
+
+apical_status apical_spec_load(const char *path, apical_net_spec **out, apical_error *err)
+{
+    return apical_spec_load_opts(path, NULL, out, err);
 }
 
 void apical_spec_free(apical_net_spec *spec)

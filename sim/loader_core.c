@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <libfyaml.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -86,6 +87,7 @@ static apical_ynode *ynode_new(ydoc *d, apical_ykind kind, const struct fy_mark 
     n->kind = kind;
     n->line = m ? m->line + 1 : 0;
     n->col = m ? m->column + 1 : 0;
+    n->weight = 1;
     d->all[d->n_all++] = n;
     return n;
 }
@@ -108,12 +110,16 @@ static char *strndup_or_empty(const char *s, size_t len)
 typedef struct yparse {
     ydoc *doc;
     const char *path;
+    const char *text; /* the whole input, len bytes */
+    size_t len;
     apical_error *err;
     apical_ynode **stack;   /* open collections */
     char **pending;  /* their anchor names (or NULL), registered at the end */
     size_t depth, cap;
     int n_docs;
     int last_line, last_col; /* start of the last event that had a mark */
+    size_t expanded;  /* nodes attached so far, aliases counted expanded */
+    const volatile sig_atomic_t *stop; /* set by a signal handler: give up */
 } yparse;
 
 static apical_status yerr(yparse *p, int line, int col, apical_status code,
@@ -165,6 +171,7 @@ static apical_status add_anchor(yparse *p, char *name, apical_ynode *n)
 /* Put n into the open collection on top of the stack (or make it the root). */
 static apical_status attach(yparse *p, apical_ynode *n)
 {
+    p->expanded++;
     if (p->depth == 0) {
         p->doc->root = n;
         return APICAL_OK;
@@ -256,6 +263,58 @@ static apical_status check_duplicates(yparse *p, const apical_ynode *map)
                 a->col);
 }
 
+/* The value of a single-quoted scalar whose content (between the quotes)
+ * is s[0 .. n): '' is one quote, and line breaks fold as in every flow
+ * scalar (white space around a break dropped; one break is a space, k > 1
+ * breaks are k - 1 newlines). libfyaml 0.7's fy_token_get_text gets runs
+ * of '' wrong and leaks its chunk buffer on them (fixed upstream after
+ * 0.7.12), so these scalars are decoded here from the input. */
+static char *single_quoted(const char *s, size_t n)
+{
+    char *out = malloc(n + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n;) {
+        if (s[i] == '\'') { /* only '' occurs inside */
+            *o++ = '\'';
+            i += 2;
+        } else if (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+            size_t j = i, breaks = 0;
+            while (j < n && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n' || s[j] == '\r')) {
+                if (s[j] == '\n' || (s[j] == '\r' && (j + 1 >= n || s[j + 1] != '\n')))
+                    breaks++;
+                j++;
+            }
+            if (breaks == 0)
+                for (; i < j; i++)
+                    *o++ = s[i];
+            else if (breaks == 1)
+                *o++ = ' ';
+            else
+                for (size_t b = 1; b < breaks; b++)
+                    *o++ = '\n';
+            i = j;
+        } else {
+            *o++ = s[i++];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* A scalar's text, malloc'd; NULL only when out of memory. */
+static char *scalar_text(const yparse *p, struct fy_token *tok)
+{
+    const struct fy_mark *a = tok ? fy_token_start_mark(tok) : NULL;
+    const struct fy_mark *b = tok ? fy_token_end_mark(tok) : NULL;
+    if (tok && fy_token_scalar_style(tok) == FYSS_SINGLE_QUOTED && a && b &&
+        a->input_pos <= b->input_pos && b->input_pos <= p->len)
+        return single_quoted(p->text + a->input_pos, b->input_pos - a->input_pos);
+    size_t len = 0;
+    const char *s = tok ? fy_token_get_text(tok, &len) : NULL;
+    return strndup_or_empty(s ? s : "", s ? len : 0);
+}
+
 static int is_null_text(const char *s)
 {
     return s[0] == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
@@ -317,17 +376,21 @@ static apical_status handle_event(yparse *p, struct fy_event *e)
         if ((st = check_duplicates(p, p->stack[p->depth - 1])) != APICAL_OK)
             return st;
         p->depth--;
+        {
+            apical_ynode *c = p->stack[p->depth];
+            for (size_t i = 0; i < c->n_kids; i++)
+                c->weight = c->weight > SIZE_MAX - c->kids[i]->weight ? SIZE_MAX
+                                                                      : c->weight + c->kids[i]->weight;
+        }
         /* Registered only now, so an alias inside its own anchor (a cycle)
          * is reported as undefined instead of making the tree cyclic. */
         st = add_anchor(p, p->pending[p->depth], p->stack[p->depth]);
         p->pending[p->depth] = NULL;
         return st;
     case FYET_SCALAR: {
-        size_t len = 0;
-        const char *s = e->scalar.value ? fy_token_get_text(e->scalar.value, &len) : NULL;
         if (!(n = ynode_new(p->doc, APICAL_Y_SCALAR, m)))
             return nomem(p);
-        if (!(n->text = strndup_or_empty(s ? s : "", s ? len : 0)))
+        if (!(n->text = scalar_text(p, e->scalar.value)))
             return nomem(p);
         n->is_null = fy_token_scalar_style(e->scalar.value) == FYSS_PLAIN &&
                      is_null_text(n->text);
@@ -341,8 +404,24 @@ static apical_status handle_event(yparse *p, struct fy_event *e)
         const char *s = fy_token_get_text(e->alias.anchor, &len);
         for (size_t i = p->doc->n_anchors; s && i-- > 0;) {
             const anchor *a = &p->doc->anchors[i];
-            if (strlen(a->name) == len && memcmp(a->name, s, len) == 0)
+            if (strlen(a->name) == len && memcmp(a->name, s, len) == 0) {
+                /* Every section parser copies what an alias stands for:
+                 * a file of aliases to aliases would make a spec
+                 * exponentially larger than itself. */
+                size_t own = p->doc->n_all, cap = APICAL_MAX_YAML_NODES;
+                if (own > cap / APICAL_MAX_YAML_EXPANSION)
+                    cap = own > SIZE_MAX / APICAL_MAX_YAML_EXPANSION ? SIZE_MAX
+                                                                     : own * APICAL_MAX_YAML_EXPANSION;
+                if (p->expanded > cap || a->node->weight > cap - p->expanded)
+                    return yerr(p, line, col > 1 ? col - 1 : col, APICAL_E_RANGE,
+                                "alias '*%.*s' expands the file past %zu YAML nodes (the "
+                                "larger of %u and %u times the %zu nodes written out); write "
+                                "the repeated part out or use fewer aliases",
+                                (int)len, s, cap, APICAL_MAX_YAML_NODES,
+                                APICAL_MAX_YAML_EXPANSION, own);
+                p->expanded += a->node->weight - 1; /* attach counts one */
                 return attach(p, a->node);
+            }
         }
         /* The mark is at the name; point at the '*' before it. */
         return yerr(p, line, col > 1 ? col - 1 : col, APICAL_E_SYNTAX,
@@ -394,10 +473,10 @@ static apical_status syntax_error(yparse *p, struct fy_diag *diag, const diag_te
                 APICAL_E_SYNTAX, "malformed YAML%s%.*s", n ? ": " : "", n, msg);
 }
 
-static apical_status yaml_build(const char *path, const char *text, size_t len, ydoc *doc,
-                                apical_error *err)
+static apical_status yaml_build(const char *path, const char *text, size_t len,
+                                const volatile sig_atomic_t *stop, ydoc *doc, apical_error *err)
 {
-    yparse p = {.doc = doc, .path = path, .err = err};
+    yparse p = {.doc = doc, .path = path, .text = text, .len = len, .err = err, .stop = stop};
     apical_status st = APICAL_OK;
     struct fy_parser *fyp = NULL;
     diag_text out = {.len = 0};
@@ -432,7 +511,9 @@ static apical_status yaml_build(const char *path, const char *text, size_t len, 
                 st = syntax_error(&p, diag, &out);
             break;
         }
-        st = handle_event(&p, e);
+        st = stop && *stop ? apical_error_set(err, APICAL_E_INTERRUPTED, NULL,
+                                              "interrupted while reading '%s'", path)
+                           : handle_event(&p, e);
         fy_parser_event_free(fyp, e);
         if (st != APICAL_OK)
             break;
@@ -448,13 +529,79 @@ done:
     return st;
 }
 
-apical_status apical_yaml_read(const char *path, const char *text, size_t len, apical_ydoc **doc,
+/* Line and column (1-based, in characters) of byte `at` of text, which is
+ * valid UTF-8 before it. */
+static void text_pos(const char *text, size_t at, int *line, int *col)
+{
+    *line = 1;
+    *col = 1;
+    for (size_t i = 0; i < at; i++) {
+        const unsigned char b = (unsigned char)text[i];
+        if (b == '\n')
+            ++*line, *col = 1;
+        else if ((b & 0xC0) != 0x80)
+            ++*col;
+    }
+}
+
+/* Length of the well-formed UTF-8 sequence at s (at most n bytes), or 0:
+ * no overlong forms, no surrogates, nothing above U+10FFFF (RFC 3629). */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    const unsigned b = s[0];
+    if (b < 0x80)
+        return 1;
+    size_t len = b >= 0xC2 && b <= 0xDF ? 2 : b >= 0xE0 && b <= 0xEF ? 3
+               : b >= 0xF0 && b <= 0xF4 ? 4 : 0;
+    if (len == 0 || len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    if ((b == 0xE0 && s[1] < 0xA0) || (b == 0xED && s[1] > 0x9F) || /* overlong, surrogate */
+        (b == 0xF0 && s[1] < 0x90) || (b == 0xF4 && s[1] > 0x8F))   /* overlong, > U+10FFFF */
+        return 0;
+    return len;
+}
+
+/* libfyaml is handed only text it is known to handle: a NUL byte ends its
+ * input early, and a byte that is not UTF-8 can make its scanner loop
+ * forever ("%\xff": the directive scanner never advances). */
+static apical_status check_text(const char *path, const char *text, size_t len,
+                                apical_error *err)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    for (size_t i = 0; i < len;) {
+        size_t k = s[i] ? utf8_seq(s + i, len - i) : 0;
+        if (k) {
+            i += k;
+            continue;
+        }
+        int line, col;
+        text_pos(text, i, &line, &col);
+        apical_srcpos pos = {path, line, col};
+        if (!s[i])
+            return apical_error_set(err, APICAL_E_SYNTAX, &pos,
+                                    "the file contains a NUL byte; is it a binary file?");
+        return apical_error_set(err, APICAL_E_SYNTAX, &pos,
+                                "byte 0x%02X is not valid UTF-8; a network file must be UTF-8 "
+                                "text", s[i]);
+    }
+    return APICAL_OK;
+}
+
+apical_status apical_yaml_read(const char *path, const char *text, size_t len,
+                               const volatile sig_atomic_t *stop, apical_ydoc **doc,
                                const apical_ynode **root, apical_error *err)
 {
     *root = NULL;
+    *doc = NULL;
+    apical_status st = check_text(path, text, len, err);
+    if (st != APICAL_OK)
+        return st;
     if (!(*doc = calloc(1, sizeof **doc)))
         return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
-    apical_status st = yaml_build(path, text, len, *doc, err);
+    st = yaml_build(path, text, len, stop, *doc, err);
     *root = (*doc)->root;
     return st;
 }
@@ -479,6 +626,14 @@ apical_status apical_ld_fail(apical_ld *c, const apical_ynode *n, apical_status 
     va_end(ap);
     apical_srcpos pos = {c->spec->path, n ? n->line : 0, n ? n->col : 0};
     return apical_error_set(c->err, code, &pos, "%s", msg);
+}
+
+apical_status apical_ld_poll(apical_ld *c)
+{
+    if (!c->stop || !*c->stop)
+        return APICAL_OK;
+    return apical_error_set(c->err, APICAL_E_INTERRUPTED, NULL, "interrupted while loading '%s'",
+                            c->spec->path);
 }
 
 apical_status apical_ld_oom(apical_ld *c)
@@ -937,7 +1092,8 @@ apical_status apical_ld_nodes(apical_ld *c, const apical_ynode *n, const apical_
     *count = n->n_kids;
     for (size_t i = 0; i < n->n_kids; i++) {
         const apical_ynode *it = n->kids[i];
-        if ((st = apical_ld_uint(c, it, "a node id", 0, UINT64_MAX, &(*out)[i])) != APICAL_OK)
+        if ((i % 65536 == 0 && (st = apical_ld_poll(c)) != APICAL_OK) ||
+            (st = apical_ld_uint(c, it, "a node id", 0, UINT64_MAX, &(*out)[i])) != APICAL_OK)
             return st;
         if ((*out)[i] >= pop->size)
             return apical_ld_fail(c, it, APICAL_E_RANGE,
@@ -990,7 +1146,7 @@ apical_status apical_ld_list(apical_ld *c, const apical_ynode *n, const char *wh
         return apical_ld_oom(c);
     for (size_t i = 0; i < n->n_kids; i++) {
         *count = i + 1;
-        if ((st = one(c, i, n->kids[i])) != APICAL_OK)
+        if ((st = apical_ld_poll(c)) != APICAL_OK || (st = one(c, i, n->kids[i])) != APICAL_OK)
             return st;
     }
     return APICAL_OK;

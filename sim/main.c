@@ -48,13 +48,16 @@ static const char usage_main[] =
 static const char usage_run[] =
     "usage: apical run NET.yaml [-o OUT.h5] [--seed N] [--duration T]\n"
     "                  [--threads N] [--quiet] [--no-progress] [--stats-json FILE]\n"
-    "                  [--save-edges]\n"
+    "                  [--save-edges] [--flush-every S] [--discard-partial]\n"
     "\n"
     "Simulate NET.yaml and write spikes, state traces and provenance to OUT.h5\n"
     "(default: the network file's name with .h5, in the current directory).\n"
-    "While running, the file is OUT.h5.part; it is renamed to OUT.h5 only when\n"
-    "the run completes, so a failed or interrupted run leaves no file that\n"
-    "looks complete.\n"
+    "While running, the file is OUT.h5.part, written live (HDF5 SWMR: h5py\n"
+    "with swmr=True, silx and h5web can read it as it grows); it is renamed\n"
+    "to OUT.h5 only when the run completes. Interrupted (Ctrl-C, SIGTERM),\n"
+    "the run flushes and keeps OUT.h5.part (complete = 0, with how far it\n"
+    "got in /provenance/t_reached) and exits 1; killed, it leaves the .part\n"
+    "as of its last flush.\n"
     "\n"
     "  -o, --output OUT.h5   output file\n"
     "  --seed N              override simulation.seed (unsigned integer)\n"
@@ -65,6 +68,10 @@ static const char usage_run[] =
     "  --quiet               no progress bar and no summary\n"
     "  --no-progress         no progress bar (the summary is still printed)\n"
     "  --stats-json FILE     also write the run summary as JSON to FILE\n"
+    "  --flush-every S       write buffered spikes and frames to the file at\n"
+    "                        least every S seconds of wall time (default 1)\n"
+    "  --discard-partial     on an interrupt, remove OUT.h5.part instead of\n"
+    "                        keeping it\n"
     "  --save-edges          write the final synapses (source, target, weight,\n"
     "                        delay) of every projection to /edges; without it\n"
     "                        only plastic projections are written. A later\n"
@@ -231,6 +238,34 @@ static int check_memory(const apical_net_spec *spec, apical_error *err)
     return apical_spec_check_memory(spec, budget, err) != APICAL_OK;
 }
 
+/* Set by SIGINT and SIGTERM; every long loop of loading, building and
+ * running polls it (passed down as a pointer: the library keeps no global
+ * state). A second signal ends the process at once, with the default
+ * action, for a loop that does not poll. */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    if (interrupted) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    interrupted = sig;
+}
+
+/* Without SA_RESTART, so that a blocking read returns EINTR instead of
+ * resuming. */
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 /* --- check ------------------------------------------------------------ */
 
 static int cmd_check(int argc, char **argv)
@@ -244,7 +279,9 @@ static int cmd_check(int argc, char **argv)
                                                      "missing network file");
     apical_net_spec *spec = NULL;
     apical_error err = {0};
-    if (apical_spec_load(argv[0], &spec, &err))
+    catch_signals();
+    const apical_load_opts lopts = {.stop = &interrupted};
+    if (apical_spec_load_opts(argv[0], &lopts, &spec, &err))
         return report(&err);
     if (check_memory(spec, &err)) {
         apical_spec_free(spec);
@@ -290,13 +327,6 @@ static int check_outputs(const apical_net_spec *spec, const char *out, const cha
     return st != APICAL_OK;
 }
 
-static volatile int interrupted;
-
-static void on_sigint(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-}
 
 typedef struct run_ctx {
     apical_h5 *h5;
@@ -309,6 +339,9 @@ typedef struct run_ctx {
     int progress;
     double wall0, last_draw, duration;
     const apical_sim *sim;
+    /* live file: flushed every flush_every s of wall time, and every 1000
+     * ms of simulated time (at most 20 times a wall second) */
+    double flush_every, last_flush_wall, last_flush_t;
 } run_ctx;
 
 static void on_spike(void *user, size_t pop, uint64_t node, double t)
@@ -356,8 +389,15 @@ static void on_window(void *user, double t)
     run_ctx *c = user;
     if (c->progress)
         draw_progress(c, t, 0);
+    double now = wall_now();
+    if (!c->st && (now - c->last_flush_wall >= c->flush_every ||
+                   (t - c->last_flush_t >= 1000.0 && now - c->last_flush_wall >= 0.05))) {
+        c->st = apical_h5_flush(c->h5, t, &c->err);
+        c->last_flush_wall = now;
+        c->last_flush_t = t;
+    }
     if (c->st)
-        interrupted = interrupted ? interrupted : 2;
+        interrupted = interrupted ? interrupted : -1;
 }
 
 static apical_status write_provenance(apical_h5 *h5, const apical_net_spec *spec, int argc,
@@ -606,8 +646,8 @@ static int cmd_run(int argc, char **argv)
         return EXIT_OK;
     }
     const char *net = NULL, *out = NULL, *stats_json = NULL, *seed_s = NULL, *dur_s = NULL;
-    const char *threads_s = NULL;
-    int quiet = 0, no_progress = 0, save_edges = 0;
+    const char *threads_s = NULL, *flush_s = NULL;
+    int quiet = 0, no_progress = 0, save_edges = 0, discard = 0, running = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         const char **val = NULL;
@@ -627,6 +667,10 @@ static int cmd_run(int argc, char **argv)
             no_progress = 1;
         else if (!strcmp(a, "--save-edges"))
             save_edges = 1;
+        else if (!strcmp(a, "--discard-partial"))
+            discard = 1;
+        else if (!strcmp(a, "--flush-every"))
+            val = &flush_s;
         else if (a[0] == '-' && a[1])
             return usage_error(usage_run, "unknown option '%s'", a);
         else if (!net)
@@ -652,6 +696,14 @@ static int cmd_run(int argc, char **argv)
                  APICAL_MAX_THREADS);
         return usage_error(usage_run, what, threads_s);
     }
+    double flush_every = 1.0;
+    if (flush_s) {
+        char *end;
+        flush_every = strtod(flush_s, &end);
+        if (end == flush_s || *end || !(flush_every >= 0.01) || !(flush_every <= 3600))
+            return usage_error(usage_run, "--flush-every needs seconds in [0.01, 3600], got '%s'",
+                               flush_s);
+    }
     if (dur_s) {
         char why[256], *end;
         double v = strtod(dur_s, &end);
@@ -665,13 +717,13 @@ static int cmd_run(int argc, char **argv)
     }
 
     /* From here on an interrupt, even during loading or building, ends in
-     * an orderly exit 1 with the partial file removed. */
-    signal(SIGINT, on_sigint);
-    signal(SIGTERM, on_sigint);
+     * an orderly exit 1. */
+    catch_signals();
     double wall0 = wall_now();
     apical_error err = {0};
     apical_net_spec *spec = NULL;
-    if (apical_spec_load(net, &spec, &err))
+    const apical_load_opts lopts = {.stop = &interrupted};
+    if (apical_spec_load_opts(net, &lopts, &spec, &err))
         return report(&err);
     if (seed_s)
         spec->sim.seed = seed;
@@ -703,7 +755,8 @@ static int cmd_run(int argc, char **argv)
     apical_sim *sim = NULL;
     apical_protocol *proto = NULL;
     apical_h5 *h5 = NULL;
-    run_ctx c = {.spec = spec, .wall0 = wall0, .duration = spec->sim.duration};
+    run_ctx c = {.spec = spec, .wall0 = wall0, .duration = spec->sim.duration,
+                 .flush_every = flush_every};
     c.spike_id = calloc(spec->n_pops + 1, sizeof *c.spike_id);
     c.report_id = calloc(spec->n_recorders + 1, sizeof *c.report_id);
     if (!c.spike_id || !c.report_id) {
@@ -713,7 +766,8 @@ static int cmd_run(int argc, char **argv)
     if (apical_h5_create(out, &h5, &err))
         goto fail;
     c.h5 = h5;
-    if (apical_sim_new(spec, (unsigned)threads, &sim, &err) ||
+    const apical_sim_opts sopts = {.threads = (unsigned)threads, .stop = &interrupted};
+    if (apical_sim_new_opts(spec, &sopts, &sim, &err) ||
         apical_protocol_new(spec, sim, &proto, &err))
         goto fail;
     c.sim = sim;
@@ -768,7 +822,13 @@ static int cmd_run(int argc, char **argv)
     apical_sim_set_observer(sim, &(apical_sim_observer){on_spike, on_frame, on_window, &c});
     if (apical_protocol_output(proto, h5, &err))
         goto fail;
+    /* Everything is created: from here on readers may watch the file
+     * grow, and a kill leaves what the last flush wrote. */
+    if (apical_h5_start_swmr(h5, &err))
+        goto fail;
+    running = 1;
     double wall1 = wall_now();
+    c.last_flush_wall = wall1;
     apical_status st = apical_sim_run(sim, spec->sim.duration, &interrupted, &err);
     if (c.st) {
         err = c.err;
@@ -777,6 +837,8 @@ static int cmd_run(int argc, char **argv)
     if (st)
         goto fail;
     double wall2 = wall_now();
+    if (apical_h5_end_swmr(h5, apical_sim_time(sim), &err))
+        goto fail;
     if (c.progress)
         draw_progress(&c, apical_sim_time(sim), 1);
     const apical_run_stats *s = apical_sim_stats(sim);
@@ -807,9 +869,39 @@ static int cmd_run(int argc, char **argv)
 fail:
     if (c.progress)
         fputc('\n', stderr);
+    if (h5 && running && err.code == APICAL_E_INTERRUPTED && !discard) {
+        /* Keep what was simulated: flushed, marked incomplete, still
+         * named .part (docs/output-format.md). */
+        double t = sim ? apical_sim_time(sim) : 0.0;
+        char why[160];
+        snprintf(why, sizeof why, "interrupted by %s at %g ms",
+                 interrupted == SIGTERM ? "SIGTERM" : "SIGINT", t);
+        apical_error e2 = {0};
+        if (apical_h5_keep(h5, why, t, &e2) == APICAL_OK) {
+            size_t u = strlen(err.msg);
+            snprintf(err.msg + u, sizeof err.msg - u,
+                     "; the results so far are kept in '%s.part' (complete = 0; "
+                     "--discard-partial removes it)",
+                     out);
+        } else {
+            size_t u = strlen(err.msg);
+            snprintf(err.msg + u, sizeof err.msg - u, "; and then: %.300s", e2.msg);
+        }
+        h5 = NULL;
+    } else if (h5 && running && err.code == APICAL_E_HDF5) {
+        /* A write failed (a full disk): the file as the last flush left it
+         * is readable; keep it rather than lose the run. */
+        size_t u = strlen(err.msg);
+        snprintf(err.msg + u, sizeof err.msg - u,
+                 "; the results up to %g ms are kept in '%s.part' (complete = 0)",
+                 apical_h5_reached(h5), out);
+        apical_h5_leave(h5);
+        h5 = NULL;
+    }
     rc = report(&err);
-    if (err.code == APICAL_E_INTERRUPTED)
-        fprintf(stderr, "apical: no output written (the partial file was removed)\n");
+    if (err.code == APICAL_E_INTERRUPTED && h5)
+        fprintf(stderr, "apical: no output kept (%s)\n",
+                running ? "--discard-partial" : "nothing was simulated yet");
     apical_h5_abort(h5);
 done:
     apical_protocol_free(proto);

@@ -121,3 +121,41 @@ int apical_fsync_dir(const char *path)
     close(fd);
     return rc;
 }
+
+FILE *apical_open_input(const char *path, const char *what, apical_error *err)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        apical_error_set(err, APICAL_E_IO, NULL, "cannot open %s '%s': %s", what, path,
+                         strerror(errno));
+        return NULL;
+    }
+    struct stat sb;
+    const char *why = fstat(fd, &sb) != 0 ? strerror(errno) : NULL;
+    if (why || !S_ISREG(sb.st_mode)) {
+        if (why)
+            apical_error_set(err, APICAL_E_IO, NULL, "cannot open %s '%s': %s", what, path, why);
+        else
+            apical_error_set(err, APICAL_E_IO, NULL, "%s '%s' is %s, not a regular file", what,
+                             path, kind_of(sb.st_mode));
+        close(fd);
+        return NULL;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    FILE *f = fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0 ? NULL : fdopen(fd, "rb");
+    if (!f) {
+        apical_error_set(err, APICAL_E_IO, NULL, "cannot open %s '%s': %s", what, path,
+                         strerror(errno));
+        close(fd);
+    }
+    return f;
+}
+
+apical_status apical_check_input(const char *path, const char *what, apical_error *err)
+{
+    FILE *f = apical_open_input(path, what, err);
+    if (!f)
+        return APICAL_E_IO;
+    fclose(f);
+    return APICAL_OK;
+}

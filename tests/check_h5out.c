@@ -592,9 +592,13 @@ START_TEST(test_unfinished_is_part)
         apical_error err;
         apical_h5 *h = NULL;
         int id;
+        /* live (SWMR): 70000 spikes, a flush at 69999 ms, 1000 more */
         if (apical_h5_create(path, &h, &err) != APICAL_OK ||
             apical_h5_spikes_add(h, "exc", 7, &id, &err) != APICAL_OK ||
-            apical_h5_spikes_append(h, id, t, n, N, &err) != APICAL_OK)
+            apical_h5_start_swmr(h, &err) != APICAL_OK ||
+            apical_h5_spikes_append(h, id, t, n, N - 1000, &err) != APICAL_OK ||
+            apical_h5_flush(h, t[N - 1001], &err) != APICAL_OK ||
+            apical_h5_spikes_append(h, id, t + N - 1000, n, 1000, &err) != APICAL_OK)
             _exit(1);
         _exit(0); /* no finish, no abort: a crash */
     }
@@ -605,20 +609,26 @@ START_TEST(test_unfinished_is_part)
     ck_assert(!exists(path));
     ck_assert(exists(part));
     ck_assert_int_eq(dir_entries(dir), 1);
-    hid_t f = H5Fopen(part, H5F_ACC_RDONLY, H5P_DEFAULT);
+    /* HDF5 marks the file open for writing: readers open it as SWMR
+     * readers (h5py: swmr=True) */
+    hid_t f = H5Fopen(part, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
     ck_assert_int_ge(f, 0);
     uint8_t complete = 1;
     hid_t a = H5Aopen(f, "complete", H5P_DEFAULT);
     ck_assert_int_ge(H5Aread(a, H5T_NATIVE_UINT8, &complete), 0);
     H5Aclose(a);
     ck_assert_uint_eq(complete, 0);
-    /* The first full buffer was flushed; the rest died with the process. */
-    double *t;
+    /* Everything up to the flush is there, and says how far it goes; the
+     * last 1000 spikes died with the process. */
+    double *t, *reached;
     ck_assert_uint_eq(read_dset(f, "/spikes/exc/timestamps", H5T_NATIVE_DOUBLE,
                                 (void **)&t, NULL),
-                      65536);
-    ck_assert(t[65535] == 65535.0);
+                      69000);
+    ck_assert(t[68999] == 68999.0);
     free(t);
+    read_dset(f, "/provenance/t_reached", H5T_NATIVE_DOUBLE, (void **)&reached, NULL);
+    ck_assert(reached[0] == 68999.0);
+    free(reached);
     H5Fclose(f);
 
     if (python_with_h5py()) {

@@ -491,6 +491,59 @@ START_TEST(test_quiet)
 }
 END_TEST
 
+/* Issue 14: hostile text. */
+START_TEST(test_hostile_text)
+{
+    /* 12 single quotes: libfyaml 0.7.12 leaked 512 B (check-asan) and
+     * decoded runs of '' wrongly; the loader decodes them itself */
+    EXPECT_ERR("''''''''''''", APICAL_E_TYPE, 1, 2, "got '''''''", NULL);
+    EXPECT_ERR("a: 'x''y''''z'", APICAL_E_UNKNOWN_KEY, 1, 1, "unknown key 'a'", NULL);
+    EXPECT_ERR("'a\n  b\n\n  c  '", APICAL_E_TYPE, 1, 2, "got 'a b\nc  '", NULL);
+    /* "%\xff" hung libfyaml's directive scanner: not UTF-8, refused first */
+    EXPECT_ERR("%\xff", APICAL_E_SYNTAX, 1, 2, "byte 0xFF is not valid UTF-8", NULL);
+    EXPECT_ERR("a: 1\nb: \xc3\xa9\xc0\x80", APICAL_E_SYNTAX, 2, 5, "0xC0", NULL); /* overlong */
+    EXPECT_ERR("a: \xed\xa0\x80", APICAL_E_SYNTAX, 1, 4, "0xED", NULL);            /* surrogate */
+    EXPECT_ERR("a: \xf4\x90\x80\x80", APICAL_E_SYNTAX, 1, 4, "0xF4", NULL);        /* > U+10FFFF */
+    EXPECT_ERR("a: \xe2\x82", APICAL_E_SYNTAX, 1, 4, "0xE2", NULL);                /* truncated */
+}
+END_TEST
+
+/* Aliases of aliases: 10^9 nodes from 9 lines, refused at the alias. */
+START_TEST(test_alias_bomb)
+{
+    char text[2048] = "x0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n";
+    for (int i = 1; i < 9; i++) {
+        size_t u = strlen(text);
+        snprintf(text + u, sizeof text - u, "x%d: &a%d [", i, i);
+        for (int k = 0; k < 10; k++) {
+            u = strlen(text);
+            snprintf(text + u, sizeof text - u, "%s*a%d", k ? ", " : "", i - 1);
+        }
+        u = strlen(text);
+        snprintf(text + u, sizeof text - u, "]\n");
+    }
+    EXPECT_ERR(text, APICAL_E_RANGE, 6, 45, "alias '*a4' expands the file past", NULL);
+    apical_net_spec *spec = load_ok(HEAD);
+    apical_spec_free(spec);
+}
+END_TEST
+
+/* A stop flag already set: the load gives up, with no spec. */
+START_TEST(test_load_interrupted)
+{
+    volatile sig_atomic_t stop = 1;
+    apical_load_opts o = {.stop = &stop};
+    apical_net_spec *spec = NULL;
+    apical_error e;
+    ck_assert_int_eq(apical_spec_load_string_opts("net.yaml", HEAD, &o, &spec, &e),
+                     APICAL_E_INTERRUPTED);
+    ck_assert_ptr_null(spec);
+    stop = 0;
+    ck_assert_int_eq(apical_spec_load_string_opts("net.yaml", HEAD, &o, &spec, &e), APICAL_OK);
+    apical_spec_free(spec);
+}
+END_TEST
+
 START_TEST(test_duplicate_key)
 {
     EXPECT_ERR(SIM "populations:\n  exc: {size: 1, model: lif_cond_exp}\n"
@@ -1070,6 +1123,9 @@ Suite *loader_suite(void)
     tcase_add_test(tc, test_syntax);
     tcase_add_test(tc, test_quiet);
     tcase_add_test(tc, test_duplicate_key);
+    tcase_add_test(tc, test_hostile_text);
+    tcase_add_test(tc, test_alias_bomb);
+    tcase_add_test(tc, test_load_interrupted);
     tcase_add_test(tc, test_unknown_keys);
     tcase_add_test(tc, test_missing_keys);
     tcase_add_test(tc, test_wrong_types);

@@ -124,7 +124,9 @@ YAML
 expect_bad 1 "population 'bad' neuron 0" -- run "$tmp/nan.yaml" -o "$tmp/nan.h5"
 [ ! -e "$tmp/nan.h5" ] && [ ! -e "$tmp/nan.h5.part" ] || fail "output left after a solver failure"
 
-# An interrupted run leaves no file that looks complete.
+# An interrupted run leaves no file that looks complete: it keeps the
+# .part, marked incomplete (tests/t_hostile.sh checks its contents);
+# --discard-partial removes it.
 cat > "$tmp/long.yaml" <<'YAML'
 simulation: {duration: 100000 ms}
 populations: {a: {size: 2000, model: lif_cond_exp}}
@@ -138,7 +140,15 @@ kill -INT $pid
 wait $pid; rc=$?
 [ $rc -eq 1 ] || fail "interrupted run: exit $rc"
 grep -q 'interrupted' "$tmp/err" || fail "interrupted run: $(cat "$tmp/err")"
-[ ! -e "$tmp/long.h5" ] && [ ! -e "$tmp/long.h5.part" ] || fail "output left after interrupt"
+[ ! -e "$tmp/long.h5" ] && [ -e "$tmp/long.h5.part" ] || fail "interrupted: no .part kept, or a final name"
+rm -f "$tmp/long.h5.part"
+"$APICAL" run "$tmp/long.yaml" -o "$tmp/long.h5" --quiet --discard-partial 2>"$tmp/err" &
+pid=$!
+sleep 1.5
+kill -TERM $pid
+wait $pid; rc=$?
+[ $rc -eq 1 ] || fail "interrupted run (--discard-partial): exit $rc"
+[ ! -e "$tmp/long.h5" ] && [ ! -e "$tmp/long.h5.part" ] || fail "output left with --discard-partial"
 
 # A real run, read back independently.
 cat > "$tmp/small.yaml" <<'YAML'

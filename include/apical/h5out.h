@@ -3,8 +3,10 @@
  * The writer creates "<path>.part", buffers appends in memory and writes them
  * in chunks (shuffle + deflate 1), and only apical_h5_finish() marks the file
  * complete (root attribute `complete` = 1) and renames it to <path>. A run
- * that fails calls apical_h5_abort(), which removes the partial file; a run
- * that crashes leaves only "<path>.part" with complete = 0.
+ * that fails calls apical_h5_abort(), which removes the partial file; one
+ * that is interrupted calls apical_h5_keep(), and one that crashes or is
+ * killed leaves "<path>.part" with complete = 0 and everything up to its
+ * last flush (live SWMR writing, below).
  *
  * Layout written:
  *   /                   attrs magic=0x0A7A (uint32), version=[0,1] (uint32),
@@ -134,6 +136,34 @@ apical_status apical_h5_provenance_params(apical_h5 *h, const char *pop,
                                           const char *const *units,
                                           const double *values, size_t n,
                                           apical_error *err);
+
+/* Live writing (SWMR; docs/output-format.md). Once every spike
+ * population, report, provenance item and protocol table is created,
+ * apical_h5_start_swmr creates /provenance/t_reached and switches the file
+ * to SWMR mode: from then on readers may open it (h5py: swmr=True) and see
+ * it grow, and nothing can be created in it (a table added later is kept
+ * in memory and created when the file leaves the mode). apical_h5_flush
+ * writes every buffer (whole or partial chunks), then t_reached (ms of
+ * simulated time the data on disk cover), then flushes the file: a process
+ * killed at any moment leaves a file that opens and holds all that.
+ * apical_h5_end_swmr flushes and reopens the file in normal mode, for what
+ * is written at the end (edges, wall times); apical_h5_finish does it if
+ * needed. */
+apical_status apical_h5_start_swmr(apical_h5 *h, apical_error *err);
+apical_status apical_h5_flush(apical_h5 *h, double t_reached, apical_error *err);
+apical_status apical_h5_end_swmr(apical_h5 *h, double t_reached, apical_error *err);
+
+/* An interrupted run: flush everything up to t_reached, record `why` as
+ * /provenance/stopped, close and sync, and keep <path>.part (complete = 0).
+ * Frees h. */
+apical_status apical_h5_keep(apical_h5 *h, const char *why, double t_reached, apical_error *err);
+
+/* After a write error (e.g. a full disk): close without writing more and
+ * keep <path>.part as the last flush left it. Frees h. NULL-safe. */
+void apical_h5_leave(apical_h5 *h);
+
+/* The simulated time (ms) the last apical_h5_flush recorded. */
+double apical_h5_reached(const apical_h5 *h);
 
 /* Flush buffers, write stop time of reports, mark complete, close, rename
  * <path>.part to <path>. Frees h in all cases. */

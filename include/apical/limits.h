@@ -66,6 +66,13 @@ struct apical_proj_spec;
  * 1000 examples/s (60 MNIST epochs are 3.6e6). */
 #define APICAL_MAX_EXAMPLES 100000000ull
 
+/* YAML nodes a network file may stand for once its aliases are expanded,
+ * unless it has more than 1/64 of this many of its own: a section parser
+ * copies what an alias points at, so a 769 KB file of aliases to aliases
+ * built 806 MB of spec. */
+#define APICAL_MAX_YAML_NODES 1000000u
+#define APICAL_MAX_YAML_EXPANSION 64u
+
 /* The memory a network needs, estimated from its spec, and the largest
  * single item. Saturating: counts that do not fit in a double's range of
  * exact integers are still ordered correctly. */

@@ -13,6 +13,7 @@
 #define APICAL_LOADER_H
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 
 #include "apical/error.h"
@@ -34,6 +35,7 @@ struct apical_ynode {
     char *text;      /* scalar: NUL-terminated content */
     int is_null;     /* plain "", "~", "null" */
     int guessed;     /* no position of its own; borrowed from the parent */
+    size_t weight;   /* nodes it stands for with aliases expanded (saturating) */
     apical_ynode **kids; /* sequence: items; mapping: key0, value0, key1, ... */
     size_t n_kids;
     size_t cap_kids;
@@ -47,7 +49,12 @@ typedef struct apical_ld {
     const apical_ynode *sim_stepper; /* where simulation.solver.stepper was given */
     int has_protocol;         /* the file has a protocol: duration may be omitted */
     double syn_per_part;      /* expected synapses in the fullest partition so far */
+    const volatile sig_atomic_t *stop; /* non-NULL: give up once *stop != 0 */
 } apical_ld;
+
+/* APICAL_E_INTERRUPTED (with its message) once c's stop flag is set, else
+ * APICAL_OK: called by every loop over a list or a file's contents. */
+apical_status apical_ld_poll(apical_ld *c);
 
 /* Allowed values of a quantity: [lo, hi], or (lo, hi] when lo_open is
  * APICAL_LO_OPEN. APICAL_LO_GIVEN is [lo, hi] where a normal distribution
@@ -60,9 +67,12 @@ typedef struct apical_bounds {
 } apical_bounds;
 
 /* The YAML tree of a whole file (duplicate keys, undefined aliases and
- * syntax errors refused with their position). */
+ * syntax errors refused with their position; so is text that is not UTF-8
+ * or holds a NUL byte, and aliases that would expand the tree past
+ * APICAL_MAX_YAML_NODES nodes and 64 times the file's own). */
 typedef struct apical_ydoc apical_ydoc;
-apical_status apical_yaml_read(const char *path, const char *text, size_t len, apical_ydoc **doc,
+apical_status apical_yaml_read(const char *path, const char *text, size_t len,
+                               const volatile sig_atomic_t *stop, apical_ydoc **doc,
                                const apical_ynode **root, apical_error *err);
 void apical_ydoc_free(apical_ydoc *doc);
 

@@ -11,6 +11,7 @@
 #define APICAL_PATHS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "apical/error.h"
 
@@ -28,6 +29,20 @@ apical_status apical_output_check(const char *path, int flags, const char *const
  * by device and inode, and the same last component; or the same existing
  * file). */
 int apical_same_output(const char *a, const char *b);
+
+/* Open an input (the network file, an IDX file) for reading, only if it is
+ * a regular file: a FIFO would block the load until something writes to it
+ * (no signal gets it out of open() or read() once SA_RESTART is set), and
+ * a device or directory is never a network or data file. The file is
+ * opened non-blocking and checked with fstat, so a FIFO cannot block even
+ * if it replaces a regular file between a check and the open. `what` names
+ * the file in messages ("network file"). NULL with APICAL_E_IO in err
+ * when refused or unopenable. */
+FILE *apical_open_input(const char *path, const char *what, apical_error *err);
+
+/* The same check for a file another library opens by name (HDF5): path
+ * must exist and be a regular file. */
+apical_status apical_check_input(const char *path, const char *what, apical_error *err);
 
 /* fsync the directory holding path, so a rename in it is on disk. */
 int apical_fsync_dir(const char *path);

@@ -6,6 +6,7 @@
 #ifndef APICAL_SIM_H
 #define APICAL_SIM_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,6 +51,16 @@ typedef struct apical_run_stats {
  * which must outlive the simulation. threads = 0 uses the spec's value. */
 apical_status apical_sim_new(const apical_net_spec *spec, unsigned threads,
                              apical_sim **out, apical_error *err);
+/* apical_sim_new with options: threads as above; stop (may be NULL): the
+ * build gives up with APICAL_E_INTERRUPTED once *stop is non-zero
+ * (checked per synapse while connectivity is generated, and between
+ * stages). opts may be NULL. */
+typedef struct apical_sim_opts {
+    unsigned threads;
+    const volatile sig_atomic_t *stop;
+} apical_sim_opts;
+apical_status apical_sim_new_opts(const apical_net_spec *spec, const apical_sim_opts *opts,
+                                  apical_sim **out, apical_error *err);
 void apical_sim_free(apical_sim *sim);
 
 void apical_sim_set_observer(apical_sim *sim, const apical_sim_observer *obs);

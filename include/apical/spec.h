@@ -9,6 +9,7 @@
 #define APICAL_SPEC_H
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 
 #include "apical/error.h"
@@ -179,6 +180,22 @@ apical_status apical_spec_load(const char *path, apical_net_spec **out,
 /* The same from a string (tests); name is used in messages. */
 apical_status apical_spec_load_string(const char *name, const char *text,
                                       apical_net_spec **out, apical_error *err);
+
+/* Options of a load. stop: when non-NULL and *stop becomes non-zero (a
+ * signal handler's flag), the load gives up at its next check (the YAML
+ * events, every list item, every 64 Ki node ids, file reads) with
+ * APICAL_E_INTERRUPTED. */
+typedef struct apical_load_opts {
+    const volatile sig_atomic_t *stop;
+} apical_load_opts;
+
+/* apical_spec_load and apical_spec_load_string with options (opts may be
+ * NULL: none). */
+apical_status apical_spec_load_opts(const char *path, const apical_load_opts *opts,
+                                    apical_net_spec **out, apical_error *err);
+apical_status apical_spec_load_string_opts(const char *name, const char *text,
+                                           const apical_load_opts *opts, apical_net_spec **out,
+                                           apical_error *err);
 
 void apical_spec_free(apical_net_spec *spec);
 
