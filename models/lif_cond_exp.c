@@ -382,13 +382,13 @@ static void sweep_advance_n(size_t n, const double *const y[], double *const yn[
                cand);
 }
 
-/* One batched step of length h from (v, ge, gi), not held: batch_loop's
- * operations for one lane (the same bits as advance_n and advance). The
- * new state goes to *vo, *eo, *io; returns the lane's flag, < 0 only when
- * the step is finished (no possible crossing, within the accuracy bound,
- * finite), as advance_n's cand. */
-static inline double step1(double v, double ge, double gi, double h, const double *kk, double *vo,
-                           double *eo, double *io)
+/* One batched step of length h from (v, ge, gi), V held where hl > 0:
+ * batch_loop's operations for one lane (the same bits as advance_n and
+ * advance). The new state goes to *vo, *eo, *io; returns the lane's flag,
+ * < 0 only when the step is finished (held, or no possible crossing and
+ * within the accuracy bound; and finite), as advance_n's cand. */
+static inline double step1(double v, double ge, double gi, double h, double hl, const double *kk,
+                           double *vo, double *eo, double *io)
 {
     const double de2 = apical_fexp_clamped(-0.5 * h * kk[K_ITE], kk[K_XLO], kk[K_XHI]);
     const double di2 = apical_fexp_clamped(-0.5 * h * kk[K_ITI], kk[K_XLO], kk[K_XHI]);
@@ -399,13 +399,19 @@ static inline double step1(double v, double ge, double gi, double h, const doubl
     const double hb = h * (4.0 / 27.0);
     const double bound = maxd(v, vn) + hb * (maxd(k1, 0.0) + maxd(-s1, 0.0)) - kk[K_TH];
     const double cn = maxd(excess_h(a0, k1, kk[K_R], h, h * (1.0 / 120.0)), bound);
-    *vo = vn;
+    const double lim = hl > 0.0 ? -1.0 : HUGE_VAL;
+    const double cl = cn < lim ? cn : lim;
+    *vo = hl > 0.0 ? v : vn;
     *eo = ge * de;
     *io = gi * di;
-    return vn - vn == 0.0 ? cn : 1.0;
+    return vn - vn == 0.0 ? cl : 1.0;
 }
 
-/* apical_sweep_ops.single_input: two batched steps around the input. The
+/* apical_sweep_ops.single_input: two batched steps around the input, both
+ * held for a neuron refractory through the window (ru >= T1; the input
+ * still adds to its conductance, and fires nothing: receive does not move
+ * V); one whose refractoriness ends inside (T0, T1) is flagged (the rounds
+ * split its window there). The
  * input adds w to the conductance of its receptor and -0.0 to the other:
  * x + (-0.0) is x for every x (also -0.0), so the select is on the weight,
  * not on a sum that would be dead in one branch (which keeps gcc scalar),
@@ -424,15 +430,17 @@ __attribute__((always_inline)) static inline void single_loop(
     const double nz = -0.0;
     for (size_t q = 0; q < n; q++) {
         const uint32_t j = idx[q];
-        const double t = tin[q], w = win[q], r = rin[q];
+        const double t = tin[q], w = win[q], r = rin[q], u = ru[j];
+        const double hl = u >= T1 ? 1.0 : 0.0;
         double va, ea, ia, vb, eb, ib;
-        const double c1 = step1(v0[j], e0[j], i0[j], t - T0, kk, &va, &ea, &ia);
+        const double c1 = step1(v0[j], e0[j], i0[j], t - T0, hl, kk, &va, &ea, &ia);
         ea += r == 0.0 ? w : nz;
         ia += r == 0.0 ? nz : w;
-        const double c2 = step1(va, ea, ia, T1 - t, kk, &vb, &eb, &ib);
+        const double c2 = step1(va, ea, ia, T1 - t, hl, kk, &vb, &eb, &ib);
         double f = c1 < 0.0 ? c2 : 1.0;
         f = f < 0.0 ? f : 1.0; /* also NaN */
-        f = ru[j] > T0 ? 1.0 : f;
+        const double fe = u < T1 ? 1.0 : f; /* refractoriness ends inside */
+        f = u > T0 ? fe : f;
         f = t >= T0 ? f : 1.0;
         cd[q] = t < T1 ? f : 1.0;
         v1[j] = vb;

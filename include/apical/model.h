@@ -183,10 +183,11 @@ typedef struct apical_sweep_ops {
      * by it, gathered and scattered), its input at t_in[q] in [T0, T1) of
      * weight w_in[q] on receptor r_in[q] (the index as a double). yn gets
      * the state at T1 with exactly the bits of advance_n from T0 to t_in,
-     * `receive`, then advance_n from t_in to T1 (k as for advance_n).
-     * cand[q] >= 0 where that result may not be used and the engine takes
-     * the neuron through the general path instead (yn is then
-     * unspecified): refractory at T0 (ru > T0), either step flagged as by
+     * `receive`, then advance_n from t_in to T1 (k as for advance_n; both
+     * held where ru >= T1). cand[q] >= 0 where that result may not be
+     * used and the engine takes the neuron through the general path
+     * instead (yn is then unspecified): refractoriness ending inside
+     * (T0, T1) (ru > T0 and ru < T1), either step flagged as by
      * advance_n, a result that is not finite, t_in outside [T0, T1), or
      * an input that could make the neuron fire at its time (only models
      * whose receive never moves spike_distance may give this op). Called
