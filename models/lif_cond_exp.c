@@ -382,6 +382,84 @@ static void sweep_advance_n(size_t n, const double *const y[], double *const yn[
                cand);
 }
 
+/* One batched step of length h from (v, ge, gi), V held where hl > 0:
+ * batch_loop's operations for one lane (the same bits as advance_n and
+ * advance). The new state goes to *vo, *eo, *io; returns the lane's flag,
+ * < 0 only when the step is finished (held, or no possible crossing and
+ * within the accuracy bound; and finite), as advance_n's cand. */
+static inline double step1(double v, double ge, double gi, double h, double hl, const double *kk,
+                           double *vo, double *eo, double *io)
+{
+    const double de2 = apical_fexp_clamped(-0.5 * h * kk[K_ITE], kk[K_XLO], kk[K_XHI]);
+    const double di2 = apical_fexp_clamped(-0.5 * h * kk[K_ITI], kk[K_XLO], kk[K_XHI]);
+    const double de = de2 * de2, di = di2 * di2;
+    double k1, s1, a0;
+    const double vn =
+        rk4_core(v, ge, gi, h, 0.5 * h, h * (1.0 / 6.0), de2, de, di2, di, kk, &k1, &s1, &a0);
+    const double hb = h * (4.0 / 27.0);
+    const double bound = maxd(v, vn) + hb * (maxd(k1, 0.0) + maxd(-s1, 0.0)) - kk[K_TH];
+    const double cn = maxd(excess_h(a0, k1, kk[K_R], h, h * (1.0 / 120.0)), bound);
+    const double lim = hl > 0.0 ? -1.0 : HUGE_VAL;
+    const double cl = cn < lim ? cn : lim;
+    *vo = hl > 0.0 ? v : vn;
+    *eo = ge * de;
+    *io = gi * di;
+    return vn - vn == 0.0 ? cl : 1.0;
+}
+
+/* apical_sweep_ops.single_input: two batched steps around the input, both
+ * held for a neuron refractory through the window (ru >= T1; the input
+ * still adds to its conductance, and fires nothing: receive does not move
+ * V); one whose refractoriness ends inside (T0, T1) is flagged (the rounds
+ * split its window there). The
+ * input adds w to the conductance of its receptor and -0.0 to the other:
+ * x + (-0.0) is x for every x (also -0.0), so the select is on the weight,
+ * not on a sum that would be dead in one branch (which keeps gcc scalar),
+ * and the bits are those of receive. A flag is kept only as < 0 or not:
+ * NaN flags compare false, so they reject as well. */
+__attribute__((always_inline)) static inline void single_loop(
+    size_t n, const uint32_t *restrict idx, const double *restrict v0,
+    const double *restrict e0, const double *restrict i0, double *restrict v1,
+    double *restrict e1, double *restrict i1, const double *restrict ru,
+    const double *restrict tin, const double *restrict win, const double *restrict rin, double T0,
+    double T1, const double *restrict k, double *restrict cd)
+{
+    double kk[K__N]; /* a local copy (see sweep_loop) */
+    for (int q = 0; q < K__N; q++)
+        kk[q] = k[q];
+    const double nz = -0.0;
+    for (size_t q = 0; q < n; q++) {
+        const uint32_t j = idx[q];
+        const double t = tin[q], w = win[q], r = rin[q], u = ru[j];
+        const double hl = u >= T1 ? 1.0 : 0.0;
+        double va, ea, ia, vb, eb, ib;
+        const double c1 = step1(v0[j], e0[j], i0[j], t - T0, hl, kk, &va, &ea, &ia);
+        ea += r == 0.0 ? w : nz;
+        ia += r == 0.0 ? nz : w;
+        const double c2 = step1(va, ea, ia, T1 - t, hl, kk, &vb, &eb, &ib);
+        double f = c1 < 0.0 ? c2 : 1.0;
+        f = f < 0.0 ? f : 1.0; /* also NaN */
+        const double fe = u < T1 ? 1.0 : f; /* refractoriness ends inside */
+        f = u > T0 ? fe : f;
+        f = t >= T0 ? f : 1.0;
+        cd[q] = t < T1 ? f : 1.0;
+        v1[j] = vb;
+        e1[j] = eb;
+        i1[j] = ib;
+    }
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+static void sweep_single_input(size_t n, const uint32_t *idx, const double *const y[],
+                               double *const yn[], const double *ru, const double *t_in,
+                               const double *w_in, const double *r_in, double T0, double T1,
+                               const double k[], const apical_model_ctx *c, double *cand)
+{
+    (void)c;
+    single_loop(n, idx, y[S_V], y[S_G_EXC], y[S_G_INH], yn[S_V], yn[S_G_EXC], yn[S_G_INH], ru,
+                t_in, w_in, r_in, T0, T1, k, cand);
+}
+
 static void sweep_advance(double y[], double dt, int refractory, const apical_model_ctx *c,
                           double slope[2])
 {
@@ -430,6 +508,7 @@ static const apical_sweep_ops sweep_ops = {
     .window = sweep_window,
     .advance = sweep_advance,
     .advance_n = sweep_advance_n,
+    .single_input = sweep_single_input,
     .method = "RK4 on V (local error estimate <= 1e-6 mV per step), conductances exact",
 };
 

@@ -94,7 +94,7 @@ typedef struct sweep_ev {
     uint32_t next, rec;
 } sweep_ev;
 
-enum { SWEEP_NONE = UINT32_MAX, APICAL_SWEEP_MAX_STATE = 32 };
+enum { SWEEP_NONE = UINT32_MAX, SWEEP_MOVED = UINT32_MAX - 1, APICAL_SWEEP_MAX_STATE = 32 };
 
 /* Stepper "sweep": the wake-up calendar's ring covers this many windows
  * from the current one; later wake times wait in a far-future list that is
@@ -146,6 +146,17 @@ typedef struct sweep_part {
     uint32_t *b_idx, *b_ev;
     double *b_t, *b_ru, *b_wk, *b_dt, *b_to, *b_held, *b_cand, *b_hz;
     double *b_ya, *b_yb;
+    /* Dense populations with single_input: a neuron's first input of the
+     * window goes to the compact one-input list (owned index, time,
+     * weight, receptor as a double; at most one entry per neuron), and
+     * slot[j] is its entry there; a second input moves the neuron to the
+     * per-neuron lists above (slot[j] = SWEEP_MOVED, its entry stays and
+     * is skipped). SWEEP_NONE: no input yet. The list's flags go to
+     * q_cand. */
+    int fast;
+    uint32_t *slot, *q_idx;
+    double *q_t, *q_w, *q_r, *q_cand;
+    size_t n_single;
 } sweep_part;
 
 /* An exact population within one partition, for the current window. */

@@ -67,9 +67,21 @@ apical_status apical_sweep_build(apical_sim *S, partition *P, size_t pi, apical_
     if (!(sw->b_ya = malloc((pr->ns * n + 1) * sizeof *sw->b_ya)) ||
         !(sw->b_yb = malloc((pr->ns * n + 1) * sizeof *sw->b_yb)))
         return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+    sw->fast = !pr->sweep->horizon_n && pr->sweep->single_input;
+    if (sw->fast) {
+        double **q[] = {&sw->q_t, &sw->q_w, &sw->q_r, &sw->q_cand};
+        for (size_t a = 0; a < sizeof q / sizeof *q; a++)
+            if (!(*q[a] = malloc((n + 1) * sizeof **q[a])))
+                return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+        if (!(sw->slot = malloc((n + 1) * sizeof *sw->slot)) ||
+            !(sw->q_idx = malloc((n + 1) * sizeof *sw->q_idx)))
+            return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+    }
     for (uint64_t j = 0; j < n; j++) {
         sw->head[j] = SWEEP_NONE;
         sw->cal[j] = SWEEP_CAL_NONE;
+        if (sw->fast)
+            sw->slot[j] = SWEEP_NONE;
     }
     sw->h = NAN;
     pp->ctx = (apical_model_ctx){.param = pr->spec->param, .derived = pr->derived};
@@ -87,7 +99,8 @@ void apical_sweep_free(pop_part *pp)
         return;
     void *v[] = {sw->cand, sw->scratch, sw->head, sw->tail, sw->touched, sw->ev,   sw->cal,  sw->far,  sw->b_idx,
                  sw->b_ev, sw->b_t,  sw->b_ru,    sw->b_wk, sw->b_dt,
-                 sw->b_to, sw->b_held, sw->b_cand, sw->b_hz, sw->b_ya, sw->b_yb};
+                 sw->b_to, sw->b_held, sw->b_cand, sw->b_hz, sw->b_ya, sw->b_yb,
+                 sw->slot, sw->q_idx, sw->q_t, sw->q_w, sw->q_r, sw->q_cand};
     for (size_t a = 0; a < sizeof v / sizeof *v; a++)
         free(v[a]);
     for (size_t r = 0; r < SWEEP_RING; r++)
@@ -121,11 +134,37 @@ static inline apical_status append(partition *P, sweep_part *sw, uint64_t j, siz
     return APICAL_OK;
 }
 
+/* An input to owned neuron j of a population with the one-input list:
+ * the first of the window is listed there, a second one moves both to the
+ * neuron's list (in time order: the listed one came first). */
+static inline apical_status deliver_fast(partition *P, sweep_part *sw, uint64_t j, uint32_t rec,
+                                         double w, double t)
+{
+    const uint32_t q = sw->slot[j];
+    if (q == SWEEP_NONE) {
+        const uint32_t n = (uint32_t)sw->n_single++;
+        sw->slot[j] = n;
+        sw->q_idx[n] = (uint32_t)j;
+        sw->q_t[n] = t;
+        sw->q_w[n] = w;
+        sw->q_r[n] = (double)rec;
+        return APICAL_OK;
+    }
+    if (q != SWEEP_MOVED) {
+        if (append(P, sw, j, (size_t)sw->q_r[q], sw->q_w[q], sw->q_t[q]))
+            return P->st;
+        sw->slot[j] = SWEEP_MOVED;
+    }
+    return append(P, sw, j, rec, w, t);
+}
+
 apical_status apical_sweep_deliver(apical_sim *S, partition *P, size_t pi, uint64_t i,
                                    size_t receptor, double w, double t)
 {
     (void)S;
     pop_part *pp = &P->pp[pi];
+    if (pp->sw->fast)
+        return deliver_fast(P, pp->sw, i - pp->lo, (uint32_t)receptor, w, t);
     return append(P, pp->sw, i - pp->lo, receptor, w, t);
 }
 
@@ -136,6 +175,13 @@ apical_status apical_sweep_deliver_group(apical_sim *S, partition *P, size_t pi,
     pop_part *pp = &P->pp[pi];
     sweep_part *sw = pp->sw;
     const uint32_t rec = g->rec; /* one projection: one receptor */
+    if (sw->fast) {
+        const uint64_t lo = pp->lo;
+        for (uint32_t s = g->begin; s < g->end; s++)
+            if (deliver_fast(P, sw, P->syn_idx[s] - lo, rec, P->syn_w[s], t))
+                return P->st;
+        return APICAL_OK;
+    }
     for (uint32_t s = g->begin; s < g->end; s++)
         if (append(P, sw, P->syn_idx[s] - pp->lo, rec, P->syn_w[s], t))
             return P->st;
@@ -337,14 +383,13 @@ static apical_status check_finite(walk *w, const double *y, double t)
     return APICAL_OK;
 }
 
-/* Walk owned neuron i from T0 (state y) through its inputs from ev on to
- * t_end; a state that is not finite at the end stops the run. */
-static apical_status walk_neuron(walk *w, double *y, uint32_t ev, double t_end)
+/* Walk owned neuron i from T0 (state y) through its inputs from E[ev] on
+ * to t_end; a state that is not finite at the end stops the run. */
+static apical_status walk_inputs(walk *w, double *y, const sweep_ev *E, uint32_t ev, double t_end)
 {
     const pop_rt *pr = &w->S->pops[w->pi];
     pop_part *pp = &w->P->pp[w->pi];
     const apical_model_type *m = pr->m;
-    const sweep_ev *E = pp->sw->ev;
     apical_status st;
     for (; ev != SWEEP_NONE && E[ev].t <= t_end; ev = E[ev].next) {
         if ((st = run_to(w, y, E[ev].t)) || (st = apply_input(w, m, &pp->ctx, y, &E[ev])))
@@ -353,6 +398,12 @@ static apical_status walk_neuron(walk *w, double *y, uint32_t ev, double t_end)
     if ((st = run_to(w, y, t_end)))
         return st;
     return check_finite(w, y, t_end);
+}
+
+/* The same through the neuron's list in the window's input buffer. */
+static apical_status walk_neuron(walk *w, double *y, uint32_t ev, double t_end)
+{
+    return walk_inputs(w, y, w->P->pp[w->pi].sw->ev, ev, t_end);
 }
 
 
@@ -641,6 +692,61 @@ static void run_kernel(const pop_rt *pr, pop_part *pp, const double *const *y, d
     }
 }
 
+/* All n flags negative (sign bit set)? One integer AND over them, which
+ * vectorises. */
+__attribute__((target_clones("avx512f", "avx2", "default")))
+static int block_clear(const double *restrict cd, uint64_t n)
+{
+    uint64_t all = ~0ull;
+    for (uint64_t j = 0; j < n; j++) {
+        uint64_t b;
+        memcpy(&b, &cd[j], sizeof b);
+        all &= b;
+    }
+    return (int)(all >> 63);
+}
+
+/* The neurons with exactly one input, after the kernel (which stepped
+ * them without it): the model's single_input from the state at T0 into
+ * yn. Those it cannot finish (flagged), and every listed neuron's flag
+ * from the kernel, are handed to the per-neuron lists, which the rounds
+ * (walk_batch) then take as if they had come that way: the fast path's
+ * bits are those of the rounds, so which path a neuron takes does not
+ * change its result. *n_in: the number of neurons with inputs. */
+static apical_status one_input(partition *P, const pop_rt *pr, pop_part *pp,
+                               const double *const *y, double *const *yn, double T0, double T1,
+                               size_t *n_in)
+{
+    sweep_part *sw = pp->sw;
+    const uint64_t lo = pp->lo;
+    size_t nf = 0;
+    *n_in = sw->n_single;
+    for (size_t q = 0; q < sw->n_single; q++) {
+        const uint32_t j = sw->q_idx[q];
+        const int moved = sw->slot[j] == SWEEP_MOVED;
+        sw->slot[j] = SWEEP_NONE;
+        if (moved)
+            continue;
+        sw->q_idx[nf] = j;
+        sw->q_t[nf] = sw->q_t[q];
+        sw->q_w[nf] = sw->q_w[q];
+        sw->q_r[nf] = sw->q_r[q];
+        nf++;
+    }
+    sw->n_single = 0;
+    pr->sweep->single_input(nf, sw->q_idx, y, yn, pr->ref_until + lo, sw->q_t, sw->q_w, sw->q_r,
+                            T0, T1, sw->k, &pp->ctx, sw->q_cand);
+    P->steps += 2 * nf;
+    for (size_t q = 0; q < nf; q++) {
+        const uint32_t j = sw->q_idx[q];
+        sw->cand[j] = -1.0;
+        if (sw->q_cand[q] >= 0.0 &&
+            append(P, sw, j, (size_t)sw->q_r[q], sw->q_w[q], sw->q_t[q]))
+            return P->st;
+    }
+    return APICAL_OK;
+}
+
 /* A population without horizon_n (models: where stepping every
  * neuron every window with the shared-constant kernel is faster than
  * stepping it lazily): every owned neuron from T0 to T1 into y_next. */
@@ -662,6 +768,9 @@ static apical_status dense_window(apical_sim *S, partition *P, size_t pi, double
         }
         pp->ctx.refractory = 0;
         run_kernel(pr, pp, y, yn, T0, T1);
+        size_t n_in = sw->n_touched;
+        if (sw->fast && one_input(P, pr, pp, y, yn, T0, T1, &n_in))
+            return P->st;
         double ys[APICAL_SWEEP_MAX_STATE];
         walk w = {S, P, pi, 0, 1, T0, 0.0};
         /* neurons with inputs: batched where the model can, else one by
@@ -686,24 +795,18 @@ static apical_status dense_window(apical_sim *S, partition *P, size_t pi, double
             sw->head[j] = SWEEP_NONE;
             sw->cand[j] = -1.0;
         }
-        P->integrations += n + sw->n_touched;
+        P->integrations += n + n_in;
         sw->n_touched = 0;
         sw->n_ev = 0;
         /* Neurons the kernel could not finish (cand >= 0), in blocks: a
          * block whose candidates all have the sign bit set (negative) is
-         * skipped after one integer AND over it, which vectorises; the
-         * same pass sets the neurons' times. */
+         * skipped after one integer AND over it, which vectorises. (The
+         * neurons' time is S->t: no per-neuron t_last for dense
+         * populations.) */
         const double *restrict cd = sw->cand;
         for (uint64_t b0 = 0; b0 < n; b0 += 64) {
             const uint64_t b1 = b0 + 64 < n ? b0 + 64 : n;
-            uint64_t all = ~0ull;
-            for (uint64_t j = b0; j < b1; j++) {
-                uint64_t b;
-                memcpy(&b, &cd[j], sizeof b);
-                all &= b;
-                pr->t_last[lo + j] = T1;
-            }
-            if (all >> 63)
+            if (block_clear(cd + b0, b1 - b0))
                 continue;
             for (uint64_t j = b0; j < b1; j++) {
                 if (!(cd[j] >= 0.0))
@@ -933,10 +1036,18 @@ apical_status apical_sweep_state(apical_sim *S, partition *P, size_t pi, uint64_
     pop_part *pp = &P->pp[pi];
     double ys[APICAL_SWEEP_MAX_STATE];
     pop_get(pr, pr->y, i, ys);
-    walk w = {S, P, pi, i, 0, pr->t_last[i], pr->ref_until[i]};
-    const uint32_t e = pp->sw->head[i - pp->lo];
+    const int dense = !pr->sweep->horizon_n;
+    walk w = {S, P, pi, i, 0, dense ? S->t : pr->t_last[i], pr->ref_until[i]};
+    const sweep_part *sw = pp->sw;
+    const uint64_t j = i - pp->lo;
+    const uint32_t e = sw->head[j];
     apical_status st = APICAL_OK;
-    if (t > w.t && !pr->sweep->horizon_n) {
+    if (t > w.t && dense && sw->fast && sw->slot[j] < SWEEP_MOVED) {
+        /* its one input so far, in the one-input list */
+        const uint32_t q = sw->slot[j];
+        const sweep_ev one = {sw->q_t[q], sw->q_w[q], SWEEP_NONE, (uint32_t)sw->q_r[q]};
+        st = walk_inputs(&w, ys, &one, 0, t);
+    } else if (t > w.t && dense) {
         st = walk_neuron(&w, ys, e, t); /* dense: at T0 */
     } else if (t > w.t) {
         /* as the window's lanes do: a quiet stretch to the wake time or

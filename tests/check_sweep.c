@@ -335,6 +335,113 @@ START_TEST(test_sweep_kernel_scalar)
 }
 END_TEST
 
+/* The one-input kernel (single_input) against what the rounds do for a
+ * neuron with one input: advance_n to the input, receive, advance_n to T1
+ * (held where refractory), bit for bit wherever it does not flag; flagged
+ * exactly where refractoriness ends inside the window (plus where a step
+ * is flagged). Inputs at T0, inside, just before T1, on either receptor,
+ * of weight 0 and negative zero conductances; refractory through the
+ * window, ending at T0, ending inside. Then every array offset and a
+ * shuffled index list: the same bits per neuron. */
+START_TEST(test_sweep_single_input)
+{
+    for (size_t mi = 0; mi < apical_model_count(); mi++) {
+        const apical_model_type *m = apical_model_at(mi);
+        if (!m->sweep || !m->sweep->single_input)
+            continue;
+        ck_assert(m->sweep->advance_n && m->n_state == 3);
+        double *param = malloc(m->n_params * sizeof *param);
+        double *derived = calloc(m->n_derived + 1, sizeof *derived);
+        ck_assert(param && derived);
+        for (size_t k = 0; k < m->n_params; k++)
+            param[k] = m->params[k].def;
+        m->derive(param, derived);
+        apical_model_ctx c = {.param = param, .derived = derived};
+        enum { N = 53 };
+        const double T0 = 10.0, T1 = 10.1;
+        double kc[APICAL_SWEEP_MAX_CONST];
+        m->sweep->constants(T1 - T0, &c, kc);
+        double ys[3][N], ru[N], tin[N], win[N], rin[N];
+        uint32_t idx[N];
+        for (int i = 0; i < N; i++) {
+            ys[0][i] = -70.0 + 0.4 * i;
+            ys[1][i] = i == 3 ? -0.0 : 3.0 * (i % 7);
+            ys[2][i] = i == 4 ? -0.0 : (m->weight_unit[0] == 'p' ? -5.0 : 5.0) * (i % 5);
+            const int r = i % 6;
+            ru[i] = r == 0 ? T1 + 1.0 : r == 1 ? T0 : r == 2 ? T0 + 0.03 : r == 3 ? T1 : -HUGE_VAL;
+            const int a = i % 5;
+            tin[i] = a == 0 ? T0 : a == 1 ? T0 + 0.0123 * (i % 8) : a == 2 ? T1 - 1e-9 : T0 + 0.05;
+            win[i] = i % 9 == 0 ? 0.0 : 1.5 + 0.25 * (i % 4);
+            rin[i] = (double)(i % 2);
+            idx[i] = (uint32_t)i;
+        }
+        double yo[3][N], cand[N];
+        const double *yp[3] = {ys[0], ys[1], ys[2]};
+        double *op[3] = {yo[0], yo[1], yo[2]};
+        m->sweep->single_input(N, idx, yp, op, ru, tin, win, rin, T0, T1, kc, &c, cand);
+        int used = 0;
+        for (int i = 0; i < N; i++) {
+            /* the rounds: one lane, two steps */
+            double a[3] = {ys[0][i], ys[1][i], ys[2][i]}, b[3], dt, held, cd1, cd2;
+            const double *ap[3] = {&a[0], &a[1], &a[2]};
+            double *bp[3] = {&b[0], &b[1], &b[2]};
+            dt = tin[i] - T0;
+            held = T0 < ru[i] ? 1.0 : 0.0;
+            m->sweep->advance_n(1, ap, bp, &dt, &held, &c, kc, &cd1);
+            memcpy(a, b, sizeof a);
+            c.refractory = tin[i] < ru[i];
+            m->receive(a, (size_t)rin[i], win[i], &c);
+            c.refractory = 0;
+            dt = T1 - tin[i];
+            held = tin[i] < ru[i] ? 1.0 : 0.0;
+            m->sweep->advance_n(1, ap, bp, &dt, &held, &c, kc, &cd2);
+            if (ru[i] > T0 && ru[i] < T1)
+                ck_assert_msg(cand[i] >= 0.0, "%s: neuron %d: refractoriness ends inside",
+                              m->name, i);
+            if (cand[i] >= 0.0) {
+                ck_assert_msg((ru[i] > T0 && ru[i] < T1) || cd1 >= 0.0 || cd2 >= 0.0,
+                              "%s: neuron %d flagged for no reason", m->name, i);
+                continue;
+            }
+            ck_assert_msg(cd1 < 0.0 && cd2 < 0.0, "%s: neuron %d: a flagged step was used",
+                          m->name, i);
+            used++;
+            for (int k = 0; k < 3; k++)
+                ck_assert_msg(memcmp(&b[k], &yo[k][i], sizeof b[k]) == 0,
+                              "%s: neuron %d variable %d: %.17g vs %.17g", m->name, i, k, b[k],
+                              yo[k][i]);
+        }
+        ck_assert_int_gt(used, N / 2);
+        /* every offset (vector lanes vs remainder), and a reversed list */
+        for (int off = 0; off < 9; off++) {
+            double yo2[3][N], cand2[N];
+            uint32_t idx2[N];
+            double t2[N], w2[N], r2[N];
+            const int n2 = N - off;
+            for (int q = 0; q < n2; q++) {
+                const int i = off == 0 ? N - 1 - q : q + off;
+                idx2[q] = (uint32_t)i;
+                t2[q] = tin[i], w2[q] = win[i], r2[q] = rin[i];
+            }
+            double *op2[3] = {yo2[0], yo2[1], yo2[2]};
+            m->sweep->single_input((size_t)n2, idx2, yp, op2, ru, t2, w2, r2, T0, T1, kc, &c,
+                                   cand2);
+            for (int q = 0; q < n2; q++) {
+                const int i = (int)idx2[q];
+                ck_assert((cand2[q] >= 0.0) == (cand[i] >= 0.0));
+                for (int k = 0; cand[i] < 0.0 && k < 3; k++)
+                    ck_assert(memcmp(&yo2[k][i], &yo[k][i], sizeof yo[k][i]) == 0);
+            }
+        }
+        if (test_verbose())
+            printf("%s single_input: %d of %d neurons finished, same bits as the rounds\n",
+                   m->name, used, N);
+        free(param);
+        free(derived);
+    }
+}
+END_TEST
+
 /* --- (c) determinism --------------------------------------------------- */
 
 static const char *det_net =
@@ -676,6 +783,7 @@ Suite *sweep_suite(void)
     TCase *tc = tcase_create("sweep");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_sweep_kernel_scalar);
+    tcase_add_test(tc, test_sweep_single_input);
     tcase_add_test(tc, test_sweep_refused);
     tcase_add_test(tc, test_sweep_single_01);
     tcase_add_test(tc, test_sweep_single_long);

@@ -14,6 +14,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "apical/rng.h"
 
@@ -184,6 +185,26 @@ typedef struct apical_sweep_ops {
      * allocation; vectorisable. */
     void (*horizon_n)(size_t n, const double *const y[], const apical_model_ctx *c,
                       double *out);
+    /* Dense populations: the neurons with exactly one input in the window
+     * (about 92% of those with inputs on COBA), in one vectorised call.
+     * Entry q is owned neuron idx[q] (distinct; y, yn and ru are indexed
+     * by it, gathered and scattered), its input at t_in[q] in [T0, T1) of
+     * weight w_in[q] on receptor r_in[q] (the index as a double). yn gets
+     * the state at T1 with exactly the bits of advance_n from T0 to t_in,
+     * `receive`, then advance_n from t_in to T1 (k as for advance_n; both
+     * held where ru >= T1). cand[q] >= 0 where that result may not be
+     * used and the engine takes the neuron through the general path
+     * instead (yn is then unspecified): refractoriness ending inside
+     * (T0, T1) (ru > T0 and ru < T1), either step flagged as by
+     * advance_n, a result that is not finite, t_in outside [T0, T1), or
+     * an input that could make the neuron fire at its time (only models
+     * whose receive never moves spike_distance may give this op). Called
+     * at every window end: no allocation, vectorisable. May be NULL (then
+     * every neuron with inputs goes through the rounds of advance_n). */
+    void (*single_input)(size_t n, const uint32_t *idx, const double *const y[],
+                         double *const yn[], const double *ru, const double *t_in,
+                         const double *w_in, const double *r_in, double T0, double T1,
+                         const double k[], const apical_model_ctx *c, double *cand);
     /* One line for docs and messages, e.g. "RK4, conductances exact". */
     const char *method;
 } apical_sweep_ops;
