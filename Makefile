@@ -24,7 +24,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/runner.o $(BUILD)/tests/
 APICAL   := $(BUILD)/apical
 CHECKBIN := $(BUILD)/check_apical
 
-.PHONY: all deps demo check check-asan check-fresh bench validate mnist mnist-accuracy reproduce-guergiev clean help fuzz fuzz-run fuzz-smoke
+.PHONY: all deps demo check check-asan check-valgrind check-fresh bench validate mnist mnist-accuracy reproduce-guergiev clean help fuzz fuzz-run fuzz-smoke
 
 all: $(APICAL)
 
@@ -32,6 +32,7 @@ help:
 	@echo "make demo        install missing packages, build, run the COBA benchmark, plot it"
 	@echo "make check       install missing packages, build, run all tests"
 	@echo "make check-asan  the tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+	@echo "make check-valgrind  memcheck (leaks included) on a short COBA run and 2+2 MNIST presentations"
 	@echo "make check-fresh README's two commands in a bare Debian 12 root (root; debootstrap, cached)"
 	@echo "make bench       apical vs Brian2 (C++ standalone) on the Brette 2007 networks, then scaling"
 	@echo "make validate    long validations (network rates against the published ranges)"
@@ -115,6 +116,10 @@ fuzz-smoke:
 	    && echo "PASS make fuzz FUZZ_SECONDS=5 ($$(grep -o 'Done [0-9]* runs' $(BUILD)/fuzz-smoke.log))" \
 	    || { tail -40 $(BUILD)/fuzz-smoke.log; echo "FAIL make fuzz FUZZ_SECONDS=5"; exit 1; }; \
 	else echo "note: fuzz smoke run skipped: no clang with libFuzzer (APICAL_WITH_FUZZ=1 scripts/install-deps.sh installs it)"; fi
+
+check-valgrind: deps $(APICAL)
+	@APICAL_WITH_VALGRIND=1 scripts/install-deps.sh
+	@scripts/check-valgrind.sh $(APICAL)
 
 check-asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \

@@ -7,6 +7,7 @@ need="libgsl-dev libhdf5-dev hdf5-tools check libfyaml-dev librandom123-dev pkg-
 [ "${APICAL_WITH_BRIAN:-0}" = 1 ] && need="$need python3-brian python3-scipy g++"
 # the loader's fuzz target (make fuzz) only
 [ "${APICAL_WITH_FUZZ:-0}" = 1 ] && need="$need clang libclang-rt-14-dev"
+[ "${APICAL_WITH_VALGRIND:-0}" = 1 ] && need="$need valgrind"
 missing=""
 for p in $need; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
