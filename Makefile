@@ -75,13 +75,13 @@ $(CHECKBIN): $(TEST_OBJ) $(BUILD)/libapical.a
 	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
 check: deps
-	@$(MAKE) --no-print-directory $(APICAL) $(CHECKBIN)
+	@$(MAKE) --no-print-directory $(APICAL) $(CHECKBIN) lib
 	@APICAL=$(APICAL) PYTHON=$(PYTHON) tests/run-all.sh $(BUILD)
 
 check-asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	  build-asan/apical build-asan/check_apical
+	  build-asan/apical build-asan/check_apical lib
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 CK_FORK=no \
 	  APICAL=build-asan/apical PYTHON=$(PYTHON) tests/run-all.sh build-asan
 
