@@ -223,8 +223,8 @@ uninstall:
 	rm -f $(PUBLIC_H:%=$(DESTDIR)$(INCLUDEDIR)/apical/%)
 	rm -f $(NETWORKS:networks/%=$(DESTDIR)$(DATADIR)/apical/networks/%)
 	rm -f $(DOCS:docs/%=$(DESTDIR)$(DOCDIR)/%) $(MODEL_DOCS:docs/%=$(DESTDIR)$(DOCDIR)/%)
-	-rmdir $(DESTDIR)$(INCLUDEDIR)/apical $(DESTDIR)$(DATADIR)/apical/networks \
-	  $(DESTDIR)$(DATADIR)/apical $(DESTDIR)$(DOCDIR)/models $(DESTDIR)$(DOCDIR) 2>/dev/null
+	rmdir $(DESTDIR)$(INCLUDEDIR)/apical $(DESTDIR)$(DATADIR)/apical/networks \
+	  $(DESTDIR)$(DATADIR)/apical $(DESTDIR)$(DOCDIR)/models $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 -include $(PIC_OBJ:.o=.d)
 # --- end of install block ---------------------------------------------------
