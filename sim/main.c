@@ -67,7 +67,8 @@ static const char usage_run[] =
     "                        results do not depend on it\n"
     "  --quiet               no progress bar and no summary\n"
     "  --no-progress         no progress bar (the summary is still printed)\n"
-    "  --stats-json FILE     also write the run summary as JSON to FILE\n"
+    "  --stats-json FILE     also write the run summary as JSON to FILE (- for\n"
+    "                        stdout, the summary table then goes to stderr)\n"
     "  --flush-every S       write buffered spikes and frames to the file at\n"
     "                        least every S seconds of wall time (default 1)\n"
     "  --discard-partial     on an interrupt, remove OUT.h5.part instead of\n"
@@ -112,12 +113,21 @@ static int report(const apical_error *err)
     return apical_exit_code(err->code);
 }
 
-static int usage_error(const char *usage, const char *fmt, const char *arg)
+/* A usage error is one line and a hint, as compilers do; the whole help
+ * would push the line that matters off the screen. `cmd` names the command
+ * whose --help to suggest ("" for apical's own). */
+static int usage_error(const char *cmd, const char *fmt, const char *arg)
 {
     fprintf(stderr, "apical: error: ");
     fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n\n%s", usage);
+    fprintf(stderr, "\napical: see 'apical %s%s--help'\n", cmd, cmd[0] ? " " : "");
     return EXIT_USAGE;
+}
+
+/* "1 population", "2 populations" */
+static const char *plural(uint64_t n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
 }
 
 static int wants_help(int argc, char **argv)
@@ -158,7 +168,7 @@ static int cmd_models(int argc, char **argv)
         return EXIT_OK;
     }
     if (argc > 1)
-        return usage_error(usage_models, "unexpected argument '%s'", argv[1]);
+        return usage_error("models", "unexpected argument '%s'", argv[1]);
     const char *only = argc == 1 ? argv[0] : NULL;
     if (only && !apical_model_find(only) && !apical_plasticity_find(only)) {
         char names[512], rules[512];
@@ -275,7 +285,7 @@ static int cmd_check(int argc, char **argv)
         return EXIT_OK;
     }
     if (argc != 1)
-        return usage_error(usage_check, "%s", argc ? "expected exactly one network file" :
+        return usage_error("check", "%s", argc ? "expected exactly one network file" :
                                                      "missing network file");
     apical_net_spec *spec = NULL;
     apical_error err = {0};
@@ -291,10 +301,15 @@ static int cmd_check(int argc, char **argv)
     uint64_t neurons = 0;
     for (size_t i = 0; i < spec->n_pops; i++)
         neurons += spec->pops[i].size;
-    printf("%s: ok: %zu populations (%llu neurons), %zu projections, %zu inputs, "
-           "%zu recorders, %g ms\n",
-           argv[0], spec->n_pops, (unsigned long long)neurons, spec->n_projs, spec->n_inputs,
-           spec->n_recorders, spec->sim.duration);
+    printf("%s: ok: %zu %s (%llu %s), %zu %s, %zu %s, %zu %s, %g ms\n", argv[0], spec->n_pops,
+           plural(spec->n_pops, "population", "populations"), (unsigned long long)neurons,
+           plural(neurons, "neuron", "neurons"), spec->n_projs,
+           plural(spec->n_projs, "projection", "projections"), spec->n_inputs,
+           plural(spec->n_inputs, "input", "inputs"), spec->n_recorders,
+           plural(spec->n_recorders, "recorder", "recorders"), spec->sim.duration);
+    if (!spec->n_recorders)
+        fprintf(stderr, "%s: warning: nothing is recorded (no recorders): a run writes only "
+                        "provenance and the summary\n", argv[0]);
     apical_spec_free(spec);
     return EXIT_OK;
 }
@@ -316,7 +331,7 @@ static int check_outputs(const apical_net_spec *spec, const char *out, const cha
         inputs[i + 1] = spec->files[i];
     size_t n = spec->n_files + 1;
     apical_status st = apical_output_check(out, APICAL_OUT_RENAMED, inputs, n, err);
-    if (!st && stats_json) {
+    if (!st && stats_json && strcmp(stats_json, "-")) {
         if (apical_same_output(stats_json, out))
             st = apical_error_set(err, APICAL_E_IO, NULL,
                                   "--stats-json '%s' is the HDF5 output file '%s'", stats_json, out);
@@ -522,22 +537,22 @@ static void write_stats_json(FILE *f, const apical_net_spec *spec, const apical_
             p0 ? p0->stepper : "", p0 ? p0->abs_tol : 0.0, p0 ? p0->rel_tol : 0.0);
 }
 
-static void print_summary(const apical_net_spec *spec, const apical_run_stats *s, double wall_build,
+static void print_summary(FILE *f, const apical_net_spec *spec, const apical_run_stats *s, double wall_build,
                           double wall_run, const char *out)
 {
     double wall = wall_build + wall_run;
-    printf("apical: %s: %.1f ms simulated in %.3f s wall (build %.3f s, run %.3f s; "
+    fprintf(f, "apical: %s: %.1f ms simulated in %.3f s wall (build %.3f s, run %.3f s; "
            "%.3gx real time)\n",
            spec->name ? spec->name : spec->path, s->t, wall, wall_build, wall_run,
            wall_run > 0 ? s->t * 1e-3 / wall_run : 0.0);
-    printf("  %-16s %10s %12s %10s\n", "population", "neurons", "spikes", "rate (Hz)");
+    fprintf(f, "  %-16s %10s %12s %10s\n", "population", "neurons", "spikes", "rate (Hz)");
     for (size_t i = 0; i < spec->n_pops; i++) {
         const apical_pop_spec *p = &spec->pops[i];
         double rate = s->t > 0 ? (double)s->pop_spikes[i] / ((double)p->size * s->t * 1e-3) : 0;
-        printf("  %-16s %10llu %12llu %10.3f\n", p->name, (unsigned long long)p->size,
+        fprintf(f, "  %-16s %10llu %12llu %10.3f\n", p->name, (unsigned long long)p->size,
                (unsigned long long)s->pop_spikes[i], rate);
     }
-    printf("  events: %llu queued, %llu synaptic (%.3g per wall second); %llu integrations, "
+    fprintf(f, "  events: %llu queued, %llu synaptic (%.3g per wall second); %llu integrations, "
            "%llu GSL steps\n",
            (unsigned long long)s->events, (unsigned long long)s->synaptic_events,
            wall_run > 0 ? (double)s->synaptic_events / wall_run : 0.0,
@@ -554,17 +569,17 @@ static void print_summary(const apical_net_spec *spec, const apical_run_stats *s
         }
         if (seen)
             continue;
-        printf("  solver: %s, abs_tol %g, rel_tol %g:", p->stepper, p->abs_tol, p->rel_tol);
+        fprintf(f, "  solver: %s, abs_tol %g, rel_tol %g:", p->stepper, p->abs_tol, p->rel_tol);
         for (size_t j = i; j < spec->n_pops; j++) {
             const apical_pop_spec *q = &spec->pops[j];
             if (!q->model->relay_receptor && !strcmp(q->stepper, p->stepper) &&
                 q->abs_tol == p->abs_tol && q->rel_tol == p->rel_tol)
-                printf(" %s", q->name);
+                fprintf(f, " %s", q->name);
         }
-        printf("\n");
+        fprintf(f, "\n");
     }
-    printf("  window (min delay): %g ms\n", s->min_delay);
-    printf("  output: %s\n", out);
+    fprintf(f, "  window (min delay): %g ms\n", s->min_delay);
+    fprintf(f, "  output: %s\n", out);
 }
 
 /* Final synapses of one projection, gathered for the edges writer. */
@@ -672,36 +687,36 @@ static int cmd_run(int argc, char **argv)
         else if (!strcmp(a, "--flush-every"))
             val = &flush_s;
         else if (a[0] == '-' && a[1])
-            return usage_error(usage_run, "unknown option '%s'", a);
+            return usage_error("run", "unknown option '%s'", a);
         else if (!net)
             net = a;
         else
-            return usage_error(usage_run, "unexpected argument '%s'", a);
+            return usage_error("run", "unexpected argument '%s'", a);
         if (val) {
             if (i + 1 >= argc)
-                return usage_error(usage_run, "option '%s' needs a value", a);
+                return usage_error("run", "option '%s' needs a value", a);
             *val = argv[++i];
         }
     }
     if (!net)
-        return usage_error(usage_run, "%s", "missing network file");
+        return usage_error("run", "%s", "missing network file");
 
     uint64_t seed = 0, threads = 0;
     double duration = 0;
     if (seed_s && parse_uint(seed_s, &seed))
-        return usage_error(usage_run, "--seed needs an unsigned integer, got '%s'", seed_s);
+        return usage_error("run", "--seed needs an unsigned integer, got '%s'", seed_s);
     if (threads_s && (parse_uint(threads_s, &threads) || threads > APICAL_MAX_THREADS)) {
         char what[64];
         snprintf(what, sizeof what, "--threads needs an integer in [0, %u], got '%%s'",
                  APICAL_MAX_THREADS);
-        return usage_error(usage_run, what, threads_s);
+        return usage_error("run", what, threads_s);
     }
     double flush_every = 1.0;
     if (flush_s) {
         char *end;
         flush_every = strtod(flush_s, &end);
         if (end == flush_s || *end || !(flush_every >= 0.01) || !(flush_every <= 3600))
-            return usage_error(usage_run, "--flush-every needs seconds in [0.01, 3600], got '%s'",
+            return usage_error("run", "--flush-every needs seconds in [0.01, 3600], got '%s'",
                                flush_s);
     }
     if (dur_s) {
@@ -710,9 +725,9 @@ static int cmd_run(int argc, char **argv)
         if (end != dur_s && !*end)
             duration = v; /* bare number: ms */
         else if (apical_quantity_parse(dur_s, "ms", &duration, why, sizeof why))
-            return usage_error(usage_run, "--duration: %s", why);
+            return usage_error("run", "--duration: %s", why);
         if (!(duration > 0) || !(duration <= APICAL_MAX_TIME))
-            return usage_error(usage_run, "--duration must be a time in (0, 1e9 ms], got '%s'",
+            return usage_error("run", "--duration must be a time in (0, 1e9 ms], got '%s'",
                                dur_s);
     }
 
@@ -741,6 +756,9 @@ static int cmd_run(int argc, char **argv)
         apical_spec_free(spec);
         return report(&err);
     }
+    if (!spec->n_recorders && !quiet)
+        fprintf(stderr, "apical: warning: %s records nothing (no recorders): the output holds "
+                        "only provenance and the summary\n", net);
 
     char out_buf[4096];
     if (!out) {
@@ -854,17 +872,23 @@ static int cmd_run(int argc, char **argv)
         goto fail;
     double wall3 = wall_now();
     if (stats_json) {
-        FILE *f = fopen(stats_json, "w");
+        const int to_stdout = !strcmp(stats_json, "-");
+        FILE *f = to_stdout ? stdout : fopen(stats_json, "w");
         if (!f) {
             apical_error_set(&err, APICAL_E_IO, NULL, "cannot write '%s': %s", stats_json,
                              strerror(errno));
             goto fail;
         }
         write_stats_json(f, spec, s, wall1 - wall0, wall2 - wall1, wall3 - wall0);
-        fclose(f);
+        if (to_stdout)
+            fflush(f);
+        else
+            fclose(f);
     }
+    /* with --stats-json -, stdout carries the JSON alone */
     if (!quiet)
-        print_summary(spec, s, wall1 - wall0, wall2 - wall1, out);
+        print_summary(stats_json && !strcmp(stats_json, "-") ? stderr : stdout, spec, s,
+                      wall1 - wall0, wall2 - wall1, out);
     goto done;
 fail:
     if (c.progress)
@@ -933,5 +957,5 @@ int main(int argc, char **argv)
         return cmd_check(argc - 2, argv + 2);
     if (!strcmp(cmd, "models"))
         return cmd_models(argc - 2, argv + 2);
-    return usage_error(usage_main, "unknown command '%s'", cmd);
+    return usage_error("", "unknown command '%s'", cmd);
 }

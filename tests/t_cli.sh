@@ -29,6 +29,11 @@ expect_bad() {
 "$APICAL" models stdp | grep -q 'W_max' || fail "models stdp (plasticity rule)"
 expect_bad 2 'unknown command' -- frobnicate
 expect_bad 2 'unknown option' -- run --bogus x.yaml
+# a usage error is one line and a hint, not the whole help
+[ "$(wc -l < "$tmp/err")" -eq 2 ] && grep -q "see 'apical run --help'" "$tmp/err" ||
+    fail "usage error: not one line and a hint: $(cat "$tmp/err")"
+expect_bad 2 'missing network file' -- check
+grep -q "see 'apical check --help'" "$tmp/err" || fail "check usage hint: $(cat "$tmp/err")"
 expect_bad 2 'unknown model .nope.*lif_cond_exp' -- models nope
 for f in networks/*.yaml; do
     # networks that read MNIST need `make mnist` first (.ci/run does it)
@@ -194,6 +199,24 @@ assert abs(d[0, 1]) < 1e-6  # g_exc starts at 0
 assert f["provenance/seed"][()] == 4
 assert b"small" in f["provenance/network_text"][()] if isinstance(f["provenance/network_text"][()], bytes) else "small" in f["provenance/network_text"][()]
 PY
+# --stats-json - writes the JSON alone to stdout (the summary goes to stderr)
+"$APICAL" run "$tmp/small.yaml" -o "$tmp/js.h5" --stats-json - 2>"$tmp/js.err" >"$tmp/js.out" ||
+    fail "--stats-json -"
+"$PYTHON" -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['wall_run_s'] >= 0" \
+    "$tmp/js.out" || fail "--stats-json -: stdout is not the JSON alone: $(head -c 300 "$tmp/js.out")"
+grep -q 'population' "$tmp/js.err" || fail "--stats-json -: no summary on stderr"
+# grammar, and a warning when nothing is recorded
+cat > "$tmp/one.yaml" <<'YAML'
+simulation: {duration: 5 ms}
+populations:
+  only: {size: 1, model: lif_cond_exp}
+YAML
+"$APICAL" check "$tmp/one.yaml" >"$tmp/one.out" 2>"$tmp/one.err" || fail "check one.yaml"
+grep -q 'ok: 1 population (1 neuron), 0 projections, 0 inputs, 0 recorders' "$tmp/one.out" ||
+    fail "check summary grammar: $(cat "$tmp/one.out")"
+grep -q 'warning: nothing is recorded' "$tmp/one.err" || fail "no warning without recorders"
+"$APICAL" run "$tmp/one.yaml" -o "$tmp/one.h5" >/dev/null 2>"$tmp/one.err" || fail "run one.yaml"
+grep -q 'warning: .*records nothing' "$tmp/one.err" || fail "run: no warning without recorders"
 # same seed, same spikes; the seed override changes them
 "$APICAL" run "$tmp/small.yaml" -o "$tmp/again.h5" --quiet || fail "rerun"
 "$APICAL" run "$tmp/small.yaml" -o "$tmp/seed5.h5" --seed 5 --quiet || fail "seed run"
