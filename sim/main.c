@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "apical/error.h"
@@ -377,6 +378,21 @@ static void on_frame(void *user, size_t rec, double t, const float *values, size
     c->st = apical_h5_report_append(c->h5, c->report_id[rec], values, 1, &c->err);
 }
 
+/* The terminal's width (stderr's), else $COLUMNS, else 80. */
+static int term_columns(void)
+{
+    struct winsize ws;
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    const char *c = getenv("COLUMNS");
+    int n = c ? atoi(c) : 0;
+    return n > 0 ? n : 80;
+}
+
+/* One line that fits the terminal: a line longer than the terminal wraps,
+ * and every \r redraw then scrolls a new line. The parts go in order of
+ * importance (simulated time, ETA, wall time, spike rate) and the bar
+ * shrinks, then the least important parts go, until it fits. */
 static void draw_progress(run_ctx *c, double t, int final)
 {
     double now = wall_now();
@@ -389,13 +405,39 @@ static void draw_progress(run_ctx *c, double t, int final)
     uint64_t spikes = 0;
     for (size_t i = 0; i < c->spec->n_pops; i++)
         spikes += s->pop_spikes[i];
-    char bar[31];
-    int filled = (int)(frac * 30.0 + 0.5);
-    for (int i = 0; i < 30; i++)
-        bar[i] = i < filled ? '#' : '.';
-    bar[30] = '\0';
-    fprintf(stderr, "\r[%s] %9.1f / %.1f ms  wall %6.1f s  ETA %6.1f s  %8.3g spikes/s%s", bar, t,
-            c->duration, wall, eta, wall > 0 ? (double)spikes / wall : 0.0, final ? "\n" : "");
+    char part[4][64];
+    snprintf(part[0], sizeof part[0], " %.1f / %.1f ms", t, c->duration);
+    snprintf(part[1], sizeof part[1], "  ETA %.1f s", eta);
+    snprintf(part[2], sizeof part[2], "  wall %.1f s", wall);
+    snprintf(part[3], sizeof part[3], "  %.3g spikes/s", wall > 0 ? (double)spikes / wall : 0.0);
+    const int room = term_columns() - 1; /* the last column would wrap on some terminals */
+    int n_parts = 4, len = 0;
+    for (;;) {
+        len = 0;
+        for (int k = 0; k < n_parts; k++)
+            len += (int)strlen(part[k]);
+        if (len + 12 <= room || n_parts == 1) /* a bar of at least 10 */
+            break;
+        n_parts--;
+    }
+    int width = room - len - 2;
+    width = width > 30 ? 30 : width;
+    char line[256];
+    int used = 0;
+    if (width >= 10) {
+        const int filled = (int)(frac * width + 0.5);
+        line[used++] = '[';
+        for (int i = 0; i < width; i++)
+            line[used++] = i < filled ? '#' : '.';
+        line[used++] = ']';
+    }
+    line[used] = '\0';
+    for (int k = 0; k < n_parts; k++)
+        snprintf(line + strlen(line), sizeof line - strlen(line), "%s", part[k]);
+    if ((int)strlen(line) > room)
+        line[room > 0 ? room : 0] = '\0';
+    /* \033[K clears what a longer previous line left */
+    fprintf(stderr, "\r%s\033[K%s", line, final ? "\n" : "");
     fflush(stderr);
 }
 

@@ -205,6 +205,23 @@ PY
 "$PYTHON" -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['wall_run_s'] >= 0" \
     "$tmp/js.out" || fail "--stats-json -: stdout is not the JSON alone: $(head -c 300 "$tmp/js.out")"
 grep -q 'population' "$tmp/js.err" || fail "--stats-json -: no summary on stderr"
+# The progress bar fits the terminal (a wrapped line scrolls at every
+# redraw), and is never drawn when stderr is not a terminal.
+if command -v script >/dev/null 2>&1; then
+    for cols in 60 80; do
+        script -qec "stty cols $cols; '$APICAL' run '$tmp/small.yaml' -o '$tmp/pb$cols.h5'" \
+            "$tmp/pb$cols.txt" >/dev/null 2>&1 || fail "run under script (cols $cols)"
+        "$PYTHON" - "$tmp/pb$cols.txt" "$cols" <<'PY' || fail "progress bar wider than $cols columns"
+import re, sys
+raw = open(sys.argv[1], 'rb').read().decode('utf-8', 'replace')
+lines = [re.sub(r'\x1b\[K', '', s).split('\n')[0] for s in raw.split('\r') if ' ms' in s]
+assert lines, 'no progress drawn on a terminal'
+assert max(map(len, lines)) < int(sys.argv[2]), max(lines, key=len)
+PY
+    done
+fi
+"$APICAL" run "$tmp/small.yaml" -o "$tmp/nopb.h5" 2>"$tmp/nopb.err" >/dev/null || fail "run to a file"
+! grep -q "$(printf '\r')" "$tmp/nopb.err" || fail "progress bar drawn when stderr is not a terminal"
 # grammar, and a warning when nothing is recorded
 cat > "$tmp/one.yaml" <<'YAML'
 simulation: {duration: 5 ms}
