@@ -1512,25 +1512,59 @@ static apical_status plateau_out(protocol_rt *pr, double T, apical_error *err)
     return APICAL_OK;
 }
 
-/* A test presentation's class: /classification is created with its first
- * row, so a run without test presentations has none. */
-static apical_status classify_out(protocol_rt *pr, double T, uint64_t best, apical_error *err)
+/* The protocol's tables. sd_output creates every table the run will write
+ * before the file goes live (SWMR: nothing can be created after), so
+ * readers see them grow and a killed run keeps them; the lazy calls below
+ * remain for an output attached after the start. */
+static apical_status class_table(protocol_rt *pr, apical_error *err)
 {
     static const apical_h5_column cols[] = {{"label", APICAL_H5_U16, 0, NULL},
                                             {"predicted", APICAL_H5_U16, 0, NULL},
                                             {"time", APICAL_H5_F64, 0, "ms"},
                                             {"examples", APICAL_H5_F64, 0, NULL}};
+    return apical_h5_table_add(pr->h5, "classification",
+                               "protocol test presentations: the image's label, the output "
+                               "neuron with the highest mean somatic voltage over the test "
+                               "window, and the training examples seen before the pass",
+                               cols, 4, 1024, &pr->class_table, err);
+}
+
+static apical_status curve_table(protocol_rt *pr, apical_error *err)
+{
+    static const apical_h5_column cols[] = {{"examples", APICAL_H5_F64, 0, NULL},
+                                            {"epoch", APICAL_H5_F64, 0, NULL},
+                                            {"test_error", APICAL_H5_F64, 0, NULL},
+                                            {"tests", APICAL_H5_F64, 0, NULL},
+                                            {"time", APICAL_H5_F64, 0, "ms"}};
+    return apical_h5_table_add(pr->h5, "learning_curve",
+                               "one row per test pass: training examples seen, epochs "
+                               "(examples / training images), test error (fraction "
+                               "misclassified), test presentations, time the pass ended",
+                               cols, 5, 64, &pr->curve_table, err);
+}
+
+static apical_status angle_table(protocol_rt *pr, apical_error *err)
+{
+    static const apical_h5_column cols[] = {{"example", APICAL_H5_F64, 0, NULL},
+                                            {"layer", APICAL_H5_U16, 0, NULL},
+                                            {"angle", APICAL_H5_F64, 0, "degree"}};
+    return apical_h5_table_add(pr->h5, "backprop_angle",
+                               "per sampled training example and hidden layer (0 = bottom): "
+                               "angle between the plateau rule's update and backprop's on "
+                               "the network's forward rates (docs/VALIDATION.md)",
+                               cols, 3, 256, &pr->angle_table, err);
+}
+
+/* A test presentation's class: /classification is created with its first
+ * row, so a run without test presentations has none. */
+static apical_status classify_out(protocol_rt *pr, double T, uint64_t best, apical_error *err)
+{
     apical_status st;
     if (pr->on_classify)
         pr->on_classify(pr->classify_user, pr->test_total, T, pr->label, best);
     if (!pr->h5)
         return APICAL_OK;
-    if (pr->class_table < 0 &&
-        (st = apical_h5_table_add(pr->h5, "classification",
-                                  "protocol test presentations: the image's label, the output "
-                                  "neuron with the highest mean somatic voltage over the test "
-                                  "window, and the training examples seen before the pass",
-                                  cols, 4, 1024, &pr->class_table, err)))
+    if (pr->class_table < 0 && (st = class_table(pr, err)))
         return st;
     const uint16_t label = (uint16_t)pr->label, pred = (uint16_t)best;
     const double ex = (double)pr->example;
@@ -1541,11 +1575,6 @@ static apical_status classify_out(protocol_rt *pr, double T, uint64_t best, apic
 /* A test pass ended: one point of the learning curve. */
 static apical_status curve_out(protocol_rt *pr, double T, apical_error *err)
 {
-    static const apical_h5_column cols[] = {{"examples", APICAL_H5_F64, 0, NULL},
-                                            {"epoch", APICAL_H5_F64, 0, NULL},
-                                            {"test_error", APICAL_H5_F64, 0, NULL},
-                                            {"tests", APICAL_H5_F64, 0, NULL},
-                                            {"time", APICAL_H5_F64, 0, "ms"}};
     const apical_segregated_spec *ps = pr->ps;
     const double ex = (double)pr->example, tests = (double)pr->test;
     const double e = tests > 0 ? (double)pr->pass_wrong / tests : NAN;
@@ -1555,12 +1584,7 @@ static apical_status curve_out(protocol_rt *pr, double T, apical_error *err)
         pr->on_curve(pr->curve_user, pr->example, e, pr->test);
     if (!pr->h5)
         return APICAL_OK;
-    if (pr->curve_table < 0 &&
-        (st = apical_h5_table_add(pr->h5, "learning_curve",
-                                  "one row per test pass: training examples seen, epochs "
-                                  "(examples / training images), test error (fraction "
-                                  "misclassified), test presentations, time the pass ended",
-                                  cols, 5, 64, &pr->curve_table, err)))
+    if (pr->curve_table < 0 && (st = curve_table(pr, err)))
         return st;
     const void *row[] = {&ex, &epoch, &e, &tests, &T};
     return apical_h5_table_append(pr->h5, pr->curve_table, row, err);
@@ -1574,17 +1598,9 @@ static apical_status curve_out(protocol_rt *pr, double T, apical_error *err)
  * weight updates (both are E psp_f^T) and between the bias updates. */
 static apical_status angles(apical_sim *S, protocol_rt *pr, apical_error *err)
 {
-    static const apical_h5_column cols[] = {{"example", APICAL_H5_F64, 0, NULL},
-                                            {"layer", APICAL_H5_U16, 0, NULL},
-                                            {"angle", APICAL_H5_F64, 0, "degree"}};
     const apical_segregated_spec *ps = pr->ps;
     apical_status st;
-    if (pr->h5 && pr->angle_table < 0 &&
-        (st = apical_h5_table_add(pr->h5, "backprop_angle",
-                                  "per sampled training example and hidden layer (0 = bottom): "
-                                  "angle between the plateau rule's update and backprop's on "
-                                  "the network's forward rates (docs/VALIDATION.md)",
-                                  cols, 3, 256, &pr->angle_table, err)))
+    if (pr->h5 && pr->angle_table < 0 && (st = angle_table(pr, err)))
         return st;
     for (size_t l = pr->nl; l-- > 0;) {
         layer_rt *h = &pr->hl[l];
@@ -1912,6 +1928,12 @@ static apical_status sd_output(void *rt, apical_h5 *h5, apical_error *err)
         if (st)
             return st;
     }
+    const apical_segregated_spec *ps = pr->ps;
+    apical_status st;
+    if (ps->test_examples && ((st = class_table(pr, err)) || (st = curve_table(pr, err))))
+        return st;
+    if (ps->angle_every && (st = angle_table(pr, err)))
+        return st;
     return APICAL_OK;
 }
 
