@@ -78,26 +78,43 @@ static apical_status parse_root(apical_ld *c, const apical_ynode *root)
             return apical_ld_oom(c);
     }
     c->has_protocol = apical_ld_get(root, "protocol") != NULL;
-    if ((st = apical_ld_require(c, root, "simulation", "the network file", &v)) != APICAL_OK ||
-        (st = apical_ld_simulation(c, v)) != APICAL_OK)
+    /* With an error list, a failed section is recorded and the next one
+     * read; the sections after `populations` refer to it, so they are read
+     * only when the section itself was (each bad population is skipped
+     * alone). */
+    if (((st = apical_ld_require(c, root, "simulation", "the network file", &v)) != APICAL_OK ||
+         (st = apical_ld_simulation(c, v)) != APICAL_OK) &&
+        (st = apical_ld_recover(c, st)) != APICAL_OK)
         return st;
     if ((st = apical_ld_require(c, root, "populations", "the network file", &v)) != APICAL_OK ||
         (st = apical_ld_populations(c, v)) != APICAL_OK)
-        return st;
+        return apical_ld_recover(c, st);
     if ((v = apical_ld_get(root, "projections")) != NULL &&
         (st = apical_ld_list(c, v, "projections", (void **)&spec->projs, &spec->n_projs,
-                         sizeof *spec->projs, apical_ld_projection)) != APICAL_OK)
+                             sizeof *spec->projs, apical_ld_projection)) != APICAL_OK &&
+        (st = apical_ld_recover(c, st)) != APICAL_OK)
         return st;
     if ((v = apical_ld_get(root, "inputs")) != NULL &&
         (st = apical_ld_list(c, v, "inputs", (void **)&spec->inputs, &spec->n_inputs,
-                         sizeof *spec->inputs, apical_ld_input)) != APICAL_OK)
+                             sizeof *spec->inputs, apical_ld_input)) != APICAL_OK &&
+        (st = apical_ld_recover(c, st)) != APICAL_OK)
         return st;
     if ((v = apical_ld_get(root, "recorders")) != NULL &&
         (st = apical_ld_list(c, v, "recorders", (void **)&spec->recorders, &spec->n_recorders,
-                         sizeof *spec->recorders, apical_ld_recorder)) != APICAL_OK)
+                             sizeof *spec->recorders, apical_ld_recorder)) != APICAL_OK &&
+        (st = apical_ld_recover(c, st)) != APICAL_OK)
         return st;
-    if ((v = apical_ld_get(root, "protocol")) != NULL && (st = parse_protocol(c, v)) != APICAL_OK)
-        return st;
+    /* The protocol refers to everything before it, and its parser expects
+     * every item complete: read only when all of that is valid, and then
+     * up to its first error. */
+    if ((v = apical_ld_get(root, "protocol")) != NULL && c->n_errs == 0) {
+        apical_error *errs = c->errs;
+        c->errs = NULL;
+        st = parse_protocol(c, v);
+        c->errs = errs;
+        if (st != APICAL_OK)
+            return apical_ld_recover(c, st);
+    }
     return APICAL_OK;
 }
 
@@ -135,17 +152,62 @@ static apical_status load_text(const char *path, char *text, size_t len,
     spec->sim.seed = 1;
     spec->sim.partitions = 1;
     spec->sim.threads = 1;
-    apical_ld c = {spec, err, NULL, 0, 0.0, opts ? opts->stop : NULL};
+    apical_ld c = {.spec = spec, .err = err, .stop = opts ? opts->stop : NULL};
+    if (opts && opts->n_sets) {
+        c.sets = opts->sets;
+        c.n_sets = opts->n_sets;
+    }
+    if (opts && opts->errors && opts->max_errors) {
+        c.errs = opts->errors;
+        c.max_errs = opts->max_errors;
+    }
 
-    if ((st = apical_yaml_read(spec->path, text, len, c.stop, &doc, &root, err)) != APICAL_OK)
+    if ((st = apical_yaml_read(spec->path, text, len, c.stop, &doc, &root, err)) != APICAL_OK) {
+        st = apical_ld_recover(&c, st); /* the only error: the tree is not whole */
         goto fail;
-    if ((st = parse_root(&c, root)) != APICAL_OK)
+    }
+    if ((st = apical_ld_apply_sets(&c, doc)) != APICAL_OK)
         goto fail;
-    apical_ydoc_free(doc);
-    *out = spec;
-    return APICAL_OK;
+    root = apical_ydoc_root(doc);
+    /* a path that went astray would make every later message misleading */
+    if (c.n_errs == 0 && (st = parse_root(&c, root)) != APICAL_OK)
+        goto fail;
+    if (c.n_errs == 0) {
+        apical_ydoc_free(doc);
+        free(c.pop_failed);
+        *out = spec;
+        return APICAL_OK;
+    }
 fail:
+    if (c.errs && c.n_errs && apical_exit_code(st) != 1) {
+        /* file order; stable, so one line's errors keep their order. --set
+         * items (no position) come first, as they come first in the
+         * command. */
+        size_t n = c.n_errs < c.max_errs ? c.n_errs : c.max_errs;
+        for (size_t i = 1; i < n; i++) {
+            apical_error e = c.errs[i];
+            size_t j = i;
+            while (j > 0 && (c.errs[j - 1].pos.line > e.pos.line ||
+                             (c.errs[j - 1].pos.line == e.pos.line &&
+                              c.errs[j - 1].pos.col > e.pos.col))) {
+                c.errs[j] = c.errs[j - 1];
+                j--;
+            }
+            c.errs[j] = e;
+        }
+        for (size_t i = 0; i < n; i++)
+            if (c.errs[i].pos.file)
+                c.errs[i].pos.file = c.errs[i].file; /* moved: point at its own copy */
+        if (err)
+            *err = c.errs[0];
+        if (err && err->pos.file)
+            err->pos.file = err->file;
+        st = c.errs[0].code;
+    }
+    if (opts && opts->n_errors)
+        *opts->n_errors = c.errs ? c.n_errs : 0;
     apical_ydoc_free(doc);
+    free(c.pop_failed);
     apical_spec_free(spec);
     return st;
 }

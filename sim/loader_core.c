@@ -13,6 +13,7 @@
  * The readers report the first problem as one apical_error naming
  * file:line:col; nothing here prints. */
 #include "apical/loader.h"
+#include "loader_sections.h"
 
 #include <errno.h>
 #include <libfyaml.h>
@@ -615,6 +616,86 @@ void apical_ydoc_free(apical_ydoc *doc)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Changing the tree (--set, sim/loader_set.c)                               */
+
+apical_ynode *apical_ydoc_copy(apical_ydoc *doc, const apical_ynode *n)
+{
+    apical_ynode *c = ynode_new(doc, n->kind, NULL);
+    if (!c)
+        return NULL;
+    *c = *n;
+    c->kids = NULL;
+    c->text = NULL;
+    c->cap_kids = n->n_kids;
+    if ((n->text && !(c->text = strdup(n->text))) ||
+        (n->n_kids && !(c->kids = malloc(n->n_kids * sizeof *c->kids)))) {
+        /* c is in doc->all: freed with the tree */
+        return NULL;
+    }
+    if (n->n_kids)
+        memcpy(c->kids, n->kids, n->n_kids * sizeof *c->kids);
+    return c;
+}
+
+apical_ynode *apical_ydoc_scalar(apical_ydoc *doc, const char *text, int set_item)
+{
+    apical_ynode *n = ynode_new(doc, APICAL_Y_SCALAR, NULL);
+    if (!n || !(n->text = strdup(text)))
+        return NULL;
+    n->set_item = set_item;
+    return n;
+}
+
+int apical_ynode_append(apical_ynode *parent, apical_ynode *kid)
+{
+    apical_ynode **kids = grow(parent->kids, &parent->cap_kids, parent->n_kids + 1,
+                               sizeof *kids);
+    if (!kids)
+        return -1;
+    parent->kids = kids;
+    parent->kids[parent->n_kids++] = kid;
+    return 0;
+}
+
+apical_status apical_ydoc_value(apical_ydoc *doc, const char *text, int set_item,
+                                const volatile sig_atomic_t *stop, apical_ynode **out,
+                                apical_error *err)
+{
+    size_t len = strlen(text), first = doc->n_all;
+    apical_ynode *root = doc->root;
+    apical_status st = check_text("", text, len, err);
+    if (st == APICAL_OK) {
+        doc->root = NULL;
+        st = yaml_build("", text, len, stop, doc, err);
+        *out = doc->root;
+        doc->root = root;
+    }
+    if (st != APICAL_OK)
+        return st;
+    if (!*out) { /* "--set a=": an empty value */
+        if (!(*out = apical_ydoc_scalar(doc, "", set_item)))
+            return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+        (*out)->is_null = 1;
+    }
+    for (size_t i = first; i < doc->n_all; i++) {
+        doc->all[i]->set_item = set_item;
+        doc->all[i]->line = doc->all[i]->col = 0;
+        doc->all[i]->guessed = 0;
+    }
+    return APICAL_OK;
+}
+
+apical_ynode *apical_ydoc_root(apical_ydoc *doc)
+{
+    return doc->root;
+}
+
+void apical_ydoc_set_root(apical_ydoc *doc, apical_ynode *root)
+{
+    doc->root = root;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Reading the tree                                                          */
 
 apical_status apical_ld_fail(apical_ld *c, const apical_ynode *n, apical_status code, const char *fmt, ...)
@@ -624,8 +705,35 @@ apical_status apical_ld_fail(apical_ld *c, const apical_ynode *n, apical_status 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (n && n->set_item > 0 && (size_t)n->set_item <= c->n_sets)
+        return apical_error_set(c->err, code, NULL, "--set '%s': %s", c->sets[n->set_item - 1],
+                                msg);
     apical_srcpos pos = {c->spec->path, n ? n->line : 0, n ? n->col : 0};
     return apical_error_set(c->err, code, &pos, "%s", msg);
+}
+
+apical_status apical_ld_recover(apical_ld *c, apical_status st)
+{
+    if (st == APICAL_OK || !c->errs)
+        return st;
+    if (c->skip) {
+        c->skip = 0;
+        return APICAL_OK;
+    }
+    if (apical_exit_code(st) != 2)
+        return st;
+    if (c->n_errs >= c->max_errs) {
+        c->n_errs = c->max_errs + 1;
+        return st;
+    }
+    c->errs[c->n_errs++] = *c->err;
+    return APICAL_OK;
+}
+
+apical_status apical_ld_skip(apical_ld *c)
+{
+    c->skip = 1;
+    return APICAL_E_REFERENCE;
 }
 
 apical_status apical_ld_poll(apical_ld *c)
@@ -975,12 +1083,18 @@ apical_status apical_ld_pop_ref(apical_ld *c, const apical_ynode *n, const char 
         return st;
     *out = apical_spec_pop_index(c->spec, s);
     if (*out != (size_t)-1)
-        return APICAL_OK;
+        return c->pop_failed && c->pop_failed[*out] ? apical_ld_skip(c) : APICAL_OK;
+    /* a population whose name itself was refused may be the one meant */
+    for (size_t i = 0; c->pop_failed && i < c->spec->n_pops; i++)
+        if (c->pop_failed[i] && !c->spec->pops[i].name)
+            return apical_ld_skip(c);
     char list[700];
     size_t used = 0;
     list[0] = '\0';
     for (size_t i = 0; i < c->spec->n_pops && used < sizeof list; i++) {
-        int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
+        if (!c->spec->pops[i].name)
+            continue;
+        int w = snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "",
                          c->spec->pops[i].name);
         if (w < 0)
             break;
@@ -1032,6 +1146,22 @@ apical_status apical_ld_item_name(apical_ld *c, const apical_ynode *item, const 
     if (!(*out = strdup(s)))
         return apical_ld_oom(c);
     return APICAL_OK;
+}
+
+/* How messages name an item of a list section: "<kind> 'NAME'" with the
+ * name the item gives, else with its default name (fallback, when there is
+ * one yet), else by its --set path, "<list>[<idx>]". Default names number
+ * items from 0, as paths do, so "input 'input2'" is inputs[2]. */
+void apical_ld_item_where(const apical_ynode *item, const char *kind, const char *fallback,
+                          const char *list, size_t idx, char *buf, size_t len)
+{
+    const apical_ynode *v = item->kind == APICAL_Y_MAP ? apical_ld_get(item, "name") : NULL;
+    if (v && v->kind == APICAL_Y_SCALAR && !v->is_null && v->text[0])
+        snprintf(buf, len, "%s '%.100s'", kind, v->text);
+    else if (fallback)
+        snprintf(buf, len, "%s '%.100s'", kind, fallback);
+    else
+        snprintf(buf, len, "%s[%zu]", list, idx);
 }
 
 /* Names identify items in the output file, so two items of a kind cannot
@@ -1146,7 +1276,11 @@ apical_status apical_ld_list(apical_ld *c, const apical_ynode *n, const char *wh
         return apical_ld_oom(c);
     for (size_t i = 0; i < n->n_kids; i++) {
         *count = i + 1;
-        if ((st = apical_ld_poll(c)) != APICAL_OK || (st = one(c, i, n->kids[i])) != APICAL_OK)
+        if ((st = apical_ld_poll(c)) != APICAL_OK)
+            return st;
+        /* with an error list, a bad item does not stop the next one */
+        if ((st = one(c, i, n->kids[i])) != APICAL_OK &&
+            (st = apical_ld_recover(c, st)) != APICAL_OK)
             return st;
     }
     return APICAL_OK;

@@ -80,12 +80,13 @@ apical_status apical_ld_input(apical_ld *c, size_t idx, const apical_ynode *n)
     apical_input_spec *in = &c->spec->inputs[idx];
     const apical_ynode *v, *type;
     const char *s = "";
-    char where[64], fallback[32];
+    char where[200], fallback[32];
     apical_status st;
     const apical_bounds nonneg = {0.0, HUGE_VAL, 0}, positive = {0.0, HUGE_VAL, 1};
     const apical_bounds any = {-HUGE_VAL, HUGE_VAL, 0};
     const apical_bounds rate = {0.0, APICAL_MAX_RATE, 0}, step = {APICAL_MIN_TIME, APICAL_MAX_TIME, 0};
-    snprintf(where, sizeof where, "input %zu", idx + 1);
+    snprintf(fallback, sizeof fallback, "input%zu", idx);
+    apical_ld_item_where(n, "input", fallback, "inputs", idx, where, sizeof where);
     if ((st = apical_ld_need_kind(c, n, APICAL_Y_MAP, where)) != APICAL_OK)
         return st;
     in->pos = apical_ld_pos(c, n);
@@ -112,14 +113,17 @@ apical_status apical_ld_input(apical_ld *c, size_t idx, const apical_ynode *n)
     for (const char *const *k = it->keys; *k && nk < 15; k++)
         keys[nk++] = *k;
     keys[nk] = NULL;
-    snprintf(where, sizeof where, "%s input %zu", s, idx + 1);
+    {
+        char typed[64];
+        snprintf(typed, sizeof typed, "%s input", s);
+        apical_ld_item_where(n, typed, fallback, "inputs", idx, where, sizeof where);
+    }
     if ((st = apical_ld_check_keys(c, n, keys, where)) != APICAL_OK)
         return st;
-    snprintf(fallback, sizeof fallback, "input%zu", idx);
     if ((st = apical_ld_item_name(c, n, fallback, "input", &in->name)) != APICAL_OK)
         return st;
     for (size_t j = 0; j < idx; j++)
-        if (strcmp(c->spec->inputs[j].name, in->name) == 0)
+        if (c->spec->inputs[j].name && strcmp(c->spec->inputs[j].name, in->name) == 0)
             return apical_ld_name_taken(c, n, "input", in->name, c->spec->inputs[j].pos.line);
     if ((st = apical_ld_require(c, n, "target", where, &v)) != APICAL_OK ||
         (st = apical_ld_pop_ref(c, v, "target", &in->target)) != APICAL_OK)

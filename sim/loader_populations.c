@@ -165,11 +165,19 @@ apical_status apical_ld_populations(apical_ld *c, const apical_ynode *n)
                     APICAL_MAX_POPULATIONS);
     if (!(spec->pops = calloc(np, sizeof *spec->pops)))
         return apical_ld_oom(c);
+    if (c->errs && !(c->pop_failed = calloc(np, 1)))
+        return apical_ld_oom(c);
     for (size_t i = 0; i < np; i++) {
         spec->n_pops = i + 1; /* owned by the spec from here on, even half-built */
         if ((st = parse_population(c, n->kids[2 * i], n->kids[2 * i + 1], &spec->pops[i])) !=
-            APICAL_OK)
-            return st;
+            APICAL_OK) {
+            /* with an error list: on to the next population; references
+             * to this one are skipped (apical_ld_pop_ref) */
+            if (c->pop_failed)
+                c->pop_failed[i] = 1;
+            if ((st = apical_ld_recover(c, st)) != APICAL_OK)
+                return st;
+        }
     }
     return APICAL_OK;
 }

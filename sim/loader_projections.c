@@ -293,9 +293,19 @@ apical_status apical_ld_projection(apical_ld *c, size_t idx, const apical_ynode 
                                        "receptor", "weight", "delay", "plasticity", NULL};
     apical_proj_spec *pr = &c->spec->projs[idx];
     const apical_ynode *v;
-    char where[64], fallback[600];
+    char where[700], fallback[600];
     apical_status st;
-    snprintf(where, sizeof where, "projection %zu", idx + 1);
+    {
+        /* the default name, when source and target are plain names */
+        const apical_ynode *sn = n->kind == APICAL_Y_MAP ? apical_ld_get(n, "source") : NULL;
+        const apical_ynode *tn = n->kind == APICAL_Y_MAP ? apical_ld_get(n, "target") : NULL;
+        int named = sn && tn && sn->kind == APICAL_Y_SCALAR && tn->kind == APICAL_Y_SCALAR &&
+                    !sn->is_null && !tn->is_null;
+        if (named)
+            snprintf(fallback, sizeof fallback, "%.250s->%.250s", sn->text, tn->text);
+        apical_ld_item_where(n, "projection", named ? fallback : NULL, "projections", idx, where,
+                             sizeof where);
+    }
     if ((st = apical_ld_need_kind(c, n, APICAL_Y_MAP, where)) != APICAL_OK ||
         (st = apical_ld_check_keys(c, n, keys, where)) != APICAL_OK)
         return st;
@@ -311,7 +321,7 @@ apical_status apical_ld_projection(apical_ld *c, size_t idx, const apical_ynode 
     if ((st = apical_ld_item_name(c, n, fallback, "projection", &pr->name)) != APICAL_OK)
         return st;
     for (size_t j = 0; j < idx; j++)
-        if (strcmp(c->spec->projs[j].name, pr->name) == 0)
+        if (c->spec->projs[j].name && strcmp(c->spec->projs[j].name, pr->name) == 0)
             return apical_ld_name_taken(c, n, "projection", pr->name, c->spec->projs[j].pos.line);
     if ((st = apical_ld_require(c, n, "connectivity", where, &v)) != APICAL_OK ||
         (st = parse_connectivity(c, v, pr)) != APICAL_OK)

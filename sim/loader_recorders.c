@@ -20,9 +20,9 @@ apical_status apical_ld_recorder(apical_ld *c, size_t idx, const apical_ynode *n
     apical_recorder_spec *rec = &c->spec->recorders[idx];
     const apical_ynode *v, *type;
     const char *s = "";
-    char where[64], fallback[32], list[700];
+    char where[200], fallback[32], list[700];
     apical_status st;
-    snprintf(where, sizeof where, "recorder %zu", idx + 1);
+    apical_ld_item_where(n, "recorder", NULL, "recorders", idx, where, sizeof where);
     if ((st = apical_ld_need_kind(c, n, APICAL_Y_MAP, where)) != APICAL_OK)
         return st;
     rec->pos = apical_ld_pos(c, n);
@@ -38,16 +38,20 @@ apical_status apical_ld_recorder(apical_ld *c, size_t idx, const apical_ynode *n
     else
         return apical_ld_fail(c, type, APICAL_E_UNKNOWN_NAME,
                     "unknown recorder type '%s'; valid types: spikes, state, weights", s);
-    snprintf(where, sizeof where, "%s recorder %zu", s, idx + 1);
+    snprintf(fallback, sizeof fallback, "%s%zu", s, idx);
+    {
+        char typed[64];
+        snprintf(typed, sizeof typed, "%s recorder", s);
+        apical_ld_item_where(n, typed, fallback, "recorders", idx, where, sizeof where);
+    }
     if ((st = apical_ld_check_keys(c, n, rec->kind == APICAL_REC_SPIKES ? spikes_keys
                                : rec->kind == APICAL_REC_STATE ? state_keys : weights_keys,
                          where)) != APICAL_OK)
         return st;
-    snprintf(fallback, sizeof fallback, "%s%zu", s, idx);
     if ((st = apical_ld_item_name(c, n, fallback, "recorder", &rec->name)) != APICAL_OK)
         return st;
     for (size_t j = 0; j < idx; j++)
-        if (strcmp(c->spec->recorders[j].name, rec->name) == 0)
+        if (c->spec->recorders[j].name && strcmp(c->spec->recorders[j].name, rec->name) == 0)
             return apical_ld_name_taken(c, n, "recorder", rec->name, c->spec->recorders[j].pos.line);
     if (rec->kind == APICAL_REC_WEIGHTS) {
         const char *pname = "";
@@ -55,9 +59,15 @@ apical_status apical_ld_recorder(apical_ld *c, size_t idx, const apical_ynode *n
             (st = apical_ld_string(c, v, "projection", &pname)) != APICAL_OK)
             return st;
         rec->proj = (size_t)-1;
-        for (size_t j = 0; j < c->spec->n_projs; j++)
-            if (strcmp(c->spec->projs[j].name, pname) == 0)
+        int unnamed = 0; /* a projection that failed before its name was known */
+        for (size_t j = 0; j < c->spec->n_projs; j++) {
+            if (!c->spec->projs[j].name)
+                unnamed = 1;
+            else if (strcmp(c->spec->projs[j].name, pname) == 0)
                 rec->proj = j;
+        }
+        if (rec->proj == (size_t)-1 && unnamed)
+            return apical_ld_skip(c);
         if (rec->proj == (size_t)-1) {
             char names[700] = "";
             for (size_t j = 0; j < c->spec->n_projs; j++) {

@@ -20,4 +20,22 @@ apical_status apical_ld_projection(apical_ld *c, size_t idx, const apical_ynode 
 apical_status apical_ld_input(apical_ld *c, size_t idx, const apical_ynode *n);
 apical_status apical_ld_recorder(apical_ld *c, size_t idx, const apical_ynode *n);
 
+/* Changing the YAML tree (sim/loader_core.c), for --set
+ * (sim/loader_set.c). Every node made belongs to doc. */
+/* A shallow copy of n (its own kids array, the same kids), or NULL. */
+apical_ynode *apical_ydoc_copy(apical_ydoc *doc, const apical_ynode *n);
+apical_ynode *apical_ydoc_scalar(apical_ydoc *doc, const char *text, int set_item);
+int apical_ynode_append(apical_ynode *parent, apical_ynode *kid);
+/* text parsed as YAML into nodes of doc (an empty text: an empty value),
+ * every one marked set_item, without position. Errors are positioned in
+ * text, with no file name. */
+apical_status apical_ydoc_value(apical_ydoc *doc, const char *text, int set_item,
+                                const volatile sig_atomic_t *stop, apical_ynode **out,
+                                apical_error *err);
+apical_ynode *apical_ydoc_root(apical_ydoc *doc);
+void apical_ydoc_set_root(apical_ydoc *doc, apical_ynode *root);
+
+/* Apply c->sets to the tree of doc, in order (sim/loader_set.c). */
+apical_status apical_ld_apply_sets(apical_ld *c, apical_ydoc *doc);
+
 #endif

@@ -27,6 +27,10 @@
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
+/* `apical check` and `apical run` list at most this many errors of a
+ * network file. */
+#define MAX_LOAD_ERRORS 20
+
 static const char usage_main[] =
     "usage: apical <command> [options]\n"
     "\n"
@@ -47,9 +51,10 @@ static const char usage_main[] =
     "Network file format: docs/network-format.md. Output: docs/output-format.md.\n";
 
 static const char usage_run[] =
-    "usage: apical run NET.yaml [-o OUT.h5] [--seed N] [--duration T]\n"
-    "                  [--threads N] [--quiet] [--no-progress] [--stats-json FILE]\n"
-    "                  [--save-edges] [--flush-every S] [--discard-partial]\n"
+    "usage: apical run NET.yaml [-o OUT.h5] [--set PATH=VALUE]... [--seed N]\n"
+    "                  [--duration T] [--threads N] [--quiet] [--no-progress]\n"
+    "                  [--stats-json FILE] [--save-edges] [--flush-every S]\n"
+    "                  [--discard-partial]\n"
     "\n"
     "Simulate NET.yaml and write spikes, state traces and provenance to OUT.h5\n"
     "(default: the network file's name with .h5, in the current directory).\n"
@@ -61,6 +66,14 @@ static const char usage_run[] =
     "as of its last flush.\n"
     "\n"
     "  -o, --output OUT.h5   output file\n"
+    "  --set PATH=VALUE      change one value of the network file before it is\n"
+    "                        read, checked as if the file held it (repeatable,\n"
+    "                        applied in order): PATH is keys joined by '.', [N]\n"
+    "                        for item N (from 0) of a list, e.g.\n"
+    "                        --set populations.exc.parameters.tau_exc=5ms\n"
+    "                        --set 'projections[0].weight=7 nS'; the last key\n"
+    "                        may be new. VALUE is YAML. Recorded in\n"
+    "                        /provenance/set\n"
     "  --seed N              override simulation.seed (unsigned integer)\n"
     "  --duration T          override simulation.duration: a time such as\n"
     "                        '500 ms' or '2 s' (a bare number means ms)\n"
@@ -80,16 +93,24 @@ static const char usage_run[] =
     "                        network file loads them with connectivity\n"
     "                        {rule: from_file, path: OUT.h5, edges: NAME}\n"
     "\n"
+    "A network file with errors is refused before anything runs, with every\n"
+    "error listed as by 'apical check'.\n"
+    "\n"
     "On a terminal a progress bar shows simulated time, wall time, ETA and\n"
     "spikes per second. At the end a summary gives spikes and mean rate per\n"
     "population, wall time, simulated/wall ratio and events processed.\n";
 
 static const char usage_check[] =
-    "usage: apical check NET.yaml\n"
+    "usage: apical check NET.yaml [--set PATH=VALUE]...\n"
     "\n"
     "Parse and validate NET.yaml (syntax, keys, models, units, ranges,\n"
     "references) without building or running it. Prints 'NET.yaml: ok' and a\n"
-    "one-line description, or one error as file:line:col: error: message.\n";
+    "one-line description, or every error (up to 20), one line each as\n"
+    "file:line:col: error: message, in file order, then 'N errors'.\n"
+    "After an error in one population or list item the next is checked;\n"
+    "checks that depend on a failed item are skipped.\n"
+    "\n"
+    "  --set PATH=VALUE   as for 'apical run': check the file as changed\n";
 
 static const char usage_models[] =
     "usage: apical models [NAME]\n"
@@ -111,6 +132,23 @@ static int report(const apical_error *err)
     char buf[2048];
     apical_error_format(err, buf, sizeof buf);
     fprintf(stderr, "%s\n", buf);
+    return apical_exit_code(err->code);
+}
+
+/* The errors a load found: every one (one line each, in file order), then
+ * "N errors" when there are several, as compilers do. A load that failed otherwise (no file, out
+ * of memory, interrupted) has no list: its one error. */
+static int report_load(const apical_error *err, const apical_error *errs, size_t n,
+                       size_t max)
+{
+    if (n == 0 || apical_exit_code(err->code) != 2)
+        return report(err);
+    for (size_t i = 0; i < n && i < max; i++)
+        report(&errs[i]);
+    if (n > max)
+        fprintf(stderr, "more than %zu errors; the first %zu are shown\n", max, max);
+    else if (n > 1) /* one error is its own line, as before lists */
+        fprintf(stderr, "%zu errors\n", n);
     return apical_exit_code(err->code);
 }
 
@@ -285,15 +323,48 @@ static int cmd_check(int argc, char **argv)
         fputs(usage_check, stdout);
         return EXIT_OK;
     }
-    if (argc != 1)
-        return usage_error("check", "%s", argc ? "expected exactly one network file" :
-                                                     "missing network file");
+    const char *net = NULL;
+    const char **sets = calloc((size_t)argc + 1, sizeof *sets);
+    size_t n_sets = 0;
+    if (!sets)
+        return report(&(apical_error){.code = APICAL_E_NOMEM, .msg = "out of memory"});
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        int rc = EXIT_OK;
+        if (!strcmp(a, "--set")) {
+            if (i + 1 >= argc)
+                rc = usage_error("check", "option '%s' needs a value", a);
+            else if (!strchr(argv[i + 1], '=') || argv[i + 1][0] == '=')
+                rc = usage_error("check", "--set needs PATH=VALUE, got '%s'", argv[i + 1]);
+            else
+                sets[n_sets++] = argv[++i];
+        } else if (a[0] == '-' && a[1]) {
+            rc = usage_error("check", "unknown option '%s'", a);
+        } else if (net) {
+            rc = usage_error("check", "%s", "expected exactly one network file");
+        } else {
+            net = a;
+        }
+        if (rc != EXIT_OK) {
+            free(sets);
+            return rc;
+        }
+    }
+    if (!net) {
+        free(sets);
+        return usage_error("check", "%s", "missing network file");
+    }
     apical_net_spec *spec = NULL;
-    apical_error err = {0};
+    apical_error err = {0}, errs[MAX_LOAD_ERRORS];
+    size_t n_errs = 0;
     catch_signals();
-    const apical_load_opts lopts = {.stop = &interrupted};
-    if (apical_spec_load_opts(argv[0], &lopts, &spec, &err))
-        return report(&err);
+    const apical_load_opts lopts = {.stop = &interrupted, .sets = sets, .n_sets = n_sets,
+                                    .errors = errs, .max_errors = MAX_LOAD_ERRORS,
+                                    .n_errors = &n_errs};
+    apical_status lst = apical_spec_load_opts(net, &lopts, &spec, &err);
+    free(sets);
+    if (lst)
+        return report_load(&err, errs, n_errs, MAX_LOAD_ERRORS);
     if (check_memory(spec, &err)) {
         apical_spec_free(spec);
         return report(&err);
@@ -302,7 +373,7 @@ static int cmd_check(int argc, char **argv)
     uint64_t neurons = 0;
     for (size_t i = 0; i < spec->n_pops; i++)
         neurons += spec->pops[i].size;
-    printf("%s: ok: %zu %s (%llu %s), %zu %s, %zu %s, %zu %s, %g ms\n", argv[0], spec->n_pops,
+    printf("%s: ok: %zu %s (%llu %s), %zu %s, %zu %s, %zu %s, %g ms\n", net, spec->n_pops,
            plural(spec->n_pops, "population", "populations"), (unsigned long long)neurons,
            plural(neurons, "neuron", "neurons"), spec->n_projs,
            plural(spec->n_projs, "projection", "projections"), spec->n_inputs,
@@ -310,7 +381,7 @@ static int cmd_check(int argc, char **argv)
            plural(spec->n_recorders, "recorder", "recorders"), spec->sim.duration);
     if (!spec->n_recorders)
         fprintf(stderr, "%s: warning: nothing is recorded (no recorders): a run writes only "
-                        "provenance and the summary\n", argv[0]);
+                        "provenance and the summary\n", net);
     apical_spec_free(spec);
     return EXIT_OK;
 }
@@ -458,9 +529,25 @@ static void on_window(void *user, double t)
 }
 
 static apical_status write_provenance(apical_h5 *h5, const apical_net_spec *spec, int argc,
-                                      char **argv, apical_error *err)
+                                      char **argv, const char *const *sets, size_t n_sets,
+                                      apical_error *err)
 {
     apical_status st;
+    /* the --set items, one a line, in the order applied; network_text
+     * stays the file as read */
+    size_t len = 1;
+    for (size_t k = 0; k < n_sets; k++)
+        len += strlen(sets[k]) + 1;
+    char *set_text = malloc(len);
+    if (!set_text)
+        return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+    set_text[0] = '\0';
+    for (size_t k = 0, used = 0; k < n_sets; k++)
+        used += (size_t)snprintf(set_text + used, len - used, "%s\n", sets[k]);
+    st = apical_h5_provenance_string(h5, "set", set_text, err);
+    free(set_text);
+    if (st)
+        return st;
     char cmd[4096] = "apical run";
     for (int i = 0; i < argc; i++) {
         size_t used = strlen(cmd);
@@ -696,12 +783,10 @@ static apical_status write_edges(apical_h5 *h5, const apical_sim *sim, const api
     return st;
 }
 
-static int cmd_run(int argc, char **argv)
+/* sets: room for argc items, filled with the --set values */
+static int run_network(int argc, char **argv, const char **sets)
 {
-    if (wants_help(argc, argv)) {
-        fputs(usage_run, stdout);
-        return EXIT_OK;
-    }
+    size_t n_sets = 0;
     const char *net = NULL, *out = NULL, *stats_json = NULL, *seed_s = NULL, *dur_s = NULL;
     const char *threads_s = NULL, *flush_s = NULL;
     int quiet = 0, no_progress = 0, save_edges = 0, discard = 0, running = 0;
@@ -728,6 +813,8 @@ static int cmd_run(int argc, char **argv)
             discard = 1;
         else if (!strcmp(a, "--flush-every"))
             val = &flush_s;
+        else if (!strcmp(a, "--set"))
+            val = &sets[n_sets++];
         else if (a[0] == '-' && a[1])
             return usage_error("run", "unknown option '%s'", a);
         else if (!net)
@@ -742,6 +829,9 @@ static int cmd_run(int argc, char **argv)
     }
     if (!net)
         return usage_error("run", "%s", "missing network file");
+    for (size_t k = 0; k < n_sets; k++)
+        if (!strchr(sets[k], '=') || sets[k][0] == '=')
+            return usage_error("run", "--set needs PATH=VALUE, got '%s'", sets[k]);
 
     uint64_t seed = 0, threads = 0;
     double duration = 0;
@@ -779,9 +869,13 @@ static int cmd_run(int argc, char **argv)
     double wall0 = wall_now();
     apical_error err = {0};
     apical_net_spec *spec = NULL;
-    const apical_load_opts lopts = {.stop = &interrupted};
+    apical_error errs[MAX_LOAD_ERRORS];
+    size_t n_errs = 0;
+    const apical_load_opts lopts = {.stop = &interrupted, .sets = sets, .n_sets = n_sets,
+                                    .errors = errs, .max_errors = MAX_LOAD_ERRORS,
+                                    .n_errors = &n_errs};
     if (apical_spec_load_opts(net, &lopts, &spec, &err))
-        return report(&err);
+        return report_load(&err, errs, n_errs, MAX_LOAD_ERRORS);
     if (seed_s)
         spec->sim.seed = seed;
     if (dur_s) {
@@ -875,7 +969,7 @@ static int cmd_run(int argc, char **argv)
         if (st)
             goto fail;
     }
-    if (write_provenance(h5, spec, argc, argv, &err))
+    if (write_provenance(h5, spec, argc, argv, sets, n_sets, &err))
         goto fail;
 
     c.progress = !quiet && !no_progress && isatty(STDERR_FILENO);
@@ -975,6 +1069,20 @@ done:
     free(c.spike_id);
     free(c.report_id);
     apical_spec_free(spec);
+    return rc;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    if (wants_help(argc, argv)) {
+        fputs(usage_run, stdout);
+        return EXIT_OK;
+    }
+    const char **sets = calloc((size_t)argc + 1, sizeof *sets);
+    if (!sets)
+        return report(&(apical_error){.code = APICAL_E_NOMEM, .msg = "out of memory"});
+    int rc = run_network(argc, argv, sets);
+    free(sets);
     return rc;
 }
 

@@ -597,14 +597,14 @@ START_TEST(test_missing_keys)
     EXPECT_ERR(SIM "populations:\n  a: {model: lif_cond_exp}\n", APICAL_E_MISSING_KEY, 4, 6,
                "population 'a'", "'size'");
     EXPECT_ERR(HEAD "projections:\n  - source: exc\n    connectivity: all_to_all\n",
-               APICAL_E_MISSING_KEY, 11, 5, "projection 1", "'target'");
+               APICAL_E_MISSING_KEY, 11, 5, "projections[0]", "'target'");
     EXPECT_ERR(PROJ_HEAD "    connectivity: all_to_all\n    receptor: exc\n    delay: 1 ms\n",
                APICAL_E_MISSING_KEY, 11, 5, "'weight'", NULL);
     EXPECT_ERR(PROJ_HEAD "    connectivity: {rule: fixed_outdegree}\n", APICAL_E_MISSING_KEY,
                13, 19, "connectivity", "'k'");
     EXPECT_ERR(PROJ_HEAD "    connectivity: bernoulli\n", APICAL_E_MISSING_KEY, 13, 19,
                "needs 'p'", NULL);
-    EXPECT_ERR(HEAD "inputs:\n  - {target: exc}\n", APICAL_E_MISSING_KEY, 11, 5, "input 1",
+    EXPECT_ERR(HEAD "inputs:\n  - {target: exc}\n", APICAL_E_MISSING_KEY, 11, 5, "input 'input0'",
                "'type'");
     EXPECT_ERR(HEAD "recorders:\n  - {type: state, population: exc, interval: 1 ms}\n",
                APICAL_E_MISSING_KEY, 11, 5, "'variables'", NULL);
@@ -1104,6 +1104,186 @@ START_TEST(test_memory_estimate)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* --set, the error list, item names                                         */
+
+static const char set_net[] =
+    "simulation: {duration: 100 ms}\n"                                    /* 1 */
+    "populations:\n"                                                      /* 2 */
+    "  exc: {size: 10, model: lif_cond_exp, parameters: &p {tau_exc: 5 ms}}\n" /* 3 */
+    "  inh: {size: 5, model: lif_cond_exp, parameters: *p}\n"             /* 4 */
+    "projections:\n"                                                      /* 5 */
+    "  - {source: exc, target: inh, connectivity: all_to_all, receptor: exc,\n"
+    "     weight: 1 nS, delay: 1 ms}\n";
+
+/* Load set_net with the given --set items; status, spec, the error. */
+static apical_status load_set(const char *const *sets, size_t n, apical_net_spec **spec,
+                              char *msg, size_t len)
+{
+    apical_error e;
+    memset(&e, 0, sizeof e);
+    const apical_load_opts o = {.sets = sets, .n_sets = n};
+    apical_status st = apical_spec_load_string_opts("net.yaml", set_net, &o, spec, &e);
+    apical_error_format(&e, msg, len);
+    return st;
+}
+
+START_TEST(test_set)
+{
+    apical_net_spec *s = NULL;
+    char msg[2048];
+    /* a mapping key, a list item, a new key; applied in order */
+    const char *ok[] = {"populations.exc.parameters.tau_exc=2 ms", "projections[0].weight=7nS",
+                        "simulation.seed=3", "simulation.seed=4",
+                        "populations.inh.initial={V_m: {uniform: {low: -70 mV, high: -60 mV}}}"};
+    ck_assert_int_eq(load_set(ok, 5, &s, msg, sizeof msg), APICAL_OK);
+    const apical_model_type *m = s->pops[0].model;
+    size_t k = apical_field_index(m->params, m->n_params, "tau_exc");
+    CK_CLOSE(s->pops[0].param[k], 2.0);
+    CK_CLOSE(s->pops[1].param[k], 5.0); /* the alias elsewhere is unchanged */
+    CK_CLOSE(s->projs[0].weight.a, 7.0);
+    ck_assert_uint_eq(s->sim.seed, 4);
+    ck_assert_int_eq(s->pops[1].init[0].kind, APICAL_DIST_UNIFORM);
+    ck_assert_ptr_nonnull(strstr(s->text, "tau_exc: 5 ms")); /* the text is the file's */
+    apical_spec_free(s);
+
+    /* a value is checked as in the file: unit, bounds, keys */
+    const char *unit[] = {"populations.exc.parameters.tau_exc=5 mV"};
+    ck_assert_int_eq(load_set(unit, 1, &s, msg, sizeof msg), APICAL_E_UNIT);
+    ck_assert_ptr_null(s);
+    has_words(msg, "apical: error: --set 'populations.exc.parameters.tau_exc=5 mV': tau_exc",
+              "a time");
+    const char *range[] = {"projections[0].weight=-1 nS"};
+    ck_assert_int_eq(load_set(range, 1, &s, msg, sizeof msg), APICAL_E_RANGE);
+    has_words(msg, "--set 'projections[0].weight=-1 nS'", ">= 0");
+    const char *key[] = {"simulation.bogus=1"};
+    ck_assert_int_eq(load_set(key, 1, &s, msg, sizeof msg), APICAL_E_UNKNOWN_KEY);
+    has_words(msg, "--set 'simulation.bogus=1'", "unknown key 'bogus' in simulation");
+    const char *lim[] = {"populations.exc.size=5000000000"};
+    ck_assert_int_eq(load_set(lim, 1, &s, msg, sizeof msg), APICAL_E_RANGE);
+    has_words(msg, "--set", "size must be an integer in [1, ");
+
+    /* paths that do not exist: which part, and what is there */
+    const char *miss[] = {"populations.exx.size=3"};
+    ck_assert_int_eq(load_set(miss, 1, &s, msg, sizeof msg), APICAL_E_UNKNOWN_KEY);
+    has_words(msg, "populations has no key 'exx'", "its keys: exc, inh");
+    const char *item[] = {"projections[2].weight=1 nS"};
+    ck_assert_int_eq(load_set(item, 1, &s, msg, sizeof msg), APICAL_E_INVALID);
+    has_words(msg, "projections has 1 item", "no item [2]");
+    const char *kind[] = {"simulation[0]=1"};
+    ck_assert_int_eq(load_set(kind, 1, &s, msg, sizeof msg), APICAL_E_INVALID);
+    has_words(msg, "simulation is a mapping, not a list", NULL);
+    const char *syn[] = {"simulation.seed=[1"};
+    ck_assert_int_eq(load_set(syn, 1, &s, msg, sizeof msg), APICAL_E_SYNTAX);
+    has_words(msg, "--set 'simulation.seed=[1': the value", "malformed YAML");
+}
+END_TEST
+
+/* Three independent mistakes in three sections, listed in file order. */
+static const char three_bad[] =
+    "simulation: {duration: 100 ms}\n"                                     /* 1 */
+    "populations:\n"                                                       /* 2 */
+    "  exc: {size: 10, model: lif_cond_exp, parameters: {tau_exc: 5 mV}}\n" /* 3 */
+    "  inh: {size: 5, model: lif_cond_exp}\n"                              /* 4 */
+    "projections:\n"                                                       /* 5 */
+    "  - {source: exc, target: inh, connectivity: all_to_all, receptor: exc,\n" /* 6 */
+    "     weight: 1 nS, delay: 1 ms}\n"                                    /* 7 */
+    "  - {source: inh, target: inh, connectivity: all_to_all, receptor: nope,\n" /* 8 */
+    "     weight: 1 nS, delay: 1 ms}\n"                                    /* 9 */
+    "inputs:\n"                                                            /* 10 */
+    "  - {type: poisson, target: exc, rate: 5 Hz, receptor: exc, weight: 1 nS}\n" /* 11 */
+    "recorders:\n"                                                         /* 12 */
+    "  - {type: state, population: inh, variables: [V_m], interval: 0 ms}\n"; /* 13 */
+
+START_TEST(test_error_list)
+{
+    apical_net_spec *s = (apical_net_spec *)&s;
+    apical_error e, errs[20];
+    size_t n = 0;
+    const apical_load_opts o = {.errors = errs, .max_errors = 20, .n_errors = &n};
+    apical_status st = apical_spec_load_string_opts("net.yaml", three_bad, &o, &s, &e);
+    ck_assert_int_eq(st, APICAL_E_UNIT);
+    ck_assert_ptr_null(s);
+    /* the projection and the input that name exc follow from its error */
+    ck_assert_uint_eq(n, 3);
+    ck_assert_int_eq(errs[0].pos.line, 3);
+    ck_assert_int_eq(errs[0].pos.col, 62);
+    ck_assert_int_eq(errs[0].code, APICAL_E_UNIT);
+    ck_assert_int_eq(errs[1].pos.line, 8);
+    ck_assert_int_eq(errs[1].code, APICAL_E_UNKNOWN_NAME);
+    ck_assert_int_eq(errs[2].pos.line, 13);
+    ck_assert_int_eq(errs[2].code, APICAL_E_RANGE);
+    char buf[2048];
+    apical_error_format(&errs[2], buf, sizeof buf);
+    has_words(buf, "net.yaml:13:", "interval");
+    /* err is the first one */
+    ck_assert_int_eq(e.pos.line, 3);
+    ck_assert_str_eq(e.pos.file, "net.yaml");
+
+    /* without a list: the first error, exactly as before */
+    EXPECT_ERR(three_bad, APICAL_E_UNIT, 3, 62, "tau_exc", "a time");
+
+    /* a limit: the load stops after max + 1 */
+    size_t n2 = 0;
+    const apical_load_opts o2 = {.errors = errs, .max_errors = 2, .n_errors = &n2};
+    ck_assert_int_ne(apical_spec_load_string_opts("net.yaml", three_bad, &o2, &s, &e), APICAL_OK);
+    ck_assert_uint_eq(n2, 3);
+
+    /* errors in sections read in another order than written: file order */
+    const char *swapped = "populations:\n  a: {size: 0, model: lif_cond_exp}\n"
+                          "simulation: {duration: -1 ms}\n";
+    n = 0;
+    ck_assert_int_ne(apical_spec_load_string_opts("net.yaml", swapped, &o, &s, &e), APICAL_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_int_eq(errs[0].pos.line, 2);
+    ck_assert_int_eq(errs[1].pos.line, 3);
+
+    /* a syntax error is the only one */
+    n = 0;
+    ck_assert_int_eq(apical_spec_load_string_opts("net.yaml", "a: [1\n", &o, &s, &e),
+                     APICAL_E_SYNTAX);
+    ck_assert_uint_eq(n, 1);
+
+    /* --set errors first, and with a list every --set path is checked */
+    const char *sets[] = {"simulation.nope.x=1", "projections[5].weight=1 nS"};
+    const apical_load_opts o3 = {.sets = sets, .n_sets = 2, .errors = errs, .max_errors = 20,
+                                 .n_errors = &n};
+    n = 0;
+    ck_assert_int_ne(apical_spec_load_string_opts("net.yaml", three_bad, &o3, &s, &e), APICAL_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_ptr_nonnull(strstr(errs[0].msg, "--set 'simulation.nope.x=1'"));
+    ck_assert_ptr_nonnull(strstr(errs[1].msg, "--set 'projections[5]"));
+}
+END_TEST
+
+/* Errors name inputs and recorders as their default names do: from 0, the
+ * index --set paths use (inputs[1] is 'input1'). */
+START_TEST(test_item_names)
+{
+    EXPECT_ERR(HEAD "inputs:\n  - {type: poisson, target: exc, rate: 1 Hz, receptor: exc, "
+                    "weight: 1 nS}\n  - {type: poisson, target: exc, receptor: exc, weight: 1 nS}\n",
+               APICAL_E_MISSING_KEY, 12, 5, "poisson input 'input1'", "'rate'");
+    EXPECT_ERR(HEAD "inputs:\n  - {name: kick, type: dc, target: exc}\n", APICAL_E_MISSING_KEY,
+               11, 5, "dc input 'kick'", "'amplitude'");
+    EXPECT_ERR(HEAD "recorders:\n  - {type: spikes, population: exc}\n"
+                    "  - {type: state, population: exc, interval: 1 ms}\n",
+               APICAL_E_MISSING_KEY, 12, 5, "state recorder 'state1'", "'variables'");
+    EXPECT_ERR(HEAD "recorders:\n  - {type: spikes, population: exc}\n  - {population: exc}\n",
+               APICAL_E_MISSING_KEY, 12, 5, "recorders[1]", "'type'");
+    EXPECT_ERR(HEAD "projections:\n  - {source: exc, target: inh}\n", APICAL_E_MISSING_KEY, 11,
+               5, "projection 'exc->inh'", "'connectivity'");
+    apical_net_spec *s = load_ok(HEAD "inputs:\n  - {type: poisson, target: exc, rate: 1 Hz, "
+                                      "receptor: exc, weight: 1 nS}\n"
+                                      "  - {type: poisson, target: exc, rate: 1 Hz, "
+                                      "receptor: exc, weight: 1 nS}\n"
+                                      "recorders:\n  - {type: spikes, population: exc}\n"
+                                      "  - {type: spikes, population: inh}\n");
+    ck_assert_str_eq(s->inputs[1].name, "input1");
+    ck_assert_str_eq(s->recorders[1].name, "spikes1");
+    apical_spec_free(s);
+}
+END_TEST
+
 Suite *loader_suite(void); /* called by the generated runner */
 
 Suite *loader_suite(void)
@@ -1128,6 +1308,9 @@ Suite *loader_suite(void)
     tcase_add_test(tc, test_load_interrupted);
     tcase_add_test(tc, test_unknown_keys);
     tcase_add_test(tc, test_missing_keys);
+    tcase_add_test(tc, test_set);
+    tcase_add_test(tc, test_error_list);
+    tcase_add_test(tc, test_item_names);
     tcase_add_test(tc, test_wrong_types);
     tcase_add_test(tc, test_integers);
     tcase_add_test(tc, test_unknown_model);

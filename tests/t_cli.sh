@@ -244,4 +244,62 @@ ta, tb, tc = (x["spikes/exc/timestamps"][:] for x in (a, b, c))
 assert np.array_equal(ta, tb)
 assert not (len(ta) == len(tc) and np.array_equal(ta, tc))
 PY
+# --set: a value changed before the file is read, checked as the file's own
+"$APICAL" check "$tmp/small.yaml" --set 'populations.exc.size=40' \
+    --set 'projections[1].weight=20 pA' --set simulation.partitions=2 >"$tmp/set.out" ||
+    fail "check --set"
+grep -q '(60 neurons)' "$tmp/set.out" || fail "check --set: $(cat "$tmp/set.out")"
+expect_bad 2 "^apical: error: --set 'populations.exc.parameters=\{tau_exc: 5 mV\}': tau_exc: .*a time" \
+    -- check "$tmp/small.yaml" --set 'populations.exc.parameters={tau_exc: 5 mV}'
+expect_bad 2 "^apical: error: --set 'simulation.duration=5 mV': duration: .*a time" \
+    -- run "$tmp/small.yaml" --set 'simulation.duration=5 mV'
+expect_bad 2 "populations has no key 'exx'.*its keys: exc, inh" \
+    -- run "$tmp/small.yaml" -o "$tmp/x.h5" --set populations.exx.size=3
+expect_bad 2 "projections has 2 items .*no item \[7\]" \
+    -- check "$tmp/small.yaml" --set 'projections[7].weight=1 nS'
+expect_bad 2 "[-]-set needs PATH=VALUE" -- check "$tmp/small.yaml" --set seed
+[ ! -e "$tmp/x.h5" ] && [ ! -e "$tmp/x.h5.part" ] || fail "--set error left an output"
+# repeated: applied in order; recorded in the provenance, network_text is the file
+"$APICAL" run "$tmp/small.yaml" -o "$tmp/set.h5" --quiet --set simulation.seed=9 \
+    --set simulation.seed=5 --set 'populations.inh.parameters={tau_exc: 3 ms}' ||
+    fail "run --set"
+"$PYTHON" - "$tmp/set.h5" "$tmp/seed5.h5" <<'PY' || fail "--set provenance"
+import sys, h5py, numpy as np
+f, g = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "r")
+s = f["provenance/set"][()]
+s = s.decode() if isinstance(s, bytes) else s
+assert s.split("\n")[:3] == ["simulation.seed=9", "simulation.seed=5",
+                             "populations.inh.parameters={tau_exc: 3 ms}"], s
+assert f["provenance/seed"][()] == 5
+t = f["provenance/network_text"][()]
+t = t.decode() if isinstance(t, bytes) else t
+assert "seed: 4" in t and "tau_exc: 3" not in t
+# exc is unchanged by the inh parameters: the same spikes as --seed 5
+assert np.array_equal(f["spikes/exc/timestamps"][:], g["spikes/exc/timestamps"][:])
+PY
+# apical check lists every error, in file order, and counts them
+cat > "$tmp/three.yaml" <<'YAML'
+simulation: {duration: 20 ms, seed: -1}
+populations:
+  a: {size: 10, model: lif_cond_exp}
+inputs:
+  - {type: poisson, target: a, rate: 5 mV, receptor: exc, weight: 1 nS}
+recorders:
+  - {type: spikes, population: b}
+YAML
+for cmd in check run; do
+    "$APICAL" $cmd "$tmp/three.yaml" >/dev/null 2>"$tmp/three.err"; rc=$?
+    [ $rc -eq 2 ] || fail "$cmd three.yaml: exit $rc"
+    "$PYTHON" - "$tmp/three.err" "$tmp/three.yaml" <<'PY' || fail "$cmd: three errors: $(cat "$tmp/three.err")"
+import sys
+lines = open(sys.argv[1]).read().splitlines()
+f = sys.argv[2]
+assert len(lines) == 4, lines
+assert lines[0].startswith(f + ":1:37: error: seed"), lines[0]
+assert lines[1].startswith(f + ":5:38: error: rate"), lines[1]
+assert lines[2].startswith(f + ":7:32: error: population 'b' is not a defined"), lines[2]
+assert lines[3] == "3 errors", lines[3]
+PY
+done
+[ ! -e three.h5 ] || fail "run with errors wrote an output"
 echo ok

@@ -35,6 +35,8 @@ struct apical_ynode {
     char *text;      /* scalar: NUL-terminated content */
     int is_null;     /* plain "", "~", "null" */
     int guessed;     /* no position of its own; borrowed from the parent */
+    int set_item;    /* 0: from the file; k: from the k-th --set item (1-based),
+                      * line and col 0; apical_ld_fail names the option */
     size_t weight;   /* nodes it stands for with aliases expanded (saturating) */
     apical_ynode **kids; /* sequence: items; mapping: key0, value0, key1, ... */
     size_t n_kids;
@@ -50,7 +52,28 @@ typedef struct apical_ld {
     int has_protocol;         /* the file has a protocol: duration may be omitted */
     double syn_per_part;      /* expected synapses in the fullest partition so far */
     const volatile sig_atomic_t *stop; /* non-NULL: give up once *stop != 0 */
+    const char *const *sets;  /* the --set items (PATH=VALUE), for messages */
+    size_t n_sets;
+    /* Error list (apical_load_opts.errors); NULL: the load ends at the
+     * first error. Otherwise apical_ld_recover records c->err at each
+     * point where the load can go on (the next population, list item,
+     * section). */
+    apical_error *errs;
+    size_t max_errs, n_errs;  /* n_errs counts past max_errs by one: "more" */
+    int skip;                 /* the failure follows from an error already
+                               * recorded (a reference to a population that
+                               * failed): not recorded again */
+    unsigned char *pop_failed; /* per population: its definition failed */
 } apical_ld;
+
+/* At a point where a load can go on after a failed item or section: with
+ * an error list and an error about the input (exit class 2), record it (or
+ * drop it when c->skip says it follows from an earlier one) and return
+ * APICAL_OK to go on; otherwise, or when the list is full, return st. */
+apical_status apical_ld_recover(apical_ld *c, apical_status st);
+/* The failure of a check that depends on an item that already failed
+ * (only with an error list): returns APICAL_E_REFERENCE, records nothing. */
+apical_status apical_ld_skip(apical_ld *c);
 
 /* APICAL_E_INTERRUPTED (with its message) once c's stop flag is set, else
  * APICAL_OK: called by every loop over a list or a file's contents. */
@@ -127,8 +150,15 @@ apical_status apical_ld_item_name(apical_ld *c, const apical_ynode *item, const 
                                   const char *kind, char **out);
 apical_status apical_ld_name_taken(apical_ld *c, const apical_ynode *item, const char *kind,
                                    const char *name, int first_line);
+/* How messages name item idx of a list section: "<kind> 'NAME'" with its
+ * given name, else its default name fallback (NULL: none yet), else its
+ * --set path "<list>[<idx>]" (0-based, as default names). */
+void apical_ld_item_where(const apical_ynode *item, const char *kind, const char *fallback,
+                          const char *list, size_t idx, char *buf, size_t len);
 /* A list section: one(c, i, item) for every item of the list n into a new
- * array *arr of elem-sized items, *count counting those begun. */
+ * array *arr of elem-sized items, *count counting those begun. With an
+ * error list (apical_ld.errs) a failed item is recorded and the next one
+ * read. */
 apical_status apical_ld_list(apical_ld *c, const apical_ynode *n, const char *what, void **arr,
                              size_t *count, size_t elem,
                              apical_status (*one)(apical_ld *, size_t, const apical_ynode *));

@@ -173,7 +173,7 @@ typedef struct apical_net_spec {
 } apical_net_spec;
 
 /* Read, parse and validate a network file. On failure *out is NULL and err
- * holds one message with file:line:col. */
+ * holds one message with file:line:col: the first problem found. */
 apical_status apical_spec_load(const char *path, apical_net_spec **out,
                                apical_error *err);
 
@@ -181,12 +181,37 @@ apical_status apical_spec_load(const char *path, apical_net_spec **out,
 apical_status apical_spec_load_string(const char *name, const char *text,
                                       apical_net_spec **out, apical_error *err);
 
-/* Options of a load. stop: when non-NULL and *stop becomes non-zero (a
- * signal handler's flag), the load gives up at its next check (the YAML
- * events, every list item, every 64 Ki node ids, file reads) with
- * APICAL_E_INTERRUPTED. */
+/* Options of a load.
+ *
+ * stop: when non-NULL and *stop becomes non-zero (a signal handler's
+ * flag), the load gives up at its next check (the YAML events, every list
+ * item, every 64 Ki node ids, file reads) with APICAL_E_INTERRUPTED.
+ *
+ * sets, n_sets: "PATH=VALUE" items (the CLI's --set), applied in order to
+ * the YAML tree before it is read, so a value is checked (kind, unit,
+ * bounds, limits) exactly as if the file held it. PATH is keys separated
+ * by '.', and [N] for item N (from 0) of a list:
+ * populations.exc.parameters.tau_exc, projections[0].weight. Every part
+ * but the last must exist; the last may be a new key of a mapping. VALUE
+ * is YAML ("5 ms", "[1 ms, 2 ms]", "{normal: {mean: 1 nS, sd: 0.1 nS}}").
+ * Errors in a path or value name the item ("--set 'PATH=VALUE': ...",
+ * no file position).
+ *
+ * errors, max_errors, n_errors: with errors non-NULL, the load goes on
+ * after an error where that is safe (the next population, list item or
+ * section; checks that depend on a failed item are skipped) and stores up
+ * to max_errors records in errors, sorted by position (--set items
+ * first); *n_errors is how many were found, max_errors + 1 meaning "more
+ * than max_errors" (the load stopped there). err then holds the first
+ * one. A YAML syntax error is always the only one. Without errors, the
+ * load ends at the first error. */
 typedef struct apical_load_opts {
     const volatile sig_atomic_t *stop;
+    const char *const *sets;
+    size_t n_sets;
+    apical_error *errors;
+    size_t max_errors;
+    size_t *n_errors;
 } apical_load_opts;
 
 /* apical_spec_load and apical_spec_load_string with options (opts may be
