@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "apical/fastexp.h"
 #include "apical/plasticity.h"
 
 enum { P_TAU_PLUS, P_TAU_MINUS, P_LAMBDA, P_ALPHA, P_MU_PLUS, P_MU_MINUS, P_W_MAX, P__N };
@@ -35,7 +36,7 @@ static void derive(const double *p, double *d)
 static void post_common(const double *p, double t, double t_prev, const double *prev, double *out,
                         int nearest)
 {
-    double k = prev ? prev[0] * exp((t_prev - t) / p[P_TAU_MINUS]) : 0.0;
+    double k = prev ? prev[0] * apical_fexp((t_prev - t) / p[P_TAU_MINUS]) : 0.0;
     out[0] = nearest ? 1.0 : k + 1.0;
 }
 
@@ -66,7 +67,7 @@ static void pre_common(const double *p, double t_pre, double t_last, double d, d
     const double wmax = p[P_W_MAX], lambda = p[P_LAMBDA];
     double u = wmax > 0.0 ? *w / wmax : 0.0;
     for (size_t j = first; j < n; j++) {
-        double kplus = pre[0] * exp((t_last - (hist[j].t + d)) / p[P_TAU_PLUS]);
+        double kplus = pre[0] * apical_fexp((t_last - (hist[j].t + d)) / p[P_TAU_PLUS]);
         u += lambda * power(1.0 - u, p[P_MU_PLUS]) * kplus;
         if (u > 1.0)
             u = 1.0;
@@ -76,7 +77,7 @@ static void pre_common(const double *p, double t_pre, double t_last, double d, d
     if (u < 0.0)
         u = 0.0;
     *w = u * wmax;
-    double decayed = pre[0] * exp((t_last - t_pre) / p[P_TAU_PLUS]);
+    double decayed = pre[0] * apical_fexp((t_last - t_pre) / p[P_TAU_PLUS]);
     pre[0] = nearest ? 1.0 : decayed + 1.0;
 }
 

@@ -23,6 +23,7 @@
 #include <math.h>
 #include <stddef.h>
 
+#include "apical/fastexp.h"
 #include "apical/model.h"
 
 /* One archived postsynaptic spike: its time and the post trace values just
@@ -70,7 +71,7 @@ static inline double apical_post_trace_at(const apical_post_spike *hist, size_t 
 {
     for (size_t j = n; j-- > 0;)
         if (hist[j].t < t)
-            return hist[j].trace[k] * exp((hist[j].t - t) / tau);
+            return hist[j].trace[k] * apical_fexp((hist[j].t - t) / tau);
     return 0.0;
 }
 
