@@ -60,19 +60,34 @@ static inline double power(double x, double mu)
     return mu == 0.0 ? 1.0 : mu == 1.0 ? x : pow(x, mu);
 }
 
-static void pre_common(const double *p, double t_pre, double t_last, double d, double *w,
-                       double *pre, const apical_post_spike *hist, size_t first, size_t n,
-                       int nearest)
+/* One presynaptic spike. The post spikes come either as hist (rows == NULL)
+ * or as archive rows of stride doubles (t, K-): the same arithmetic on the
+ * same values, so pre_spike and pre_spike_n give the same bits. */
+static inline void pre_core(const double *p, double t_pre, double t_last, double d, double *w,
+                            double *pre, const apical_post_spike *hist, const double *rows,
+                            size_t stride, size_t first, size_t n, int nearest)
 {
+#define POST_T(j) (rows ? rows[(j) * stride] : hist[j].t)
+#define POST_K(j) (rows ? rows[(j) * stride + 1] : hist[j].trace[0])
     const double wmax = p[P_W_MAX], lambda = p[P_LAMBDA];
     double u = wmax > 0.0 ? *w / wmax : 0.0;
     for (size_t j = first; j < n; j++) {
-        double kplus = pre[0] * apical_fexp((t_last - (hist[j].t + d)) / p[P_TAU_PLUS]);
+        double kplus = pre[0] * apical_fexp((t_last - (POST_T(j) + d)) / p[P_TAU_PLUS]);
         u += lambda * power(1.0 - u, p[P_MU_PLUS]) * kplus;
         if (u > 1.0)
             u = 1.0;
     }
-    const double kminus = apical_post_trace_at(hist, n, t_pre - d, 0, p[P_TAU_MINUS]);
+    /* K- at t_pre - d: the latest post spike strictly before it
+     * (apical_post_trace_at) */
+    const double tk = t_pre - d;
+    double kminus = 0.0;
+    for (size_t j = n; j-- > 0;)
+        if (POST_T(j) < tk) {
+            kminus = POST_K(j) * apical_fexp((POST_T(j) - tk) / p[P_TAU_MINUS]);
+            break;
+        }
+#undef POST_T
+#undef POST_K
     u -= p[P_ALPHA] * lambda * power(u, p[P_MU_MINUS]) * kminus;
     if (u < 0.0)
         u = 0.0;
@@ -85,7 +100,7 @@ static void pre_all(const double *p, const double *d, double t_pre, double t_las
                     double *w, double *pre, const apical_post_spike *hist, size_t first, size_t n)
 {
     (void)d;
-    pre_common(p, t_pre, t_last, dl, w, pre, hist, first, n, 0);
+    pre_core(p, t_pre, t_last, dl, w, pre, hist, NULL, 0, first, n, 0);
 }
 
 static void pre_nearest(const double *p, const double *d, double t_pre, double t_last, double dl,
@@ -93,7 +108,29 @@ static void pre_nearest(const double *p, const double *d, double t_pre, double t
                         size_t n)
 {
     (void)d;
-    pre_common(p, t_pre, t_last, dl, w, pre, hist, first, n, 1);
+    pre_core(p, t_pre, t_last, dl, w, pre, hist, NULL, 0, first, n, 1);
+}
+
+static void pre_n_common(const double *p, double t_pre, double d, const apical_pre_event *ev,
+                         size_t m, size_t stride, int nearest)
+{
+    for (size_t j = 0; j < m; j++)
+        pre_core(p, t_pre, ev[j].t_last, d, ev[j].w, ev[j].pre, NULL, ev[j].post, stride,
+                 ev[j].first, ev[j].n, nearest);
+}
+
+static void pre_n_all(const double *p, const double *d, double t_pre, double dl,
+                      const apical_pre_event *ev, size_t m, size_t stride)
+{
+    (void)d;
+    pre_n_common(p, t_pre, dl, ev, m, stride, 0);
+}
+
+static void pre_n_nearest(const double *p, const double *d, double t_pre, double dl,
+                          const apical_pre_event *ev, size_t m, size_t stride)
+{
+    (void)d;
+    pre_n_common(p, t_pre, dl, ev, m, stride, 1);
 }
 
 const apical_plasticity_type apical_stdp = {
@@ -102,7 +139,7 @@ const apical_plasticity_type apical_stdp = {
     .n_params = P__N, .params = param_fields,
     .n_pre = 1, .n_post = 1, .n_derived = 0,
     .derive = derive,
-    .post_spike = post_all, .pre_spike = pre_all,
+    .post_spike = post_all, .pre_spike = pre_all, .pre_spike_n = pre_n_all,
 };
 
 const apical_plasticity_type apical_stdp_nearest = {
@@ -112,4 +149,5 @@ const apical_plasticity_type apical_stdp_nearest = {
     .n_pre = 1, .n_post = 1, .n_derived = 0,
     .derive = derive,
     .post_spike = post_nearest, .pre_spike = pre_nearest,
+    .pre_spike_n = pre_n_nearest,
 };
