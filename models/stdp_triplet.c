@@ -9,6 +9,7 @@
  * Pfister & Gerstner (2006), Table 4 (also the preset `triplet_visual_cortex`). */
 #include <math.h>
 
+#include "apical/fastexp.h"
 #include "apical/plasticity.h"
 
 enum { P_TAU_PLUS, P_TAU_X, P_TAU_MINUS, P_TAU_Y, P_A2_PLUS, P_A3_PLUS, P_A2_MINUS,
@@ -36,8 +37,8 @@ static void derive(const double *p, double *d)
 static void post_common(const double *p, double t, double t_prev, const double *prev, double *out,
                         int nearest)
 {
-    double km = prev ? prev[0] * exp((t_prev - t) / p[P_TAU_MINUS]) : 0.0;
-    double y = prev ? prev[1] * exp((t_prev - t) / p[P_TAU_Y]) : 0.0;
+    double km = prev ? prev[0] * apical_fexp((t_prev - t) / p[P_TAU_MINUS]) : 0.0;
+    double y = prev ? prev[1] * apical_fexp((t_prev - t) / p[P_TAU_Y]) : 0.0;
     out[0] = nearest ? 1.0 : km + 1.0;
     out[1] = nearest ? 1.0 : y + 1.0;
 }
@@ -64,21 +65,22 @@ static void pre_common(const double *p, double t_pre, double t_last, double d, d
     const double wmax = p[P_W_MAX];
     double u = wmax > 0.0 ? *w / wmax : 0.0;
     for (size_t j = first; j < n; j++) {
-        double kplus = pre[0] * exp((t_last - (hist[j].t + d)) / p[P_TAU_PLUS]);
+        double kplus = pre[0] * apical_fexp((t_last - (hist[j].t + d)) / p[P_TAU_PLUS]);
         /* y just before this post spike: the previous archived spike's y */
-        double y = j > 0 ? hist[j - 1].trace[1] * exp((hist[j - 1].t - hist[j].t) / p[P_TAU_Y])
+        double y = j > 0 ? hist[j - 1].trace[1] *
+                               apical_fexp((hist[j - 1].t - hist[j].t) / p[P_TAU_Y])
                          : 0.0;
         u += kplus * (p[P_A2_PLUS] + p[P_A3_PLUS] * y);
         if (u > 1.0)
             u = 1.0;
     }
     const double kminus = apical_post_trace_at(hist, n, t_pre - d, 0, p[P_TAU_MINUS]);
-    double x = pre[1] * exp((t_last - t_pre) / p[P_TAU_X]);
+    double x = pre[1] * apical_fexp((t_last - t_pre) / p[P_TAU_X]);
     u -= kminus * (p[P_A2_MINUS] + p[P_A3_MINUS] * x);
     if (u < 0.0)
         u = 0.0;
     *w = u * wmax;
-    double kp = pre[0] * exp((t_last - t_pre) / p[P_TAU_PLUS]);
+    double kp = pre[0] * apical_fexp((t_last - t_pre) / p[P_TAU_PLUS]);
     pre[0] = nearest ? 1.0 : kp + 1.0;
     pre[1] = nearest ? 1.0 : x + 1.0;
 }

@@ -490,7 +490,8 @@ done:
     return st;
 }
 
-/* Plastic synapses: their index within the projection, in table order;
+/* Plastic synapses: their index within the projection, in table order (so
+ * consecutive within a delay group: the engine's apply_rules relies on it);
  * then the plastic projections' state. */
 static apical_status make_plastic(apical_sim *S, partition *P, const syn_work *w, int plastic,
                                   apical_error *err)

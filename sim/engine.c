@@ -269,11 +269,11 @@ apical_status apical_engine_emit(apical_sim *S, partition *P, size_t pi, uint64_
                                                                                 : APICAL_OK;
 }
 
-/* The first archive entry from lo on with time > x (strict: >= x). */
-static inline uint32_t archive_find(const post_archive *a, size_t E, uint32_t lo, double x,
-                                    int strict)
+/* The first archive entry in [lo, hi) with time > x (strict: >= x), hi if
+ * none. */
+static inline uint32_t archive_find(const post_archive *a, size_t E, uint32_t lo, uint32_t hi,
+                                    double x, int strict)
 {
-    uint32_t hi = a->n;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
         double tm = a->e[(size_t)(a->start + mid) * E];
@@ -285,6 +285,42 @@ static inline uint32_t archive_find(const post_archive *a, size_t E, uint32_t lo
     return lo;
 }
 
+/* The same, searching back from hi: a synapse reads the newest entries
+ * (those after its last presynaptic spike), so this is usually a step or
+ * two; a binary search after 8. */
+static inline uint32_t archive_find_back(const post_archive *a, size_t E, uint32_t lo,
+                                         uint32_t hi, double x, int strict)
+{
+    const double *e = a->e + (size_t)a->start * E;
+    for (int k = 0; k < 8; k++) {
+        if (hi == lo)
+            return hi;
+        const double tm = e[(size_t)(hi - 1) * E];
+        if (strict ? tm < x : tm <= x)
+            return hi;
+        hi--;
+    }
+    return archive_find(a, E, lo, hi, x, strict);
+}
+
+/* The archive entries a synapse reads for a presynaptic spike at t_pre
+ * through delay d, its previous one at t_last: [base, to), [base, from) the
+ * trace base (at most one), [from, to) the window (docs/plasticity.md). */
+static inline void archive_window(const post_archive *a, size_t E, double t_last, double t_pre,
+                                  double d, uint32_t *base, uint32_t *from, uint32_t *to)
+{
+    if (t_last > -HUGE_VAL) {
+        /* facilitation by the spikes in (t_last - d, t_pre - d] */
+        *to = archive_find_back(a, E, 0, a->n, t_pre - d, 0);
+        *from = archive_find_back(a, E, 0, *to, t_last - d, 0);
+    } else {
+        /* the first presynaptic spike: K+ is 0, so only the trace base
+         * strictly before t_pre - d matters */
+        *from = *to = archive_find_back(a, E, 0, a->n, t_pre - d, 1);
+    }
+    *base = *from > 0 ? *from - 1 : *from;
+}
+
 /* Apply a plastic synapse's rule for a presynaptic spike at t_pre through
  * delay d: gather the archived post spikes it needs, update the weight. */
 static apical_status apply_rule(partition *P, plastic_proj *pl, uint64_t target, uint32_t pidx,
@@ -294,17 +330,8 @@ static apical_status apply_rule(partition *P, plastic_proj *pl, uint64_t target,
     double *pre = pl->pre + (size_t)pidx * pl->stride;
     const double t_last = pre[PRE_T_LAST];
     const size_t E = pl->estride;
-    uint32_t from, to;
-    if (t_last > -HUGE_VAL) {
-        /* facilitation by the spikes in (t_last - d, t_pre - d] */
-        from = archive_find(a, E, 0, t_last - d, 0);
-        to = archive_find(a, E, from, t_pre - d, 0);
-    } else {
-        /* the first presynaptic spike: K+ is 0, so only the trace base
-         * strictly before t_pre - d matters */
-        from = to = archive_find(a, E, 0, t_pre - d, 1);
-    }
-    const uint32_t base = from > 0 ? from - 1 : from;
+    uint32_t base, from, to;
+    archive_window(a, E, t_last, t_pre, d, &base, &from, &to);
     size_t n = to - base;
     if (n > pl->hist_cap) {
         apical_post_spike *h = realloc(pl->hist, n * sizeof *h);
@@ -321,6 +348,75 @@ static apical_status apply_rule(partition *P, plastic_proj *pl, uint64_t target,
                         from - base, n);
     pre[PRE_T_LAST] = t_pre;
     pre[PRE_READ] = t_pre - d; /* the same bits as t_last - d at the next spike */
+    return APICAL_OK;
+}
+
+/* apply_rule for every synapse of group g (a presynaptic spike delivered at
+ * t), when delivering them cannot change the archives (sweep targets queue
+ * their inputs to the window end): first each synapse's archive window, the
+ * archives prefetched a few synapses ahead (the targets are scattered), then
+ * the rule over the group, through its pre_spike_n if it has one. */
+static apical_status apply_rules(partition *P, plastic_proj *pl, const syn_group *g, double t)
+{
+    const double d = g->delay, t_pre = t - d;
+    const size_t E = pl->estride, m = g->end - g->begin;
+    if (m > pl->ev_cap) {
+        apical_pre_event *v = realloc(pl->ev, m * sizeof *v);
+        if (!v)
+            return P->st = apical_error_set(&P->err, APICAL_E_NOMEM, NULL, "out of memory");
+        pl->ev = v;
+        pl->ev_cap = m;
+    }
+    const uint32_t *idx = P->syn_idx + g->begin;
+    /* a group's synapses are consecutive in the projection (make_plastic) */
+    double *const pre0 = pl->pre + (size_t)P->syn_pidx[g->begin] * pl->stride;
+    const size_t ps = pl->stride;
+    enum { AHEAD = 8 };
+    for (size_t j = 0; j < m && j < 2 * AHEAD; j++) {
+        __builtin_prefetch(&pl->arch[idx[j] - pl->lo]);
+        __builtin_prefetch(pre0 + j * ps, 1);
+    }
+    for (size_t j = 0; j < m; j += 8)
+        __builtin_prefetch(P->syn_w + g->begin + j, 1);
+    for (size_t j = 0; j < m; j++) {
+        if (j + 2 * AHEAD < m) {
+            __builtin_prefetch(&pl->arch[idx[j + 2 * AHEAD] - pl->lo]);
+            __builtin_prefetch(pre0 + (j + 2 * AHEAD) * ps, 1);
+        }
+        if (j + AHEAD < m) {
+            const post_archive *b = &pl->arch[idx[j + AHEAD] - pl->lo];
+            if (b->n)
+                __builtin_prefetch(b->e + (size_t)(b->start + b->n - 1) * E);
+        }
+        const post_archive *a = &pl->arch[idx[j] - pl->lo];
+        double *pre = pre0 + j * ps;
+        const double t_last = pre[PRE_T_LAST];
+        uint32_t base, from, to;
+        archive_window(a, E, t_last, t_pre, d, &base, &from, &to);
+        pl->ev[j] = (apical_pre_event){t_last, &P->syn_w[g->begin + j], pre + PRE_TRACES,
+                                       a->e + (size_t)(a->start + base) * E, from - base,
+                                       to - base};
+        pre[PRE_T_LAST] = t_pre;
+        pre[PRE_READ] = t_pre - d;
+    }
+    if (pl->rule->pre_spike_n) {
+        pl->rule->pre_spike_n(pl->param, pl->derived, t_pre, d, pl->ev, m, E);
+        return APICAL_OK;
+    }
+    for (size_t j = 0; j < m; j++) {
+        const apical_pre_event *ev = &pl->ev[j];
+        if (ev->n > pl->hist_cap) {
+            apical_post_spike *h = realloc(pl->hist, ev->n * sizeof *h);
+            if (!h)
+                return P->st = apical_error_set(&P->err, APICAL_E_NOMEM, NULL, "out of memory");
+            pl->hist = h;
+            pl->hist_cap = ev->n;
+        }
+        for (size_t k = 0; k < ev->n; k++)
+            pl->hist[k] = (apical_post_spike){ev->post[k * E], ev->post + k * E + 1};
+        pl->rule->pre_spike(pl->param, pl->derived, t_pre, ev->t_last, d, ev->w, ev->pre,
+                            pl->hist, ev->first, ev->n);
+    }
     return APICAL_OK;
 }
 
@@ -718,6 +814,8 @@ static apical_status deliver_group(apical_sim *S, partition *P, const syn_group 
          * that their spikes up to t are archived (the rule reads those up to
          * t - 2d; a neuron's own jump at t cannot matter to another). */
         plastic_proj *pl = &P->plastic[k];
+        if (land == land_sweep) /* (exact targets cannot be plastic) */
+            return apply_rules(P, pl, g, t) ? P->st : apical_sweep_deliver_group(S, P, pi, g, t);
         if (land == land_gsl)
             for (uint32_t s = g->begin; s < g->end; s++) {
                 const uint64_t i = P->syn_idx[s];
@@ -1440,6 +1538,7 @@ void apical_sim_free(apical_sim *S)
             free(pl->pre);
             free(pl->derived);
             free(pl->hist);
+            free(pl->ev);
             free(pl->in_off);
             free(pl->in_syn);
         }

@@ -280,6 +280,8 @@ typedef struct plastic_proj {
     uint32_t *in_off, *in_syn;
     apical_post_spike *hist;
     size_t hist_cap;
+    apical_pre_event *ev; /* one delay group's synapses (apply_rules) */
+    size_t ev_cap;
 } plastic_proj;
 
 /* A spike as merged between windows (include/apical/control.h). */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apical/plasticity.h"
 #include "apical/sim.h"
 #include "apical/spec.h"
 #include "harness.h"
@@ -362,6 +363,85 @@ START_TEST(test_archive_long_silence_triplet)
 }
 END_TEST
 
+/* --- the batched hook ---------------------------------------------------- */
+
+/* pre_spike_n must give every synapse pre_spike's results bit for bit (the
+ * engine uses either per group). For each rule that has one: 64 synapses
+ * (mu 0, 1 and 0.7; first spikes; empty and full windows; bases exactly at
+ * t_pre - d) on one archive of post spikes. */
+START_TEST(test_pre_spike_n_matches_pre_spike)
+{
+    enum { N_POST = 12, M = 64, MAXP = 16 };
+    for (size_t r = 0; r < apical_plasticity_count(); r++) {
+        const apical_plasticity_type *rt = apical_plasticity_at(r);
+        if (!rt->pre_spike_n)
+            continue;
+        ck_assert_uint_le(rt->n_params, MAXP);
+        ck_assert_uint_le(rt->n_pre, 2);
+        for (int variant = 0; variant < 3; variant++) {
+            double param[MAXP], derived[MAXP + 1], wmax = 1.0;
+            for (size_t k = 0; k < rt->n_params; k++) {
+                param[k] = rt->params[k].def;
+                if (!strncmp(rt->params[k].name, "mu_", 3))
+                    param[k] = variant == 0 ? 0.0 : variant == 1 ? 1.0 : 0.7;
+                if (!strcmp(rt->params[k].name, "lambda"))
+                    param[k] = 0.05;
+                if (!strcmp(rt->params[k].name, "W_max"))
+                    wmax = param[k];
+            }
+            rt->derive(param, derived);
+            const size_t E = 1 + rt->n_post;
+            double rows[N_POST * 3];
+            ck_assert_uint_le(E, 3);
+            for (int j = 0; j < N_POST; j++) {
+                double *e = rows + j * E;
+                e[0] = 3.0 * j + 0.25 * (j % 3);
+                rt->post_spike(param, derived, e[0], j ? e[-(int)E] : 0.0,
+                               j ? e - E + 1 : NULL, e + 1);
+            }
+            const double d = 1.5, t_pre = 40.0;
+            double w1[M], w2[M], pre1[M][2], pre2[M][2];
+            apical_pre_event ev[M];
+            apical_post_spike hist[N_POST];
+            for (int s = 0; s < M; s++) {
+                const double t_last = s % 9 == 0 ? -HUGE_VAL : t_pre - 0.75 * (s % 40) - 0.5;
+                w1[s] = w2[s] = (s % 17 == 0 ? 0.0 : s % 13 == 0 ? 1.0 : 0.3 + 0.01 * s) * wmax;
+                for (int k = 0; k < 2; k++)
+                    pre1[s][k] = pre2[s][k] = t_last > -HUGE_VAL ? 0.5 + 0.1 * k + 0.02 * s : 0.0;
+                /* the engine's window: (t_last - d, t_pre - d], its base */
+                size_t from = 0, to = 0;
+                while (to < N_POST && rows[to * E] <= t_pre - d)
+                    to++;
+                if (t_last > -HUGE_VAL)
+                    while (from < to && rows[from * E] <= t_last - d)
+                        from++;
+                else {
+                    to = 0;
+                    while (to < N_POST && rows[to * E] < t_pre - d)
+                        to++;
+                    from = to;
+                }
+                const size_t base = from > 0 ? from - 1 : from, n = to - base;
+                for (size_t k = 0; k < n; k++)
+                    hist[k] = (apical_post_spike){rows[(base + k) * E], rows + (base + k) * E + 1};
+                rt->pre_spike(param, derived, t_pre, t_last, d, &w1[s], pre1[s], hist,
+                              from - base, n);
+                ev[s] = (apical_pre_event){t_last, &w2[s], pre2[s], rows + base * E,
+                                           (unsigned)(from - base), (unsigned)n};
+            }
+            rt->pre_spike_n(param, derived, t_pre, d, ev, M, E);
+            for (int s = 0; s < M; s++) {
+                ck_assert_msg(!memcmp(&w1[s], &w2[s], sizeof(double)),
+                              "%s variant %d synapse %d: w %.17g vs %.17g", rt->name, variant, s,
+                              w1[s], w2[s]);
+                ck_assert_msg(!memcmp(pre1[s], pre2[s], rt->n_pre * sizeof(double)),
+                              "%s variant %d synapse %d: traces differ", rt->name, variant, s);
+            }
+        }
+    }
+}
+END_TEST
+
 /* --- determinism with plasticity ----------------------------------------- */
 
 /* Low-rate (0.5 Hz) Poisson parrots onto LIF neurons firing at ~25 Hz
@@ -371,7 +451,7 @@ END_TEST
  * must keep post spikes for far longer than the rules' time constants; its
  * old time horizon depended on each partition's longest delay. */
 static const char *plastic_net =
-    "simulation: {duration: 30 s, seed: 7, partitions: %u}\n"
+    "simulation: {duration: 30 s, seed: 7, partitions: %u%s}\n"
     "populations:\n"
     "  in: {size: 100, model: parrot}\n"
     "  post: {size: 12, model: lif_cond_exp, parameters: {I_e: 120 pA},\n"
@@ -421,11 +501,11 @@ static int cmp_syn3(const void *a, const void *b)
 
 /* Spike checksum and final plastic weights (sorted by source, target);
  * the initial ones too if w_init is not NULL. */
-static uint64_t run_plastic(const char *rule, unsigned partitions, unsigned threads, size_t *n_spikes,
+static uint64_t run_plastic(const char *rule, const char *solver, unsigned partitions, unsigned threads, size_t *n_spikes,
                             syn_list *w, syn_list *w_init)
 {
     char yaml[4096];
-    snprintf(yaml, sizeof yaml, plastic_net, partitions, rule);
+    snprintf(yaml, sizeof yaml, plastic_net, partitions, solver, rule);
     apical_net_spec *spec = test_load(yaml);
     spikes s = {0};
     apical_sim *sim = test_build(spec, threads, &s);
@@ -446,12 +526,12 @@ static uint64_t run_plastic(const char *rule, unsigned partitions, unsigned thre
     return h;
 }
 
-static void plastic_determinism(const char *rule)
+static void plastic_determinism(const char *rule, const char *solver)
 {
     static const unsigned cfg[][2] = {{1, 1}, {2, 1}, {2, 2}, {3, 1}, {3, 2}};
     size_t n0;
     syn_list w0, wi;
-    const uint64_t h0 = run_plastic(rule, 1, 1, &n0, &w0, &wi);
+    const uint64_t h0 = run_plastic(rule, solver, 1, 1, &n0, &w0, &wi);
     ck_assert_uint_gt(n0, 3000);
     ck_assert_uint_eq(wi.n, w0.n);
     size_t changed = 0;
@@ -462,7 +542,7 @@ static void plastic_determinism(const char *rule)
     for (size_t c = 1; c < sizeof cfg / sizeof cfg[0]; c++) {
         size_t n;
         syn_list w;
-        const uint64_t h = run_plastic(rule, cfg[c][0], cfg[c][1], &n, &w, NULL);
+        const uint64_t h = run_plastic(rule, solver, cfg[c][0], cfg[c][1], &n, &w, NULL);
         ck_assert_msg(n == n0 && h == h0, "%s, %u partitions, %u threads: %zu spikes, checksum %llx"
                       " (1 partition: %zu, %llx)", rule, cfg[c][0], cfg[c][1], n,
                       (unsigned long long)h, n0, (unsigned long long)h0);
@@ -480,13 +560,29 @@ static void plastic_determinism(const char *rule)
 
 START_TEST(test_determinism_plastic_pair)
 {
-    plastic_determinism("{rule: stdp, lambda: 0.05, W_max: 4 nS}");
+    plastic_determinism("{rule: stdp, lambda: 0.05, W_max: 4 nS}", "");
+}
+END_TEST
+
+/* The same with stepper sweep: the rules are applied per delay group
+ * (apply_rules), the pair rule through its pre_spike_n, the triplet rule
+ * through pre_spike. */
+START_TEST(test_determinism_plastic_pair_sweep)
+{
+    plastic_determinism("{rule: stdp, lambda: 0.05, W_max: 4 nS}", ", solver: {stepper: sweep}");
+}
+END_TEST
+
+START_TEST(test_determinism_plastic_triplet_sweep)
+{
+    plastic_determinism("{rule: stdp_triplet, preset: visual_cortex, W_max: 4 nS}",
+                        ", solver: {stepper: sweep}");
 }
 END_TEST
 
 START_TEST(test_determinism_plastic_triplet)
 {
-    plastic_determinism("{rule: stdp_triplet, preset: visual_cortex, W_max: 4 nS}");
+    plastic_determinism("{rule: stdp_triplet, preset: visual_cortex, W_max: 4 nS}", "");
 }
 END_TEST
 
@@ -505,6 +601,9 @@ Suite *stdp_suite(void)
     tcase_add_test(tc, test_archive_long_silence_triplet);
     tcase_add_test(tc, test_determinism_plastic_pair);
     tcase_add_test(tc, test_determinism_plastic_triplet);
+    tcase_add_test(tc, test_determinism_plastic_pair_sweep);
+    tcase_add_test(tc, test_determinism_plastic_triplet_sweep);
+    tcase_add_test(tc, test_pre_spike_n_matches_pre_spike);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -23,6 +23,7 @@
 #include <math.h>
 #include <stddef.h>
 
+#include "apical/fastexp.h"
 #include "apical/model.h"
 
 /* One archived postsynaptic spike: its time and the post trace values just
@@ -31,6 +32,17 @@ typedef struct apical_post_spike {
     double t;
     const double *trace;
 } apical_post_spike;
+
+/* One synapse's presynaptic spike in a batch (pre_spike_n): pre_spike's
+ * t_last, w and pre; post points to the archive row of hist[0], rows
+ * [0, first) the trace base (at most one), [first, n) the window. */
+typedef struct apical_pre_event {
+    double t_last;
+    double *w;
+    double *pre;
+    const double *post;
+    unsigned first, n;
+} apical_pre_event;
 
 typedef struct apical_plasticity_type {
     const char *name;
@@ -60,6 +72,15 @@ typedef struct apical_plasticity_type {
     void (*pre_spike)(const double *param, const double *derived, double t_pre, double t_last,
                       double d, double *w, double *pre, const apical_post_spike *hist,
                       size_t first, size_t n);
+    /* Optional (NULL: the engine calls pre_spike per synapse): a presynaptic
+     * spike at t_pre through m synapses of one delay d (a delay group),
+     * ev[j] holding synapse j's pre_spike arguments, its archived post spikes
+     * as rows of post_stride doubles (t, then the n_post traces) instead of
+     * hist. It must give every synapse the same results as pre_spike, bit
+     * for bit (the engine uses either, per group), and its synapses are
+     * independent: no two ev share w or pre. No allocation. */
+    void (*pre_spike_n)(const double *param, const double *derived, double t_pre, double d,
+                        const struct apical_pre_event *ev, size_t m, size_t post_stride);
 } apical_plasticity_type;
 
 /* Post trace k at time t: from the latest archived spike strictly before t
@@ -70,7 +91,7 @@ static inline double apical_post_trace_at(const apical_post_spike *hist, size_t 
 {
     for (size_t j = n; j-- > 0;)
         if (hist[j].t < t)
-            return hist[j].trace[k] * exp((hist[j].t - t) / tau);
+            return hist[j].trace[k] * apical_fexp((hist[j].t - t) / tau);
     return 0.0;
 }
 
