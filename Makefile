@@ -197,7 +197,7 @@ INSTALL     ?= install
 # protocol.h includes it; its functions are not exported from the .so.
 API_H     := error.h units.h rng.h model.h plasticity.h spec.h limits.h sim.h control.h \
              h5out.h protocol.h
-PUBLIC_H  := $(API_H) loader.h
+PUBLIC_H  := $(API_H) loader.h fastexp.h
 SONAME    := libapical.so.$(SOVERSION)
 SHLIB     := $(BUILD)/libapical.so.$(VERSION)
 PIC_OBJ   := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
