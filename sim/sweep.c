@@ -84,6 +84,8 @@ apical_status apical_sweep_build(apical_sim *S, partition *P, size_t pi, apical_
             sw->slot[j] = SWEEP_NONE;
     }
     sw->h = NAN;
+    for (size_t c = 0; c < SWEEP_KCACHE; c++)
+        sw->hc[c] = NAN;
     pp->ctx = (apical_model_ctx){.param = pr->spec->param, .derived = pr->derived};
     pp->m = pr->m;
     /* advance_n reads only the population's constants: any h */
@@ -650,10 +652,21 @@ static apical_status window_constants(partition *P, const pop_rt *pr, pop_part *
     sweep_part *sw = pp->sw;
     if (h == sw->h)
         return APICAL_OK;
-    const double hmax = pr->sweep->max_step(&pp->ctx);
-    const double m = hmax > 0.0 && h > hmax ? ceil(h / hmax) : 1.0;
-    sw->m = m < 1e6 ? (unsigned)m : 1000000u;
-    pr->sweep->constants(h / (double)sw->m, &pp->ctx, sw->k);
+    const size_t nk = pr->sweep->n_const;
+    size_t c = 0;
+    while (c < SWEEP_KCACHE && !(sw->hc[c] == h))
+        c++;
+    if (c == SWEEP_KCACHE) {
+        const double hmax = pr->sweep->max_step(&pp->ctx);
+        const double m = hmax > 0.0 && h > hmax ? ceil(h / hmax) : 1.0;
+        c = sw->next;
+        sw->next = (sw->next + 1) % SWEEP_KCACHE;
+        sw->mc[c] = m < 1e6 ? (unsigned)m : 1000000u;
+        pr->sweep->constants(h / (double)sw->mc[c], &pp->ctx, sw->kc[c]);
+        sw->hc[c] = h;
+    }
+    sw->m = sw->mc[c];
+    memcpy(sw->k, sw->kc[c], nk * sizeof *sw->k);
     sw->h = h;
     if (sw->m > 1 && !sw->scratch &&
         !(sw->scratch = malloc(((pr->ns + 1) * (pp->hi - pp->lo) + 1) * sizeof *sw->scratch)))
@@ -747,6 +760,24 @@ static apical_status one_input(partition *P, const pop_rt *pr, pop_part *pp,
     return APICAL_OK;
 }
 
+/* Owned neuron j of a dense population, flagged by the kernel and without
+ * inputs, walked one by one from its state at T0 (w: the walk's
+ * partition and population) into y_next. */
+static apical_status walk_flagged(walk *w, const pop_rt *pr, uint64_t j, double T0, double T1)
+{
+    const uint64_t lo = w->P->pp[w->pi].lo;
+    double ys[APICAL_SWEEP_MAX_STATE];
+    w->i = lo + j, w->t = T0, w->ru = pr->ref_until[lo + j];
+    pop_get(pr, pr->y, lo + j, ys);
+    apical_status st = walk_neuron(w, ys, SWEEP_NONE, T1);
+    if (st)
+        return w->P->st = st;
+    pop_put(pr, pr->y_next, lo + j, ys);
+    pr->ref_until[lo + j] = w->ru;
+    w->P->integrations++;
+    return APICAL_OK;
+}
+
 /* A population without horizon_n (models: where stepping every
  * neuron every window with the shared-constant kernel is faster than
  * stepping it lazily): every owned neuron from T0 to T1 into y_next. */
@@ -804,6 +835,11 @@ static apical_status dense_window(apical_sim *S, partition *P, size_t pi, double
          * neurons' time is S->t: no per-neuron t_last for dense
          * populations.) */
         const double *restrict cd = sw->cand;
+        const double *ru = pr->ref_until + lo;
+        /* not refractory at T0, one kernel step: the model's window_redo
+         * (listed in b_idx, its flags in b_cand), else walked */
+        const int redo = pr->sweep->window_redo && sw->m == 1;
+        size_t nr = 0;
         for (uint64_t b0 = 0; b0 < n; b0 += 64) {
             const uint64_t b1 = b0 + 64 < n ? b0 + 64 : n;
             if (block_clear(cd + b0, b1 - b0))
@@ -811,14 +847,23 @@ static apical_status dense_window(apical_sim *S, partition *P, size_t pi, double
             for (uint64_t j = b0; j < b1; j++) {
                 if (!(cd[j] >= 0.0))
                     continue;
-                w.i = lo + j, w.t = T0, w.ru = pr->ref_until[lo + j];
-                pop_get(pr, pr->y, lo + j, ys);
-                apical_status st = walk_neuron(&w, ys, SWEEP_NONE, T1);
-                if (st)
-                    return st;
-                pop_put(pr, pr->y_next, lo + j, ys);
-                pr->ref_until[lo + j] = w.ru;
-                P->integrations++;
+                if (redo && !(ru[j] > T0)) {
+                    sw->b_idx[nr++] = (uint32_t)j;
+                    continue;
+                }
+                if (walk_flagged(&w, pr, j, T0, T1))
+                    return P->st;
+            }
+        }
+        if (nr) {
+            pr->sweep->window_redo(nr, sw->b_idx, y, yn, T0, T1, sw->k, &pp->ctx, sw->b_cand);
+            for (size_t q = 0; q < nr; q++) {
+                if (!(sw->b_cand[q] >= 0.0)) {
+                    P->integrations++; /* as the walk counts: one step */
+                    P->steps++;
+                } else if (walk_flagged(&w, pr, sw->b_idx[q], T0, T1)) {
+                    return P->st;
+                }
             }
         }
     }
