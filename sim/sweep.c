@@ -705,18 +705,18 @@ static void run_kernel(const pop_rt *pr, pop_part *pp, const double *const *y, d
     }
 }
 
-/* All n flags negative (sign bit set)? One integer AND over them, which
- * vectorises. */
+/* Bit j set where flag j (of n <= 64) is not negative (sign bit clear):
+ * shifts and an OR, which vectorise. */
 __attribute__((target_clones("avx512f", "avx2", "default")))
-static int block_clear(const double *restrict cd, uint64_t n)
+static uint64_t block_mask(const double *restrict cd, uint64_t n)
 {
-    uint64_t all = ~0ull;
+    uint64_t m = 0;
     for (uint64_t j = 0; j < n; j++) {
         uint64_t b;
         memcpy(&b, &cd[j], sizeof b);
-        all &= b;
+        m |= (~b >> 63) << j;
     }
-    return (int)(all >> 63);
+    return m;
 }
 
 /* The neurons with exactly one input, after the kernel (which stepped
@@ -829,11 +829,9 @@ static apical_status dense_window(apical_sim *S, partition *P, size_t pi, double
         P->integrations += n + n_in;
         sw->n_touched = 0;
         sw->n_ev = 0;
-        /* Neurons the kernel could not finish (cand >= 0), in blocks: a
-         * block whose candidates all have the sign bit set (negative) is
-         * skipped after one integer AND over it, which vectorises. (The
-         * neurons' time is S->t: no per-neuron t_last for dense
-         * populations.) */
+        /* Neurons the kernel could not finish (cand >= 0), found 64 at a
+         * time by a vectorised mask of the sign bits. (The neurons' time
+         * is S->t: no per-neuron t_last for dense populations.) */
         const double *restrict cd = sw->cand;
         const double *ru = pr->ref_until + lo;
         /* not refractory at T0, one kernel step: the model's window_redo
@@ -842,9 +840,8 @@ static apical_status dense_window(apical_sim *S, partition *P, size_t pi, double
         size_t nr = 0;
         for (uint64_t b0 = 0; b0 < n; b0 += 64) {
             const uint64_t b1 = b0 + 64 < n ? b0 + 64 : n;
-            if (block_clear(cd + b0, b1 - b0))
-                continue;
-            for (uint64_t j = b0; j < b1; j++) {
+            for (uint64_t bits = block_mask(cd + b0, b1 - b0); bits; bits &= bits - 1) {
+                const uint64_t j = b0 + (uint64_t)__builtin_ctzll(bits);
                 if (!(cd[j] >= 0.0))
                     continue;
                 if (redo && !(ru[j] > T0)) {
