@@ -123,6 +123,7 @@ typedef struct sweep_part {
     double h;
     unsigned m;
     double *cand, *scratch;
+    uint64_t *mask; /* dense: per 64 owned neurons, the kernel's flags as bits */
     /* the constants of the last SWEEP_KCACHE window lengths (hc[c]: the
      * length, NaN: empty; mc[c]: its sub-windows; kc[c]: k), refilled
      * round robin (next): window lengths k d_min - (k - 1) d_min differ in

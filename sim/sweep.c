@@ -57,7 +57,8 @@ apical_status apical_sweep_build(apical_sim *S, partition *P, size_t pi, apical_
         !(sw->touched = malloc((n + 1) * sizeof *sw->touched)) ||
         !(sw->cal = malloc((n + 1) * sizeof *sw->cal)) ||
         !(sw->b_idx = malloc((n + 1) * sizeof *sw->b_idx)) ||
-        !(sw->b_ev = malloc((n + 1) * sizeof *sw->b_ev)))
+        !(sw->b_ev = malloc((n + 1) * sizeof *sw->b_ev)) ||
+        !(sw->mask = malloc((n / 64 + 1) * sizeof *sw->mask)))
         return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
     double **lane[] = {&sw->b_t,  &sw->b_ru,   &sw->b_wk,   &sw->b_dt,
                        &sw->b_to, &sw->b_held, &sw->b_cand, &sw->b_hz};
@@ -102,7 +103,7 @@ void apical_sweep_free(pop_part *pp)
     void *v[] = {sw->cand, sw->scratch, sw->head, sw->tail, sw->touched, sw->ev,   sw->cal,  sw->far,  sw->b_idx,
                  sw->b_ev, sw->b_t,  sw->b_ru,    sw->b_wk, sw->b_dt,
                  sw->b_to, sw->b_held, sw->b_cand, sw->b_hz, sw->b_ya, sw->b_yb,
-                 sw->slot, sw->q_idx, sw->q_t, sw->q_w, sw->q_r, sw->q_cand};
+                 sw->slot, sw->q_idx, sw->q_t, sw->q_w, sw->q_r, sw->q_cand, sw->mask};
     for (size_t a = 0; a < sizeof v / sizeof *v; a++)
         free(v[a]);
     for (size_t r = 0; r < SWEEP_RING; r++)
@@ -705,18 +706,30 @@ static void run_kernel(const pop_rt *pr, pop_part *pp, const double *const *y, d
     }
 }
 
-/* Bit j set where flag j (of n <= 64) is not negative (sign bit clear):
- * shifts and an OR, which vectorise. */
+/* Per block of 64 flags, bit j set where flag j is not negative (sign bit
+ * clear): shifts and ORs, which vectorise; one call for all n. */
 __attribute__((target_clones("avx512f", "avx2", "default")))
-static uint64_t block_mask(const double *restrict cd, uint64_t n)
+static void flag_masks(const double *restrict cd, uint64_t n, uint64_t *restrict out)
 {
-    uint64_t m = 0;
-    for (uint64_t j = 0; j < n; j++) {
-        uint64_t b;
-        memcpy(&b, &cd[j], sizeof b);
-        m |= (~b >> 63) << j;
+    const uint64_t nb = n / 64;
+    for (uint64_t b = 0; b < nb; b++) {
+        uint64_t m = 0;
+        for (uint64_t j = 0; j < 64; j++) {
+            uint64_t x;
+            memcpy(&x, &cd[64 * b + j], sizeof x);
+            m |= (~x >> 63) << j;
+        }
+        out[b] = m;
     }
-    return m;
+    if (n % 64) {
+        uint64_t m = 0;
+        for (uint64_t j = 64 * nb; j < n; j++) {
+            uint64_t x;
+            memcpy(&x, &cd[j], sizeof x);
+            m |= (~x >> 63) << (j - 64 * nb);
+        }
+        out[nb] = m;
+    }
 }
 
 /* The neurons with exactly one input, after the kernel (which stepped
@@ -829,8 +842,8 @@ static apical_status dense_window(apical_sim *S, partition *P, size_t pi, double
         P->integrations += n + n_in;
         sw->n_touched = 0;
         sw->n_ev = 0;
-        /* Neurons the kernel could not finish (cand >= 0), found 64 at a
-         * time by a vectorised mask of the sign bits. (The neurons' time
+        /* Neurons the kernel could not finish (cand >= 0), found by a
+         * vectorised mask of the sign bits per 64. (The neurons' time
          * is S->t: no per-neuron t_last for dense populations.) */
         const double *restrict cd = sw->cand;
         const double *ru = pr->ref_until + lo;
@@ -838,10 +851,10 @@ static apical_status dense_window(apical_sim *S, partition *P, size_t pi, double
          * (listed in b_idx, its flags in b_cand), else walked */
         const int redo = pr->sweep->window_redo && sw->m == 1;
         size_t nr = 0;
-        for (uint64_t b0 = 0; b0 < n; b0 += 64) {
-            const uint64_t b1 = b0 + 64 < n ? b0 + 64 : n;
-            for (uint64_t bits = block_mask(cd + b0, b1 - b0); bits; bits &= bits - 1) {
-                const uint64_t j = b0 + (uint64_t)__builtin_ctzll(bits);
+        flag_masks(cd, n, sw->mask);
+        for (uint64_t b = 0; b < (n + 63) / 64; b++) {
+            for (uint64_t bits = sw->mask[b]; bits; bits &= bits - 1) {
+                const uint64_t j = 64 * b + (uint64_t)__builtin_ctzll(bits);
                 if (!(cd[j] >= 0.0))
                     continue;
                 if (redo && !(ru[j] > T0)) {
