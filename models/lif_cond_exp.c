@@ -639,7 +639,7 @@ static const apical_sweep_ops sweep_ops = {
     .advance_n = sweep_advance_n,
     .single_input = sweep_single_input,
     .window_redo = sweep_window_redo,
-    .method = "RK4 on V (local error estimate <= 1e-6 mV per step), conductances exact",
+    .method = "RK4 on V (local error estimate <= 1e-5 mV per step), conductances exact",
 };
 
 const apical_model_type apical_lif_cond_exp = {
