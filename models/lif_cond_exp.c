@@ -184,8 +184,18 @@ static double quiet_horizon(const double y[], const apical_model_ctx *c)
 #define EPS_LOCAL 1e-5 /* mV */
 #define X_CAP 0.5
 
-enum { K_H, K_H2, K_H6, K_DE2, K_DE, K_DI2, K_DI, K_AL, K_BL, K_IC, K_EE, K_EI, K_TH, K_R,
-       K_E120, K_HB, K_ITE, K_ITI, K_XLO, K_XHI, K__N };
+/* The most equal sub-steps window_redo takes (more: the neuron is walked
+ * one by one by `advance`). */
+#define SUB_MAX 8
+
+/* k[]: the step's constants (K_H .. K_DI: step_h, for the window length h),
+ * the population's (K_AL .. K_XHI), then K_BASE: for each m = 2 ..
+ * SUB_MAX, step_h's seven for h/m (K_SUB + K_STEP (m - 2) + K_H .. K_DI),
+ * the sub-steps of window_redo. */
+enum { K_H, K_H2, K_H6, K_DE2, K_DE, K_DI2, K_DI, K_STEP, K_AL = K_STEP, K_BL, K_IC, K_EE,
+       K_EI, K_TH, K_R, K_E120, K_HB, K_ITE, K_ITI, K_XLO, K_XHI, K_BASE,
+       K_SUB = K_BASE, K__N = K_SUB + K_STEP * (SUB_MAX - 1) };
+_Static_assert((int)K__N <= (int)APICAL_SWEEP_MAX_CONST, "lif_cond_exp: too many sweep constants");
 
 /* max without fmax's NaN rules: a plain select, which gcc vectorises (and
  * inlines: fmax is a libm call here) */
@@ -285,6 +295,9 @@ static void sweep_constants(double h, const apical_model_ctx *c, double k[])
 {
     step_h(h, c->derived, k);
     step_pop(c, h, k);
+    /* h / m as sweep_advance computes it (dt / m), so the same bits */
+    for (int m = 2; m <= SUB_MAX; m++)
+        step_h(h / (double)m, c->derived, k + K_SUB + K_STEP * (m - 2));
 }
 
 /* gcc honours restrict on parameters (not on local pointers): the loop
@@ -297,8 +310,8 @@ __attribute__((always_inline)) static inline void sweep_loop(size_t n, const dou
                               const double *restrict ru, double T0, double T1,
                               const double *restrict k, double *restrict cd)
 {
-    double kk[K__N]; /* a local copy: with k itself the loop stays scalar */
-    for (int q = 0; q < K__N; q++)
+    double kk[K_BASE]; /* a local copy: with k itself the loop stays scalar */
+    for (int q = 0; q < K_BASE; q++)
         kk[q] = k[q];
     const double th = kk[K_TH], hb = kk[K_HB], de = kk[K_DE], di = kk[K_DI];
     for (size_t i = 0; i < n; i++) {
@@ -347,8 +360,8 @@ __attribute__((always_inline)) static inline void batch_loop(size_t n, const dou
                               const double *restrict dt, const double *restrict held,
                               const double *restrict k, double *restrict cd)
 {
-    double kk[K__N]; /* population constants; a local copy (see sweep_loop) */
-    for (int q = 0; q < K__N; q++)
+    double kk[K_BASE]; /* population constants; a local copy (see sweep_loop) */
+    for (int q = 0; q < K_BASE; q++)
         kk[q] = k[q];
     const double th = kk[K_TH], r = kk[K_R], ite = kk[K_ITE], iti = kk[K_ITI];
     const double xlo = kk[K_XLO], xhi = kk[K_XHI];
@@ -424,8 +437,8 @@ __attribute__((always_inline)) static inline void single_loop(
     const double *restrict tin, const double *restrict win, const double *restrict rin, double T0,
     double T1, const double *restrict k, double *restrict cd)
 {
-    double kk[K__N]; /* a local copy (see sweep_loop) */
-    for (int q = 0; q < K__N; q++)
+    double kk[K_BASE]; /* a local copy (see sweep_loop) */
+    for (int q = 0; q < K_BASE; q++)
         kk[q] = k[q];
     const double nz = -0.0;
     for (size_t q = 0; q < n; q++) {
@@ -459,6 +472,122 @@ static void sweep_single_input(size_t n, const uint32_t *idx, const double *cons
     single_loop(n, idx, y[S_V], y[S_G_EXC], y[S_G_INH], yn[S_V], yn[S_G_EXC], yn[S_G_INH], ru,
                 t_in, w_in, r_in, T0, T1, k, cand);
 }
+
+/* apical_sweep_ops.window_redo: the neurons the window kernel flagged that
+ * have no input and are not refractory at T0, as the engine's one-by-one
+ * walk would take them (run_to in sim/sweep.c over sweep_advance), in
+ * vector form. First the walk's sub-step count m per lane (sweep_advance's
+ * count: m = 1 when one step is within the bound, else the smallest m >=
+ * x / X_CAP with e <= EPS_LOCAL m^5; SUB_MAX + 1 for more than SUB_MAX),
+ * written to cd[] as a double; then, for each m in 2 .. SUB_MAX that
+ * occurs, one pass over the lanes with that m's shared sub-step constants
+ * (h/m: the bits of sweep_advance's step_h(dt / m)), m RK4 steps each
+ * (unrolled: m is a constant in each pass). A lane is finished (cd < 0)
+ * where the walk would take the step whole without a crossing search:
+ * spike distance below 0 at both ends and the Hermite bound of
+ * crossing_bracket (the same expression) below 0, and a finite result.
+ * Every other lane (m = 1: the kernel's own step, which it flagged; m >
+ * SUB_MAX; a possible crossing; not finite; above threshold at T0) keeps
+ * cd >= 0 and is walked by the engine from T0. */
+__attribute__((always_inline)) static inline void redo_m(
+    const size_t n, const uint32_t *restrict idx, const double *restrict v0,
+    const double *restrict e0, const double *restrict i0, double *restrict v1,
+    double *restrict e1, double *restrict i1, const double *restrict k, double *restrict cd,
+    const int m)
+{
+    double kk[K_BASE], ks[K_STEP]; /* local copies (see sweep_loop) */
+    for (int q = 0; q < K_BASE; q++)
+        kk[q] = k[q];
+    for (int q = 0; q < K_STEP; q++)
+        ks[q] = k[K_SUB + K_STEP * (m - 2) + q];
+    const double th = kk[K_TH], hb = kk[K_HB], dm = (double)m;
+    const double h = ks[K_H], h2 = ks[K_H2], h6 = ks[K_H6], de2 = ks[K_DE2], de = ks[K_DE],
+                 di2 = ks[K_DI2], di = ks[K_DI];
+    for (size_t q = 0; q < n; q++) {
+        const uint32_t j = idx[q];
+        const double mq = cd[q], v = v0[j];
+        double vv = v, ge = e0[j], gi = i0[j], k1 = 0.0, s1 = 0.0, a0, f0 = 0.0;
+        for (int s = 0; s < m; s++) {
+            vv = rk4_core(vv, ge, gi, h, h2, h6, de2, de, di2, di, kk, &k1, &s1, &a0);
+            f0 = s == 0 ? k1 : f0;
+            ge *= de;
+            gi *= di;
+        }
+        const double sa = v - th, sb = vv - th;
+        const double bnd = maxd(sa, sb) + hb * (maxd(f0, 0.0) + maxd(-s1, 0.0));
+        double f = bnd < 0.0 ? -1.0 : 0.5;
+        f = sb < 0.0 ? f : 0.5;
+        f = sa < 0.0 ? f : 0.5;
+        f = (vv - vv) + (ge - ge) + (gi - gi) == 0.0 ? f : 0.5; /* not finite */
+        const int here = mq == dm;
+        cd[q] = here ? f : mq;
+        v1[j] = here ? vv : v1[j];
+        e1[j] = here ? ge : e1[j];
+        i1[j] = here ? gi : i1[j];
+    }
+}
+
+/* The walk's sub-step count per lane, into cd (see window_redo). */
+__attribute__((always_inline)) static inline void redo_count(
+    const size_t n, const uint32_t *restrict idx, const double *restrict v0,
+    const double *restrict e0, const double *restrict i0, const double *restrict k,
+    double *restrict cd)
+{
+    double kk[K_BASE];
+    for (int q = 0; q < K_BASE; q++)
+        kk[q] = k[q];
+    const double al = kk[K_AL], bl = kk[K_BL], ic = kk[K_IC], ee = kk[K_EE], ei = kk[K_EI];
+    const double r = kk[K_R], h = kk[K_H], e120 = kk[K_E120];
+    for (size_t q = 0; q < n; q++) {
+        const uint32_t j = idx[q];
+        const double v = v0[j], ge = e0[j], gi = i0[j];
+        /* rk4_core's k1 and a0 (they do not depend on the step length) */
+        const double a0 = al + (ge + gi) * ic, b1 = bl + ge * ee + gi * ei;
+        const double k1 = b1 - a0 * v;
+        const double ex = excess_h(a0, k1, r, h, e120);
+        /* sweep_advance's expressions, for the same decisions */
+        const double x = (a0 + r) * h;
+        const double e = x * x * x * x * e120 * (k1 < 0.0 ? -k1 : k1);
+        double m = 1.0;
+        for (int c = 1; c <= SUB_MAX; c++) {
+            const double dc = (double)c;
+            m += x / X_CAP > dc || e > EPS_LOCAL * (dc * dc) * (dc * dc) * dc ? 1.0 : 0.0;
+        }
+        cd[q] = ex >= 0.0 ? m : 1.0;
+    }
+}
+
+#define REDO_M(M)                                                                              \
+    case M:                                                                                    \
+        redo_m(n, idx, y[S_V], y[S_G_EXC], y[S_G_INH], yn[S_V], yn[S_G_EXC], yn[S_G_INH], k,  \
+               cand, M);                                                                       \
+        break;
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+static void sweep_window_redo(size_t n, const uint32_t *idx, const double *const y[],
+                              double *const yn[], double T0, double T1, const double k[],
+                              const apical_model_ctx *c, double *cand)
+{
+    (void)c, (void)T0, (void)T1;
+    redo_count(n, idx, y[S_V], y[S_G_EXC], y[S_G_INH], k, cand);
+    unsigned seen = 0;
+    for (size_t q = 0; q < n; q++)
+        seen |= 1u << (unsigned)cand[q]; /* 1 .. SUB_MAX + 1 */
+    for (int m = 2; m <= SUB_MAX; m++) {
+        if (!(seen >> m & 1u))
+            continue;
+        switch (m) {
+            REDO_M(2)
+            REDO_M(3)
+            REDO_M(4)
+            REDO_M(5)
+            REDO_M(6)
+            REDO_M(7)
+            REDO_M(8)
+        }
+    }
+}
+#undef REDO_M
 
 static void sweep_advance(double y[], double dt, int refractory, const apical_model_ctx *c,
                           double slope[2])
@@ -509,7 +638,8 @@ static const apical_sweep_ops sweep_ops = {
     .advance = sweep_advance,
     .advance_n = sweep_advance_n,
     .single_input = sweep_single_input,
-    .method = "RK4 on V (local error estimate <= 1e-6 mV per step), conductances exact",
+    .window_redo = sweep_window_redo,
+    .method = "RK4 on V (local error estimate <= 1e-5 mV per step), conductances exact",
 };
 
 const apical_model_type apical_lif_cond_exp = {

@@ -99,7 +99,7 @@ enum { SWEEP_NONE = UINT32_MAX, SWEEP_MOVED = UINT32_MAX - 1, APICAL_SWEEP_MAX_S
 /* Stepper "sweep": the wake-up calendar's ring covers this many windows
  * from the current one; later wake times wait in a far-future list that is
  * re-bucketed every SWEEP_RING / 2 windows. */
-enum { SWEEP_RING = 256 };
+enum { SWEEP_RING = 256, SWEEP_KCACHE = 4 };
 #define SWEEP_CAL_NONE UINT64_MAX
 
 typedef struct sweep_bucket {
@@ -123,6 +123,14 @@ typedef struct sweep_part {
     double h;
     unsigned m;
     double *cand, *scratch;
+    uint64_t *mask; /* dense: per 64 owned neurons, the kernel's flags as bits */
+    /* the constants of the last SWEEP_KCACHE window lengths (hc[c]: the
+     * length, NaN: empty; mc[c]: its sub-windows; kc[c]: k), refilled
+     * round robin (next): window lengths k d_min - (k - 1) d_min differ in
+     * their last bits from window to window, among a few values */
+    double hc[SWEEP_KCACHE];
+    unsigned mc[SWEEP_KCACHE], next;
+    double kc[SWEEP_KCACHE][APICAL_SWEEP_MAX_CONST];
     int ready;         /* lazy: wake times and calendar set up (first window) */
     uint32_t *head, *tail; /* per owned neuron: its inputs this window */
     uint32_t *touched; /* owned neurons (index - lo) with inputs */

@@ -57,7 +57,8 @@ apical_status apical_sweep_build(apical_sim *S, partition *P, size_t pi, apical_
         !(sw->touched = malloc((n + 1) * sizeof *sw->touched)) ||
         !(sw->cal = malloc((n + 1) * sizeof *sw->cal)) ||
         !(sw->b_idx = malloc((n + 1) * sizeof *sw->b_idx)) ||
-        !(sw->b_ev = malloc((n + 1) * sizeof *sw->b_ev)))
+        !(sw->b_ev = malloc((n + 1) * sizeof *sw->b_ev)) ||
+        !(sw->mask = malloc((n / 64 + 1) * sizeof *sw->mask)))
         return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
     double **lane[] = {&sw->b_t,  &sw->b_ru,   &sw->b_wk,   &sw->b_dt,
                        &sw->b_to, &sw->b_held, &sw->b_cand, &sw->b_hz};
@@ -84,6 +85,8 @@ apical_status apical_sweep_build(apical_sim *S, partition *P, size_t pi, apical_
             sw->slot[j] = SWEEP_NONE;
     }
     sw->h = NAN;
+    for (size_t c = 0; c < SWEEP_KCACHE; c++)
+        sw->hc[c] = NAN;
     pp->ctx = (apical_model_ctx){.param = pr->spec->param, .derived = pr->derived};
     pp->m = pr->m;
     /* advance_n reads only the population's constants: any h */
@@ -100,7 +103,7 @@ void apical_sweep_free(pop_part *pp)
     void *v[] = {sw->cand, sw->scratch, sw->head, sw->tail, sw->touched, sw->ev,   sw->cal,  sw->far,  sw->b_idx,
                  sw->b_ev, sw->b_t,  sw->b_ru,    sw->b_wk, sw->b_dt,
                  sw->b_to, sw->b_held, sw->b_cand, sw->b_hz, sw->b_ya, sw->b_yb,
-                 sw->slot, sw->q_idx, sw->q_t, sw->q_w, sw->q_r, sw->q_cand};
+                 sw->slot, sw->q_idx, sw->q_t, sw->q_w, sw->q_r, sw->q_cand, sw->mask};
     for (size_t a = 0; a < sizeof v / sizeof *v; a++)
         free(v[a]);
     for (size_t r = 0; r < SWEEP_RING; r++)
@@ -650,10 +653,21 @@ static apical_status window_constants(partition *P, const pop_rt *pr, pop_part *
     sweep_part *sw = pp->sw;
     if (h == sw->h)
         return APICAL_OK;
-    const double hmax = pr->sweep->max_step(&pp->ctx);
-    const double m = hmax > 0.0 && h > hmax ? ceil(h / hmax) : 1.0;
-    sw->m = m < 1e6 ? (unsigned)m : 1000000u;
-    pr->sweep->constants(h / (double)sw->m, &pp->ctx, sw->k);
+    const size_t nk = pr->sweep->n_const;
+    size_t c = 0;
+    while (c < SWEEP_KCACHE && !(sw->hc[c] == h))
+        c++;
+    if (c == SWEEP_KCACHE) {
+        const double hmax = pr->sweep->max_step(&pp->ctx);
+        const double m = hmax > 0.0 && h > hmax ? ceil(h / hmax) : 1.0;
+        c = sw->next;
+        sw->next = (sw->next + 1) % SWEEP_KCACHE;
+        sw->mc[c] = m < 1e6 ? (unsigned)m : 1000000u;
+        pr->sweep->constants(h / (double)sw->mc[c], &pp->ctx, sw->kc[c]);
+        sw->hc[c] = h;
+    }
+    sw->m = sw->mc[c];
+    memcpy(sw->k, sw->kc[c], nk * sizeof *sw->k);
     sw->h = h;
     if (sw->m > 1 && !sw->scratch &&
         !(sw->scratch = malloc(((pr->ns + 1) * (pp->hi - pp->lo) + 1) * sizeof *sw->scratch)))
@@ -692,18 +706,30 @@ static void run_kernel(const pop_rt *pr, pop_part *pp, const double *const *y, d
     }
 }
 
-/* All n flags negative (sign bit set)? One integer AND over them, which
- * vectorises. */
+/* Per block of 64 flags, bit j set where flag j is not negative (sign bit
+ * clear): shifts and ORs, which vectorise; one call for all n. */
 __attribute__((target_clones("avx512f", "avx2", "default")))
-static int block_clear(const double *restrict cd, uint64_t n)
+static void flag_masks(const double *restrict cd, uint64_t n, uint64_t *restrict out)
 {
-    uint64_t all = ~0ull;
-    for (uint64_t j = 0; j < n; j++) {
-        uint64_t b;
-        memcpy(&b, &cd[j], sizeof b);
-        all &= b;
+    const uint64_t nb = n / 64;
+    for (uint64_t b = 0; b < nb; b++) {
+        uint64_t m = 0;
+        for (uint64_t j = 0; j < 64; j++) {
+            uint64_t x;
+            memcpy(&x, &cd[64 * b + j], sizeof x);
+            m |= (~x >> 63) << j;
+        }
+        out[b] = m;
     }
-    return (int)(all >> 63);
+    if (n % 64) {
+        uint64_t m = 0;
+        for (uint64_t j = 64 * nb; j < n; j++) {
+            uint64_t x;
+            memcpy(&x, &cd[j], sizeof x);
+            m |= (~x >> 63) << (j - 64 * nb);
+        }
+        out[nb] = m;
+    }
 }
 
 /* The neurons with exactly one input, after the kernel (which stepped
@@ -744,6 +770,24 @@ static apical_status one_input(partition *P, const pop_rt *pr, pop_part *pp,
             append(P, sw, j, (size_t)sw->q_r[q], sw->q_w[q], sw->q_t[q]))
             return P->st;
     }
+    return APICAL_OK;
+}
+
+/* Owned neuron j of a dense population, flagged by the kernel and without
+ * inputs, walked one by one from its state at T0 (w: the walk's
+ * partition and population) into y_next. */
+static apical_status walk_flagged(walk *w, const pop_rt *pr, uint64_t j, double T0, double T1)
+{
+    const uint64_t lo = w->P->pp[w->pi].lo;
+    double ys[APICAL_SWEEP_MAX_STATE];
+    w->i = lo + j, w->t = T0, w->ru = pr->ref_until[lo + j];
+    pop_get(pr, pr->y, lo + j, ys);
+    apical_status st = walk_neuron(w, ys, SWEEP_NONE, T1);
+    if (st)
+        return w->P->st = st;
+    pop_put(pr, pr->y_next, lo + j, ys);
+    pr->ref_until[lo + j] = w->ru;
+    w->P->integrations++;
     return APICAL_OK;
 }
 
@@ -798,27 +842,38 @@ static apical_status dense_window(apical_sim *S, partition *P, size_t pi, double
         P->integrations += n + n_in;
         sw->n_touched = 0;
         sw->n_ev = 0;
-        /* Neurons the kernel could not finish (cand >= 0), in blocks: a
-         * block whose candidates all have the sign bit set (negative) is
-         * skipped after one integer AND over it, which vectorises. (The
-         * neurons' time is S->t: no per-neuron t_last for dense
-         * populations.) */
+        /* Neurons the kernel could not finish (cand >= 0), found by a
+         * vectorised mask of the sign bits per 64. (The neurons' time
+         * is S->t: no per-neuron t_last for dense populations.) */
         const double *restrict cd = sw->cand;
-        for (uint64_t b0 = 0; b0 < n; b0 += 64) {
-            const uint64_t b1 = b0 + 64 < n ? b0 + 64 : n;
-            if (block_clear(cd + b0, b1 - b0))
-                continue;
-            for (uint64_t j = b0; j < b1; j++) {
+        const double *ru = pr->ref_until + lo;
+        /* not refractory at T0, one kernel step: the model's window_redo
+         * (listed in b_idx, its flags in b_cand), else walked */
+        const int redo = pr->sweep->window_redo && sw->m == 1;
+        size_t nr = 0;
+        flag_masks(cd, n, sw->mask);
+        for (uint64_t b = 0; b < (n + 63) / 64; b++) {
+            for (uint64_t bits = sw->mask[b]; bits; bits &= bits - 1) {
+                const uint64_t j = 64 * b + (uint64_t)__builtin_ctzll(bits);
                 if (!(cd[j] >= 0.0))
                     continue;
-                w.i = lo + j, w.t = T0, w.ru = pr->ref_until[lo + j];
-                pop_get(pr, pr->y, lo + j, ys);
-                apical_status st = walk_neuron(&w, ys, SWEEP_NONE, T1);
-                if (st)
-                    return st;
-                pop_put(pr, pr->y_next, lo + j, ys);
-                pr->ref_until[lo + j] = w.ru;
-                P->integrations++;
+                if (redo && !(ru[j] > T0)) {
+                    sw->b_idx[nr++] = (uint32_t)j;
+                    continue;
+                }
+                if (walk_flagged(&w, pr, j, T0, T1))
+                    return P->st;
+            }
+        }
+        if (nr) {
+            pr->sweep->window_redo(nr, sw->b_idx, y, yn, T0, T1, sw->k, &pp->ctx, sw->b_cand);
+            for (size_t q = 0; q < nr; q++) {
+                if (!(sw->b_cand[q] >= 0.0)) {
+                    P->integrations++; /* as the walk counts: one step */
+                    P->steps++;
+                } else if (walk_flagged(&w, pr, sw->b_idx[q], T0, T1)) {
+                    return P->st;
+                }
             }
         }
     }

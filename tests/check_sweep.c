@@ -442,6 +442,105 @@ START_TEST(test_sweep_single_input)
 }
 END_TEST
 
+/* window_redo (the kernel's flagged neurons without inputs, not refractory)
+ * against the one-by-one walk it replaces: advance over T1 - T0 (with its
+ * sub-steps) and the walk's crossing test (spike distance below 0 at both
+ * ends, the Hermite bound max(s0, s1) + 4H/27 (max(s0', 0) + max(-s1', 0))
+ * below 0): bit for bit wherever it finishes a neuron, which it may do only
+ * where the walk would take the step whole. Conductances from 0 to 5000 nS
+ * (sub-step counts 1 to beyond the vectorised ones), V below, near and
+ * above threshold, states that are not finite. Then every array offset and
+ * a reversed list: the same flags and bits per neuron. */
+START_TEST(test_sweep_window_redo)
+{
+    for (size_t mi = 0; mi < apical_model_count(); mi++) {
+        const apical_model_type *m = apical_model_at(mi);
+        if (!m->sweep || !m->sweep->window_redo)
+            continue;
+        ck_assert(m->n_state == 3);
+        double *param = malloc(m->n_params * sizeof *param);
+        double *derived = calloc(m->n_derived + 1, sizeof *derived);
+        ck_assert(param && derived);
+        for (size_t k = 0; k < m->n_params; k++)
+            param[k] = m->params[k].def;
+        m->derive(param, derived);
+        apical_model_ctx c = {.param = param, .derived = derived};
+        enum { N = 97 };
+        const double T0 = 10.0, T1 = 10.1, H = T1 - T0;
+        double kc[APICAL_SWEEP_MAX_CONST];
+        m->sweep->constants(H, &c, kc);
+        static const double g[] = {0.0, 3.0, 40.0, 150.0, 400.0, 900.0, 1600.0, 3000.0, 5000.0};
+        enum { NG = sizeof g / sizeof *g };
+        double ys[3][N];
+        uint32_t idx[N];
+        for (int i = 0; i < N; i++) {
+            ys[0][i] = -80.0 + 0.32 * i; /* up to -49.3 mV: above V_th = -50 at the end */
+            ys[1][i] = g[i % NG];
+            ys[2][i] = g[(i / NG + 2 * i) % NG];
+            idx[i] = (uint32_t)i;
+        }
+        ys[0][5] = NAN;
+        ys[1][6] = HUGE_VAL;
+        const double *yp[3] = {ys[0], ys[1], ys[2]};
+        double yo[3][N], cand[N];
+        double *op[3] = {yo[0], yo[1], yo[2]};
+        m->sweep->window_redo(N, idx, yp, op, T0, T1, kc, &c, cand);
+        int used = 0, whole = 0;
+        for (int i = 0; i < N; i++) {
+            double y[3] = {ys[0][i], ys[1][i], ys[2][i]}, sl[2];
+            if (!(isfinite(y[0]) && isfinite(y[1]) && isfinite(y[2]))) {
+                /* (advance's sub-step count is meant for finite states) */
+                ck_assert_msg(cand[i] >= 0.0, "%s: neuron %d not finite, finished", m->name, i);
+                continue;
+            }
+            m->sweep->advance(y, H, 0, &c, sl);
+            const double y0[3] = {ys[0][i], ys[1][i], ys[2][i]};
+            const double d0 = m->spike_distance(y0, &c), s1 = m->spike_distance(y, &c);
+            const double bound = (d0 > s1 ? d0 : s1) +
+                                 H * (4.0 / 27.0) * ((sl[0] > 0.0 ? sl[0] : 0.0) +
+                                                     (sl[1] < 0.0 ? -sl[1] : 0.0));
+            const int walk_whole = d0 < 0.0 && s1 < 0.0 && bound < 0.0 && isfinite(y[0]) &&
+                                   isfinite(y[1]) && isfinite(y[2]);
+            whole += walk_whole;
+            if (!(cand[i] < 0.0))
+                continue;
+            ck_assert_msg(walk_whole, "%s: neuron %d finished where the walk would not",
+                          m->name, i);
+            used++;
+            for (int k = 0; k < 3; k++)
+                ck_assert_msg(memcmp(&y[k], &yo[k][i], sizeof y[k]) == 0,
+                              "%s: neuron %d variable %d: %.17g vs %.17g", m->name, i, k, y[k],
+                              yo[k][i]);
+        }
+        /* sub-step counts 1 to 40 here (the walk's count), 8 or fewer in
+         * about half (the vectorised ones; count 1 is the kernel's own
+         * step, which it flagged) */
+        ck_assert_int_gt(used, N / 5);
+        for (int off = 0; off < 9; off++) {
+            double yo2[3][N], cand2[N];
+            uint32_t idx2[N];
+            const int n2 = N - off;
+            for (int q = 0; q < n2; q++)
+                idx2[q] = (uint32_t)(off == 0 ? N - 1 - q : q + off);
+            double *op2[3] = {yo2[0], yo2[1], yo2[2]};
+            m->sweep->window_redo((size_t)n2, idx2, yp, op2, T0, T1, kc, &c, cand2);
+            for (int q = 0; q < n2; q++) {
+                const int i = (int)idx2[q];
+                ck_assert((cand2[q] >= 0.0) == (cand[i] >= 0.0));
+                for (int k = 0; cand[i] < 0.0 && k < 3; k++)
+                    ck_assert(memcmp(&yo2[k][i], &yo[k][i], sizeof yo[k][i]) == 0);
+            }
+        }
+        if (test_verbose())
+            printf("%s window_redo: %d of %d neurons finished (the walk takes %d whole), same "
+                   "bits as the walk\n",
+                   m->name, used, N, whole);
+        free(param);
+        free(derived);
+    }
+}
+END_TEST
+
 /* --- (c) determinism --------------------------------------------------- */
 
 static const char *det_net =
@@ -784,6 +883,7 @@ Suite *sweep_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_sweep_kernel_scalar);
     tcase_add_test(tc, test_sweep_single_input);
+    tcase_add_test(tc, test_sweep_window_redo);
     tcase_add_test(tc, test_sweep_refused);
     tcase_add_test(tc, test_sweep_single_01);
     tcase_add_test(tc, test_sweep_single_long);

@@ -127,7 +127,7 @@ typedef struct apical_exact_ops {
  * documents for any dt and any state (it takes as many internal sub-steps
  * as that needs); `window` may only be used where one step of length h per
  * neuron meets it, and flags every neuron where it does not. */
-enum { APICAL_SWEEP_MAX_CONST = 24 };
+enum { APICAL_SWEEP_MAX_CONST = 80 };
 typedef struct apical_sweep_ops {
     size_t n_const; /* <= APICAL_SWEEP_MAX_CONST */
     /* The longest step (ms) `window` may take for this population's
@@ -205,6 +205,23 @@ typedef struct apical_sweep_ops {
                          double *const yn[], const double *ru, const double *t_in,
                          const double *w_in, const double *r_in, double T0, double T1,
                          const double k[], const apical_model_ctx *c, double *cand);
+    /* Dense populations: the neurons the window kernel flagged that have no
+     * input in the window and are not refractory at T0 (ref_until <= T0),
+     * in one vectorised call, when the window is one kernel step (k: the
+     * constants for T1 - T0). Entry q is owned neuron idx[q] (distinct;
+     * gathered from y, the state at T0, and scattered to yn). cand[q] < 0
+     * where yn now holds exactly what the engine's one-by-one walk would
+     * produce from T0 to T1 without finding a crossing: `advance` over
+     * T1 - T0 (its sub-steps included) with spike_distance below 0 at both
+     * ends, the crossing test's Hermite bound (max(s0, s1) + 4h/27
+     * (max(s0', 0) + max(-s1', 0)), with advance's slopes) below 0, and a
+     * finite result. Elsewhere cand[q] >= 0 and yn[idx[q]] is unspecified:
+     * the engine walks the neuron. Called at every window end: no
+     * allocation, vectorisable. May be NULL (then every flagged neuron is
+     * walked). */
+    void (*window_redo)(size_t n, const uint32_t *idx, const double *const y[],
+                        double *const yn[], double T0, double T1, const double k[],
+                        const apical_model_ctx *c, double *cand);
     /* One line for docs and messages, e.g. "RK4, conductances exact". */
     const char *method;
 } apical_sweep_ops;
