@@ -188,6 +188,11 @@ static double quiet_horizon(const double y[], const apical_model_ctx *c)
  * one by one by `advance`). */
 #define SUB_MAX 8
 
+/* The most sub-steps `advance` takes for one step: the error bound would
+ * need more only at conductances of ~1e7 nS (or a state that is not
+ * finite), where the run stops instead (see sweep_advance). */
+#define SUB_CAP_WALK 1e6
+
 /* k[]: the step's constants (K_H .. K_DI: step_h, for the window length h),
  * the population's (K_AL .. K_XHI), then K_BASE: for each m = 2 ..
  * SUB_MAX, step_h's seven for h/m (K_SUB + K_STEP (m - 2) + K_H .. K_DI),
@@ -606,6 +611,19 @@ static void sweep_advance(double y[], double dt, int refractory, const apical_mo
          * small, and pow() showed in the profile), and x / m <= X_CAP */
         double m = ceil(x / X_CAP);
         m = m < 1.0 ? 1.0 : m;
+        /* Past SUB_CAP_WALK sub-steps (a conductance of ~1e7 nS, or a state
+         * that is not finite) the method is out of its range: V becomes NaN
+         * and the engine stops the run naming the neuron, time and state,
+         * as for any non-finite state, instead of counting for ever. */
+        if (!(e <= EPS_LOCAL * SUB_CAP_WALK * SUB_CAP_WALK * SUB_CAP_WALK * SUB_CAP_WALK *
+                       SUB_CAP_WALK) ||
+            !(m <= SUB_CAP_WALK)) {
+            y[S_V] = NAN;
+            slope[0] = slope[1] = NAN;
+            return;
+        }
+        if (e > EPS_LOCAL * (m * m) * (m * m) * m) /* start near the answer, then count */
+            m = fmax(m, floor(pow(e / EPS_LOCAL, 0.2)));
         while (e > EPS_LOCAL * (m * m) * (m * m) * m)
             m += 1.0;
         const double hs = dt / m;

@@ -270,6 +270,28 @@ n=$((n + 1))
 grep -q 'incomplete .*data up to [0-9.]* ms of 100000 ms' "$tmp/err" || fail "no 'how far': $(cat "$tmp/err")"
 n=$((n + 1))
 
+# --- a conductance beyond the sweep stepper's range ------------------------------------
+# RK4's error bound would need ~1e9 sub-steps per window (the walker counted
+# them for ever): the run stops at once, naming the neuron, exit 1; a large
+# but sane conductance still runs.
+cat > "$tmp/gmax.yaml" <<'YAML'
+simulation: {duration: 20 ms, solver: {stepper: sweep}}
+populations:
+  n: {size: 1, model: lif_cond_exp}
+inputs:
+  - {type: spike_times, target: n, times: [5 ms], receptor: inh, weight: 1e12 nS}
+recorders:
+  - {type: spikes, population: n}
+YAML
+timeout 10 "$APICAL" run "$tmp/gmax.yaml" -o "$tmp/gmax.h5" --quiet 2>"$tmp/err"; rc=$?
+[ $rc -eq 1 ] || fail "huge conductance: exit $rc: $(cat "$tmp/err")"
+grep -q "population 'n' neuron 0 failed to integrate at t = .*state not finite" "$tmp/err" ||
+    fail "huge conductance message: $(cat "$tmp/err")"
+[ ! -e "$tmp/gmax.h5" ] || fail "huge conductance: a complete-looking output"
+sed 's/1e12 nS/1e5 nS/' "$tmp/gmax.yaml" > "$tmp/big.yaml"
+timeout 10 "$APICAL" run "$tmp/big.yaml" -o "$tmp/big.h5" --quiet || fail "1e5 nS: did not run"
+n=$((n + 1))
+
 # --- disk full -------------------------------------------------------------------------
 if [ "$(id -u)" = 0 ] && mkdir "$tmp/tiny" && mount -t tmpfs -o size=2m tmpfs "$tmp/tiny" 2>/dev/null; then
     mnt="$tmp/tiny"
