@@ -125,5 +125,29 @@ done
 "$PYTHON" analysis/stats.py "$tmp/missing.h5" > /dev/null 2>&1
 rc=$?
 [ $rc -eq 2 ] || fail "stats.py: exit $rc on a missing file, want 2"
+
+# V traces and ISI/CV histograms on a real run (the commands README shows)
+APICAL=${APICAL:-build/apical}
+"$APICAL" run networks/brette2007_coba.yaml -o "$tmp/coba.h5" --duration 200 --quiet ||
+    fail "apical run for the figures"
+"$PYTHON" analysis/traces.py "$tmp/coba.h5" -o "$tmp/traces.png" > "$tmp/tr.txt" ||
+    fail "traces.py exited $?"
+[ -s "$tmp/traces.png" ] || fail "traces.py wrote no PNG"
+grep -q '2000 frames of exc (V_m, g_exc, g_inh) for 4 neurons' "$tmp/tr.txt" ||
+    fail "traces.py: $(cat "$tmp/tr.txt")"
+"$PYTHON" analysis/traces.py "$tmp/coba.h5" -o "$tmp/t2.png" --variables V_m --nodes 5 \
+    > /dev/null 2> "$tmp/err.txt"
+[ $? -eq 2 ] && grep -q 'neuron 5 of exc is not recorded' "$tmp/err.txt" ||
+    fail "traces.py on an unrecorded neuron: $(cat "$tmp/err.txt")"
+"$PYTHON" analysis/isi.py "$tmp/coba.h5" -o "$tmp/isi.png" > "$tmp/isi.txt" || fail "isi.py exited $?"
+[ -s "$tmp/isi.png" ] || fail "isi.py wrote no PNG"
+"$PYTHON" - "$tmp/isi.txt" <<'PY' || fail "isi.py numbers: $(cat "$tmp/isi.txt")"
+import sys
+rows = [l.split() for l in open(sys.argv[1]) if l.startswith(('exc', 'inh'))]
+assert len(rows) == 2
+for r in rows:
+    rate, cv = float(r[1]), float(r[3])
+    assert 10 < rate < 30 and 0.5 < cv < 1.5, r  # COBA: ~18 Hz, irregular
+PY
 echo "t_analysis: all checks passed"
 exit 0
