@@ -76,6 +76,12 @@ typedef struct report {
     size_t len;       /* frames in the buffer */
     hsize_t written;  /* frames already in the file */
     double t_start, dt;
+    /* for /overview (written at the end, from the file) */
+    int weights;      /* a weights report: histogram; else one NXdata per variable */
+    size_t n_vars;    /* state: variables per node (width = n_nodes * n_vars) */
+    char **var_names, **var_units; /* state: n_vars each */
+    char *unit;       /* weights: the weight unit */
+    char *label;      /* population (state) or projection (weights) */
 } report;
 
 /* A table (apical_h5_table_add): one extendible dataset per column. A
@@ -215,6 +221,8 @@ static void close_id(hid_t *id, herr_t (*fn)(hid_t))
         fn(*id);
     *id = H5I_INVALID_HID;
 }
+
+static char *ov_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- attribute and dataset helpers -------------------------------------- */
 
@@ -446,6 +454,21 @@ static herr_t close_all(apical_h5 *h)
     return rc;
 }
 
+static void report_free_meta(report *r)
+{
+    for (size_t j = 0; j < r->n_vars; j++) {
+        free(r->var_names ? r->var_names[j] : NULL);
+        free(r->var_units ? r->var_units[j] : NULL);
+    }
+    free(r->var_names);
+    free(r->var_units);
+    free(r->unit);
+    free(r->label);
+    r->var_names = r->var_units = NULL;
+    r->unit = r->label = NULL;
+    r->n_vars = 0;
+}
+
 static void free_handle(apical_h5 *h)
 {
     if (!h)
@@ -458,6 +481,7 @@ static void free_handle(apical_h5 *h)
     for (size_t i = 0; i < h->n_rep; i++) {
         free(h->rep[i].name);
         free(h->rep[i].buf);
+        report_free_meta(&h->rep[i]);
     }
     free(h->spk);
     free(h->rep);
@@ -663,6 +687,8 @@ apical_status apical_h5_spikes_add(apical_h5 *h, const char *pop,
      * what h5web draws as a scatter plot, i.e. a raster (x = time,
      * y = node id, colour = node id). */
     if (attr_str(p->ds_t, "units", "ms") < 0 ||
+        attr_str(p->ds_t, "long_name", "spike time (ms)") < 0 ||
+        attr_str(p->ds_node, "long_name", "node id") < 0 ||
         attr_sorting(p->grp, SORT_BY_TIME) < 0 ||
         attr_u64(p->grp, "n_nodes", n_nodes) < 0 ||
         attr_str(p->grp, "NX_class", "NXdata") < 0 ||
@@ -821,7 +847,8 @@ static herr_t report_mapping(hid_t grp, const uint64_t *node_ids,
         goto out;
     *ds_time = H5Dcreate2(m, "time", H5T_IEEE_F64LE, sp, H5P_DEFAULT,
                           H5P_DEFAULT, H5P_DEFAULT);
-    if (*ds_time < 0 || attr_str(*ds_time, "units", "ms") < 0)
+    if (*ds_time < 0 || attr_str(*ds_time, "units", "ms") < 0 ||
+        attr_str(*ds_time, "long_name", "start, stop, step (ms)") < 0)
         goto out;
     rc = 0;
 out:
@@ -889,7 +916,17 @@ apical_status apical_h5_report_add(apical_h5 *h, const char *pop,
     r->buf_rows = (size_t)chunk[0];
     r->name = report_name(h, pop);
     r->buf = malloc(r->buf_rows * r->width * sizeof *r->buf);
-    if (!r->name || !r->buf) {
+    r->label = dup_str(pop);
+    r->var_names = calloc(n_vars, sizeof *r->var_names);
+    r->var_units = calloc(n_vars, sizeof *r->var_units);
+    int meta_ok = r->label && r->var_names && r->var_units;
+    for (size_t j = 0; meta_ok && j < n_vars; j++) {
+        r->var_names[j] = dup_str(var_names[j]);
+        r->var_units[j] = dup_str(var_units && var_units[j] ? var_units[j] : "");
+        meta_ok = r->var_names[j] && r->var_units[j];
+    }
+    r->n_vars = n_vars;
+    if (!meta_ok || !r->name || !r->buf) {
         st = apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
         goto fail;
     }
@@ -918,7 +955,22 @@ apical_status apical_h5_report_add(apical_h5 *h, const char *pop,
         st = h5_fail(h, err, "cannot create /report/%s/data", r->name);
         goto fail;
     }
-    if (attr_str(r->ds_data, "units", unit) < 0 ||
+    /* long_name (NeXus, for viewers): "exc: V_m (mV), g_exc (nS)" */
+    size_t ln_len = strlen(pop) + 4;
+    for (size_t j = 0; j < n_vars; j++)
+        ln_len += strlen(var_names[j]) + strlen(r->var_units[j]) + 6;
+    char *long_name = malloc(ln_len);
+    if (!long_name) {
+        st = apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+        goto fail;
+    }
+    size_t at = (size_t)snprintf(long_name, ln_len, "%s:", pop);
+    for (size_t j = 0; j < n_vars; j++)
+        at += (size_t)snprintf(long_name + at, ln_len - at, r->var_units[j][0] ? "%s %s (%s)" : "%s %s",
+                               j ? "," : "", var_names[j], r->var_units[j]);
+    herr_t ln_rc = attr_str(r->ds_data, "long_name", long_name);
+    free(long_name);
+    if (ln_rc < 0 || attr_str(r->ds_data, "units", unit) < 0 ||
         attr_strv(r->ds_data, "variables", var_names, n_vars) < 0 ||
         attr_strv(r->ds_data, "variable_units", var_units, n_vars) < 0 ||
         attr_str(r->grp, "population", pop) < 0 ||
@@ -942,6 +994,7 @@ fail:
     close_id(&r->grp, H5Gclose);
     free(r->name);
     free(r->buf);
+    report_free_meta(r);
     return st;
 }
 
@@ -1045,8 +1098,11 @@ apical_status apical_h5_weights_add(apical_h5 *h, const char *proj,
     r->buf_rows = (size_t)chunk[0];
     r->name = report_name(h, proj);
     r->buf = malloc((r->buf_rows * n + 1) * sizeof *r->buf);
+    r->weights = 1;
+    r->unit = dup_str(unit ? unit : "");
+    r->label = dup_str(proj);
     hid_t m = H5I_INVALID_HID, sp = H5I_INVALID_HID;
-    if (!r->name || !r->buf) {
+    if (!r->name || !r->buf || !r->unit || !r->label) {
         st = apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
         goto fail;
     }
@@ -1064,7 +1120,10 @@ apical_status apical_h5_weights_add(apical_h5 *h, const char *proj,
         st = h5_fail(h, err, "cannot create /report/%s/data", r->name);
         goto fail;
     }
-    if (attr_str(r->ds_data, "units", unit) < 0 || attr_str(r->grp, "type", "weights") < 0 ||
+    char *wl = ov_fmt(unit && unit[0] ? "%s weight (%s)" : "%s weight", proj, unit ? unit : "");
+    herr_t wl_rc = wl ? attr_str(r->ds_data, "long_name", wl) : -1;
+    free(wl);
+    if (wl_rc < 0 || attr_str(r->ds_data, "units", unit) < 0 || attr_str(r->grp, "type", "weights") < 0 ||
         attr_str(r->grp, "projection", proj) < 0 ||
         attr_str(r->grp, "source_population", src_pop) < 0 ||
         attr_str(r->grp, "target_population", tgt_pop) < 0 ||
@@ -1083,7 +1142,8 @@ apical_status apical_h5_weights_add(apical_h5 *h, const char *proj,
         attr_str(m, "target_population", tgt_pop) < 0 ||
         (r->ds_time = H5Dcreate2(m, "time", H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT,
                                  H5P_DEFAULT)) < 0 ||
-        attr_str(r->ds_time, "units", "ms") < 0 || report_write_time(r) < 0) {
+        attr_str(r->ds_time, "units", "ms") < 0 ||
+        attr_str(r->ds_time, "long_name", "start, stop, step (ms)") < 0 || report_write_time(r) < 0) {
         st = h5_fail(h, err, "cannot write /report/%s/mapping", r->name);
         goto fail;
     }
@@ -1103,6 +1163,7 @@ fail:
     close_id(&r->grp, H5Gclose);
     free(r->name);
     free(r->buf);
+    report_free_meta(r);
     return st;
 }
 
@@ -1362,15 +1423,526 @@ out:
     return st;
 }
 
+/* ---- /overview: a first view for h5web and silx (NeXus) ------------------ */
+
+/* Written when the file has left SWMR mode (finish, keep): derived from the
+ * data in the file, bounded in size so a viewer can load every part of it
+ * at once (no image wider than 2000 or taller than 512 and 4096 frames at
+ * most). The SONATA datasets are not touched. docs/output-format.md. */
+enum {
+    OV_MAX_TBINS = 2000,   /* time bins of rates, raster and weight histograms */
+    OV_MAX_NBINS = 512,    /* neuron bins of a raster */
+    OV_MAX_FRAMES = 4096,  /* frames of a state variable copy */
+    OV_MAX_NODES = 1024,   /* nodes of a state variable copy */
+    OV_WBINS = 64,         /* weight bins */
+};
+
+/* A 1-D or 2-D dataset written whole; 2-D ones chunked and deflated. */
+static hid_t ov_dset(hid_t loc, const char *name, hid_t ftype, hid_t mtype, int rank,
+                     hsize_t d0, hsize_t d1, const void *buf)
+{
+    hsize_t dims[2] = {d0, d1};
+    hid_t sp = H5Screate_simple(rank, dims, NULL);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    hid_t d = H5I_INVALID_HID;
+    if (sp < 0 || dcpl < 0)
+        goto out;
+    if (rank == 2 && d0 > 0 && d1 > 0) {
+        hsize_t ch[2] = {d0 < 16 ? d0 : 16, d1 < 4096 ? d1 : 4096};
+        if (H5Pset_chunk(dcpl, 2, ch) < 0)
+            goto out;
+        if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0 &&
+            (H5Pset_shuffle(dcpl) < 0 || H5Pset_deflate(dcpl, 1) < 0))
+            goto out;
+    }
+    d = H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    if (d >= 0 && d0 * (rank == 2 ? d1 : 1) > 0 &&
+        H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+        H5Dclose(d);
+        d = H5I_INVALID_HID;
+    }
+out:
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    if (sp >= 0)
+        H5Sclose(sp);
+    return d;
+}
+
+/* Write a dataset and give it units and long_name. */
+static herr_t ov_data(hid_t loc, const char *name, hid_t ftype, hid_t mtype, int rank,
+                      hsize_t d0, hsize_t d1, const void *buf, const char *units,
+                      const char *long_name)
+{
+    hid_t d = ov_dset(loc, name, ftype, mtype, rank, d0, d1, buf);
+    if (d < 0)
+        return -1;
+    herr_t rc = 0;
+    if ((units && attr_str(d, "units", units) < 0) ||
+        (long_name && attr_str(d, "long_name", long_name) < 0))
+        rc = -1;
+    if (H5Dclose(d) < 0)
+        rc = -1;
+    return rc;
+}
+
+/* An NXdata group with its signal and axes attributes. */
+static hid_t ov_nxdata(hid_t parent, const char *name, const char *signal,
+                       const char *const *axes, size_t n_axes, const char *title)
+{
+    hid_t g = H5Gcreate2(parent, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0)
+        return g;
+    if (attr_str(g, "NX_class", "NXdata") < 0 || attr_str(g, "signal", signal) < 0 ||
+        attr_strv(g, "axes", axes, n_axes) < 0 || (title && attr_str(g, "title", title) < 0)) {
+        H5Gclose(g);
+        return H5I_INVALID_HID;
+    }
+    return g;
+}
+
+static char *ov_fmt(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return NULL;
+    char *s = malloc((size_t)n + 1);
+    if (!s)
+        return NULL;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+/* Time bins: 1 ms, or a whole number of ms so there are at most
+ * OV_MAX_TBINS of them over [0, t_end). */
+static void ov_time_bins(double t_end, double *bin, size_t *n)
+{
+    double b = 1.0;
+    if (t_end > OV_MAX_TBINS)
+        b = ceil(t_end / OV_MAX_TBINS);
+    size_t k = t_end > 0 ? (size_t)ceil(t_end / b) : 1;
+    if (k > OV_MAX_TBINS)
+        k = OV_MAX_TBINS;
+    if (k == 0)
+        k = 1;
+    *bin = b;
+    *n = k;
+}
+
+/* Count the spikes of /spikes/<pop> into counts[nt] and raster[nb][nt]
+ * (neurons per_bin to a row), reading in chunks. */
+static herr_t ov_count_spikes(hid_t file, const spike_pop *p, double bin, size_t nt,
+                              uint64_t per_bin, size_t nb, double *counts, uint32_t *raster)
+{
+    herr_t rc = -1;
+    char *path_t = ov_fmt("/spikes/%s/timestamps", p->name);
+    char *path_n = ov_fmt("/spikes/%s/node_ids", p->name);
+    double *bt = malloc(SPIKE_CHUNK * sizeof *bt);
+    uint64_t *bn = malloc(SPIKE_CHUNK * sizeof *bn);
+    hid_t dt = H5I_INVALID_HID, dn = H5I_INVALID_HID, fs = H5I_INVALID_HID;
+    if (!path_t || !path_n || !bt || !bn)
+        goto out;
+    dt = H5Dopen2(file, path_t, H5P_DEFAULT);
+    dn = dt < 0 ? H5I_INVALID_HID : H5Dopen2(file, path_n, H5P_DEFAULT);
+    fs = dn < 0 ? H5I_INVALID_HID : H5Dget_space(dt);
+    if (fs < 0)
+        goto out;
+    hssize_t total = H5Sget_simple_extent_npoints(fs);
+    if (total < 0)
+        goto out;
+    for (hsize_t at = 0; at < (hsize_t)total; at += SPIKE_CHUNK) {
+        hsize_t cnt = (hsize_t)total - at < SPIKE_CHUNK ? (hsize_t)total - at : SPIKE_CHUNK;
+        hid_t ms = H5Screate_simple(1, &cnt, NULL);
+        hid_t sn = H5Dget_space(dn);
+        herr_t r1 = ms < 0 || sn < 0 ? -1 : 0;
+        if (r1 == 0)
+            r1 = H5Sselect_hyperslab(fs, H5S_SELECT_SET, &at, NULL, &cnt, NULL);
+        if (r1 == 0)
+            r1 = H5Sselect_hyperslab(sn, H5S_SELECT_SET, &at, NULL, &cnt, NULL);
+        if (r1 == 0)
+            r1 = H5Dread(dt, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, bt);
+        if (r1 == 0)
+            r1 = H5Dread(dn, H5T_NATIVE_UINT64, ms, sn, H5P_DEFAULT, bn);
+        if (ms >= 0)
+            H5Sclose(ms);
+        if (sn >= 0)
+            H5Sclose(sn);
+        if (r1 < 0)
+            goto out;
+        for (hsize_t k = 0; k < cnt; k++) {
+            if (!(bt[k] >= 0) || bn[k] >= p->n_nodes)
+                continue;
+            size_t tb = (size_t)(bt[k] / bin);
+            if (tb >= nt)
+                tb = nt - 1;
+            counts[tb] += 1.0;
+            if (raster) {
+                size_t nbk = (size_t)(bn[k] / per_bin);
+                if (nbk < nb)
+                    raster[nbk * nt + tb]++;
+            }
+        }
+    }
+    rc = 0;
+out:
+    if (fs >= 0)
+        H5Sclose(fs);
+    if (dn >= 0)
+        H5Dclose(dn);
+    if (dt >= 0)
+        H5Dclose(dt);
+    free(path_t);
+    free(path_n);
+    free(bt);
+    free(bn);
+    return rc;
+}
+
+/* rates (all populations) and one raster per population. */
+static herr_t ov_spikes(apical_h5 *h, hid_t ov, double t_end)
+{
+    herr_t rc = -1;
+    double bin;
+    size_t nt;
+    ov_time_bins(t_end, &bin, &nt);
+    double *tax = malloc(nt * sizeof *tax);
+    double *counts = malloc(nt * sizeof *counts);
+    uint32_t *raster = NULL;
+    double *nax = NULL;
+    char **names = calloc(h->n_spk, sizeof *names);
+    hid_t g = H5I_INVALID_HID;
+    if (!tax || !counts || !names)
+        goto out;
+    for (size_t k = 0; k < nt; k++)
+        tax[k] = (k + 0.5) * bin;
+    for (size_t i = 0; i < h->n_spk; i++)
+        if (!(names[i] = ov_fmt("%s_rate", h->spk[i].name)))
+            goto out;
+    const char *time_axis[1] = {"time"};
+    g = ov_nxdata(ov, "rates", names[0], time_axis, 1, "population rates");
+    if (g < 0 || ov_data(g, "time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, nt, 0, tax, "ms",
+                         "time (ms)") < 0)
+        goto out;
+    if (h->n_spk > 1 &&
+        attr_strv(g, "auxiliary_signals", (const char *const *)names + 1, h->n_spk - 1) < 0)
+        goto out;
+    char bin_text[64];
+    snprintf(bin_text, sizeof bin_text, "%g ms", bin);
+    if (attr_str(g, "bin", bin_text) < 0)
+        goto out;
+    for (size_t i = 0; i < h->n_spk; i++) {
+        const spike_pop *p = &h->spk[i];
+        uint64_t per = p->n_nodes > OV_MAX_NBINS ? (p->n_nodes + OV_MAX_NBINS - 1) / OV_MAX_NBINS : 1;
+        size_t nb = p->n_nodes ? (size_t)((p->n_nodes + per - 1) / per) : 0;
+        free(raster);
+        free(nax);
+        raster = calloc(nb * nt + 1, sizeof *raster);
+        nax = malloc((nb + 1) * sizeof *nax);
+        if (!raster || !nax)
+            goto out;
+        for (size_t k = 0; k < nt; k++)
+            counts[k] = 0.0;
+        if (ov_count_spikes(h->file, p, bin, nt, per, nb, counts, raster) < 0)
+            goto out;
+        double scale = p->n_nodes ? 1000.0 / (bin * (double)p->n_nodes) : 0.0;
+        for (size_t k = 0; k < nt; k++)
+            counts[k] *= scale;
+        char *ln = ov_fmt("%s rate (Hz)", p->name);
+        herr_t r1 = ln ? ov_data(g, names[i], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, nt, 0,
+                                 counts, "Hz", ln)
+                       : -1;
+        free(ln);
+        if (r1 < 0)
+            goto out;
+
+        /* raster: spike counts [neuron bin, time bin] */
+        for (size_t k = 0; k < nb; k++)
+            nax[k] = (double)((uint64_t)k * per);
+        char *gname = i == 0 ? ov_fmt("raster") : ov_fmt("raster_%s", p->name);
+        char *title = ov_fmt("%s spikes per %g ms and %llu neuron%s", p->name, bin,
+                             (unsigned long long)per, per == 1 ? "" : "s");
+        char *sln = ov_fmt("%s spike count", p->name);
+        const char *raxes[2] = {"neuron", "time"};
+        hid_t rg = gname && title && sln ? ov_nxdata(ov, gname, "spike_count", raxes, 2, title)
+                                        : H5I_INVALID_HID;
+        r1 = rg < 0 ? -1 : 0;
+        if (r1 == 0)
+            r1 = ov_data(rg, "spike_count", H5T_STD_U32LE, H5T_NATIVE_UINT32, 2, nb, nt, raster,
+                         "1", sln);
+        if (r1 == 0)
+            r1 = ov_data(rg, "neuron", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, nb, 0, nax, "",
+                         per == 1 ? "neuron index" : "neuron index (first of bin)");
+        if (r1 == 0)
+            r1 = ov_data(rg, "time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, nt, 0, tax, "ms",
+                         "time (ms)");
+        if (rg >= 0 && H5Gclose(rg) < 0)
+            r1 = -1;
+        free(gname);
+        free(title);
+        free(sln);
+        if (r1 < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    if (g >= 0 && H5Gclose(g) < 0)
+        rc = -1;
+    for (size_t i = 0; names && i < h->n_spk; i++)
+        free(names[i]);
+    free(names);
+    free(tax);
+    free(counts);
+    free(raster);
+    free(nax);
+    return rc;
+}
+
+/* Read `cols` values of row `row` of a 2-D dataset. */
+static herr_t ov_read_row(hid_t d, hid_t fs, hsize_t row, hsize_t cols, float *buf)
+{
+    hsize_t start[2] = {row, 0}, count[2] = {1, cols};
+    hid_t ms = H5Screate_simple(2, count, NULL);
+    herr_t rc = ms < 0 ? -1 : H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
+    if (rc >= 0)
+        rc = H5Dread(d, H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, buf);
+    if (ms >= 0)
+        H5Sclose(ms);
+    return rc;
+}
+
+/* One state report: an NXdata per variable, [node, time] float32. */
+static herr_t ov_state(apical_h5 *h, hid_t ov, const report *r)
+{
+    herr_t rc = -1;
+    hsize_t frames = r->written;
+    size_t n_nodes = r->width / r->n_vars;
+    size_t nn = n_nodes < OV_MAX_NODES ? n_nodes : OV_MAX_NODES;
+    hsize_t stride = frames > OV_MAX_FRAMES ? (frames + OV_MAX_FRAMES - 1) / OV_MAX_FRAMES : 1;
+    size_t nt = (size_t)((frames + stride - 1) / stride);
+    size_t cols = nn * r->n_vars;
+    char *pd = ov_fmt("/report/%s/data", r->name);
+    char *pm = ov_fmt("/report/%s/mapping/node_ids", r->name);
+    float *row = malloc((cols + 1) * sizeof *row);
+    float *out = malloc((nn * nt + 1) * r->n_vars * sizeof *out);
+    double *tax = malloc((nt + 1) * sizeof *tax);
+    uint64_t *ids = malloc((n_nodes + 1) * sizeof *ids);
+    double *nax = malloc((nn + 1) * sizeof *nax);
+    hid_t d = H5I_INVALID_HID, fs = H5I_INVALID_HID, dm = H5I_INVALID_HID;
+    if (!pd || !pm || !row || !out || !tax || !ids || !nax)
+        goto out;
+    if ((d = H5Dopen2(h->file, pd, H5P_DEFAULT)) < 0 || (fs = H5Dget_space(d)) < 0 ||
+        (dm = H5Dopen2(h->file, pm, H5P_DEFAULT)) < 0 ||
+        H5Dread(dm, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, ids) < 0)
+        goto out;
+    int increasing = 1;
+    for (size_t i = 1; i < nn; i++)
+        increasing = increasing && ids[i] > ids[i - 1];
+    for (size_t i = 0; i < nn; i++)
+        nax[i] = increasing ? (double)ids[i] : (double)i;
+    for (size_t k = 0; k < nt; k++) {
+        tax[k] = r->t_start + (double)(k * stride) * r->dt;
+        if (cols && ov_read_row(d, fs, k * stride, cols, row) < 0)
+            goto out;
+        for (size_t i = 0; i < nn; i++)
+            for (size_t j = 0; j < r->n_vars; j++)
+                out[(j * nn + i) * nt + k] = row[i * r->n_vars + j];
+    }
+    for (size_t j = 0; j < r->n_vars; j++) {
+        const char *var = r->var_names[j], *u = r->var_units[j];
+        char *gname = ov_fmt("%s_%s", r->name, var);
+        char *ln = u[0] ? ov_fmt("%s (%s)", var, u) : ov_fmt("%s", var);
+        char *title = stride > 1 ? ov_fmt("%s of %s, every %llu frames (%g ms)", var, r->label,
+                                          (unsigned long long)stride, (double)stride * r->dt)
+                                 : ov_fmt("%s of %s", var, r->label);
+        const char *axes[2] = {"node", "time"};
+        hid_t g = gname && ln && title ? ov_nxdata(ov, gname, var, axes, 2, title)
+                                      : H5I_INVALID_HID;
+        herr_t r1 = g < 0 ? -1 : 0;
+        /* a variable named like an axis cannot be the signal dataset */
+        if (r1 == 0 && (strcmp(var, "node") == 0 || strcmp(var, "time") == 0))
+            r1 = -1;
+        if (r1 == 0)
+            r1 = ov_data(g, var, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, nn, nt, out + j * nn * nt,
+                         u, ln);
+        if (r1 == 0)
+            r1 = ov_data(g, "node", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, nn, 0, nax, "",
+                         increasing ? "node id" : "recorded node (column)");
+        if (r1 == 0)
+            r1 = ov_data(g, "time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, nt, 0, tax, "ms",
+                         "time (ms)");
+        if (g >= 0 && H5Gclose(g) < 0)
+            r1 = -1;
+        free(gname);
+        free(ln);
+        free(title);
+        if (r1 < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    if (dm >= 0)
+        H5Dclose(dm);
+    if (fs >= 0)
+        H5Sclose(fs);
+    if (d >= 0)
+        H5Dclose(d);
+    free(pd);
+    free(pm);
+    free(row);
+    free(out);
+    free(tax);
+    free(ids);
+    free(nax);
+    return rc;
+}
+
+/* One weights report: a histogram [weight bin, time], OV_WBINS bins over
+ * the weights' range, at most OV_MAX_TBINS frames. */
+static herr_t ov_weights(apical_h5 *h, hid_t ov, const report *r)
+{
+    herr_t rc = -1;
+    hsize_t frames = r->written;
+    hsize_t stride = frames > OV_MAX_TBINS ? (frames + OV_MAX_TBINS - 1) / OV_MAX_TBINS : 1;
+    size_t nt = (size_t)((frames + stride - 1) / stride);
+    size_t n = r->width;
+    char *pd = ov_fmt("/report/%s/data", r->name);
+    float *row = malloc((n + 1) * sizeof *row);
+    uint32_t *hist = calloc(OV_WBINS * nt + 1, sizeof *hist);
+    double *tax = malloc((nt + 1) * sizeof *tax);
+    double wax[OV_WBINS];
+    hid_t d = H5I_INVALID_HID, fs = H5I_INVALID_HID, g = H5I_INVALID_HID;
+    char *gname = NULL, *ln = NULL, *title = NULL, *wln = NULL;
+    if (!pd || !row || !hist || !tax)
+        goto out;
+    if ((d = H5Dopen2(h->file, pd, H5P_DEFAULT)) < 0 || (fs = H5Dget_space(d)) < 0)
+        goto out;
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t k = 0; n && k < nt; k++) {
+        if (ov_read_row(d, fs, k * stride, n, row) < 0)
+            goto out;
+        for (size_t s = 0; s < n; s++)
+            if (isfinite(row[s])) {
+                lo = row[s] < lo ? row[s] : lo;
+                hi = row[s] > hi ? row[s] : hi;
+            }
+    }
+    if (!(lo <= hi))
+        lo = 0.0, hi = 1.0;
+    if (hi == lo)
+        hi = lo + (lo != 0 ? fabs(lo) * 1e-3 : 1.0);
+    double w = (hi - lo) / OV_WBINS;
+    for (size_t b = 0; b < OV_WBINS; b++)
+        wax[b] = lo + (b + 0.5) * w;
+    for (size_t k = 0; k < nt; k++) {
+        tax[k] = r->t_start + (double)(k * stride) * r->dt;
+        if (n && ov_read_row(d, fs, k * stride, n, row) < 0)
+            goto out;
+        for (size_t s = 0; s < n; s++) {
+            if (!isfinite(row[s]))
+                continue;
+            size_t b = (size_t)((row[s] - lo) / w);
+            if (b >= OV_WBINS)
+                b = OV_WBINS - 1;
+            hist[b * nt + k]++;
+        }
+    }
+    gname = ov_fmt("%s_weights", r->name);
+    ln = ov_fmt("synapses of %s per weight bin", r->label);
+    title = ov_fmt("weight histogram of %s over time", r->label);
+    wln = r->unit[0] ? ov_fmt("weight (%s)", r->unit) : ov_fmt("weight");
+    const char *axes[2] = {"weight", "time"};
+    if (!gname || !ln || !title || !wln ||
+        (g = ov_nxdata(ov, gname, "synapses", axes, 2, title)) < 0 ||
+        ov_data(g, "synapses", H5T_STD_U32LE, H5T_NATIVE_UINT32, 2, OV_WBINS, nt, hist, "1",
+                ln) < 0 ||
+        ov_data(g, "weight", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, OV_WBINS, 0, wax, r->unit,
+                wln) < 0 ||
+        ov_data(g, "time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, nt, 0, tax, "ms",
+                "time (ms)") < 0)
+        goto out;
+    rc = 0;
+out:
+    if (g >= 0 && H5Gclose(g) < 0)
+        rc = -1;
+    if (fs >= 0)
+        H5Sclose(fs);
+    if (d >= 0)
+        H5Dclose(d);
+    free(pd);
+    free(row);
+    free(hist);
+    free(tax);
+    free(gname);
+    free(ln);
+    free(title);
+    free(wln);
+    return rc;
+}
+
+/* Write /overview; returns 1 when written, 0 when there is nothing to
+ * show, -1 on failure (then no /overview is left behind). The file must
+ * not be in SWMR mode. */
+static int write_overview(apical_h5 *h)
+{
+    if (h->swmr || (h->n_spk == 0 && h->n_rep == 0))
+        return 0;
+    double t_end = h->t_reached;
+    for (size_t i = 0; i < h->n_spk; i++)
+        if (isfinite(h->spk[i].last_t) && h->spk[i].last_t > t_end)
+            t_end = h->spk[i].last_t;
+    if (H5Lexists(h->file, "overview", H5P_DEFAULT) > 0)
+        return 0; /* not ours: leave it */
+    hid_t ov = H5Gcreate2(h->file, "overview", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (ov < 0)
+        return -1;
+    herr_t rc = attr_str(ov, "NX_class", "NXentry");
+    if (rc >= 0 && h->n_spk)
+        rc = ov_spikes(h, ov, t_end);
+    for (size_t i = 0; rc >= 0 && i < h->n_rep; i++) {
+        const report *r = &h->rep[i];
+        if (r->weights)
+            rc = ov_weights(h, ov, r);
+        else if (r->n_vars)
+            rc = ov_state(h, ov, r);
+    }
+    char *def = NULL;
+    if (rc >= 0) {
+        if (h->n_spk)
+            def = ov_fmt("rates");
+        else if (h->rep[0].weights)
+            def = ov_fmt("%s_weights", h->rep[0].name);
+        else
+            def = ov_fmt("%s_%s", h->rep[0].name, h->rep[0].var_names[0]);
+        rc = def ? attr_str(ov, "default", def) : -1;
+    }
+    free(def);
+    if (H5Gclose(ov) < 0)
+        rc = -1;
+    if (rc < 0) {
+        H5Ldelete(h->file, "overview", H5P_DEFAULT);
+        H5Eclear2(H5E_DEFAULT);
+        return -1;
+    }
+    return 1;
+}
+
 /* ---- finish / abort ------------------------------------------------------- */
 
 /* (live writing, below) */
 apical_status apical_h5_end_swmr(apical_h5 *h, double t_reached, apical_error *err);
 
-/* Root `default` (NeXus): the NXdata h5web opens first; the first spike
- * population's raster, else the first report. */
-static herr_t write_default(apical_h5 *h)
+/* Root `default` (NeXus): the NXentry /overview (whose own `default` names
+ * its first NXdata) when it was written; else the first spike population's
+ * raster, else the first report. */
+static herr_t write_default(apical_h5 *h, int overview)
 {
+    if (overview > 0)
+        return attr_str(h->file, "default", "overview");
     const char *kind = h->n_spk ? "spikes" : h->n_rep ? "report" : NULL;
     if (!kind)
         return 0;
@@ -1402,7 +1974,10 @@ apical_status apical_h5_finish(apical_h5 *h, apical_error *err)
         if (st != APICAL_OK)
             goto fail;
     }
-    if (write_default(h) < 0) {
+    /* A viewer aid: if it cannot be written (out of memory), the run's
+     * results are still complete and kept, without it. */
+    int overview = write_overview(h);
+    if (write_default(h, overview) < 0) {
         st = h5_fail(h, err, "cannot write root attribute default");
         goto fail;
     }
@@ -1726,6 +2301,13 @@ apical_status apical_h5_keep(apical_h5 *h, const char *why, double t_reached, ap
         st = apical_h5_end_swmr(h, t_reached, err);
     if (st == APICAL_OK && why)
         st = apical_h5_provenance_string(h, "stopped", why, err);
+    /* the overview of what was run, as at the end of a finished run (best
+     * effort: the data matter more) */
+    if (st == APICAL_OK) {
+        int overview = write_overview(h);
+        if (write_default(h, overview) < 0)
+            H5Eclear2(H5E_DEFAULT);
+    }
     if (st == APICAL_OK && H5Fflush(h->file, H5F_SCOPE_LOCAL) < 0)
         st = h5_fail(h, err, "cannot flush");
     /* complete stays 0; the file keeps its .part name */

@@ -335,7 +335,9 @@ START_TEST(test_round_trip)
     ck_assert_int_ge(H5Aread(a, H5T_NATIVE_UINT8, &complete), 0);
     ck_assert_uint_eq(complete, 1);
     H5Aclose(a);
-    check_attr_str(f, ".", "default", "/spikes/exc");
+    check_attr_str(f, ".", "default", "overview");
+    check_attr_str(f, "overview", "NX_class", "NXentry");
+    check_attr_str(f, "overview", "default", "rates");
     ck_assert(H5Aexists(f, "apical_version") > 0);
 
     /* spikes */

@@ -25,6 +25,10 @@
  *       edge_type_id (int64), edge_group_id (uint32), edge_group_index (uint64)
  *       0/syn_weight, 0/delay (float64, attr units)
  *   /provenance/        network text, resolved parameters, seed, solver, ...
+ *   /overview/          (NeXus NXentry for h5web/silx, root attr default =
+ *                       "overview"; written by finish and keep from the data
+ *                       in the file) rates, raster[_<pop>], <report>_<var>,
+ *                       <report>_weights: NXdata groups bounded in size
  */
 #ifndef APICAL_H5OUT_H
 #define APICAL_H5OUT_H
@@ -165,8 +169,9 @@ void apical_h5_leave(apical_h5 *h);
 /* The simulated time (ms) the last apical_h5_flush recorded. */
 double apical_h5_reached(const apical_h5 *h);
 
-/* Flush buffers, write stop time of reports, mark complete, close, rename
- * <path>.part to <path>. Frees h in all cases. */
+/* Flush buffers, write stop time of reports, write /overview and the root
+ * `default`, mark complete, close, rename <path>.part to <path>. Frees h in
+ * all cases. */
 apical_status apical_h5_finish(apical_h5 *h, apical_error *err);
 
 /* Close and delete <path>.part. Frees h. NULL-safe. */
