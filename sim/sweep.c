@@ -432,12 +432,15 @@ static void run_quiet(walk *w, double *y, double target)
 /* --- the wake-up calendar ---------------------------------------------- */
 
 /* The window index whose bucket a wake time belongs in: the first window
- * [k d, (k+1) d) whose end, as the run loop computes it, is after wake. */
-static uint64_t cal_index(double d, double wake)
+ * [k d, (k+1) d) whose end, as the run loop computes it, is after wake.
+ * inv_d = 1/d gives a first guess (a multiply, not a division: this runs
+ * once per stepped neuron); the loops make it exact, the conditions they
+ * stop on having one solution. */
+static inline uint64_t cal_index(double d, double inv_d, double wake)
 {
     if (wake != wake)
         return 0; /* not a number: at once (the step reports the state) */
-    const double q = floor(wake / d);
+    const double q = floor(wake * inv_d);
     if (!(q < 4e18))
         return SWEEP_CAL_NONE;
     uint64_t k = q > 0.0 ? (uint64_t)q : 0;
@@ -448,7 +451,7 @@ static uint64_t cal_index(double d, double wake)
     return k;
 }
 
-static int bucket_push(sweep_bucket *b, uint32_t j)
+static inline int bucket_push(sweep_bucket *b, uint32_t j)
 {
     if (b->n == b->cap) {
         size_t cap = b->cap ? 2 * b->cap : 64;
@@ -464,10 +467,14 @@ static int bucket_push(sweep_bucket *b, uint32_t j)
 
 /* File owned neuron j under its wake time; cur: the window being run (or,
  * between windows, the next one), the earliest it can be filed under. */
-static apical_status cal_insert(apical_sim *S, partition *P, sweep_part *sw, uint32_t j,
-                                double wake, uint64_t cur)
+static inline apical_status cal_insert(apical_sim *S, partition *P, sweep_part *sw, uint32_t j,
+                                       double wake, uint64_t cur)
 {
-    uint64_t k = cal_index(S->min_delay, wake);
+    if (sw->cal_d != S->min_delay) {
+        sw->cal_d = S->min_delay;
+        sw->cal_inv = 1.0 / S->min_delay;
+    }
+    uint64_t k = cal_index(S->min_delay, sw->cal_inv, wake);
     if (k == SWEEP_CAL_NONE) {
         sw->cal[j] = SWEEP_CAL_NONE;
         return APICAL_OK;
@@ -932,6 +939,11 @@ static apical_status lazy_lanes(apical_sim *S, partition *P, size_t pi, size_t n
     walk w = {S, P, pi, 0, 1, T0, 0.0};
     double ys[APICAL_SWEEP_MAX_STATE];
     apical_status st;
+    /* what finish() commits, written here directly (SoA) */
+    double *const Y = pr->y, *const tl = pr->t_last + lo, *const rul = pr->ref_until + lo,
+                  *const wkl = pr->wake + lo;
+    const size_t ist = pr->istride, kst = pr->kstride;
+    const uint64_t W = S->window;
     while (na) {
         /* plan */
         for (size_t q = 0; q < na; q++) {
@@ -946,21 +958,23 @@ static apical_status lazy_lanes(apical_sim *S, partition *P, size_t pi, size_t n
         }
         ops->advance_n(na, ya, yb, sw->b_dt, sw->b_held, &pp->ctx, sw->k, sw->b_cand);
         P->steps += na;
-        /* commit */
+        /* commit, in place in yb (the lanes' states after the step; ya
+         * keeps those before it for lanes walked one by one); then ya and
+         * yb swap roles */
         size_t keep = 0;
         for (size_t q = 0; q < na; q++) {
             const uint32_t j = sw->b_idx[q];
             const double t0 = sw->b_t[q], to = sw->b_to[q];
-            w.i = lo + j;
-            w.ru = sw->b_ru[q];
             uint32_t e = sw->b_ev[q];
             if (sw->b_cand[q] >= 0.0) {
                 int finite = 1;
                 for (size_t k = 0; k < ns; k++)
                     finite &= yb[k][q] - yb[k][q] == 0.0;
-                const int quiet = t0 < w.ru || to <= sw->b_wk[q];
+                const int quiet = t0 < sw->b_ru[q] || to <= sw->b_wk[q];
                 if (!(quiet && finite)) {
                     /* one by one from the lane's state before this step */
+                    w.i = lo + j;
+                    w.ru = sw->b_ru[q];
                     w.t = t0;
                     for (size_t k = 0; k < ns; k++)
                         ys[k] = ya[k][q];
@@ -971,26 +985,39 @@ static apical_status lazy_lanes(apical_sim *S, partition *P, size_t pi, size_t n
                     continue;
                 }
             }
-            w.t = to;
-            for (size_t k = 0; k < ns; k++)
-                ys[k] = yb[k][q];
-            if (e != SWEEP_NONE && w.t == E[e].t) {
+            double ru = sw->b_ru[q];
+            if (e != SWEEP_NONE && to == E[e].t) {
+                w.i = lo + j;
+                w.ru = ru;
+                w.t = to;
+                for (size_t k = 0; k < ns; k++)
+                    ys[k] = yb[k][q];
                 if ((st = apply_input(&w, m, &pp->ctx, ys, &E[e])))
                     return st;
                 e = E[e].next;
+                ru = w.ru;
+                for (size_t k = 0; k < ns; k++)
+                    yb[k][keep] = ys[k];
+                sw->b_t[keep] = w.t;
+            } else {
+                for (size_t k = 0; k < ns; k++)
+                    yb[k][keep] = yb[k][q];
+                sw->b_t[keep] = to;
             }
             /* keep <= q never overtakes: lane q is read before slot keep
              * is written */
             sw->b_idx[keep] = j;
-            sw->b_t[keep] = w.t;
-            sw->b_ru[keep] = w.ru;
+            sw->b_ru[keep] = ru;
             sw->b_ev[keep] = e;
             sw->b_wk[keep] = sw->b_wk[q];
-            for (size_t k = 0; k < ns; k++)
-                yaw[k][keep] = ys[k];
             keep++;
         }
         na = keep;
+        for (size_t k = 0; k < ns; k++) {
+            double *t = yb[k];
+            yb[k] = yaw[k];
+            ya[k] = yaw[k] = t;
+        }
         /* horizons; lanes at a stop with no input left may leave */
         if (ops->horizon_n)
             ops->horizon_n(na, ya, &pp->ctx, sw->b_hz);
@@ -998,14 +1025,19 @@ static apical_status lazy_lanes(apical_sim *S, partition *P, size_t pi, size_t n
         for (size_t q = 0; q < na; q++) {
             const double t = sw->b_t[q], ru = sw->b_ru[q];
             const double wk = t < ru ? ru : t + (ops->horizon_n ? sw->b_hz[q] : 0.0);
+            const uint32_t j = sw->b_idx[q];
             if (sw->b_ev[q] == SWEEP_NONE && (wk >= T1 || t >= T1)) {
+                /* leaves: finish() */
                 for (size_t k = 0; k < ns; k++)
-                    ys[k] = ya[k][q];
-                if ((st = finish(S, P, pi, sw->b_idx[q], ys, t, ru, wk)))
+                    Y[(lo + j) * ist + k * kst] = ya[k][q];
+                tl[j] = t;
+                rul[j] = ru;
+                wkl[j] = wk;
+                if ((st = cal_insert(S, P, sw, j, wk, W)))
                     return st;
                 continue;
             }
-            sw->b_idx[keep] = sw->b_idx[q];
+            sw->b_idx[keep] = j;
             sw->b_t[keep] = t;
             sw->b_ru[keep] = ru;
             sw->b_ev[keep] = sw->b_ev[q];
