@@ -904,14 +904,33 @@ static apical_status finish(apical_sim *S, partition *P, size_t pi, uint32_t j, 
     return cal_insert(S, P, pp->sw, j, wk, S->window);
 }
 
+/* Lane q's next step, from its time t (refractory until ru, next input e,
+ * wake time wk): to its refractory end or next input while held; a lane
+ * lagging behind T0 first to min(next input, wake time); else to its next
+ * input or T1. */
+static inline void plan_lane(sweep_part *sw, const sweep_ev *E, size_t q, double t, double ru,
+                             uint32_t e, double wk, double T0, double T1)
+{
+    const int held = t < ru;
+    const double et = e != SWEEP_NONE ? E[e].t : T1;
+    const double end = held ? (ru < et ? ru : et) : (t < T0 && wk > t && wk < et ? wk : et);
+    sw->b_dt[q] = end - t;
+    sw->b_to[q] = end;
+    sw->b_held[q] = held ? 1.0 : 0.0;
+}
+
 /* The stepped neurons of one population in one partition, in rounds.
- * Each round plans every lane's step (to its next stop; a new stretch asks
- * the model how many equal sub-steps it needs), takes all of them with one
- * advance_n call, commits them (a lane whose step may hide a crossing
- * outside a quiet stretch is walked one by one to T1 instead, from its
- * state before the step), applies inputs that are due, then computes the
- * horizons of all lanes with one horizon_n call: a lane with no input
- * left leaves when its wake time is at or after T1, or at T1.
+ * Each round takes every lane's planned step (to its next stop,
+ * plan_lane: the caller plans the first round as it gathers the lanes,
+ * each round the next as lanes stay) with one advance_n call, commits
+ * them in place (a lane whose step may hide a crossing outside a quiet
+ * stretch is walked one by one to T1 instead, from its state before the
+ * step), applies inputs that are due, then computes the horizons of all
+ * lanes with one horizon_n call: a lane with no input left leaves (its
+ * state, times and calendar entry written back) when its wake time is at
+ * or after T1, or at T1. The states before and after a round's step are
+ * two SoA buffers that swap roles each round, so a lane's state is copied
+ * only when lanes before it left (packing).
  *
  * A step is quiet (no crossing possible, so the kernel's candidate flag
  * is ignored unless the result is not finite) when the lane is held
@@ -944,18 +963,8 @@ static apical_status lazy_lanes(apical_sim *S, partition *P, size_t pi, size_t n
                   *const wkl = pr->wake + lo;
     const size_t ist = pr->istride, kst = pr->kstride;
     const uint64_t W = S->window;
+    /* the first round's steps: planned by the caller as it gathers */
     while (na) {
-        /* plan */
-        for (size_t q = 0; q < na; q++) {
-            const double t = sw->b_t[q], ru = sw->b_ru[q];
-            const int held = t < ru;
-            const uint32_t e = sw->b_ev[q];
-            const double et = e != SWEEP_NONE ? E[e].t : T1, wk = sw->b_wk[q];
-            const double end = held ? (ru < et ? ru : et) : (t < T0 && wk > t && wk < et ? wk : et);
-            sw->b_dt[q] = end - t;
-            sw->b_to[q] = end;
-            sw->b_held[q] = held ? 1.0 : 0.0;
-        }
         ops->advance_n(na, ya, yb, sw->b_dt, sw->b_held, &pp->ctx, sw->k, sw->b_cand);
         P->steps += na;
         /* commit, in place in yb (the lanes' states after the step; ya
@@ -1037,13 +1046,15 @@ static apical_status lazy_lanes(apical_sim *S, partition *P, size_t pi, size_t n
                     return st;
                 continue;
             }
+            const uint32_t e = sw->b_ev[q];
             sw->b_idx[keep] = j;
             sw->b_t[keep] = t;
             sw->b_ru[keep] = ru;
-            sw->b_ev[keep] = sw->b_ev[q];
+            sw->b_ev[keep] = e;
             sw->b_wk[keep] = wk;
             for (size_t k = 0; k < ns; k++)
                 yaw[k][keep] = ya[k][q];
+            plan_lane(sw, E, keep, t, ru, e, wk, T0, T1); /* the next round's */
             keep++;
         }
         na = keep;
@@ -1098,10 +1109,11 @@ apical_status apical_sweep_window_end(apical_sim *S, partition *P, double T0, do
         for (size_t q = 0; q < na; q++) {
             const uint32_t j = sw->b_idx[q];
             const uint64_t i = lo + j;
-            sw->b_ev[q] = sw->head[j];
-            sw->b_t[q] = pr->t_last[i];
-            sw->b_ru[q] = pr->ref_until[i];
-            sw->b_wk[q] = pr->wake[i];
+            const uint32_t e = sw->b_ev[q] = sw->head[j];
+            const double t = sw->b_t[q] = pr->t_last[i];
+            const double ru = sw->b_ru[q] = pr->ref_until[i];
+            const double wk = sw->b_wk[q] = pr->wake[i];
+            plan_lane(sw, sw->ev, q, t, ru, e, wk, T0, T1);
             for (size_t k = 0; k < ns; k++)
                 sw->b_ya[k * cap + q] = pr->y[pop_at(pr, i, k)];
         }
