@@ -185,9 +185,43 @@ apical_status apical_sweep_deliver_group(apical_sim *S, partition *P, size_t pi,
                 return P->st;
         return APICAL_OK;
     }
-    for (uint32_t s = g->begin; s < g->end; s++)
-        if (append(P, sw, P->syn_idx[s] - pp->lo, rec, P->syn_w[s], t))
-            return P->st;
+    /* append() per synapse, with the lists' pointers and counts in
+     * locals (through sw the compiler reloads them after every store) */
+    const uint64_t lo = pp->lo;
+    const uint32_t *restrict idx = P->syn_idx;
+    const double *restrict wt = P->syn_w;
+    uint32_t *restrict head = sw->head, *restrict tail = sw->tail, *restrict tch = sw->touched;
+    size_t n_t = sw->n_touched;
+    for (uint32_t s = g->begin; s < g->end;) {
+        if (sw->n_ev + (g->end - s) > sw->cap_ev) {
+            /* room for the rest of the group first */
+            size_t cap = sw->cap_ev ? 2 * sw->cap_ev : 4096;
+            while (cap < sw->n_ev + (g->end - s))
+                cap *= 2;
+            sweep_ev *e = cap > SWEEP_NONE ? NULL : realloc(sw->ev, cap * sizeof *e);
+            if (!e) {
+                sw->n_touched = n_t;
+                return nomem(P);
+            }
+            sw->ev = e;
+            sw->cap_ev = cap;
+        }
+        sweep_ev *restrict ev = sw->ev;
+        uint32_t k = (uint32_t)sw->n_ev;
+        for (; s < g->end; s++, k++) {
+            const uint64_t j = idx[s] - lo;
+            ev[k] = (sweep_ev){t, wt[s], SWEEP_NONE, rec};
+            if (head[j] == SWEEP_NONE) {
+                head[j] = k;
+                tch[n_t++] = (uint32_t)j;
+            } else {
+                ev[tail[j]].next = k;
+            }
+            tail[j] = k;
+        }
+        sw->n_ev = k;
+    }
+    sw->n_touched = n_t;
     return APICAL_OK;
 }
 
