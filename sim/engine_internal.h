@@ -142,6 +142,7 @@ typedef struct sweep_part {
      * time), or SWEEP_CAL_NONE (never wakes without input). An entry whose
      * neuron's cal differs is stale and dropped when its bucket is read. */
     uint64_t *cal;
+    double cal_d, cal_inv; /* the window length cal_index is for, 1 / it */
     sweep_bucket ring[SWEEP_RING];
     sweep_far *far;
     size_t n_far, cap_far;

@@ -185,9 +185,43 @@ apical_status apical_sweep_deliver_group(apical_sim *S, partition *P, size_t pi,
                 return P->st;
         return APICAL_OK;
     }
-    for (uint32_t s = g->begin; s < g->end; s++)
-        if (append(P, sw, P->syn_idx[s] - pp->lo, rec, P->syn_w[s], t))
-            return P->st;
+    /* append() per synapse, with the lists' pointers and counts in
+     * locals (through sw the compiler reloads them after every store) */
+    const uint64_t lo = pp->lo;
+    const uint32_t *restrict idx = P->syn_idx;
+    const double *restrict wt = P->syn_w;
+    uint32_t *restrict head = sw->head, *restrict tail = sw->tail, *restrict tch = sw->touched;
+    size_t n_t = sw->n_touched;
+    for (uint32_t s = g->begin; s < g->end;) {
+        if (sw->n_ev + (g->end - s) > sw->cap_ev) {
+            /* room for the rest of the group first */
+            size_t cap = sw->cap_ev ? 2 * sw->cap_ev : 4096;
+            while (cap < sw->n_ev + (g->end - s))
+                cap *= 2;
+            sweep_ev *e = cap > SWEEP_NONE ? NULL : realloc(sw->ev, cap * sizeof *e);
+            if (!e) {
+                sw->n_touched = n_t;
+                return nomem(P);
+            }
+            sw->ev = e;
+            sw->cap_ev = cap;
+        }
+        sweep_ev *restrict ev = sw->ev;
+        uint32_t k = (uint32_t)sw->n_ev;
+        for (; s < g->end; s++, k++) {
+            const uint64_t j = idx[s] - lo;
+            ev[k] = (sweep_ev){t, wt[s], SWEEP_NONE, rec};
+            if (head[j] == SWEEP_NONE) {
+                head[j] = k;
+                tch[n_t++] = (uint32_t)j;
+            } else {
+                ev[tail[j]].next = k;
+            }
+            tail[j] = k;
+        }
+        sw->n_ev = k;
+    }
+    sw->n_touched = n_t;
     return APICAL_OK;
 }
 
@@ -432,12 +466,15 @@ static void run_quiet(walk *w, double *y, double target)
 /* --- the wake-up calendar ---------------------------------------------- */
 
 /* The window index whose bucket a wake time belongs in: the first window
- * [k d, (k+1) d) whose end, as the run loop computes it, is after wake. */
-static uint64_t cal_index(double d, double wake)
+ * [k d, (k+1) d) whose end, as the run loop computes it, is after wake.
+ * inv_d = 1/d gives a first guess (a multiply, not a division: this runs
+ * once per stepped neuron); the loops make it exact, the conditions they
+ * stop on having one solution. */
+static inline uint64_t cal_index(double d, double inv_d, double wake)
 {
     if (wake != wake)
         return 0; /* not a number: at once (the step reports the state) */
-    const double q = floor(wake / d);
+    const double q = floor(wake * inv_d);
     if (!(q < 4e18))
         return SWEEP_CAL_NONE;
     uint64_t k = q > 0.0 ? (uint64_t)q : 0;
@@ -448,7 +485,7 @@ static uint64_t cal_index(double d, double wake)
     return k;
 }
 
-static int bucket_push(sweep_bucket *b, uint32_t j)
+static inline int bucket_push(sweep_bucket *b, uint32_t j)
 {
     if (b->n == b->cap) {
         size_t cap = b->cap ? 2 * b->cap : 64;
@@ -464,10 +501,14 @@ static int bucket_push(sweep_bucket *b, uint32_t j)
 
 /* File owned neuron j under its wake time; cur: the window being run (or,
  * between windows, the next one), the earliest it can be filed under. */
-static apical_status cal_insert(apical_sim *S, partition *P, sweep_part *sw, uint32_t j,
-                                double wake, uint64_t cur)
+static inline apical_status cal_insert(apical_sim *S, partition *P, sweep_part *sw, uint32_t j,
+                                       double wake, uint64_t cur)
 {
-    uint64_t k = cal_index(S->min_delay, wake);
+    if (sw->cal_d != S->min_delay) {
+        sw->cal_d = S->min_delay;
+        sw->cal_inv = 1.0 / S->min_delay;
+    }
+    uint64_t k = cal_index(S->min_delay, sw->cal_inv, wake);
     if (k == SWEEP_CAL_NONE) {
         sw->cal[j] = SWEEP_CAL_NONE;
         return APICAL_OK;
@@ -897,14 +938,33 @@ static apical_status finish(apical_sim *S, partition *P, size_t pi, uint32_t j, 
     return cal_insert(S, P, pp->sw, j, wk, S->window);
 }
 
+/* Lane q's next step, from its time t (refractory until ru, next input e,
+ * wake time wk): to its refractory end or next input while held; a lane
+ * lagging behind T0 first to min(next input, wake time); else to its next
+ * input or T1. */
+static inline void plan_lane(sweep_part *sw, const sweep_ev *E, size_t q, double t, double ru,
+                             uint32_t e, double wk, double T0, double T1)
+{
+    const int held = t < ru;
+    const double et = e != SWEEP_NONE ? E[e].t : T1;
+    const double end = held ? (ru < et ? ru : et) : (t < T0 && wk > t && wk < et ? wk : et);
+    sw->b_dt[q] = end - t;
+    sw->b_to[q] = end;
+    sw->b_held[q] = held ? 1.0 : 0.0;
+}
+
 /* The stepped neurons of one population in one partition, in rounds.
- * Each round plans every lane's step (to its next stop; a new stretch asks
- * the model how many equal sub-steps it needs), takes all of them with one
- * advance_n call, commits them (a lane whose step may hide a crossing
- * outside a quiet stretch is walked one by one to T1 instead, from its
- * state before the step), applies inputs that are due, then computes the
- * horizons of all lanes with one horizon_n call: a lane with no input
- * left leaves when its wake time is at or after T1, or at T1.
+ * Each round takes every lane's planned step (to its next stop,
+ * plan_lane: the caller plans the first round as it gathers the lanes,
+ * each round the next as lanes stay) with one advance_n call, commits
+ * them in place (a lane whose step may hide a crossing outside a quiet
+ * stretch is walked one by one to T1 instead, from its state before the
+ * step), applies inputs that are due, then computes the horizons of all
+ * lanes with one horizon_n call: a lane with no input left leaves (its
+ * state, times and calendar entry written back) when its wake time is at
+ * or after T1, or at T1. The states before and after a round's step are
+ * two SoA buffers that swap roles each round, so a lane's state is copied
+ * only when lanes before it left (packing).
  *
  * A step is quiet (no crossing possible, so the kernel's candidate flag
  * is ignored unless the result is not finite) when the lane is held
@@ -932,35 +992,32 @@ static apical_status lazy_lanes(apical_sim *S, partition *P, size_t pi, size_t n
     walk w = {S, P, pi, 0, 1, T0, 0.0};
     double ys[APICAL_SWEEP_MAX_STATE];
     apical_status st;
+    /* what finish() commits, written here directly (SoA) */
+    double *const Y = pr->y, *const tl = pr->t_last + lo, *const rul = pr->ref_until + lo,
+                  *const wkl = pr->wake + lo;
+    const size_t ist = pr->istride, kst = pr->kstride;
+    const uint64_t W = S->window;
+    /* the first round's steps: planned by the caller as it gathers */
     while (na) {
-        /* plan */
-        for (size_t q = 0; q < na; q++) {
-            const double t = sw->b_t[q], ru = sw->b_ru[q];
-            const int held = t < ru;
-            const uint32_t e = sw->b_ev[q];
-            const double et = e != SWEEP_NONE ? E[e].t : T1, wk = sw->b_wk[q];
-            const double end = held ? (ru < et ? ru : et) : (t < T0 && wk > t && wk < et ? wk : et);
-            sw->b_dt[q] = end - t;
-            sw->b_to[q] = end;
-            sw->b_held[q] = held ? 1.0 : 0.0;
-        }
         ops->advance_n(na, ya, yb, sw->b_dt, sw->b_held, &pp->ctx, sw->k, sw->b_cand);
         P->steps += na;
-        /* commit */
+        /* commit, in place in yb (the lanes' states after the step; ya
+         * keeps those before it for lanes walked one by one); then ya and
+         * yb swap roles */
         size_t keep = 0;
         for (size_t q = 0; q < na; q++) {
             const uint32_t j = sw->b_idx[q];
             const double t0 = sw->b_t[q], to = sw->b_to[q];
-            w.i = lo + j;
-            w.ru = sw->b_ru[q];
             uint32_t e = sw->b_ev[q];
             if (sw->b_cand[q] >= 0.0) {
                 int finite = 1;
                 for (size_t k = 0; k < ns; k++)
                     finite &= yb[k][q] - yb[k][q] == 0.0;
-                const int quiet = t0 < w.ru || to <= sw->b_wk[q];
+                const int quiet = t0 < sw->b_ru[q] || to <= sw->b_wk[q];
                 if (!(quiet && finite)) {
                     /* one by one from the lane's state before this step */
+                    w.i = lo + j;
+                    w.ru = sw->b_ru[q];
                     w.t = t0;
                     for (size_t k = 0; k < ns; k++)
                         ys[k] = ya[k][q];
@@ -971,26 +1028,39 @@ static apical_status lazy_lanes(apical_sim *S, partition *P, size_t pi, size_t n
                     continue;
                 }
             }
-            w.t = to;
-            for (size_t k = 0; k < ns; k++)
-                ys[k] = yb[k][q];
-            if (e != SWEEP_NONE && w.t == E[e].t) {
+            double ru = sw->b_ru[q];
+            if (e != SWEEP_NONE && to == E[e].t) {
+                w.i = lo + j;
+                w.ru = ru;
+                w.t = to;
+                for (size_t k = 0; k < ns; k++)
+                    ys[k] = yb[k][q];
                 if ((st = apply_input(&w, m, &pp->ctx, ys, &E[e])))
                     return st;
                 e = E[e].next;
+                ru = w.ru;
+                for (size_t k = 0; k < ns; k++)
+                    yb[k][keep] = ys[k];
+                sw->b_t[keep] = w.t;
+            } else {
+                for (size_t k = 0; k < ns; k++)
+                    yb[k][keep] = yb[k][q];
+                sw->b_t[keep] = to;
             }
             /* keep <= q never overtakes: lane q is read before slot keep
              * is written */
             sw->b_idx[keep] = j;
-            sw->b_t[keep] = w.t;
-            sw->b_ru[keep] = w.ru;
+            sw->b_ru[keep] = ru;
             sw->b_ev[keep] = e;
             sw->b_wk[keep] = sw->b_wk[q];
-            for (size_t k = 0; k < ns; k++)
-                yaw[k][keep] = ys[k];
             keep++;
         }
         na = keep;
+        for (size_t k = 0; k < ns; k++) {
+            double *t = yb[k];
+            yb[k] = yaw[k];
+            ya[k] = yaw[k] = t;
+        }
         /* horizons; lanes at a stop with no input left may leave */
         if (ops->horizon_n)
             ops->horizon_n(na, ya, &pp->ctx, sw->b_hz);
@@ -998,20 +1068,27 @@ static apical_status lazy_lanes(apical_sim *S, partition *P, size_t pi, size_t n
         for (size_t q = 0; q < na; q++) {
             const double t = sw->b_t[q], ru = sw->b_ru[q];
             const double wk = t < ru ? ru : t + (ops->horizon_n ? sw->b_hz[q] : 0.0);
+            const uint32_t j = sw->b_idx[q];
             if (sw->b_ev[q] == SWEEP_NONE && (wk >= T1 || t >= T1)) {
+                /* leaves: finish() */
                 for (size_t k = 0; k < ns; k++)
-                    ys[k] = ya[k][q];
-                if ((st = finish(S, P, pi, sw->b_idx[q], ys, t, ru, wk)))
+                    Y[(lo + j) * ist + k * kst] = ya[k][q];
+                tl[j] = t;
+                rul[j] = ru;
+                wkl[j] = wk;
+                if ((st = cal_insert(S, P, sw, j, wk, W)))
                     return st;
                 continue;
             }
-            sw->b_idx[keep] = sw->b_idx[q];
+            const uint32_t e = sw->b_ev[q];
+            sw->b_idx[keep] = j;
             sw->b_t[keep] = t;
             sw->b_ru[keep] = ru;
-            sw->b_ev[keep] = sw->b_ev[q];
+            sw->b_ev[keep] = e;
             sw->b_wk[keep] = wk;
             for (size_t k = 0; k < ns; k++)
                 yaw[k][keep] = ya[k][q];
+            plan_lane(sw, E, keep, t, ru, e, wk, T0, T1); /* the next round's */
             keep++;
         }
         na = keep;
@@ -1066,10 +1143,11 @@ apical_status apical_sweep_window_end(apical_sim *S, partition *P, double T0, do
         for (size_t q = 0; q < na; q++) {
             const uint32_t j = sw->b_idx[q];
             const uint64_t i = lo + j;
-            sw->b_ev[q] = sw->head[j];
-            sw->b_t[q] = pr->t_last[i];
-            sw->b_ru[q] = pr->ref_until[i];
-            sw->b_wk[q] = pr->wake[i];
+            const uint32_t e = sw->b_ev[q] = sw->head[j];
+            const double t = sw->b_t[q] = pr->t_last[i];
+            const double ru = sw->b_ru[q] = pr->ref_until[i];
+            const double wk = sw->b_wk[q] = pr->wake[i];
+            plan_lane(sw, sw->ev, q, t, ru, e, wk, T0, T1);
             for (size_t k = 0; k < ns; k++)
                 sw->b_ya[k * cap + q] = pr->y[pop_at(pr, i, k)];
         }
