@@ -268,34 +268,75 @@ static inline void dend_exact_state(const double y0[], size_t iC, size_t iIntC, 
 /* state_end_n (apical_exact_ops) for a model with n_sites dendrites and
  * drive(y0) = sum_k kd[k] y0[id[k]] over nd constant drives: the loop of
  * dend_exact_state over the neurons, written once so that both models'
- * kernels are this one, inlined with their constants. */
-static inline void dend_exact_end_n(size_t n, double *restrict y, double *restrict acc,
-                                    const double *restrict b0, double g, const double *d0,
-                                    const dend_site *site, size_t n_sites, size_t ns, size_t iC,
-                                    size_t iIntC, size_t iIntA, size_t iABias, const size_t *id,
-                                    const double *kd, size_t nd)
+ * kernels are this one, inlined with their constants.
+ *
+ * It reads the struct-of-arrays copy ys (variable k of neuron j at
+ * ys[k n + j]): one vector loop over the neurons, where the array of
+ * structs y (ns doubles per neuron) is a strided load gcc does not
+ * vectorise. It writes what it changes to both (strided stores do
+ * vectorise). Every lane does dend_exact_state's operations in its order
+ * (no contraction under -std=c11): the same bits. Inlined always: the
+ * caller is a target_clones function, whose clones would otherwise call
+ * one copy compiled for the baseline instruction set. */
+static inline __attribute__((always_inline)) void
+dend_exact_end_n(size_t n, double *restrict y, double *restrict ys, double *restrict acc,
+                 const double *restrict b, double g, const double *d, const dend_site *site,
+                 size_t n_sites, size_t ns, size_t iC, size_t iIntC, size_t iIntA,
+                 size_t iABias, const size_t *id, const double *kd, size_t nd)
 {
-    double b[DEND_B__N], d[DEND_D__N];
-    for (size_t k = 0; k < DEND_B__N; k++)
-        b[k] = b0[k];
-    for (size_t k = 0; k < DEND_D__N; k++)
-        d[k] = d0[k];
+    const double k = d[DEND_D_INV_DTAU], tauL = 1.0 / d[DEND_D_INV_TAU_L],
+                 taus = 1.0 / d[DEND_D_INV_TAU_S];
+    const double EG = b[DEND_B_EG], EL = b[DEND_B_EL], ES = b[DEND_B_ES], S = b[DEND_B_S],
+                 FG = b[DEND_B_FG], IGL = b[DEND_B_IGL], IGS = b[DEND_B_IGS];
+    double gc[2];
+    size_t iL[2], is[2];
+    for (size_t c = 0; c < n_sites; c++) {
+        gc[c] = site[c].g_c;
+        iL[c] = site[c].iL;
+        is[c] = site[c].is;
+    }
     const size_t n_acc = 3 * n_sites + 1;
+    /* iteration j touches only neuron j; without this gcc would version the
+     * loop on run-time overlap tests between every pair of rows */
+#pragma GCC ivdep
     for (size_t j = 0; j < n; j++) {
-        double a[3 * 2 + 1], psp[2], *yj = y + j * ns;
-        for (size_t k = 0; k < n_acc; k++) {
-            a[k] = acc[k * n + j];
-            acc[k * n + j] = 0.0;
+        const double C0 = ys[iC * n + j];
+        double K = kd[0] * ys[id[0] * n + j]; /* the models' order, term by term */
+        for (size_t q = 1; q < nd; q++)
+            K += kd[q] * ys[id[q] * n + j];
+        /* dend_exact_soma */
+        double q0 = 0.0, qs = 0.0, xL0[2], xs0[2], xL[2], xs[2];
+        for (size_t c = 0; c < n_sites; c++) {
+            xL0[c] = ys[iL[c] * n + j];
+            xs0[c] = ys[is[c] * n + j];
+            q0 += gc[c] * k * (xL0[c] * IGL - xs0[c] * IGS);
         }
-        double y0[16];
-        for (size_t k = 0; k < ns; k++)
-            y0[k] = yj[k];
-        double K = kd[0] * y0[id[0]]; /* the models' order, term by term */
-        for (size_t k = 1; k < nd; k++)
-            K += kd[k] * y0[id[k]];
-        dend_exact_state(y0, iC, iIntC, a, site, n_sites, K, g, b, d, yj, psp);
-        if (iIntA != (size_t)-1)
-            yj[iIntA] = y0[iIntA] + y0[iABias] * b[DEND_B_S] + psp[1];
+        for (size_t c = 0; c < n_sites; c++) {
+            xL[c] = EL * (xL0[c] + acc[3 * c * n + j]);
+            xs[c] = ES * (xs0[c] + acc[(3 * c + 1) * n + j]);
+            qs += gc[c] * k * (xL[c] * IGL - xs[c] * IGS);
+        }
+        const double C = EG * (C0 - q0 - acc[3 * n_sites * n + j]) + K * FG + qs;
+        /* dend_exact_state */
+        double drive = K * S, psp = 0.0;
+        for (size_t c = 0; c < n_sites; c++) {
+            psp = k * ((xL0[c] - xL[c]) * tauL - (xs0[c] - xs[c]) * taus) +
+                  acc[(3 * c + 2) * n + j];
+            drive += gc[c] * psp;
+        }
+        const double I = ys[iIntC * n + j] + (drive - (C - C0)) / g;
+        for (size_t c = 0; c < n_sites; c++) {
+            ys[iL[c] * n + j] = y[j * ns + iL[c]] = xL[c];
+            ys[is[c] * n + j] = y[j * ns + is[c]] = xs[c];
+        }
+        ys[iIntC * n + j] = y[j * ns + iIntC] = I;
+        ys[iC * n + j] = y[j * ns + iC] = C;
+        if (iIntA != (size_t)-1) { /* psp: the last site's (the apical one) */
+            const double IA = ys[iIntA * n + j] + ys[iABias * n + j] * S + psp;
+            ys[iIntA * n + j] = y[j * ns + iIntA] = IA;
+        }
+        for (size_t q = 0; q < n_acc; q++)
+            acc[q * n + j] = 0.0;
     }
 }
 

@@ -176,13 +176,16 @@ static void exact_state(const double y0[], const double acc[], const double b[],
     dend_exact_state(y0, S_C, S_INT_C, acc, &st, 1, drive(y0, c), g, b, c->derived, y, psp);
 }
 
-static void exact_end_n(size_t n, double *y, double *acc, const double b[], double g,
-                        const apical_model_ctx *c)
+/* one vector loop over the neurons (dend_exact_end_n), a clone per
+ * instruction set */
+__attribute__((target_clones("avx512f", "avx2", "default"))) static void
+exact_end_n(size_t n, double *y, double *ys, double *acc, const double b[], double g,
+            const apical_model_ctx *c)
 {
     const dend_site st = {S_U_L, S_U_S, c->param[P_G_D]};
     const size_t id[3] = {S_BIAS, S_G_E, S_G_I};
     const double kd[3] = {c->param[P_G_D], c->param[P_E_E], c->param[P_E_I]};
-    dend_exact_end_n(n, y, acc, b, g, c->derived, &st, 1, S__N, S_C, S_INT_C, (size_t)-1, 0, id,
+    dend_exact_end_n(n, y, ys, acc, b, g, c->derived, &st, 1, S__N, S_C, S_INT_C, (size_t)-1, 0, id,
                      kd, 3);
 }
 

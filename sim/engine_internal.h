@@ -179,6 +179,12 @@ typedef struct exact_part {
     double *ytmp;      /* one state */
     double *next_cand; /* per owned neuron: its next thinning candidate */
     uint64_t rate_epoch; /* apical_sim.exact_epoch when g was computed */
+    /* The owned neurons' states as struct of arrays (ys[k n + j]) for
+     * state_end_n's vector loop: copied from pop_rt.y when a poke changed
+     * it (ys_epoch != apical_sim.exact_epoch), kept by state_end_n, which
+     * writes what it changes to both. */
+    double *ys;
+    uint64_t ys_epoch;
     double b_h, b_g;     /* window length and rate b_end and b_node are for */
 } exact_part;
 

@@ -34,17 +34,25 @@ static apical_status push(partition *P, double t, uint32_t kind, uint32_t a, uin
     return APICAL_OK;
 }
 
-static int grow_candidates(partition *P)
+/* Room for one more candidate, or for `need` in all. */
+static int reserve_candidates(partition *P, size_t need)
 {
-    if (P->n_cand < P->cap_cand)
+    if (need <= P->cap_cand)
         return 0;
     size_t cap = P->cap_cand ? 2 * P->cap_cand : 256;
+    while (cap < need)
+        cap *= 2;
     exact_cand *c = realloc(P->cand, 2 * cap * sizeof *c); /* second half: sort scratch */
     if (!c)
         return -1;
     P->cand = c;
     P->cap_cand = cap;
     return 0;
+}
+
+static int grow_candidates(partition *P)
+{
+    return reserve_candidates(P, P->n_cand + 1);
 }
 
 /* (t, pop, node) descending: ties resolve the same in every partition */
@@ -108,15 +116,6 @@ static apical_status add_candidate(partition *P, double t, size_t pi, uint64_t i
     return APICAL_OK;
 }
 
-/* Append a candidate unsorted (window start, which sorts them once). */
-static apical_status append_candidate(partition *P, double t, size_t pi, uint64_t i)
-{
-    if (grow_candidates(P))
-        return P->st = apical_error_set(&P->err, APICAL_E_NOMEM, NULL, "out of memory");
-    P->cand[P->n_cand++] = (exact_cand){t, (uint32_t)pi, i};
-    return APICAL_OK;
-}
-
 /* Draw neuron i's next candidate after t: into the window's array if it
  * falls before T1, else kept for a later window. */
 static apical_status next_candidate(const apical_sim *S, partition *P, size_t pi, uint64_t i,
@@ -144,9 +143,10 @@ apical_status apical_exact_build(apical_sim *S, partition *P, size_t pi, apical_
     if (!ex || !(ex->acc = calloc(n * x->n_acc + 1, sizeof *ex->acc)) ||
         !(ex->g = calloc(n + 1, sizeof *ex->g)) ||
         !(ex->next_cand = calloc(n + 1, sizeof *ex->next_cand)) ||
-        !(ex->ytmp = calloc(pr->ns + 1, sizeof *ex->ytmp)))
+        !(ex->ytmp = calloc(pr->ns + 1, sizeof *ex->ytmp)) ||
+        !(ex->ys = calloc(n * pr->ns + 1, sizeof *ex->ys)))
         return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
-    ex->rate_epoch = UINT64_MAX; /* rates computed at the first window */
+    ex->rate_epoch = ex->ys_epoch = UINT64_MAX; /* both at the first window */
     ex->b_h = ex->b_g = NAN;
     pp->ctx = (apical_model_ctx){.param = pr->spec->param, .derived = pr->derived};
     pp->m = pr->m;
@@ -167,6 +167,7 @@ void apical_exact_free(pop_part *pp)
     free(pp->ex->acc);
     free(pp->ex->g);
     free(pp->ex->ytmp);
+    free(pp->ex->ys);
     free(pp->ex->next_cand);
     free(pp->ex);
     pp->ex = NULL;
@@ -217,10 +218,19 @@ apical_status apical_exact_window_start(apical_sim *S, partition *P, double T0, 
             ex->b_h = ex->h;
             ex->b_g = ex->g_shared;
         }
-        for (uint64_t i = pp->lo; i < pp->hi; i++)
-            if (ex->next_cand[i - pp->lo] < T1 &&
-                append_candidate(P, ex->next_cand[i - pp->lo], pi, i))
-                return P->st;
+        /* the neurons' next candidates before T1, unsorted: each written,
+         * kept if before T1 (no branch to mispredict; ~1 in 5 is kept) */
+        const uint64_t n = pp->hi - pp->lo;
+        if (reserve_candidates(P, P->n_cand + n))
+            return P->st = apical_error_set(&P->err, APICAL_E_NOMEM, NULL, "out of memory");
+        const double *restrict nc = ex->next_cand;
+        exact_cand *restrict cand = P->cand;
+        size_t m = P->n_cand;
+        for (uint64_t j = 0; j < n; j++) {
+            cand[m] = (exact_cand){nc[j], (uint32_t)pi, pp->lo + j};
+            m += nc[j] < T1;
+        }
+        P->n_cand = m;
         if (x->int_hazard != (size_t)-1 && pr->track_int_hazard)
             for (int q = 0; q < EXACT_NODES; q++)
                 if (push(P, T0 + gl_node[q] * ex->h, EV_NODE, (uint32_t)pi, (uint64_t)q))
@@ -460,6 +470,23 @@ static apical_status not_finite(const apical_sim *S, partition *P, size_t pi, ui
                                     pr->spec->name, (unsigned long long)i, t, state);
 }
 
+/* The sum of m doubles in eight independent chains (one vector): infinite
+ * or NaN if any of them is. */
+__attribute__((target_clones("avx512f", "avx2", "default"))) static double
+sum_all(size_t m, const double *restrict y)
+{
+    double s[8] = {0}, sum = 0.0;
+    size_t k = 0;
+    for (; k + 8 <= m; k += 8)
+        for (size_t l = 0; l < 8; l++)
+            s[l] += y[k + l];
+    for (; k < m; k++)
+        sum += y[k];
+    for (size_t l = 0; l < 8; l++)
+        sum += s[l];
+    return sum;
+}
+
 apical_status apical_exact_window_end(apical_sim *S, partition *P, double T1)
 {
     for (size_t pi = 0; pi < S->n_pops; pi++) {
@@ -472,9 +499,16 @@ apical_status apical_exact_window_end(apical_sim *S, partition *P, double T1)
         const int shared = !isnan(ex->g_shared);
         const uint64_t n = pp->hi - pp->lo;
         if (shared && x->state_end_n) {
-            x->state_end_n(n, pr->y + pp->lo * pr->ns, ex->acc, ex->b_end, ex->g_shared,
+            if (ex->ys_epoch != S->exact_epoch) { /* poked: a fresh copy */
+                for (size_t k = 0; k < pr->ns; k++)
+                    for (uint64_t j = 0; j < n; j++)
+                        ex->ys[k * n + j] = pr->y[(pp->lo + j) * pr->ns + k];
+                ex->ys_epoch = S->exact_epoch;
+            }
+            x->state_end_n(n, pr->y + pp->lo * pr->ns, ex->ys, ex->acc, ex->b_end, ex->g_shared,
                            &pp->ctx);
         } else {
+            ex->ys_epoch = UINT64_MAX; /* y changes without it */
             double b[APICAL_EXACT_MAX_BASIS], a[APICAL_EXACT_MAX_ACC];
             for (uint64_t i = pp->lo; i < pp->hi; i++) {
                 double *y = pr->y + i * pr->ns;
@@ -489,16 +523,8 @@ apical_status apical_exact_window_end(apical_sim *S, partition *P, double T1)
         }
         for (uint64_t i = pp->lo; i < pp->hi; i++)
             pr->t_last[i] = T1;
-        /* not finite if any state is: one test per population, summed per
-         * variable (independent chains, not one long dependent one) */
-        double sums[APICAL_EXACT_MAX_STATE] = {0}, sum = 0.0;
-        const size_t ns = pr->ns <= APICAL_EXACT_MAX_STATE ? pr->ns : 1;
-        for (const double *y = pr->y + pp->lo * pr->ns, *e = pr->y + pp->hi * pr->ns; y < e;
-             y += ns)
-            for (size_t k = 0; k < ns; k++)
-                sums[k] += y[k];
-        for (size_t k = 0; k < ns; k++)
-            sum += sums[k];
+        /* not finite if any state is: one test per population */
+        const double sum = sum_all((pp->hi - pp->lo) * pr->ns, pr->y + pp->lo * pr->ns);
         if (!isfinite(sum))
             for (uint64_t i = pp->lo; i < pp->hi; i++)
                 for (size_t k = 0; k < pr->ns; k++)

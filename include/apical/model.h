@@ -104,14 +104,16 @@ typedef struct apical_exact_ops {
      * Called between windows after state changes; may be NULL (then g). */
     double (*growth)(double g, const apical_model_ctx *c);
     size_t int_hazard; /* state index that integrates the hazard, or (size_t)-1 */
-    /* state_at for n neurons sharing the rate g at once, in place: y holds
-     * their states (array of structs, n_state each), acc their accumulators
-     * (acc[k n + j]: accumulator k of neuron j), which it sets to 0; b the
-     * basis at the window end. The same bits per neuron as state_at (the
-     * engine uses either). Called at every window end in the hot loop: no
-     * allocation; may be NULL (then state_at per neuron). */
-    void (*state_end_n)(size_t n, double *y, double *acc, const double b[], double g,
-                        const apical_model_ctx *c);
+    /* state_at for n neurons sharing the rate g at once, in place: ys holds
+     * their states as struct of arrays (ys[k n + j]: variable k of neuron
+     * j), which it reads and updates, y the same states as array of structs
+     * (n_state each), to which it writes every variable it changes; acc
+     * their accumulators (acc[k n + j]: accumulator k of neuron j), which it
+     * sets to 0; b the basis at the window end. The same bits per neuron as
+     * state_at (the engine uses either). Called at every window end in the
+     * hot loop: no allocation; may be NULL (then state_at per neuron). */
+    void (*state_end_n)(size_t n, double *y, double *ys, double *acc, const double b[],
+                        double g, const apical_model_ctx *c);
 } apical_exact_ops;
 
 /* Window-synchronous integration (stepper "sweep"; sim/sweep.c), for models
