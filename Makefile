@@ -76,10 +76,11 @@ $(BUILD)/tests/%.o: tests/%.c
 $(CHECKBIN): $(TEST_OBJ) $(BUILD)/libapical.a
 	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
+# The fuzz smoke run first, so the tests' "N passed, N failed" stays the last line.
 check: deps
 	@$(MAKE) --no-print-directory $(APICAL) $(CHECKBIN) lib
-	@APICAL=$(APICAL) PYTHON=$(PYTHON) tests/run-all.sh $(BUILD)
 	@$(MAKE) --no-print-directory fuzz-smoke
+	@APICAL=$(APICAL) PYTHON=$(PYTHON) tests/run-all.sh $(BUILD)
 
 # libFuzzer on apical_spec_load_string (tests/fuzz/): the library built with
 # clang, -fsanitize=fuzzer,address,undefined, seeded with the shipped
