@@ -1304,45 +1304,6 @@ static apical_status symmetrize(apical_sim *S, const protocol_rt *pr, const apic
 
 /* --- checkpoints ------------------------------------------------------- */
 
-typedef struct edge_list {
-    size_t n, cap;
-    uint64_t *src, *tgt;
-    double *w, *d;
-    double delay;
-    int nomem;
-} edge_list;
-
-static void edge_push(edge_list *e, uint64_t src, uint64_t tgt, double w)
-{
-    if (e->n == e->cap) {
-        size_t cap = e->cap ? 2 * e->cap : 1024;
-        uint64_t *s2 = realloc(e->src, cap * sizeof *s2);
-        if (s2)
-            e->src = s2;
-        uint64_t *t2 = realloc(e->tgt, cap * sizeof *t2);
-        if (t2)
-            e->tgt = t2;
-        double *w2 = realloc(e->w, cap * sizeof *w2);
-        if (w2)
-            e->w = w2;
-        double *d2 = realloc(e->d, cap * sizeof *d2);
-        if (d2)
-            e->d = d2;
-        if (!s2 || !t2 || !w2 || !d2) {
-            e->nomem = 1;
-            return;
-        }
-        e->cap = cap;
-    }
-    e->src[e->n] = src, e->tgt[e->n] = tgt, e->w[e->n] = w, e->d[e->n] = e->delay;
-    e->n++;
-}
-
-static void edge_visit(void *user, uint64_t src, uint64_t tgt, double *w)
-{
-    edge_push(user, src, tgt, *w);
-}
-
 /* Every learned and feedback projection's weights, every layer's biases and
  * the examples done, written to <checkpoint>.part and renamed over the
  * checkpoint only once complete, so a stop leaves the previous one. */
@@ -1352,7 +1313,7 @@ static apical_status write_checkpoint(apical_sim *S, protocol_rt *pr, apical_err
     const apical_net_spec *spec = pr->spec;
     apical_h5 *h = NULL;
     apical_status st = apical_h5_create(ps->checkpoint, &h, err);
-    edge_list e = {0};
+    apical_h5_edge_list e = {0};
     for (size_t k = 0; !st && k < ps->n_learn + ps->n_fb; k++) {
         const size_t j = k < ps->n_learn ? ps->learn[k].proj : ps->fb[k - ps->n_learn].proj;
         int dup = 0;
@@ -1363,9 +1324,8 @@ static apical_status write_checkpoint(apical_sim *S, protocol_rt *pr, apical_err
         const apical_proj_spec *pj = &spec->projs[j];
         const apical_pop_spec *src = &spec->pops[pj->source], *tgt = &spec->pops[pj->target];
         e.n = 0;
-        e.delay = pj->delay.a;
-        apical_engine_each_weight(S, j, edge_visit, &e);
-        if (e.nomem) {
+        /* the synapses' own delays (drawn delays too), not the spec's mean */
+        if (apical_sim_synapses(S, j, apical_h5_edge_list_add, &e)) {
             st = apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
             break;
         }
@@ -1383,10 +1343,10 @@ static apical_status write_checkpoint(apical_sim *S, protocol_rt *pr, apical_err
             continue;
         const size_t kb = l < pr->nl ? pr->h_bias : pr->o_bias;
         e.n = 0;
-        e.delay = 1.0;
-        for (uint64_t i = 0; i < spec->pops[pop].size; i++)
-            edge_push(&e, 0, i, state(S, pop, i, kb));
-        if (e.nomem) {
+        int nomem = 0;
+        for (uint64_t i = 0; i < spec->pops[pop].size && !nomem; i++)
+            nomem = apical_h5_edge_list_add(&e, 0, i, state(S, pop, i, kb), 1.0);
+        if (nomem) {
             st = apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
             break;
         }
@@ -1398,7 +1358,7 @@ static apical_status write_checkpoint(apical_sim *S, protocol_rt *pr, apical_err
                               .n = e.n, .src = e.src, .tgt = e.tgt, .w = e.w, .d = e.d};
         st = apical_h5_edges_write(h, &e5, err);
     }
-    free(e.src), free(e.tgt), free(e.w), free(e.d);
+    apical_h5_edge_list_free(&e);
     const uint64_t n_img = ps->images ? ps->images->n : 1;
     if (!st)
         st = apical_h5_provenance_u64(h, "examples_done", pr->example, err);

@@ -1186,6 +1186,41 @@ static herr_t dset_column(hid_t loc, const char *name, hid_t ftype, hid_t mtype,
     return rc;
 }
 
+int apical_h5_edge_list_add(void *list, uint64_t src, uint64_t tgt, double w, double d)
+{
+    apical_h5_edge_list *l = list;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 4096;
+        uint64_t *s2 = realloc(l->src, cap * sizeof *s2);
+        if (s2)
+            l->src = s2;
+        uint64_t *t2 = realloc(l->tgt, cap * sizeof *t2);
+        if (t2)
+            l->tgt = t2;
+        double *w2 = realloc(l->w, cap * sizeof *w2);
+        if (w2)
+            l->w = w2;
+        double *d2 = realloc(l->d, cap * sizeof *d2);
+        if (d2)
+            l->d = d2;
+        if (!s2 || !t2 || !w2 || !d2)
+            return 1;
+        l->cap = cap;
+    }
+    l->src[l->n] = src;
+    l->tgt[l->n] = tgt;
+    l->w[l->n] = w;
+    l->d[l->n] = d;
+    l->n++;
+    return 0;
+}
+
+void apical_h5_edge_list_free(apical_h5_edge_list *l)
+{
+    free(l->src), free(l->tgt), free(l->w), free(l->d);
+    *l = (apical_h5_edge_list){0};
+}
+
 apical_status apical_h5_edges_write(apical_h5 *h, const apical_h5_edges *e,
                                     apical_error *err)
 {

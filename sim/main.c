@@ -711,42 +711,6 @@ static void print_summary(FILE *f, const apical_net_spec *spec, const apical_run
     fprintf(f, "  output: %s\n", out);
 }
 
-/* Final synapses of one projection, gathered for the edges writer. */
-typedef struct edge_buf {
-    size_t n, cap;
-    uint64_t *src, *tgt;
-    double *w, *d;
-} edge_buf;
-
-static int edge_add(void *user, uint64_t src, uint64_t tgt, double w, double d)
-{
-    edge_buf *b = user;
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? 2 * b->cap : 4096;
-        uint64_t *s2 = realloc(b->src, cap * sizeof *s2);
-        if (s2)
-            b->src = s2;
-        uint64_t *t2 = realloc(b->tgt, cap * sizeof *t2);
-        if (t2)
-            b->tgt = t2;
-        double *w2 = realloc(b->w, cap * sizeof *w2);
-        if (w2)
-            b->w = w2;
-        double *d2 = realloc(b->d, cap * sizeof *d2);
-        if (d2)
-            b->d = d2;
-        if (!s2 || !t2 || !w2 || !d2)
-            return 1;
-        b->cap = cap;
-    }
-    b->src[b->n] = src;
-    b->tgt[b->n] = tgt;
-    b->w[b->n] = w;
-    b->d[b->n] = d;
-    b->n++;
-    return 0;
-}
-
 /* /edges/<projection> for every plastic projection and every projection a
  * protocol learns (all with `all`): the weights as they are at the end of
  * the run. */
@@ -754,7 +718,7 @@ static apical_status write_edges(apical_h5 *h5, const apical_sim *sim, const api
                                  int all, apical_error *err)
 {
     apical_status st = APICAL_OK;
-    edge_buf b = {0};
+    apical_h5_edge_list b = {0};
     char by_protocol[160] = "";
     if (spec->protocol_type)
         snprintf(by_protocol, sizeof by_protocol, "%s protocol", spec->protocol_type->name);
@@ -763,7 +727,7 @@ static apical_status write_edges(apical_h5 *h5, const apical_sim *sim, const api
         if (!pj->rule && !all && !apical_protocol_learns(spec, j))
             continue;
         b.n = 0;
-        if (apical_sim_synapses(sim, j, edge_add, &b)) {
+        if (apical_sim_synapses(sim, j, apical_h5_edge_list_add, &b)) {
             st = apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory writing edges");
             break;
         }
@@ -779,7 +743,7 @@ static apical_status write_edges(apical_h5 *h5, const apical_sim *sim, const api
         };
         st = apical_h5_edges_write(h5, &e, err);
     }
-    free(b.src), free(b.tgt), free(b.w), free(b.d);
+    apical_h5_edge_list_free(&b);
     return st;
 }
 

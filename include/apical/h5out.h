@@ -102,6 +102,19 @@ typedef struct apical_h5_edges {
 apical_status apical_h5_edges_write(apical_h5 *h, const apical_h5_edges *e,
                                     apical_error *err);
 
+/* Edges gathered one at a time before apical_h5_edges_write: add has the
+ * signature of apical_synapse_visit (sim.h), so a simulation's synapses go
+ * straight in with apical_sim_synapses. Returns non-zero when out of memory.
+ * Reuse a list by setting n = 0; free it with apical_h5_edge_list_free. */
+typedef struct apical_h5_edge_list {
+    size_t n, cap;
+    uint64_t *src, *tgt;
+    double *w, *d;
+} apical_h5_edge_list;
+
+int apical_h5_edge_list_add(void *list, uint64_t src, uint64_t tgt, double w, double d);
+void apical_h5_edge_list_free(apical_h5_edge_list *l);
+
 /* A table of rows appended one at a time, for what a protocol writes
  * (include/apical/protocol.h): group /<path> (its parent groups opened or
  * created) with one dataset per column, float64 or uint16, [rows] when the
