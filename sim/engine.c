@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "engine_internal.h"
+#include "illinois.h"
 #include "threads.h"
 
 /* --- integrating one neuron ------------------------------------------- */
@@ -105,6 +106,23 @@ static int integrate_plain(pop_part *pp, double t0, double t1, double h, double 
  * regula falsi (Illinois) on the Hermite interpolant, then Newton
  * corrections against the integrated solution itself. On return y holds the
  * state at the returned time. */
+/* The spike distance on a step's cubic Hermite interpolant at th. */
+struct hermite_at {
+    const apical_model_type *m;
+    pop_part *pp;
+    size_t ns;
+    double H;
+    const double *y0, *f0, *y1, *f1;
+    double *yi;
+};
+
+static double distance_on_interpolant(double th, void *user)
+{
+    struct hermite_at *h = user;
+    hermite(h->ns, th, h->H, h->y0, h->f0, h->y1, h->f1, h->yi);
+    return h->m->spike_distance(h->yi, &h->pp->ctx);
+}
+
 static double locate_crossing(const pop_rt *pr, pop_part *pp, double t0, const double *y0,
                               double t1, double *y, uint64_t *steps, int *status)
 {
@@ -116,30 +134,10 @@ static double locate_crossing(const pop_rt *pr, pop_part *pp, double t0, const d
     memcpy(y1, y, ns * sizeof *y);
     m->derivs(pp->t_off + t0, y0, f0, &pp->ctx);
     m->derivs(pp->t_off + t1, y1, f1, &pp->ctx);
-    double a = 0.0, b = 1.0;
-    double ga = m->spike_distance(y0, &pp->ctx), gb = m->spike_distance(y1, &pp->ctx);
-    double th = 1.0;
-    int side = 0;
-    for (int it = 0; it < 100 && (b - a) * H > 1e-14; it++) {
-        th = (a * gb - b * ga) / (gb - ga);
-        if (!(th > a && th < b))
-            th = 0.5 * (a + b);
-        hermite(ns, th, H, y0, f0, y1, f1, yi);
-        double g = m->spike_distance(yi, &pp->ctx);
-        if (g == 0.0)
-            break;
-        if (g < 0.0) {
-            a = th, ga = g;
-            if (side == -1)
-                gb *= 0.5;
-            side = -1;
-        } else {
-            b = th, gb = g;
-            if (side == 1)
-                ga *= 0.5;
-            side = 1;
-        }
-    }
+    struct hermite_at at = {m, pp, ns, H, y0, f0, y1, f1, yi};
+    const double th = apical_illinois(0.0, 1.0, m->spike_distance(y0, &pp->ctx),
+                                      m->spike_distance(y1, &pp->ctx), H, 1e-14, 100,
+                                      distance_on_interpolant, &at);
     /* The interpolant is accurate to O(H^4); a few Newton steps on the
      * integrated solution bring the crossing to the solver's own accuracy.
      * The slope comes from the interpolant. */

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "illinois.h"
 
 /* Copy a state vector. gcc turns a copy loop into a call to memcpy, which
  * for 3 doubles costs more than the step it guards (7% of COBA); a copy of
@@ -239,6 +240,13 @@ static inline double hermite1(double th, double H, double y0, double f0, double 
  * interpolant of the spike distance (values and slopes at both ends)
  * decides: returns the fraction th1 in (0, 1] with the interpolant >= 0
  * there, the first crossing lying in (0, th1], or 0 when it stays below. */
+/* hermite1 at th for the step in c = {H, s0, f0, s1, f1} (apical_illinois). */
+static double hermite1_at(double th, void *c)
+{
+    const double *k = c;
+    return hermite1(th, k[0], k[1], k[2], k[3], k[4]);
+}
+
 static double crossing_bracket(double H, double s0, double f0, double s1, double f1)
 {
     if (s1 >= 0.0)
@@ -339,27 +347,9 @@ static apical_status run_to(walk *w, double *y, double target)
             continue;
         }
         /* The first root of the interpolant in (0, th1]: Illinois. */
-        double a = 0.0, b = th1, ga = s0, gb = hermite1(th1, H, s0, f0, s1, f1), th = b;
-        int side = 0;
-        for (int it = 0; it < 60 && (b - a) * H > 1e-15; it++) {
-            th = (a * gb - b * ga) / (gb - ga);
-            if (!(th > a && th < b))
-                th = 0.5 * (a + b);
-            const double g = hermite1(th, H, s0, f0, s1, f1);
-            if (g == 0.0)
-                break;
-            if (g < 0.0) {
-                a = th, ga = g;
-                if (side == -1)
-                    gb *= 0.5;
-                side = -1;
-            } else {
-                b = th, gb = g;
-                if (side == 1)
-                    ga *= 0.5;
-                side = 1;
-            }
-        }
+        const double hc[5] = {H, s0, f0, s1, f1};
+        const double th = apical_illinois(0.0, th1, s0, hermite1(th1, H, s0, f0, s1, f1), H,
+                                          1e-15, 60, hermite1_at, (void *)hc);
         /* Newton against the integrator itself: the interpolant is only
          * O(H^4) accurate; the crossing of the integrated solution is the
          * one the method defines. */
