@@ -1068,7 +1068,8 @@ apical_status apical_sim_new_opts(const apical_net_spec *spec, const apical_sim_
     if (!threads)
         threads = spec->sim.threads;
     if (!threads) {
-        /* automatic: one per partition, but never more than the cores */
+        /* automatic: one per partition, but never more than the cores, since
+         * the workers spin between windows */
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         threads = cores > 0 ? (unsigned)cores : 1;
     }

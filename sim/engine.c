@@ -1467,35 +1467,8 @@ apical_status apical_sim_run(apical_sim *S, double until, const volatile int *st
 apical_status apical_sim_new(const apical_net_spec *spec, unsigned threads, apical_sim **out,
                              apical_error *err)
 {
-    *out = NULL;
-    gsl_set_error_handler_off();
-    apical_sim *S = calloc(1, sizeof *S);
-    if (!S)
-        return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
-    S->spec = spec;
-    apical_status st = apical_build(S, err);
-    if (st) {
-        apical_sim_free(S);
-        return st;
-    }
-    if (!threads)
-        threads = spec->sim.threads;
-    if (!threads) {
-        /* automatic: one per partition, but never more than the cores, since
-         * the workers spin between windows */
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = cores > 0 ? (unsigned)cores : 1;
-    }
-    if (threads > S->n_parts)
-        threads = S->n_parts;
-    S->n_threads = threads;
-    S->pool = apical_pool_new(threads);
-    if (!S->pool) {
-        apical_sim_free(S);
-        return apical_error_set(err, APICAL_E_NOMEM, NULL, "cannot start %u threads", threads);
-    }
-    *out = S;
-    return APICAL_OK;
+    const apical_sim_opts opts = {.threads = threads};
+    return apical_sim_new_opts(spec, &opts, out, err);
 }
 
 void apical_sim_free(apical_sim *S)
