@@ -149,7 +149,7 @@ def print_plasticity_cost(rows):
             if st and pl:
                 lines.append('  %-7s T %4g s: static %.3f s, plastic %.3f s, plastic/static %.2f%s'
                              % (sim, T, st, pl, pl / st,
-                                ' (target <= 2)' if sim == 'apical' else ''))
+                                ' (issue 10: <= 1.3)' if sim == 'apical' else ''))
     if lines:
         print('cost of plasticity (COBA with STDP on exc->exc vs static COBA, sim s):')
         print('\n'.join(lines))
@@ -268,10 +268,10 @@ def main(argv=None):
           % (a.seed, os.cpu_count() or 0, apical or '(skipped)'))
     rows = []
     tmp = tempfile.mkdtemp(prefix='apical_bench_')
-    hdr = ('%-6s %5s %-8s %-22s %8s %8s %8s %7s %7s %7s %7s %7s %9s'
+    hdr = ('%-9s %5s %-8s %-27s %8s %8s %8s %7s %7s %7s %7s %7s %9s'
            % ('net', 'T s', 'sim', 'method', 'sim s', 'total s', 'build s', 'B2/ap', 'B2/ap',
               'exc Hz', 'inh Hz', 'all Hz', 'syn ev/s'))
-    hdr2 = '%-6s %5s %-8s %-22s %8s %8s %8s %7s %7s' % ('', '', '', '', '', '', '', 'sim', 'total')
+    hdr2 = '%-9s %5s %-8s %-27s %8s %8s %8s %7s %7s' % ('', '', '', '', '', '', '', 'sim', 'total')
     print(hdr)
     print(hdr2)
     print('-' * len(hdr))
@@ -307,8 +307,8 @@ def main(argv=None):
                     if base.get('total_s'):
                         ratio_tot = r['total_s'] / base['total_s']
                     r['ratio_sim'], r['ratio_total'] = ratio_sim, ratio_tot
-                print('%-6s %5g %-8s %-22s %8s %8s %8s %7s %7s %7s %7s %7s %9s'
-                      % (net, T, sim, r['method'][:22], fnum(r['sim_s'], '.3f'),
+                print('%-9s %5g %-8s %-27s %8s %8s %8s %7s %7s %7s %7s %7s %9s'
+                      % (net, T, sim, r['method'][:27], fnum(r['sim_s'], '.3f'),
                          fnum(r['total_s'], '.2f'), fnum(r.get('build_s'), '.2f'),
                          fnum(ratio_sim, '.2f'), fnum(ratio_tot, '.2f'),
                          fnum(r['rate_exc'], '.2f'), fnum(r['rate_inh'], '.2f'),

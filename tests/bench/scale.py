@@ -34,7 +34,7 @@ Environment: APICAL (path of the apical binary, default build/apical),
 PYTHON (interpreter with brian2; default /usr/bin/python3 if it has it,
 else this one).
 Usage: tests/bench/scale.py [--sizes 4000,40000,400000] [--duration 100]
-         [--stepper rkf45] [--tol 1e-4] [--partitions 2] [--threads 0]
+         [--stepper sweep] [--tol 1e-4] [--partitions 2] [--threads 0]
          [--repeat 1] [--no-brian2] [--no-apical] [--json OUT.json] [--keep DIR]
 """
 import argparse
@@ -154,8 +154,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--sizes', default='4000,40000,400000')
     ap.add_argument('--duration', type=float, default=100.0, help='ms, every size (default 100)')
-    ap.add_argument('--stepper', default='rkf45',
-                    help="apical's stepper (default rkf45, the COBA networks' shipped one)")
+    ap.add_argument('--stepper', default='sweep',
+                    help="apical's stepper (default sweep, the COBA networks' shipped one; "
+                         "rkf45 for the GSL path)")
     ap.add_argument('--tol', type=float, default=1e-4, help='abs_tol = rel_tol (default 1e-4)')
     ap.add_argument('--partitions', type=int, default=2)
     ap.add_argument('--threads', type=int, default=0, help='apical threads (0: automatic)')
