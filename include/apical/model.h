@@ -150,7 +150,8 @@ typedef struct apical_sweep_ops {
      * (from below, not refractory) anywhere in the window, a state beyond
      * the accuracy bound, or a result that is not finite (the engine
      * checks only the neurons it redoes); otherwise yn is final. Called at every window end
-     * in the hot loop: never NULL, no allocation, no branches on neuron
+     * in the hot loop of dense populations (no horizon_n; NULL where
+     * horizon_n is set: lazy populations never step every neuron); no allocation, no branches on neuron
      * state (vectorisable), the same bits for a neuron wherever it sits in
      * the arrays. */
     void (*window)(size_t n, const double *const y[], double *const yn[],
