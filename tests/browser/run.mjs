@@ -73,27 +73,27 @@ async function view(page) {
   });
 }
 
-// Wait until h5web has drawn a figure labelled `figure` (its signal's
-// long_name) with both axis labels and its WebGL canvas.
-async function waitFigure(page, figureRe, what) {
+// Wait until h5web has drawn a new figure (its aria-label, the plot title,
+// differs from `previous`) with both axis labels and its WebGL canvas.
+async function waitFigure(page, previous, what) {
   try {
     await page.waitForFunction(
-      (src) => {
+      (prev) => {
         const fig = document.querySelector('figure');
         return (
           fig &&
-          new RegExp(src).test(fig.getAttribute('aria-label') || '') &&
+          fig.getAttribute('aria-label') !== prev &&
           fig.querySelector('canvas') &&
           fig.querySelectorAll('text.visx-axis-label').length >= 2
         );
       },
-      figureRe.source,
+      previous,
       { timeout: STEP_MS },
     );
   } catch {
     noTextureErrors(what);
     const v = await view(page);
-    throw new Fail(`${what}: no figure matching ${figureRe} within ${STEP_MS / 1000} s (page shows ${JSON.stringify(v)})`);
+    throw new Fail(`${what}: no plot with labelled axes within ${STEP_MS / 1000} s (page shows ${JSON.stringify(v)})`);
   }
   await page.waitForTimeout(800); // let the canvas draw before the screenshot
   noTextureErrors(what);
@@ -135,7 +135,7 @@ async function main() {
   expect(gl, 'Chromium has no WebGL 2 context (SwiftShader missing?): h5web cannot draw');
 
   // 1. The first view: the root `default`.
-  let v = await waitFigure(page, /./, 'default view');
+  let v = await waitFigure(page, null, 'default view');
   console.log(`  default view: ${JSON.stringify(v)}`);
   await shot(page, '1-default.png');
   expect(v.vis === 'NX Line', `default view is "${v.vis}", not a line plot (NX Line)`);
@@ -151,7 +151,7 @@ async function main() {
   expect((await traces.count()) > 0, 'no /overview/<report>_V_m in the explorer');
   const tracePath = await traces.first().getAttribute('data-path');
   await traces.first().click();
-  v = await waitFigure(page, /^V_m\b/, tracePath);
+  v = await waitFigure(page, v.figure, tracePath);
   console.log(`  ${tracePath}: ${JSON.stringify(v)}`);
   await shot(page, '2-v-trace.png');
   expect(v.vis === 'NX Line', `${tracePath} opens as "${v.vis}", not a trace (NX Line)`);
@@ -162,7 +162,7 @@ async function main() {
   const raster = page.locator('[role=treeitem][data-path="/overview/raster"]');
   expect((await raster.count()) === 1, 'no /overview/raster in the explorer');
   await raster.click();
-  v = await waitFigure(page, /spike/, '/overview/raster');
+  v = await waitFigure(page, v.figure, '/overview/raster');
   console.log(`  /overview/raster: ${JSON.stringify(v)}`);
   await shot(page, '3-raster.png');
   expect(v.vis === 'NX Heatmap', `/overview/raster opens as "${v.vis}", not a heat map`);
