@@ -24,7 +24,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/runner.o $(BUILD)/tests/
 APICAL   := $(BUILD)/apical
 CHECKBIN := $(BUILD)/check_apical
 
-.PHONY: all deps demo check check-asan check-valgrind check-fresh bench validate mnist mnist-accuracy reproduce-guergiev clean help fuzz fuzz-run fuzz-smoke
+.PHONY: all deps demo check check-asan check-valgrind check-browser check-fresh bench validate mnist mnist-accuracy reproduce-guergiev clean help fuzz fuzz-run fuzz-smoke
 
 all: $(APICAL)
 
@@ -33,6 +33,7 @@ help:
 	@echo "make check       install missing packages, build, run all tests"
 	@echo "make check-asan  the tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 	@echo "make check-valgrind  memcheck (leaks included) on a short COBA run and 2+2 MNIST presentations"
+	@echo "make check-browser  the demo's file in h5web in headless Chromium (installs chromium, npm packages)"
 	@echo "make check-fresh README's two commands in a bare Debian 12 root (root; debootstrap, cached)"
 	@echo "make bench       apical vs Brian2 (C++ standalone) on the Brette 2007 networks, then scaling"
 	@echo "make validate    long validations (network rates against the published ranges)"
@@ -124,6 +125,10 @@ fuzz-smoke:
 check-valgrind: deps $(APICAL)
 	@APICAL_WITH_VALGRIND=1 scripts/install-deps.sh
 	@scripts/check-valgrind.sh $(APICAL)
+
+# The demo's file opened in h5web in headless Chromium (tests/browser; issue 13).
+check-browser: deps $(APICAL)
+	@scripts/check-browser.sh
 
 check-asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \

@@ -1521,7 +1521,28 @@ static herr_t ov_data(hid_t loc, const char *name, hid_t ftype, hid_t mtype, int
     return rc;
 }
 
-/* An NXdata group with its signal and axes attributes. */
+/* A scalar string dataset. */
+static herr_t ov_str(hid_t loc, const char *name, const char *value)
+{
+    hid_t t = vlen_str_type();
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t d = t >= 0 && sp >= 0 ? H5Dcreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT,
+                                              H5P_DEFAULT)
+                                : H5I_INVALID_HID;
+    herr_t rc = d >= 0 && H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value) >= 0 ? 0 : -1;
+    if (d >= 0 && H5Dclose(d) < 0)
+        rc = -1;
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (t >= 0)
+        H5Tclose(t);
+    return rc;
+}
+
+/* An NXdata group with its signal and axes attributes and its title, both
+ * as the attribute silx reads and as the NeXus `title` field (a dataset),
+ * which is where h5web looks for it; without it h5web titles the plot with
+ * the signal's long_name ("exc rate (Hz)" over every population's curve). */
 static hid_t ov_nxdata(hid_t parent, const char *name, const char *signal,
                        const char *const *axes, size_t n_axes, const char *title)
 {
@@ -1529,7 +1550,8 @@ static hid_t ov_nxdata(hid_t parent, const char *name, const char *signal,
     if (g < 0)
         return g;
     if (attr_str(g, "NX_class", "NXdata") < 0 || attr_str(g, "signal", signal) < 0 ||
-        attr_strv(g, "axes", axes, n_axes) < 0 || (title && attr_str(g, "title", title) < 0)) {
+        attr_strv(g, "axes", axes, n_axes) < 0 ||
+        (title && (attr_str(g, "title", title) < 0 || ov_str(g, "title", title) < 0))) {
         H5Gclose(g);
         return H5I_INVALID_HID;
     }
@@ -1798,12 +1820,22 @@ static herr_t ov_state(apical_h5 *h, hid_t ov, const report *r)
         hid_t g = gname && ln && title ? ov_nxdata(ov, gname, var, axes, 2, title)
                                       : H5I_INVALID_HID;
         herr_t r1 = g < 0 ? -1 : 0;
-        /* a variable named like an axis cannot be the signal dataset */
-        if (r1 == 0 && (strcmp(var, "node") == 0 || strcmp(var, "time") == 0))
+        /* a variable named like an axis or the title cannot be the signal dataset */
+        if (r1 == 0 && (strcmp(var, "node") == 0 || strcmp(var, "time") == 0 ||
+                        strcmp(var, "title") == 0))
             r1 = -1;
         if (r1 == 0)
             r1 = ov_data(g, var, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, nn, nt, out + j * nn * nt,
                          u, ln);
+        /* NeXus interpretation "spectrum": each row is a curve over time, so
+         * h5web and silx open a trace per node (a node slider), not a heat
+         * map a few rows tall */
+        if (r1 == 0) {
+            hid_t sd = H5Dopen2(g, var, H5P_DEFAULT);
+            r1 = sd >= 0 && attr_str(sd, "interpretation", "spectrum") >= 0 ? 0 : -1;
+            if (sd >= 0 && H5Dclose(sd) < 0)
+                r1 = -1;
+        }
         if (r1 == 0)
             r1 = ov_data(g, "node", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, nn, 0, nax, "",
                          increasing ? "node id" : "recorded node (column)");
