@@ -133,7 +133,7 @@ def cmd_check(a):
         ok = check_fields(a.h5, r) and ok
     if a.min_overlap is not None and not r['m'][-1] >= a.min_overlap:
         ok = False
-    if a.max_overlap is not None and not r['m'][-1] < a.max_overlap:
+    if a.max_overlap is not None and not abs(r['m'][-1]) < a.max_overlap:
         ok = False
     print('PASS' if ok else 'FAIL')
     return 0 if ok else 1
@@ -250,8 +250,8 @@ def main():
     sub = ap.add_subparsers(dest='cmd', required=True)
     c = sub.add_parser('check')
     c.add_argument('h5')
-    c.add_argument('--min-overlap', type=float)
-    c.add_argument('--max-overlap', type=float)
+    c.add_argument('--min-overlap', type=float, help='fail unless the final overlap is at least')
+    c.add_argument('--max-overlap', type=float, help='fail unless |final overlap| is below')
     c.add_argument('--energy', action='store_true', help='fail without edges')
     c.add_argument('--fields', action='store_true',
                    help='check the recorded h against W s (needs edges and h)')

@@ -9,6 +9,7 @@
 # 4. Patterns and cue from a file (hebbian: {path}, from_file): the weights
 #    are sum_k xi_i^k xi_j^k / N to the last bit, and the cue is retrieved.
 # 5. Bad input: one file:line:col message, exit code 2.
+# 6. T > 0: retrieval at T = 0.2 (overlap > 0.95), none at T = 5 (< 0.2).
 set -u
 APICAL=${APICAL:-build/apical}
 PYTHON=${PYTHON:-/usr/bin/python3}
@@ -68,6 +69,17 @@ assert len(w) == 1000 * 999 and not np.any(src == tgt), "all to all without auta
 want = np.einsum("ki,ki->i", xi[:, src], xi[:, tgt]) / 1000.0
 assert np.array_equal(w, want), np.abs(w - want).max()
 PY
+
+# 6. temperature (Glauber): alpha = 0.05, retrieval at T = 0.2, none above T_c = 1
+for spec in "0.2 --min-overlap 0.95" "5 --max-overlap 0.2"; do
+    set -- $spec
+    "$APICAL" run $net -o "$tmp/T.h5" --quiet --set "populations.memory.parameters.T=$1" \
+        --set 'projections[0].weight={hebbian: {patterns: 50}}' --set simulation.duration=20s \
+        || fail "run at T = $1"
+    shift
+    "$PYTHON" analysis/hopfield.py check "$tmp/T.h5" "$@" >/dev/null || fail "overlap at T: $*"
+    rm -f "$tmp/T.h5"
+done
 
 # 5. errors
 cat > "$tmp/bad1.yaml" <<'YAML'
