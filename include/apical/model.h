@@ -305,7 +305,8 @@ typedef struct apical_model_type {
      * change of state with it (NEST's binary neurons use the spike's
      * multiplicity the same way): models/hopfield.c sends s_new - s_old, so
      * a neighbour's field moves by w (s_new - s_old). GSL populations only
-     * (the engine's exact and sweep paths emit 1). */
+     * (the engine's exact and sweep paths emit 1). May be NULL; no
+     * allocation. */
     int32_t (*spike_multiplicity)(const double y[], const apical_model_ctx *ctx);
 
     /* Closed-form window integration (stepper "exact"), or NULL. */
