@@ -238,7 +238,8 @@ typedef struct syn_group {
  * a ring buffer replaces the heap for them. */
 typedef struct delivery_item {
     double t;
-    uint64_t group;
+    uint32_t group; /* groups <= synapses < 2^32 */
+    int32_t mult;   /* the spike's multiplicity (apical_spike) */
 } delivery_item;
 
 typedef struct delivery_fifo {

@@ -300,6 +300,16 @@ typedef struct apical_model_type {
      * plastic synapses). NULL for ordinary neurons. */
     const char *relay_receptor;
 
+    /* Spikes that carry a signed integer: every synapse of the spike
+     * delivers its weight times this value, computed from the state at the
+     * spike, before `reset`. NULL: 1 (ordinary spikes). Binary units signal a
+     * change of state with it (NEST's binary neurons use the spike's
+     * multiplicity the same way): models/hopfield.c sends s_new - s_old, so
+     * a neighbour's field moves by w (s_new - s_old). GSL populations only
+     * (the engine's exact and sweep paths emit 1). May be NULL; no
+     * allocation. */
+    int32_t (*spike_multiplicity)(const double y[], const apical_model_ctx *ctx);
+
     /* Closed-form window integration (stepper "exact"), or NULL. */
     const apical_exact_ops *exact;
 

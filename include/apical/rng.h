@@ -20,6 +20,7 @@ typedef enum apical_rng_purpose {
     APICAL_RNG_POISSON,    /* Poisson inputs, by input */
     APICAL_RNG_RECORD,     /* recorder sampling, by recorder */
     APICAL_RNG_NEURON,     /* a stochastic model's own draws, by population */
+    APICAL_RNG_PATTERN,    /* stored patterns of hebbian weights, by projection */
 } apical_rng_purpose;
 
 typedef struct apical_rng {
