@@ -232,6 +232,27 @@ exact_end_n(size_t n, double *y, double *ys, double *acc, const double b[], doub
                      id, kd, 2);
 }
 
+__attribute__((target_clones("avx512f", "avx2", "default"))) static void
+exact_input_n(size_t receptor, size_t m, const double *s, double g, const apical_model_ctx *c,
+              double *coef, size_t stride)
+{
+    const size_t site = receptor == R_APICAL || receptor == R_APICAL_END;
+    const int end = receptor == R_BASAL_END || receptor == R_APICAL_END;
+    dend_exact_input_n(site, 2, site ? c->param[P_G_A] : c->param[P_G_B], end, m, s, g,
+                       c->derived, coef, stride);
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) static void
+exact_hazard_n(size_t m, const double *s, const uint32_t *j, const double *acc, size_t stride,
+               const double *ys, size_t n, double g, const apical_model_ctx *c, double *hz)
+{
+    dend_site st[2];
+    sites(c, st);
+    const size_t id[2] = {S_BIAS, S_ABIAS};
+    const double kd[2] = {c->param[P_G_B], c->param[P_G_A]};
+    dend_exact_hazard_n(m, s, j, acc, stride, ys, n, g, c->derived, st, 2, S_C, id, kd, 2, hz);
+}
+
 static const apical_exact_ops exact_ops = {
     .n_acc = 7, .n_basis = DEND_B__N,
     .rate = exact_rate, .basis = exact_basis, .input = exact_input,
@@ -240,6 +261,8 @@ static const apical_exact_ops exact_ops = {
     .growth = dend_exact_growth,
     .int_hazard = S_INT_LAMBDA,
     .state_end_n = exact_end_n,
+    .input_n = exact_input_n,
+    .hazard_n = exact_hazard_n,
 };
 
 const apical_model_type apical_dendritic_hidden = {
