@@ -266,6 +266,23 @@ static inline void dend_exact_state(const double y0[], size_t iC, size_t iIntC, 
     y[iC] = C;
 }
 
+/* A double's bits, and a bitwise select of a (cond) or b: branch-free
+ * helpers for the vector loops below. */
+static inline uint64_t dend_bits(double x)
+{
+    uint64_t b;
+    memcpy(&b, &x, sizeof b);
+    return b;
+}
+
+static inline double dend_blend(int cond, double a, double b)
+{
+    const uint64_t m = -(uint64_t)(cond != 0), r = (dend_bits(a) & m) | (dend_bits(b) & ~m);
+    double x;
+    memcpy(&x, &r, sizeof x);
+    return x;
+}
+
 /* state_end_n (apical_exact_ops) for a model with n_sites dendrites and
  * drive(y0) = sum_k kd[k] y0[id[k]] over nd constant drives: the loop of
  * dend_exact_state over the neurons, written once so that both models'
@@ -279,7 +296,7 @@ static inline void dend_exact_state(const double y0[], size_t iC, size_t iIntC, 
  * (no contraction under -std=c11): the same bits. Inlined always: the
  * caller is a target_clones function, whose clones would otherwise call
  * one copy compiled for the baseline instruction set. */
-static inline __attribute__((always_inline)) void
+static inline __attribute__((always_inline)) int
 dend_exact_end_n(size_t n, double *restrict y, double *restrict ys, double *restrict acc,
                  const double *restrict b, double g, const double *d, const dend_site *site,
                  size_t n_sites, size_t ns, size_t iC, size_t iIntC, size_t iIntA,
@@ -297,6 +314,11 @@ dend_exact_end_n(size_t n, double *restrict y, double *restrict ys, double *rest
         is[c] = site[c].is;
     }
     const size_t n_acc = 3 * n_sites + 1;
+    /* not finite: the exponent bits all set (an integer OR, which
+     * vectorises, where a sum of the values would not without
+     * reassociation) */
+    const uint64_t EXP = 0x7ff0000000000000u;
+    uint64_t bad = 0;
     /* iteration j touches only neuron j; without this gcc would version the
      * loop on run-time overlap tests between every pair of rows */
 #pragma GCC ivdep
@@ -332,30 +354,19 @@ dend_exact_end_n(size_t n, double *restrict y, double *restrict ys, double *rest
         }
         ys[iIntC * n + j] = y[j * ns + iIntC] = I;
         ys[iC * n + j] = y[j * ns + iC] = C;
+        uint64_t e = ((dend_bits(I) & EXP) == EXP) | ((dend_bits(C) & EXP) == EXP);
+        for (size_t c = 0; c < n_sites; c++)
+            e |= ((dend_bits(xL[c]) & EXP) == EXP) | ((dend_bits(xs[c]) & EXP) == EXP);
         if (iIntA != (size_t)-1) { /* psp: the last site's (the apical one) */
             const double IA = ys[iIntA * n + j] + ys[iABias * n + j] * S + psp;
             ys[iIntA * n + j] = y[j * ns + iIntA] = IA;
+            e |= (dend_bits(IA) & EXP) == EXP;
         }
+        bad |= e;
         for (size_t q = 0; q < n_acc; q++)
             acc[q * n + j] = 0.0;
     }
-}
-
-/* A double's bits, and a bitwise select of a (cond) or b: branch-free
- * helpers for the vector loops below. */
-static inline uint64_t dend_bits(double x)
-{
-    uint64_t b;
-    memcpy(&b, &x, sizeof b);
-    return b;
-}
-
-static inline double dend_blend(int cond, double a, double b)
-{
-    const uint64_t m = -(uint64_t)(cond != 0), r = (dend_bits(a) & m) | (dend_bits(b) & ~m);
-    double x;
-    memcpy(&x, &r, sizeof x);
-    return x;
+    return bad != 0;
 }
 
 /* dend_exact_input for m inputs at s[k], into coef[a stride + k]: one

@@ -220,7 +220,7 @@ static void exact_state(const double y0[], const double acc[], const double b[],
 
 /* one vector loop over the neurons (dend_exact_end_n), a clone per
  * instruction set */
-__attribute__((target_clones("avx512f", "avx2", "default"))) static void
+__attribute__((target_clones("avx512f", "avx2", "default"))) static int
 exact_end_n(size_t n, double *y, double *ys, double *acc, const double b[], double g,
             const apical_model_ctx *c)
 {
@@ -228,7 +228,7 @@ exact_end_n(size_t n, double *y, double *ys, double *acc, const double b[], doub
     sites(c, st);
     const size_t id[2] = {S_BIAS, S_ABIAS};
     const double kd[2] = {c->param[P_G_B], c->param[P_G_A]};
-    dend_exact_end_n(n, y, ys, acc, b, g, c->derived, st, 2, S__N, S_C, S_INT_C, S_INT_A, S_ABIAS,
+    return dend_exact_end_n(n, y, ys, acc, b, g, c->derived, st, 2, S__N, S_C, S_INT_C, S_INT_A, S_ABIAS,
                      id, kd, 2);
 }
 

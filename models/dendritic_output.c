@@ -178,14 +178,14 @@ static void exact_state(const double y0[], const double acc[], const double b[],
 
 /* one vector loop over the neurons (dend_exact_end_n), a clone per
  * instruction set */
-__attribute__((target_clones("avx512f", "avx2", "default"))) static void
+__attribute__((target_clones("avx512f", "avx2", "default"))) static int
 exact_end_n(size_t n, double *y, double *ys, double *acc, const double b[], double g,
             const apical_model_ctx *c)
 {
     const dend_site st = {S_U_L, S_U_S, c->param[P_G_D]};
     const size_t id[3] = {S_BIAS, S_G_E, S_G_I};
     const double kd[3] = {c->param[P_G_D], c->param[P_E_E], c->param[P_E_I]};
-    dend_exact_end_n(n, y, ys, acc, b, g, c->derived, &st, 1, S__N, S_C, S_INT_C, (size_t)-1, 0, id,
+    return dend_exact_end_n(n, y, ys, acc, b, g, c->derived, &st, 1, S__N, S_C, S_INT_C, (size_t)-1, 0, id,
                      kd, 3);
 }
 

@@ -209,6 +209,7 @@ typedef struct exact_part {
      * writes what it changes to both. */
     double *ys;
     uint64_t ys_epoch;
+    uint64_t checked_epoch; /* ys_epoch when every state was last tested finite */
     double b_h, b_g;     /* window length and rate b_end and b_node are for */
     /* the window's inputs and their coefficients (coef[a cap_in + k]:
      * accumulator a of input k) */

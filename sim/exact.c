@@ -149,7 +149,7 @@ apical_status apical_exact_build(apical_sim *S, partition *P, size_t pi, apical_
         !(ex->hz_node = calloc(EXACT_NODES * n + 1, sizeof *ex->hz_node)) ||
         reserve_inputs(ex, x->n_acc, 1) || reserve_candidates(ex, x->n_acc, 1))
         return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
-    ex->rate_epoch = ex->ys_epoch = UINT64_MAX; /* both at the first window */
+    ex->rate_epoch = ex->ys_epoch = ex->checked_epoch = UINT64_MAX; /* all at the first window */
     ex->b_h = ex->b_g = NAN;
     pp->ctx = (apical_model_ctx){.param = pr->spec->param, .derived = pr->derived};
     pp->m = pr->m;
@@ -709,10 +709,15 @@ apical_status apical_exact_window_end(apical_sim *S, partition *P, double T1)
         exact_part *ex = pp->ex;
         const int shared = !isnan(ex->g_shared);
         const uint64_t n = pp->hi - pp->lo;
+        /* not finite if any state is: the kernel tells for what it wrote;
+         * after a poke (or without the kernel) every state is summed */
+        int check_all = ex->ys_epoch != ex->checked_epoch;
         if (shared && x->state_end_n) {
-            x->state_end_n(n, pr->y + pp->lo * pr->ns, ex->ys, ex->acc, ex->b_end, ex->g_shared,
-                           &pp->ctx);
+            check_all |= x->state_end_n(n, pr->y + pp->lo * pr->ns, ex->ys, ex->acc, ex->b_end,
+                                        ex->g_shared, &pp->ctx);
+            ex->checked_epoch = ex->ys_epoch;
         } else {
+            check_all = 1;
             ex->ys_epoch = UINT64_MAX; /* y changes without it */
             double b[APICAL_EXACT_MAX_BASIS], a[APICAL_EXACT_MAX_ACC];
             for (uint64_t i = pp->lo; i < pp->hi; i++) {
@@ -730,9 +735,7 @@ apical_status apical_exact_window_end(apical_sim *S, partition *P, double T1)
         ex->n_in = ex->n_node = 0;
         for (uint64_t i = pp->lo; i < pp->hi; i++)
             pr->t_last[i] = T1;
-        /* not finite if any state is: one test per population */
-        const double sum = sum_all((pp->hi - pp->lo) * pr->ns, pr->y + pp->lo * pr->ns);
-        if (!isfinite(sum))
+        if (check_all && !isfinite(sum_all((pp->hi - pp->lo) * pr->ns, pr->y + pp->lo * pr->ns)))
             for (uint64_t i = pp->lo; i < pp->hi; i++)
                 for (size_t k = 0; k < pr->ns; k++)
                     if (!isfinite(pr->y[i * pr->ns + k]))

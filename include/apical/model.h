@@ -111,9 +111,10 @@ typedef struct apical_exact_ops {
      * their accumulators (acc[k n + j]: accumulator k of neuron j), which it
      * sets to 0; b the basis at the window end. The same bits per neuron as
      * state_at (the engine uses either). Called at every window end in the
-     * hot loop: no allocation; may be NULL (then state_at per neuron). */
-    void (*state_end_n)(size_t n, double *y, double *ys, double *acc, const double b[],
-                        double g, const apical_model_ctx *c);
+     * hot loop: no allocation; may be NULL (then state_at per neuron).
+     * Returns nonzero when a value it wrote is not finite. */
+    int (*state_end_n)(size_t n, double *y, double *ys, double *acc, const double b[], double g,
+                       const apical_model_ctx *c);
     /* input for m inputs on one receptor at times s[k], into coef[a stride
      * + k] (accumulator a of input k): the same bits as input. May be NULL
      * (then input per input). */
