@@ -440,9 +440,9 @@ static apical_status draw_candidates(const apical_sim *S, partition *P, size_t p
         do {
             if (m == ex->cap_c && reserve_candidates(ex, n_acc, m + 1))
                 return nomem(P);
-            const double u = apical_rng_uniform(r);
+            const double u = apical_rng_uniform_inline(r);
             ex->cs[m++] = (exact_cand){t, u, j};
-            t -= log(apical_rng_uniform_pos(r)) / bound;
+            t -= log(apical_rng_uniform_pos_inline(r)) / bound;
         } while (t < T1);
         ex->next_cand[j] = t;
     }
