@@ -238,6 +238,7 @@ typedef struct exact_part {
 /* One population within one partition: GSL objects and scratch. */
 typedef struct pop_part {
     uint64_t lo, hi; /* neurons [lo, hi) */
+    double wake_min; /* GSL populations: no wake time of [lo, hi) is before it */
     apical_model_ctx ctx;
     /* GSL integrates in time since the start of the current segment, t_off
      * (absolute ms): steps far below the resolution of the absolute time
