@@ -551,11 +551,13 @@ static inline void update_wake(const pop_rt *pr, pop_part *pp, uint64_t i)
     double tl = pr->t_last[i];
     if (tl < pr->ref_until[i]) {
         pr->wake[i] = pr->ref_until[i];
-        return;
+    } else {
+        load_ctx(pr, pp, i);
+        double q = pr->m->quiet_horizon ? pr->m->quiet_horizon(pr->y + i * pr->ns, &pp->ctx) : 0.0;
+        pr->wake[i] = tl + q;
     }
-    load_ctx(pr, pp, i);
-    double q = pr->m->quiet_horizon ? pr->m->quiet_horizon(pr->y + i * pr->ns, &pp->ctx) : 0.0;
-    pr->wake[i] = tl + q;
+    if (!(pr->wake[i] >= pp->wake_min))
+        pp->wake_min = pr->wake[i];
 }
 
 /* --- where an input lands ---------------------------------------------- */
@@ -1000,15 +1002,19 @@ static apical_status run_window(apical_sim *S, partition *P, double T1)
     for (size_t pi = 0; pi < S->n_pops; pi++) {
         const pop_rt *pr = &S->pops[pi];
         pop_part *pp = &P->pp[pi];
-        if (pr->exact || pr->sweep)
+        if (pr->exact || pr->sweep || pp->wake_min >= T1) /* (parrots: never) */
             continue;
+        double first = HUGE_VAL;
         for (uint64_t i = pp->lo; i < pp->hi; i++) {
-            if (pr->wake[i] >= T1)
-                continue;
-            if ((st = advance(S, P, pi, i, real_neuron(pr, i), T1, 1)))
-                return st;
-            update_wake(pr, pp, i);
+            if (!(pr->wake[i] >= T1)) {
+                if ((st = advance(S, P, pi, i, real_neuron(pr, i), T1, 1)))
+                    return st;
+                update_wake(pr, pp, i);
+            }
+            if (!(pr->wake[i] >= first)) /* NaN too: looked at again */
+                first = pr->wake[i];
         }
+        pp->wake_min = first;
     }
     return APICAL_OK;
 }

@@ -111,9 +111,22 @@ typedef struct apical_exact_ops {
      * their accumulators (acc[k n + j]: accumulator k of neuron j), which it
      * sets to 0; b the basis at the window end. The same bits per neuron as
      * state_at (the engine uses either). Called at every window end in the
-     * hot loop: no allocation; may be NULL (then state_at per neuron). */
-    void (*state_end_n)(size_t n, double *y, double *ys, double *acc, const double b[],
-                        double g, const apical_model_ctx *c);
+     * hot loop: no allocation; may be NULL (then state_at per neuron).
+     * Returns nonzero when a value it wrote is not finite. */
+    int (*state_end_n)(size_t n, double *y, double *ys, double *acc, const double b[], double g,
+                       const apical_model_ctx *c);
+    /* input for m inputs on one receptor at times s[k], into coef[a stride
+     * + k] (accumulator a of input k): the same bits as input. May be NULL
+     * (then input per input). */
+    void (*input_n)(size_t receptor, size_t m, const double *s, double g,
+                    const apical_model_ctx *c, double *coef, size_t stride);
+    /* hazard(soma(basis(s[k], g))) for m evaluations at once: evaluation k
+     * is of neuron j[k], whose window-start state is in ys as in
+     * state_end_n (n neurons), with accumulators acc[a stride + k]; into
+     * hz[k]. The same bits as the scalar ops. May be NULL. */
+    void (*hazard_n)(size_t m, const double *s, const uint32_t *j, const double *acc,
+                     size_t stride, const double *ys, size_t n, double g,
+                     const apical_model_ctx *c, double *hz);
 } apical_exact_ops;
 
 /* Window-synchronous integration (stepper "sweep"; sim/sweep.c), for models
