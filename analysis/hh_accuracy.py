@@ -15,7 +15,11 @@ input times, crossings by event location (a second run at 1e-10 checks it).
 Spikes are matched in order; if the counts differ, by nearest spike within
 +-2 ms, and the unmatched ones are listed.
 
-Usage: APICAL=build/apical /usr/bin/python3 analysis/hh_accuracy.py [--no-brian2]
+apical runs at several GSL settings and on stepper sweep (Dormand-Prince 5(4)
+with per-neuron error control, the COBAHH network's; its tolerance is the
+model's own, so that row has none).
+
+Usage: APICAL=build/apical /usr/bin/python3 analysis/hh_accuracy.py [--no-brian2] [--only sweep]
 """
 import argparse
 import os

@@ -314,6 +314,8 @@ static double quiet_horizon(const double y[], const apical_model_ctx *c)
  * both ends of a step (the first and the FSAL stage) give the crossing
  * test's Hermite bound and the crossing's interpolant. */
 #define TOL_V 5e-3 /* mV */
+#define STR_(x) #x
+#define STR(x) STR_(x)
 #define TOL_X 5e-5
 /* The longest step the kernels take, and the longest the engine's crossing
  * test trusts one step's Hermite interpolant of V over: V spends ~0.5 ms
@@ -932,8 +934,8 @@ static const apical_sweep_ops sweep_ops = {
     .advance_n = sweep_advance_n,
     .window_redo = sweep_window_redo,
     .redo_refractory = 1,
-    .method = "Dormand-Prince 5(4) on V, m, h, n with per-neuron error control "
-              "(1e-3 mV, 1e-5), conductances exact",
+    .method = "Dormand-Prince 5(4) on V, m, h, n with per-neuron error control (" STR(TOL_V)
+              " mV, " STR(TOL_X) " per step), conductances exact",
 };
 
 const apical_model_type apical_hh_cond_exp_traub = {
