@@ -15,7 +15,7 @@ input times, crossings by event location (a second run at 1e-10 checks it).
 Spikes are matched in order; if the counts differ, by nearest spike within
 +-2 ms, and the unmatched ones are listed.
 
-apical runs at several GSL settings and on stepper sweep (Dormand-Prince 5(4)
+apical runs at several GSL settings and on stepper sweep (Cash-Karp 5(4)
 with per-neuron error control, the COBAHH network's; its tolerance is the
 model's own, so that row has none).
 
