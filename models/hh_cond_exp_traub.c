@@ -397,8 +397,9 @@ static void hh_pop(const apical_model_ctx *c, double *k)
 }
 
 /* dV/dt, dm/dt, dh/dt, dn/dt: derivs' equations (rates by one fast exp) */
-__attribute__((always_inline)) static inline void hh_f(double v, double m, double h, double n, double ge, double gi,
-                        const double *k, double f[4])
+__attribute__((always_inline)) static inline void hh_f(double v, double m, double h, double n,
+                                                       double ge, double gi, const double *k,
+                                                       double f[4])
 {
     const double u = v - k[K_VT];
     const double q = apical_fexp_clamped(u * (-1.0 / 360.0), k[K_XLO], k[K_XHI]);
@@ -449,7 +450,6 @@ __attribute__((always_inline)) static inline void hh_f(double v, double m, doubl
     f[3] = an * (1.0 - n) - bn * n;
 }
 
-
 /* dV/dt alone (no rates): the end slope for the crossing test */
 __attribute__((always_inline)) static inline double hh_fv(double v, double m, double h, double n,
                                                           double ge, double gi, const double *k)
@@ -484,7 +484,8 @@ __attribute__((always_inline)) static inline double hh_ck(const double y[4], dou
 #define E4(i) (3.0 / 10.0) * k1[i] + (-9.0 / 10.0) * k2[i] + (6.0 / 5.0) * k3[i]
     CK_Z(E4);
     hh_f(z0, z1, z2, z3, ge * s[K_DE + 2], gi * s[K_DI + 2], k, k4);
-#define E5(i) (-11.0 / 54.0) * k1[i] + (5.0 / 2.0) * k2[i] + (-70.0 / 27.0) * k3[i] + (35.0 / 27.0) * k4[i]
+#define E5(i)                                                                                  \
+    (-11.0 / 54.0) * k1[i] + (5.0 / 2.0) * k2[i] + (-70.0 / 27.0) * k3[i] + (35.0 / 27.0) * k4[i]
     CK_Z(E5);
     const double ge1 = ge * s[K_DE + 4], gi1 = gi * s[K_DI + 4];
     hh_f(z0, z1, z2, z3, ge1, gi1, k, k5);
@@ -512,7 +513,6 @@ __attribute__((always_inline)) static inline double hh_ck(const double y[4], dou
     return maxd(e0 * k[K_ITV], maxd(e1, maxd(e2, e3)) * k[K_ITX]);
 }
 #undef CK_Z
-
 
 /* A step's flag (cand): >= 0 where the step must be redone one by one:
  * err > 1, or (when not held) the Hermite bound of V over the step
@@ -608,7 +608,8 @@ __attribute__((always_inline)) static inline void hh_batch_loop(
         double yo[4], s0, s1;
         const double err = hh_ck(y, ge, gi, s, kk, yo, &s0, &s1);
         const double f = hh_flag(err, y[0], yo[0], s0, s1, h, th, held[i], yo);
-        cd[i] = maxd(f, h > kk[K_HMAX] ? 1.0 : -HUGE_VAL); /* longer than max_step: the walk, in pieces */
+        /* longer than max_step: the walk, in pieces */
+        cd[i] = maxd(f, h > kk[K_HMAX] ? 1.0 : -HUGE_VAL);
         v1[i] = yo[0];
         m1[i] = yo[1];
         h1[i] = yo[2];
