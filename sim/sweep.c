@@ -319,6 +319,11 @@ static apical_status run_to(walk *w, double *y, double target)
     const size_t ns = pr->ns;
     double y0[APICAL_SWEEP_MAX_STATE], yy[APICAL_SWEEP_MAX_STATE];
     double sl[2];
+    /* The crossing test trusts the step's Hermite interpolant over at most
+     * the model's max_step (e.g. an action potential fits inside a longer
+     * step with both ends below threshold): longer stretches are walked in
+     * pieces of max_step. */
+    const double cap = ops->max_step(c);
     while (w->t < target) {
         const double t0 = w->t;
         if (t0 < w->ru) {
@@ -330,20 +335,21 @@ static apical_status run_to(walk *w, double *y, double target)
             w->t = seg;
             continue;
         }
-        const double H = target - t0;
+        const double stop = cap > 0.0 && target - t0 > cap * (1.0 + 1e-9) ? t0 + cap : target;
+        const double H = stop - t0;
         copy_state(y0, y, ns);
         ops->advance(y, H, 0, c, sl);
         w->P->steps++;
         const double s0 = m->spike_distance(y0, c);
         if (!(s0 < 0.0)) {
-            w->t = target;
+            w->t = stop;
             continue;
         }
         const double s1 = m->spike_distance(y, c);
         const double f0 = sl[0], f1 = sl[1];
         const double th1 = crossing_bracket(H, s0, f0, s1, f1);
         if (th1 == 0.0) {
-            w->t = target;
+            w->t = stop;
             continue;
         }
         /* The first root of the interpolant in (0, th1]: Illinois. */
@@ -888,7 +894,8 @@ static apical_status dense_window(apical_sim *S, partition *P, size_t pi, double
                 const uint64_t j = 64 * b + (uint64_t)__builtin_ctzll(bits);
                 if (!(cd[j] >= 0.0))
                     continue;
-                if (redo && !(ru[j] > T0)) {
+                if (redo && (!(ru[j] > T0) || (pr->sweep->redo_refractory && ru[j] >= T1))) {
+                    sw->b_cand[nr] = ru[j] > T0 ? 1.0 : 0.0; /* refractory throughout */
                     sw->b_idx[nr++] = (uint32_t)j;
                     continue;
                 }

@@ -147,8 +147,10 @@ typedef struct apical_sweep_ops {
     size_t n_const; /* <= APICAL_SWEEP_MAX_CONST */
     /* The longest step (ms) `window` may take for this population's
      * parameters; the engine runs a longer window as m equal sub-windows,
-     * one kernel call each. Called when the window length changes; never
-     * NULL. */
+     * one kernel call each. It also bounds the steps of the one-by-one walk
+     * between crossing tests (the test trusts one step's Hermite
+     * interpolant of spike_distance over at most this long). Called when
+     * the window length changes and once per walk; never NULL. */
     double (*max_step)(const apical_model_ctx *c);
     /* Constants of a step of length h (e.g. decay factors e^(-h/tau)),
      * shared by every neuron of the population; the engine caches them
@@ -238,6 +240,14 @@ typedef struct apical_sweep_ops {
     void (*window_redo)(size_t n, const uint32_t *idx, const double *const y[],
                         double *const yn[], double T0, double T1, const double k[],
                         const apical_model_ctx *c, double *cand);
+    /* Nonzero: window_redo also gets the flagged neurons refractory through
+     * the whole window (ref_until >= T1), marked by cand[q] = 1 on entry (0
+     * for the others); the walk takes those by `advance` over T1 - T0 with
+     * the membrane's refractory flag set and no crossing search, which is
+     * what window_redo must then reproduce. For models whose kernel flags
+     * refractory neurons other than for a non-finite result (HH: V is not
+     * held, and an action potential needs sub-steps). */
+    int redo_refractory;
     /* One line for docs and messages, e.g. "RK4, conductances exact". */
     const char *method;
 } apical_sweep_ops;
