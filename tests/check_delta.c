@@ -13,7 +13,9 @@
  * - Suprathreshold current: regular firing with period
  *   t_ref + tau ln((V_inf - V_reset)/(V_inf - V_th)). Sweep: crossings
  *   by Newton against the propagator to 1e-12 ms, asserted to 1e-9 ms
- *   over 40 spikes (the times accumulate); rk8pd the same at 1e-8 ms. */
+ *   over 40 spikes (the times accumulate); rk8pd the same at 1e-8 ms.
+ * - Simultaneous inputs on the sweep path are summed before the threshold
+ *   test. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -190,6 +192,48 @@ START_TEST(test_delta_regular_firing)
 }
 END_TEST
 
+/* Regression (Brunel's network locked at 333 Hz, seed 2 of
+ * networks/brunel2000_small.yaml): on the sweep path, inputs that reach a
+ * neuron at exactly the same time are all applied before the threshold
+ * test, as NEST's precise models sum simultaneous events. Delivery order
+ * puts lower source ids first (here the excitatory input); tested one by
+ * one, +20 mV would fire the neuron and the simultaneous -10 mV would be
+ * dropped as refractory. Summed: -70 + 20 - 10 = -60 mV, no spike; then
+ * +6 mV and +6 mV together at 20 ms: -70 + 10 e^(-10/20) + 12 = -51.9 mV,
+ * one spike at 20 ms. (The GSL path applies simultaneous inputs one by one:
+ * docs/models/lif.md.) */
+START_TEST(test_delta_simultaneous_summed)
+{
+    const char *yaml =
+        "simulation: {duration: 40 ms, partitions: %u, solver: {stepper: sweep}}\n"
+        "populations:\n"
+        "  n: {size: 2, model: lif_psc_delta, parameters: {E_L: -70 mV, V_th: -55 mV,\n"
+        "      V_reset: -70 mV, t_ref: 2 ms, tau_m: 20 ms}, initial: {V_m: -70 mV}}\n"
+        "inputs:\n"
+        "  - {type: spike_times, target: n, receptor: exc, weight: 20 mV, times: [10 ms]}\n"
+        "  - {type: spike_times, target: n, receptor: inh, weight: -10 mV, times: [10 ms]}\n"
+        "  - {type: spike_times, target: n, receptor: exc, weight: 6 mV, times: [20 ms]}\n"
+        "  - {type: spike_times, target: n, receptor: exc, weight: 6 mV, times: [20 ms]}\n"
+        "  - {type: spike_times, target: n, receptor: exc, weight: 0 mV, times: [10.5 ms]}\n";
+    for (unsigned parts = 1; parts <= 2; parts++) {
+        char buf[2048];
+        snprintf(buf, sizeof buf, yaml, parts);
+        apical_net_spec *spec = test_load(buf);
+        spikes s = {0};
+        apical_sim *sim = test_build(spec, 1, &s);
+        const double v = v_at(sim, 10.5);
+        ck_assert_msg(fabs(v - (-70.0 + 10.0 * exp(-0.5 / 20.0))) < 1e-12, "V = %.15g", v);
+        test_run_to(sim, 40.0);
+        ck_assert_uint_eq(s.n, 2);
+        ck_assert_double_eq(s.t[0], 20.0);
+        ck_assert_double_eq(s.t[1], 20.0);
+        spikes_free(&s);
+        apical_sim_free(sim);
+        apical_spec_free(spec);
+    }
+}
+END_TEST
+
 Suite *delta_suite(void)
 {
     Suite *s = suite_create("delta");
@@ -197,6 +241,7 @@ Suite *delta_suite(void)
     tcase_add_test(tc, test_delta_subthreshold_analytic);
     tcase_add_test(tc, test_delta_jump_fires);
     tcase_add_test(tc, test_delta_regular_firing);
+    tcase_add_test(tc, test_delta_simultaneous_summed);
     suite_add_tcase(s, tc);
     return s;
 }
