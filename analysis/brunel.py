@@ -7,7 +7,8 @@ Usage:
       rate, CV of ISIs, synchrony and the mean-field rate of one run
   brunel.py check FILE.h5 [--tmin MS] [--cv-min 0.8] [--rate-tol 0.1] [--chi-max 0.2]
       exit 1 unless the run is asynchronous irregular near the mean field
-  brunel.py states NET.yaml -o DIR [--duration MS] [--tmin MS] [--seed N] [--threads N]
+  brunel.py states NET.yaml -o DIR [--duration MS[,MS,MS,MS]] [--tmin MS[,...]] [--seed N]
+                  [--threads N] [--reuse] [--window T0 T1]
       run SR, SI fast, AI, SI slow (Fig. 8 A-D); DIR/brunel_states.png and
       DIR/brunel_states.json
   brunel.py map NET.yaml -o DIR [--g 3,4,...] [--eta 1,2,...] [--duration MS] ...
@@ -241,16 +242,26 @@ def state_sets(net, g, eta):
     return sets
 
 
+def per_state(text, what):
+    v = [float(x) for x in text.split(',')]
+    if len(v) == 1:
+        v = v * len(STATES)
+    if len(v) != len(STATES):
+        raise SystemExit('brunel.py: --%s: one value or %d (A,B,C,D)' % (what, len(STATES)))
+    return v
+
+
 def cmd_states(a):
     os.makedirs(a.o, exist_ok=True)
     res = []
-    for label, g, eta in STATES:
+    durs, tmins = per_state(a.duration, 'duration'), per_state(a.tmin, 'tmin')
+    for (label, g, eta), dur, tmin in zip(STATES, durs, tmins):
         out = os.path.join(a.o, 'brunel_%s.h5' % label.split(': ')[1].replace(' ', '_'))
         if not (a.reuse and os.path.exists(out)):
-            print('running %s (g %g, eta %g) -> %s' % (label, g, eta, out), flush=True)
-            run_apical(a.net, out, state_sets(a.net, g, eta), a.duration, a.seed, a.threads)
+            print('running %s (g %g, eta %g, %g ms) -> %s' % (label, g, eta, dur, out), flush=True)
+            run_apical(a.net, out, state_sets(a.net, g, eta), dur, a.seed, a.threads)
         with open_run(out) as f:
-            m = measures(f, a.tmin)
+            m = measures(f, tmin)
         m['label'], m['file'] = label, out
         print('%-11s %s' % (label, describe(m)), flush=True)
         res.append(m)
@@ -401,8 +412,16 @@ def main(argv=None):
         s = sub.add_parser(name)
         s.add_argument('net')
         s.add_argument('-o', required=True, help='output directory')
-        s.add_argument('--duration', type=float, default=1000.0, help='ms')
-        s.add_argument('--tmin', type=float, default=200.0, help='ms')
+        if name == 'states':
+            # SR fires at ~325 Hz in the full network: 8x the AI state's
+            # events, so it runs shorter by default
+            s.add_argument('--duration', default='300,1200,1200,1200',
+                           help='ms, one value or one per state A,B,C,D')
+            s.add_argument('--tmin', default='100,200,200,200',
+                           help='ms, one value or one per state A,B,C,D')
+        else:
+            s.add_argument('--duration', type=float, default=1000.0, help='ms')
+            s.add_argument('--tmin', type=float, default=200.0, help='ms')
         s.add_argument('--seed', type=int)
         s.add_argument('--threads', type=int)
         s.add_argument('--reuse', action='store_true', help='keep existing HDF5 files')
