@@ -36,7 +36,7 @@ help:
 	@echo "make check-browser  the demo's file in h5web in headless Chromium (installs chromium, npm packages)"
 	@echo "make check-fresh README's two commands in a bare Debian 12 root (root; debootstrap, cached)"
 	@echo "make bench       apical vs Brian2 (C++ standalone) on the Brette 2007 networks, then scaling"
-	@echo "make validate    long validations (network rates against the published ranges)"
+	@echo "make validate    long validations (network rates against the published ranges, STDP, Oja, Hopfield, Brunel 2000)"
 	@echo "make oja-pca     Oja's rule finds the principal component (two runs, results/oja_pca.png)"
 	@echo "make hopfield-capacity  Hopfield overlap vs load at N = 1000, 2000; spurious states (~6 min)"
 	@echo "make fuzz FUZZ_SECONDS=N  libFuzzer on the network-file loader (clang; installs it with APICAL_WITH_FUZZ=1)"

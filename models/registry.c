@@ -7,6 +7,7 @@
 
 extern const apical_model_type apical_lif_cond_exp;
 extern const apical_model_type apical_lif_curr_exp;
+extern const apical_model_type apical_lif_psc_delta;
 extern const apical_model_type apical_lif_cond_alpha;
 extern const apical_model_type apical_adex_cond_exp;
 extern const apical_model_type apical_adex_cond_alpha;
@@ -20,6 +21,7 @@ extern const apical_model_type apical_hopfield;
 static const apical_model_type *const registry[] = {
     &apical_lif_cond_exp,
     &apical_lif_curr_exp,
+    &apical_lif_psc_delta,
     &apical_lif_cond_alpha,
     &apical_adex_cond_exp,
     &apical_adex_cond_alpha,

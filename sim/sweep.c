@@ -382,17 +382,31 @@ static apical_status run_to(walk *w, double *y, double target)
     return APICAL_OK;
 }
 
-/* The walked neuron, at the input's time, receives it. As on the GSL path:
- * a jump from below threshold to at or above it (not refractory) fires at
- * the input's time. */
-static inline apical_status apply_input(walk *w, const apical_model_type *m,
-                                        apical_model_ctx *c, double *y, const sweep_ev *e)
+/* The walked neuron, at the input's time, receives it and every later
+ * input of its list at that same time (*ev moves past them). A jump from
+ * below threshold to at or above it (not refractory) fires at the input's
+ * time. Simultaneous inputs are all applied before that test, as NEST's
+ * precise-timing models sum simultaneous events: with delta synapses and
+ * one delay, spikes caused by one input share its time exactly, so their
+ * effects arrive together, and testing after each one would let the
+ * first in delivery order (sources by id: excitatory populations first in
+ * Brunel's network) fire a neuron whose net input is inhibitory. Models
+ * whose receive never moves spike_distance get the same result either
+ * way. */
+static inline apical_status apply_inputs(walk *w, const apical_model_type *m,
+                                         apical_model_ctx *c, double *y, const sweep_ev *E,
+                                         uint32_t *ev)
 {
-    const double t = e->t;
+    uint32_t e = *ev;
+    const double t = E[e].t;
     const int refr = t < w->ru;
     c->refractory = refr;
     const int below = !refr && m->spike_distance(y, c) < 0.0;
-    m->receive(y, e->rec, e->w, c);
+    do {
+        m->receive(y, E[e].rec, E[e].w, c);
+        e = E[e].next;
+    } while (e != SWEEP_NONE && E[e].t == t);
+    *ev = e;
     c->refractory = 0;
     if (below && m->spike_distance(y, c) >= 0.0)
         return fire(w, y, t);
@@ -424,8 +438,8 @@ static apical_status walk_inputs(walk *w, double *y, const sweep_ev *E, uint32_t
     pop_part *pp = &w->P->pp[w->pi];
     const apical_model_type *m = pr->m;
     apical_status st;
-    for (; ev != SWEEP_NONE && E[ev].t <= t_end; ev = E[ev].next) {
-        if ((st = run_to(w, y, E[ev].t)) || (st = apply_input(w, m, &pp->ctx, y, &E[ev])))
+    while (ev != SWEEP_NONE && E[ev].t <= t_end) {
+        if ((st = run_to(w, y, E[ev].t)) || (st = apply_inputs(w, m, &pp->ctx, y, E, &ev)))
             return st;
     }
     if ((st = run_to(w, y, t_end)))
@@ -657,9 +671,8 @@ static apical_status walk_batch(apical_sim *S, partition *P, size_t pi, double T
             for (size_t k = 0; k < ns; k++)
                 ys[k] = yb[k][q];
             if (e != SWEEP_NONE && w.t == E[e].t) {
-                if ((st = apply_input(&w, m, &pp->ctx, ys, &E[e])))
+                if ((st = apply_inputs(&w, m, &pp->ctx, ys, E, &e)))
                     return st;
-                e = E[e].next;
             }
             if (w.t >= T1) {
                 pop_put(pr, pr->y_next, lo + j, ys);
@@ -1032,9 +1045,8 @@ static apical_status lazy_lanes(apical_sim *S, partition *P, size_t pi, size_t n
                 w.t = to;
                 for (size_t k = 0; k < ns; k++)
                     ys[k] = yb[k][q];
-                if ((st = apply_input(&w, m, &pp->ctx, ys, &E[e])))
+                if ((st = apply_inputs(&w, m, &pp->ctx, ys, E, &e)))
                     return st;
-                e = E[e].next;
                 ru = w.ru;
                 for (size_t k = 0; k < ns; k++)
                     yb[k][keep] = ys[k];

@@ -153,8 +153,10 @@ static void ref_integrate(gsl_odeiv2_system *sys, double t0, double t1, double *
 
 /* The reference: the model's own equations integrated by GSL's evolve and
  * standard step control (rk8pd, abs = rel = 1e-12), inputs applied at their
- * exact times, a crossing (distance < 0 before a step and >= 0 after, while
- * not refractory) located by bisection to 1e-15 ms, each bisection
+ * exact times (a jump across threshold fires at the input's time:
+ * lif_psc_delta, whose spikes here are all such, so exact), a crossing
+ * (distance < 0 before a step and >= 0 after, while not refractory)
+ * located by bisection to 1e-15 ms, each bisection
  * re-integrating the step from its start with a driver. Then reset, and
  * refractoriness (the model's derivs in refractory mode) until t_s + t_ref.
  * Nothing here is shared with the engine but the model.
@@ -218,9 +220,18 @@ static void ref_run(const apical_model_type *m, const double *param, const doubl
         if (spiked)
             continue;
         t0 = t_ev;
+        /* the inputs due now; a jump from below threshold to at or above
+         * it while not refractory (delta synapses) fires at once */
+        ctx.refractory = t0 < ref_end;
+        const int below = !ctx.refractory && m->spike_distance(y, &ctx) < 0.0;
         while (next < n_in && in[next].t <= t0) {
             m->receive(y, in[next].receptor, in[next].w, &ctx);
             next++;
+        }
+        if (below && m->spike_distance(y, &ctx) >= 0.0) {
+            spikes_add(out, t0);
+            m->reset(y, &ctx);
+            ref_end = t0 + t_ref;
         }
     }
     gsl_odeiv2_evolve_free(e);
@@ -273,9 +284,11 @@ static void fixed_input_init(const apical_model_type *m, fixed_input *fi)
         fi->ti[k] = T_FIXED * (double)lcg(&s) / 16777216.0;
     qsort(fi->te, N_EXC, sizeof *fi->te, cmp_double);
     qsort(fi->ti, N_INH, sizeof *fi->ti, cmp_double);
-    const int current = !strcmp(m->weight_unit, "pA");
-    fi->we = current ? 60.0 : 3.0;
-    fi->wi = current ? -120.0 : 12.0;
+    /* currents (pA) and voltage jumps (mV) are negative for inhibition,
+     * conductances (nS) positive */
+    const int current = !strcmp(m->weight_unit, "pA"), jump = !strcmp(m->weight_unit, "mV");
+    fi->we = current ? 60.0 : jump ? 2.0 : 3.0;
+    fi->wi = current ? -120.0 : jump ? -4.0 : 12.0;
 }
 
 static void fixed_engine(const apical_model_type *m, const fixed_input *fi, const char *stepper,

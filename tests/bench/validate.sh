@@ -1,7 +1,10 @@
 #!/bin/sh
 # `make validate`: Brette 2007 COBA, CUBA and COBAHH in apical, 1 s, seeds
 # 1 2 3; mean rates against the published ranges (COBA 17-21 Hz, CUBA
-# 5.3-5.9 Hz, COBAHH 33-38 Hz: Brian2 2.5.1 measured 34-37 Hz).
+# 5.3-5.9 Hz, COBAHH 33-38 Hz: Brian2 2.5.1 measured 34-37 Hz). Then
+# plasticity (tests/bench/validate_stdp.sh), Brunel 2000
+# (validate_brunel.sh), Oja's rule (validate_oja.sh) and the Hopfield
+# capacity (validate_hopfield.sh).
 # Pass/fail uses the mean over seeds of the all-neuron rate; single seeds
 # outside the range are flagged. Exit 0 pass, 1 outside the range, 2 failure
 # to run. Environment: APICAL (binary, default build/apical), PYTHON
@@ -59,6 +62,11 @@ EOF
 done
 # Plasticity: STDP windows and Song et al. 2000 (a few minutes).
 APICAL="$APICAL" PYTHON="$PYTHON" sh tests/bench/validate_stdp.sh
+rc=$?
+[ $rc -ne 0 ] && [ $status -eq 0 ] && status=$rc
+# Brunel 2000: the four states of the full E-I network, the (g, eta) map
+# (~20 minutes).
+APICAL="$APICAL" PYTHON="$PYTHON" sh tests/bench/validate_brunel.sh
 rc=$?
 [ $rc -ne 0 ] && [ $status -eq 0 ] && status=$rc
 # Oja's rule: the principal component of a known input covariance (~1 min).
