@@ -17,7 +17,13 @@ ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -Iincl
              $(DEPS_CFLAGS) $(CFLAGS) -MMD -MP
 LDLIBS  = $(DEPS_LIBS) -lpthread -lm
 
-LIB_SRC  := $(filter-out sim/main.c,$(wildcard sim/*.c)) $(wildcard models/*.c)
+# MPI (issue 11): only the CLI's sim/comm_mpi.c calls MPI, so only
+# build/apical is compiled and linked with mpicc; the library and the tests
+# do not link MPI. Without mpicc, comm_mpi.c is a stub that refuses to run
+# under mpirun. MPICC= (empty) builds without MPI.
+MPICC   ?= $(shell command -v mpicc 2>/dev/null)
+LINK_CC  = $(if $(MPICC),$(MPICC),$(CC))
+LIB_SRC  := $(filter-out sim/main.c sim/comm_mpi.c,$(wildcard sim/*.c)) $(wildcard models/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/check_*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/runner.o $(BUILD)/tests/harness.o
@@ -55,8 +61,12 @@ $(BUILD)/%.o: %.c
 $(BUILD)/libapical.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(APICAL): $(BUILD)/sim/main.o $(BUILD)/libapical.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/sim/comm_mpi.o: sim/comm_mpi.c
+	@mkdir -p $(dir $@)
+	$(LINK_CC) $(ALL_CFLAGS) $(if $(MPICC),-DAPICAL_HAVE_MPI) -c $< -o $@
+
+$(APICAL): $(BUILD)/sim/main.o $(BUILD)/sim/comm_mpi.o $(BUILD)/libapical.a
+	$(LINK_CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # One Check runner for every tests/check_<module>.c; each defines
 # `Suite *<module>_suite(void)`. The list is generated from the file names.

@@ -1043,12 +1043,81 @@ static size_t pop_of_gid(const apical_sim *S, uint64_t gid)
     return lo;
 }
 
+/* Ranks: this rank's merged spikes (S->merged[0, *n)) for every rank's,
+ * in the same (time, id) order as one process. One allgather of (count,
+ * status) per window, so a rank that failed (solver error, interrupt) stops
+ * every rank at the same window with its message (apical_comm_agree); then
+ * one allgatherv of the spikes, each rank's block already sorted, merged
+ * k-way (docs/ARCHITECTURE.md "Ranks"). */
+static apical_status exchange_spikes(apical_sim *S, apical_status st, size_t *n, apical_error *err)
+{
+    const apical_comm *c = S->comm;
+    const size_t R = (size_t)c->size;
+    uint64_t head[2] = {*n, (uint64_t)st};
+    if (c->ops->allgather(c->impl, head, S->xhead, sizeof head))
+        return apical_error_set(err, APICAL_E_COMM, NULL, "spike exchange failed at t = %g ms",
+                                S->t);
+    size_t total = 0;
+    int failed = 0;
+    for (size_t r = 0; r < R; r++) {
+        total += (size_t)S->xhead[2 * r];
+        failed |= S->xhead[2 * r + 1] != 0;
+    }
+    if (failed)
+        return apical_comm_agree(c, st, err);
+    if (total > S->cap_xbuf) { /* the same total, so the same branch, on every rank */
+        size_t cap = total > 2 * S->cap_xbuf ? total : 2 * S->cap_xbuf;
+        spike_rec *m = realloc(S->xbuf, cap * sizeof *m);
+        if (m)
+            S->xbuf = m;
+        spike_rec *g = m ? realloc(S->merged, cap * sizeof *g) : NULL;
+        if (g) {
+            S->merged = g;
+            S->cap_merged = S->cap_xbuf = cap;
+        }
+        st = g ? APICAL_OK
+               : apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory exchanging %zu spikes",
+                                  total);
+        if ((st = apical_comm_agree(c, st, err)))
+            return st;
+    }
+    size_t *counts = S->xcounts;
+    for (size_t r = 0; r < R; r++)
+        counts[r] = (size_t)S->xhead[2 * r] * sizeof(spike_rec);
+    if (c->ops->allgatherv(c->impl, S->merged, S->xbuf, counts))
+        return apical_error_set(err, APICAL_E_COMM, NULL, "spike exchange failed at t = %g ms",
+                                S->t);
+    /* k-way merge of the ranks' sorted blocks (ranks are few) */
+    size_t pos[64], end[64], at = 0;
+    if (R <= 64) {
+        for (size_t r = 0; r < R; r++) {
+            pos[r] = at;
+            end[r] = at += (size_t)S->xhead[2 * r];
+        }
+        for (size_t k = 0; k < total; k++) {
+            size_t best = R;
+            for (size_t r = 0; r < R; r++)
+                if (pos[r] < end[r] &&
+                    (best == R || cmp_spike(&S->xbuf[pos[r]], &S->xbuf[pos[best]]) < 0))
+                    best = r;
+            S->merged[k] = S->xbuf[pos[best]++];
+        }
+    } else {
+        if (total)
+            memcpy(S->merged, S->xbuf, total * sizeof *S->merged);
+        qsort(S->merged, total, sizeof *S->merged, cmp_spike);
+    }
+    *n = total;
+    return APICAL_OK;
+}
+
 /* Merge this window's spikes in (time, id) order: the order deliveries are
  * queued in, so equal-time events resolve the same way for any partitioning. */
-static apical_status merge_spikes(apical_sim *S, size_t *n_merged, apical_error *err)
+static apical_status merge_spikes(apical_sim *S, apical_status st, size_t *n_merged,
+                                  apical_error *err)
 {
     size_t n = 0;
-    for (unsigned p = 0; p < S->n_parts; p++)
+    for (unsigned p = S->p0; p < S->p1; p++)
         n += S->parts[p].n_out;
     if (n > S->cap_merged) {
         spike_rec *m = realloc(S->merged, n * sizeof *m);
@@ -1059,21 +1128,21 @@ static apical_status merge_spikes(apical_sim *S, size_t *n_merged, apical_error 
     }
     /* each partition sorted its own (partition_job): a k-way merge */
     size_t pos[64];
-    const unsigned kway = S->n_parts <= 64 ? S->n_parts : 0;
+    const unsigned nl = S->p1 - S->p0, kway = nl <= 64 ? nl : 0;
+    const partition *L = S->parts + S->p0; /* this rank's */
     for (unsigned p = 0; p < kway; p++)
         pos[p] = 0;
     for (size_t k = 0; kway && k < n; k++) {
         unsigned best = kway;
         for (unsigned p = 0; p < kway; p++)
-            if (pos[p] < S->parts[p].n_out &&
-                (best == kway ||
-                 cmp_spike(&S->parts[p].out[pos[p]], &S->parts[best].out[pos[best]]) < 0))
+            if (pos[p] < L[p].n_out &&
+                (best == kway || cmp_spike(&L[p].out[pos[p]], &L[best].out[pos[best]]) < 0))
                 best = p;
-        S->merged[k] = S->parts[best].out[pos[best]++];
+        S->merged[k] = L[best].out[pos[best]++];
     }
     if (!kway) {
         size_t k = 0;
-        for (unsigned p = 0; p < S->n_parts; p++) {
+        for (unsigned p = S->p0; p < S->p1; p++) {
             if (S->parts[p].n_out)
                 memcpy(S->merged + k, S->parts[p].out, S->parts[p].n_out * sizeof *S->merged);
             k += S->parts[p].n_out;
@@ -1081,8 +1150,14 @@ static apical_status merge_spikes(apical_sim *S, size_t *n_merged, apical_error 
         if (n)
             qsort(S->merged, n, sizeof *S->merged, cmp_spike);
     }
-    for (unsigned p = 0; p < S->n_parts; p++)
+    for (unsigned p = S->p0; p < S->p1; p++)
         S->parts[p].n_out = 0;
+    if (apical_comm_size(S->comm) > 1) {
+        if ((st = exchange_spikes(S, st, &n, err)))
+            return st;
+    } else if (st) {
+        return st;
+    }
     if (S->hooks.spikes)
         S->hooks.spikes(S->hooks.user, S->merged, n);
     for (size_t j = 0; j < n; j++) {
@@ -1112,8 +1187,13 @@ static apical_status queue_deliveries(apical_sim *S, partition *P, size_t n)
     return APICAL_OK;
 }
 
-static void flush_frames(apical_sim *S, double T1)
+/* Ranks: each rank fills its own neurons' (synapses') columns of a frame
+ * and leaves the others zero, so a bitwise OR onto rank 0 is every rank's
+ * values, exactly; rank 0 zeroes the frames after writing them. One
+ * reduction per recorder and window, of the window's frames only. */
+static apical_status flush_frames(apical_sim *S, double T1, apical_error *err)
 {
+    const int multi = apical_comm_size(S->comm) > 1;
     for (size_t r = 0; r < S->spec->n_recorders; r++) {
         frame_buf *fb = &S->frames[r];
         const apical_recorder_spec *rs = &S->spec->recorders[r];
@@ -1123,12 +1203,19 @@ static void flush_frames(apical_sim *S, double T1)
         while (fb->base_k + done < fb->n_ticks &&
                (double)(fb->base_k + done) * rs->interval < T1 && done < fb->cap)
             done++;
+        const size_t bytes = done * fb->width * sizeof *fb->data;
+        if (multi && bytes && S->comm->ops->reduce_or(S->comm->impl, fb->data, bytes))
+            return apical_error_set(err, APICAL_E_COMM, NULL,
+                                    "gathering recorded frames failed at t = %g ms", T1);
         for (size_t f = 0; f < done; f++)
             if (S->obs.on_frame)
                 S->obs.on_frame(S->obs.user, r, (double)(fb->base_k + f) * rs->interval,
                                 fb->data + f * fb->width, fb->width);
+        if (multi && bytes && S->comm->rank == 0)
+            memset(fb->data, 0, bytes);
         fb->base_k += done;
     }
+    return APICAL_OK;
 }
 
 /* --- between windows: the controller interface (include/apical/control.h) */
@@ -1175,7 +1262,7 @@ apical_status apical_engine_sync(apical_sim *S, size_t pi, double T, apical_erro
         /* lagging neurons: their wake times are >= S->t, so T <= S->t is
          * quiet (there are no pending inputs between windows) */
         T = T < S->t ? T : S->t;
-        for (unsigned p = 0; p < S->n_parts; p++) {
+        for (unsigned p = S->p0; p < S->p1; p++) {
             partition *P = &S->parts[p];
             const pop_part *pp = &P->pp[pi];
             for (uint64_t i = pp->lo; i < pp->hi; i++)
@@ -1187,7 +1274,7 @@ apical_status apical_engine_sync(apical_sim *S, size_t pi, double T, apical_erro
         }
         return APICAL_OK;
     }
-    for (unsigned p = 0; p < S->n_parts; p++) {
+    for (unsigned p = S->p0; p < S->p1; p++) {
         partition *P = &S->parts[p];
         pop_part *pp = &P->pp[pi];
         for (uint64_t i = pp->lo; i < pp->hi; i++) {
@@ -1209,7 +1296,7 @@ void apical_engine_poke(apical_sim *S, size_t pi, uint64_t i, size_t k, double v
     const pop_rt *pr = &S->pops[pi];
     if (pr->sweep) {
         /* brought to now first (it may lag), then its wake time redone */
-        for (unsigned p = 0; p < S->n_parts; p++)
+        for (unsigned p = S->p0; p < S->p1; p++)
             if (i >= S->parts[p].pp[pi].lo && i < S->parts[p].pp[pi].hi) {
                 partition *P = &S->parts[p];
                 apical_sweep_sync(S, P, pi, i, S->t, 0);
@@ -1223,7 +1310,7 @@ void apical_engine_poke(apical_sim *S, size_t pi, uint64_t i, size_t k, double v
         S->exact_dirty = 1; /* the decay rate may have changed */
         S->exact_epoch++;
     }
-    for (unsigned p = 0; p < S->n_parts; p++)
+    for (unsigned p = S->p0; p < S->p1; p++)
         if (i >= S->parts[p].pp[pi].lo && i < S->parts[p].pp[pi].hi)
             update_wake(pr, &S->parts[p].pp[pi], i);
 }
@@ -1249,7 +1336,7 @@ void apical_engine_poke_all(apical_sim *S, size_t pi, size_t k, const double *v)
         S->exact_dirty = 1;
         S->exact_epoch++;
     }
-    for (unsigned p = 0; p < S->n_parts; p++) {
+    for (unsigned p = S->p0; p < S->p1; p++) {
         pop_part *pp = &S->parts[p].pp[pi];
         for (uint64_t i = pp->lo; i < pp->hi; i++)
             update_wake(pr, pp, i);
@@ -1260,7 +1347,7 @@ apical_status apical_engine_set_rate(apical_sim *S, size_t j, uint64_t node, dou
                                      apical_error *err)
 {
     const apical_input_spec *in = &S->spec->inputs[j];
-    for (unsigned p = 0; p < S->n_parts; p++) {
+    for (unsigned p = S->p0; p < S->p1; p++) {
         partition *P = &S->parts[p];
         input_rt *ir = &P->inputs[j];
         const pop_part *pp = &P->pp[in->target];
@@ -1343,7 +1430,7 @@ static void rank1_job(void *arg, unsigned p)
     apical_sim *S = job->S;
     const apical_proj_spec *pj = &S->spec->projs[job->proj];
     const uint64_t src0 = S->pops[pj->source].gid0, nsrc = S->pops[pj->source].n;
-    partition *P = &S->parts[p];
+    partition *P = &S->parts[S->p0 + p];
     const double keep = job->keep, *restrict v = job->v;
     for (uint64_t src = 0; src < nsrc; src++)
         for (uint64_t g = P->row[src0 + src]; g < P->row[src0 + src + 1]; g++) {
@@ -1367,13 +1454,13 @@ void apical_engine_rank1_update(apical_sim *S, size_t j, double keep, const doub
                                 const double *v)
 {
     struct rank1_job job = {S, j, keep, u, v};
-    apical_pool_run(S->pool, S->n_parts, rank1_job, &job);
+    apical_pool_run(S->pool, S->p1 - S->p0, rank1_job, &job);
 }
 
 void apical_engine_each_weight(apical_sim *S, size_t j, apical_weight_visit fn, void *user)
 {
     struct weight_job job = {S, j, fn, user};
-    for (unsigned p = 0; p < S->n_parts; p++)
+    for (unsigned p = S->p0; p < S->p1; p++)
         weight_job(&job, p);
 }
 
@@ -1391,7 +1478,7 @@ struct window_job {
 static void partition_job(void *arg, unsigned p)
 {
     struct window_job *job = arg;
-    partition *P = &job->S->parts[p];
+    partition *P = &job->S->parts[job->S->p0 + p];
     if (!P->st && job->S->n_pending)
         queue_deliveries(job->S, P, job->S->n_pending);
     if (!P->st && job->S->window == 0 && job->S->t == 0.0)
@@ -1410,29 +1497,36 @@ apical_status apical_sim_run(apical_sim *S, double until, const volatile int *st
         if (st)
             return st;
     }
+    const int multi = apical_comm_size(S->comm) > 1;
     while (S->t < until) {
-        if (stop && *stop)
+        if (!multi && stop && *stop)
             return apical_error_set(err, APICAL_E_INTERRUPTED, NULL,
                                     "interrupted at t = %.3f ms", S->t);
         double T1 = fmin((double)(S->window + 1) * S->min_delay, until);
         if (S->has_exact)
             apical_exact_plan(S, S->t, T1);
         struct window_job job = {S, T1, 0};
-        apical_pool_run(S->pool, S->n_parts, partition_job, &job);
-        for (unsigned p = 0; p < S->n_parts; p++)
-            if (S->parts[p].st) {
-                if (err)
-                    *err = S->parts[p].err;
-                return S->parts[p].st;
-            }
+        apical_pool_run(S->pool, S->p1 - S->p0, partition_job, &job);
+        apical_status st = APICAL_OK;
+        for (unsigned p = S->p0; p < S->p1 && !st; p++)
+            if ((st = S->parts[p].st) && err)
+                *err = S->parts[p].err;
+        /* Ranks: a failure or an interrupt on any rank is agreed on in
+         * this window's exchange (merge_spikes), so all stop together. */
+        if (!st && multi && stop && *stop)
+            st = apical_error_set(err, APICAL_E_INTERRUPTED, NULL, "interrupted at t = %.3f ms",
+                                  S->t);
+        if (st && !multi)
+            return st;
         S->n_pending = 0;
         if (S->has_sweep)
             apical_sweep_flip(S);
-        apical_status st = merge_spikes(S, &job.n_merged, err);
+        st = merge_spikes(S, st, &job.n_merged, err);
         if (st)
             return st;
         S->n_pending = job.n_merged;
-        flush_frames(S, T1);
+        if ((st = flush_frames(S, T1, err)))
+            return st;
         S->t = T1;
         if (T1 >= (double)(S->window + 1) * S->min_delay) {
             S->window++;
@@ -1454,7 +1548,7 @@ apical_status apical_sim_run(apical_sim *S, double until, const volatile int *st
         }
     S->stats.t = S->t;
     S->stats.events = S->stats.synaptic_events = S->stats.integrations = S->stats.steps = 0;
-    for (unsigned p = 0; p < S->n_parts; p++) {
+    for (unsigned p = S->p0; p < S->p1; p++) {
         const partition *P = &S->parts[p];
         S->stats.events += P->events;
         S->stats.synaptic_events += P->syn_events;
@@ -1560,6 +1654,9 @@ void apical_sim_free(apical_sim *S)
     }
     free(S->wsample);
     free(S->merged);
+    free(S->xbuf);
+    free(S->xhead);
+    free(S->xcounts);
     free(S->stats.pop_spikes);
     free(S);
 }
@@ -1599,7 +1696,7 @@ apical_status apical_sim_synapses(const apical_sim *S, size_t proj, apical_synap
 {
     const apical_proj_spec *pj = &S->spec->projs[proj];
     const uint64_t src0 = S->pops[pj->source].gid0, nsrc = S->pops[pj->source].n;
-    for (unsigned p = 0; p < S->n_parts; p++) {
+    for (unsigned p = S->p0; p < S->p1; p++) {
         const partition *P = &S->parts[p];
         for (uint64_t src = 0; src < nsrc; src++) {
             uint64_t gid = src0 + src;
@@ -1628,7 +1725,7 @@ size_t apical_sim_weight_sample(const apical_sim *S, size_t rec, const uint64_t 
 uint64_t apical_sim_synapse_count(const apical_sim *S)
 {
     uint64_t n = 0;
-    for (unsigned p = 0; p < S->n_parts; p++)
+    for (unsigned p = S->p0; p < S->p1; p++)
         n += S->parts[p].n_syn;
     return n;
 }

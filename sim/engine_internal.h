@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "apical/comm.h"
 #include "apical/control.h"
 #include "apical/model.h"
 #include "apical/plasticity.h"
@@ -389,6 +390,11 @@ struct apical_sim {
     uint64_t n_gid;
     unsigned n_parts, n_threads;
     partition *parts;
+    /* Ranks (include/apical/comm.h; NULL: one process): this rank builds
+     * and runs partitions [p0, p1) only; the others' entries hold their
+     * neuron ranges (pp[].lo, hi) for routing and nothing else. */
+    const apical_comm *comm;
+    unsigned p0, p1;
     frame_buf *frames;
     weight_sample *wsample; /* per recorder (weights recorders only) */
     double min_delay, t;
@@ -403,6 +409,12 @@ struct apical_sim {
     uint64_t exact_pieces;
     spike_rec *merged;
     size_t cap_merged;
+    /* Ranks: every rank's spikes of the window, their (count, status)
+     * headers and byte counts (exchange_spikes in sim/engine.c) */
+    spike_rec *xbuf;
+    size_t cap_xbuf;
+    uint64_t *xhead;
+    size_t *xcounts;
     /* Merged spikes of the last window not yet queued as deliveries: each
      * partition queues them at the start of the next window's job (one
      * thread-pool dispatch per window instead of two). */

@@ -58,6 +58,10 @@ apical_status apical_sim_new(const apical_net_spec *spec, unsigned threads,
 typedef struct apical_sim_opts {
     unsigned threads;
     const volatile sig_atomic_t *stop;
+    /* NULL: one process. Else this process is one rank of comm and runs
+     * its share of the partitions; every rank calls apical_sim_new_opts,
+     * apical_sim_run and apical_sim_edges alike (include/apical/comm.h). */
+    const struct apical_comm *comm;
 } apical_sim_opts;
 apical_status apical_sim_new_opts(const apical_net_spec *spec, const apical_sim_opts *opts,
                                   apical_sim **out, apical_error *err);

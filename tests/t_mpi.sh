@@ -1,0 +1,118 @@
+#!/bin/sh
+# Open MPI (issue 11): `mpirun -np 2` and `-np 3` give the same output file
+# as one process. Compared by tests/h5_same.py, dataset by dataset, bit for
+# bit: spike times and ids, recorded state (nodes on every rank), weight
+# reports and the final edges (plastic weights). Then errors: bad input,
+# a rank-0-only failure, a solver failure on the last rank alone and a
+# refused protocol each end every rank with one message and the exit code
+# of a one-process run, never a hang (each run under `timeout`).
+# Skipped, saying so, when mpirun is absent or apical was built without MPI.
+set -u
+APICAL=${APICAL:-build/apical}
+PYTHON=${PYTHON:-/usr/bin/python3}
+if ! command -v mpirun >/dev/null 2>&1; then
+    echo "SKIP t_mpi: no mpirun (scripts/install-deps.sh installs openmpi-bin)"
+    exit 0
+fi
+if ! ldd "$APICAL" 2>/dev/null | grep -q libmpi; then
+    echo "SKIP t_mpi: $APICAL was built without MPI (no mpicc when it was built)"
+    exit 0
+fi
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/t_mpi.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT INT TERM
+fail() { echo "FAIL: $*"; exit 1; }
+# Open MPI's own allocations outlive MPI_Finalize: not apical's leaks
+# (make check-asan runs this test too)
+export LSAN_OPTIONS="suppressions=$(pwd)/tests/lsan-openmpi.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export OMPI_MCA_rmaps_base_oversubscribe=1
+mpi() { np=$1; shift; timeout 120 mpirun --oversubscribe --allow-run-as-root -np "$np" "$APICAL" "$@"; }
+same() { "$PYTHON" tests/h5_same.py "$@" >"$tmp/same" 2>&1 || fail "$(cat "$tmp/same")"; }
+
+# COBA, 200 ms: state recorded on neurons of every rank
+coba=networks/brette2007_coba.yaml
+rec='recorders[2].nodes=[0, 1500, 2500, 3199]'
+"$APICAL" run $coba --duration 200 --set "$rec" -o "$tmp/coba1.h5" --quiet || fail "coba, one process"
+for np in 2 3; do
+    mpi $np run $coba --duration 200 --set "$rec" -o "$tmp/coba$np.h5" --quiet || fail "coba, -np $np"
+    same "$tmp/coba1.h5" "$tmp/coba$np.h5"
+done
+
+# COBA with STDP, 200 ms: spikes, state, the weight report (a sample over
+# all ranks' synapses) and every projection's final edges
+stdp=networks/brette2007_coba_stdp.yaml
+"$APICAL" run $stdp --duration 200 --set "$rec" --save-edges -o "$tmp/stdp1.h5" --quiet ||
+    fail "coba_stdp, one process"
+mpi 2 run $stdp --duration 200 --set "$rec" --save-edges -o "$tmp/stdp2.h5" --quiet ||
+    fail "coba_stdp, -np 2"
+same "$tmp/stdp1.h5" "$tmp/stdp2.h5"
+# 3 ranks, 2 partitions in the file: the run has 3 partitions, so the edges
+# come in 3 partitions' order (docs/output-format.md): the same set as one
+# process, and the same order as one process with 3 partitions
+mpi 3 run $stdp --duration 200 --set "$rec" --save-edges -o "$tmp/stdp3.h5" --quiet ||
+    fail "coba_stdp, -np 3"
+same "$tmp/stdp1.h5" "$tmp/stdp3.h5" --edges-as-set
+"$APICAL" run $stdp --duration 200 --set "$rec" --set simulation.partitions=3 --save-edges \
+    -o "$tmp/stdp1p3.h5" --quiet || fail "coba_stdp, one process, 3 partitions"
+same "$tmp/stdp1p3.h5" "$tmp/stdp3.h5"
+
+# Inputs (Poisson through relay neurons), drawn delays (heap deliveries),
+# STDP with a weight report, a GSL population: 3 ranks
+cat > "$tmp/learn.yaml" <<'YAML'
+name: learn
+simulation: {duration: 1000 ms, seed: 11, partitions: 1}
+populations:
+  pre: {size: 80, model: parrot}
+  post: {size: 7, model: lif_cond_exp, parameters: {E_L: -70 mV, V_th: -54 mV}}
+projections:
+  - {source: pre, target: post, connectivity: {rule: bernoulli, p: 0.6}, receptor: exc,
+     weight: {uniform: {low: 0 nS, high: 3 nS}}, delay: {uniform: {low: 0.5 ms, high: 2 ms}},
+     plasticity: {rule: stdp, lambda: 0.02, alpha: 1.05, mu_plus: 0, mu_minus: 0, W_max: 3 nS}}
+  - {name: fixed, source: pre, target: post, connectivity: {rule: fixed_indegree, k: 5},
+     receptor: inh, weight: 1 nS, delay: 1 ms}
+inputs: [{type: poisson, target: pre, rate: 25 Hz, receptor: relay, weight: 1}]
+recorders:
+  - {type: spikes, population: post}
+  - {type: spikes, population: pre}
+  - {type: state, population: post, variables: [V_m], interval: 1 ms}
+  - {type: weights, projection: pre->post, interval: 100 ms, sample: 30}
+YAML
+"$APICAL" run "$tmp/learn.yaml" --save-edges -o "$tmp/learn1.h5" --quiet || fail "learn, one process"
+"$APICAL" run "$tmp/learn.yaml" --save-edges --set simulation.partitions=3 \
+    -o "$tmp/learn1p3.h5" --quiet || fail "learn, one process, 3 partitions"
+mpi 3 run "$tmp/learn.yaml" --save-edges -o "$tmp/learn3.h5" --quiet || fail "learn, -np 3"
+same "$tmp/learn1.h5" "$tmp/learn3.h5" --edges-as-set
+same "$tmp/learn1p3.h5" "$tmp/learn3.h5"
+
+# --- errors: every rank stops, one message, one-process exit codes --------------------
+# bad input: found by every rank's parse, before anything runs
+printf 'simulation: {duration: 5 ms, bogus: 1}\npopulations: {a: {size: 4, model: lif_cond_exp}}\n' \
+    > "$tmp/bad.yaml"
+mpi 2 run "$tmp/bad.yaml" -o "$tmp/bad.h5" 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] || fail "bad input: exit $rc: $(cat "$tmp/err")"
+[ "$(grep -c 'bad.yaml:1:.*error' "$tmp/err")" -eq 1 ] || fail "bad input: not one message: $(cat "$tmp/err")"
+[ ! -e "$tmp/bad.h5" ] && [ ! -e "$tmp/bad.h5.part" ] || fail "bad input: output left"
+# an output only rank 0 checks and writes
+mpi 2 run $coba --duration 5 -o "$tmp/no/such/dir/x.h5" 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] || fail "bad output path: exit $rc: $(cat "$tmp/err")"
+[ "$(grep -c '^apical.*error\|: error' "$tmp/err")" -eq 1 ] || fail "bad output path: not one message: $(cat "$tmp/err")"
+# a solver failure on the last rank only (neuron 5 of 6 on 3 ranks)
+cat > "$tmp/gmax.yaml" <<'YAML'
+simulation: {duration: 20 ms, solver: {stepper: sweep}}
+populations:
+  n: {size: 6, model: lif_cond_exp}
+inputs:
+  - {type: spike_times, target: n, nodes: [5], times: [5 ms], receptor: inh, weight: 1e12 nS}
+recorders:
+  - {type: spikes, population: n}
+YAML
+mpi 3 run "$tmp/gmax.yaml" -o "$tmp/gmax.h5" --quiet 2>"$tmp/err"; rc=$?
+[ $rc -eq 1 ] || fail "solver failure on rank 2: exit $rc: $(cat "$tmp/err")"
+[ "$(grep -c "population 'n' neuron 5 failed to integrate" "$tmp/err")" -eq 1 ] ||
+    fail "solver failure on rank 2: not one message: $(cat "$tmp/err")"
+[ ! -e "$tmp/gmax.h5" ] || fail "solver failure: a complete-looking output"
+# a protocol: refused under mpirun before anything runs (not distributed yet)
+mpi 2 run networks/plateau_ltp_ltd.yaml -o "$tmp/p.h5" 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] || fail "protocol: exit $rc: $(cat "$tmp/err")"
+[ "$(grep -c 'protocol runs in one process only' "$tmp/err")" -eq 1 ] ||
+    fail "protocol: not one message: $(cat "$tmp/err")"
+exit 0
