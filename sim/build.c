@@ -1075,8 +1075,10 @@ apical_status apical_build(apical_sim *S, apical_error *err)
     S->p0 = (unsigned)((uint64_t)S->n_parts * rank / R);
     S->p1 = (unsigned)((uint64_t)S->n_parts * (rank + 1) / R);
     S->parts = calloc(S->n_parts, sizeof *S->parts);
-    if (!S->parts || (R > 1 && (!(S->xhead = malloc(2 * R * sizeof *S->xhead)) ||
-                                !(S->xcounts = malloc(R * sizeof *S->xcounts)))))
+    S->xk = APICAL_XK_MIN;
+    if (!S->parts ||
+        (R > 1 && (!(S->xslot = malloc((R + 1) * (2 + 2 * S->xk) * sizeof *S->xslot)) ||
+                   !(S->xcounts = malloc(R * sizeof *S->xcounts)))))
         return nomem(err);
     S->min_delay = HUGE_VAL;
     for (unsigned p = 0; p < S->n_parts; p++) {

@@ -1044,28 +1044,40 @@ static size_t pop_of_gid(const apical_sim *S, uint64_t gid)
 }
 
 /* Ranks: this rank's merged spikes (S->merged[0, *n)) for every rank's,
- * in the same (time, id) order as one process. One allgather of (count,
- * status) per window, so a rank that failed (solver error, interrupt) stops
- * every rank at the same window with its message (apical_comm_agree); then
- * one allgatherv of the spikes, each rank's block already sorted, merged
- * k-way (docs/ARCHITECTURE.md "Ranks"). */
+ * in the same (time, id) order as one process (docs/ARCHITECTURE.md
+ * "Ranks"). One allgather per window of a fixed-size slot per rank: its
+ * spike count, its status and its first K spikes, as NEURON's compressed
+ * exchange does; only a window where some rank has more than K spikes
+ * needs a second exchange (allgatherv of the rest), and K then grows to
+ * that count (every rank sees the same counts, so K stays the same on all).
+ * A rank that failed (solver error, interrupt) stops every rank in the same
+ * window with its message (apical_comm_agree). Each rank's block is
+ * sorted; the blocks are merged k-way. */
 static apical_status exchange_spikes(apical_sim *S, apical_status st, size_t *n, apical_error *err)
 {
     const apical_comm *c = S->comm;
-    const size_t R = (size_t)c->size;
-    uint64_t head[2] = {*n, (uint64_t)st};
-    if (c->ops->allgather(c->impl, head, S->xhead, sizeof head))
+    const size_t R = (size_t)c->size, K = S->xk, slot = 2 + 2 * K; /* uint64 words */
+    uint64_t *mine = S->xslot, *all = S->xslot + slot;
+    mine[0] = *n;
+    mine[1] = (uint64_t)st;
+    const size_t first = *n < K ? *n : K;
+    memcpy(mine + 2, S->merged, first * sizeof(spike_rec));
+    if (c->ops->allgather(c->impl, mine, all, slot * sizeof *mine))
         return apical_error_set(err, APICAL_E_COMM, NULL, "spike exchange failed at t = %g ms",
                                 S->t);
-    size_t total = 0;
+    size_t total = 0, most = 0;
     int failed = 0;
     for (size_t r = 0; r < R; r++) {
-        total += (size_t)S->xhead[2 * r];
-        failed |= S->xhead[2 * r + 1] != 0;
+        const size_t nr = (size_t)all[r * slot];
+        total += nr;
+        most = nr > most ? nr : most;
+        failed |= all[r * slot + 1] != 0;
     }
     if (failed)
         return apical_comm_agree(c, st, err);
-    if (total > S->cap_xbuf) { /* the same total, so the same branch, on every rank */
+    /* buffers: the same sizes, so the same branches, on every rank */
+    size_t grow_k = most > K ? (most < APICAL_XK_MAX ? most : APICAL_XK_MAX) : 0;
+    if (total > S->cap_xbuf || grow_k) {
         size_t cap = total > 2 * S->cap_xbuf ? total : 2 * S->cap_xbuf;
         spike_rec *m = realloc(S->xbuf, cap * sizeof *m);
         if (m)
@@ -1075,25 +1087,51 @@ static apical_status exchange_spikes(apical_sim *S, apical_status st, size_t *n,
             S->merged = g;
             S->cap_merged = S->cap_xbuf = cap;
         }
-        st = g ? APICAL_OK
-               : apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory exchanging %zu spikes",
-                                  total);
-        if ((st = apical_comm_agree(c, st, err)))
+        uint64_t *x = g && grow_k ? malloc((R + 1) * (2 + 2 * grow_k) * sizeof *x) : NULL;
+        st = g && (x || !grow_k)
+                 ? APICAL_OK
+                 : apical_error_set(err, APICAL_E_NOMEM, NULL,
+                                    "out of memory exchanging %zu spikes", total);
+        if ((st = apical_comm_agree(c, st, err))) {
+            free(x);
             return st;
+        }
+        if (grow_k) { /* this window still reads the old slots */
+            free(S->xold);
+            S->xold = S->xslot;
+            S->xslot = x;
+            S->xk = grow_k;
+        }
     }
-    size_t *counts = S->xcounts;
-    for (size_t r = 0; r < R; r++)
-        counts[r] = (size_t)S->xhead[2 * r] * sizeof(spike_rec);
-    if (c->ops->allgatherv(c->impl, S->merged, S->xbuf, counts))
+    /* the spikes beyond K of every rank that had more */
+    size_t *counts = S->xcounts, extra = 0;
+    for (size_t r = 0; r < R; r++) {
+        const size_t nr = (size_t)all[r * slot];
+        counts[r] = (nr > K ? nr - K : 0) * sizeof(spike_rec);
+        extra += counts[r];
+    }
+    spike_rec *over = extra ? S->xbuf + (total - extra / sizeof(spike_rec)) : NULL;
+    if (extra && c->ops->allgatherv(c->impl, S->merged + first, over, counts))
         return apical_error_set(err, APICAL_E_COMM, NULL, "spike exchange failed at t = %g ms",
                                 S->t);
-    /* k-way merge of the ranks' sorted blocks (ranks are few) */
-    size_t pos[64], end[64], at = 0;
-    if (R <= 64) {
-        for (size_t r = 0; r < R; r++) {
+    /* every rank's block, contiguous in xbuf: its first K from its slot,
+     * then its overflow (the overflows sit at the end of xbuf already, and
+     * are moved down in rank order: never over what is still to be read) */
+    size_t pos[64], end[64], at = 0, o = 0;
+    for (size_t r = 0; r < R; r++) {
+        const size_t nr = (size_t)all[r * slot], k = nr < K ? nr : K;
+        if (k)
+            memcpy(S->xbuf + at, all + r * slot + 2, k * sizeof(spike_rec));
+        if (nr > k)
+            memmove(S->xbuf + at + k, over + o, (nr - k) * sizeof(spike_rec));
+        o += nr - k;
+        if (r < 64) {
             pos[r] = at;
-            end[r] = at += (size_t)S->xhead[2 * r];
+            end[r] = at + nr;
         }
+        at += nr;
+    }
+    if (R <= 64) { /* k-way merge (ranks are few) */
         for (size_t k = 0; k < total; k++) {
             size_t best = R;
             for (size_t r = 0; r < R; r++)
@@ -1655,7 +1693,8 @@ void apical_sim_free(apical_sim *S)
     free(S->wsample);
     free(S->merged);
     free(S->xbuf);
-    free(S->xhead);
+    free(S->xslot);
+    free(S->xold);
     free(S->xcounts);
     free(S->stats.pop_spikes);
     free(S);

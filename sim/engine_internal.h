@@ -383,6 +383,11 @@ typedef struct weight_sample {
     rec_node *at;
 } weight_sample;
 
+/* Ranks: spikes per rank and window sent in the fixed-size exchange
+ * (exchange_spikes): from APICAL_XK_MIN, growing to the most seen, at most
+ * APICAL_XK_MAX (more go in a second exchange) */
+enum { APICAL_XK_MIN = 32, APICAL_XK_MAX = 4096 };
+
 struct apical_sim {
     const apical_net_spec *spec;
     size_t n_pops;
@@ -409,11 +414,12 @@ struct apical_sim {
     uint64_t exact_pieces;
     spike_rec *merged;
     size_t cap_merged;
-    /* Ranks: every rank's spikes of the window, their (count, status)
-     * headers and byte counts (exchange_spikes in sim/engine.c) */
+    /* Ranks (exchange_spikes in sim/engine.c): every rank's spikes of the
+     * window; this rank's slot then every rank's ((count, status, K
+     * spikes) each), the slots before K last grew, overflow byte counts */
     spike_rec *xbuf;
-    size_t cap_xbuf;
-    uint64_t *xhead;
+    size_t cap_xbuf, xk;
+    uint64_t *xslot, *xold;
     size_t *xcounts;
     /* Merged spikes of the last window not yet queued as deliveries: each
      * partition queues them at the start of the next window's job (one

@@ -83,6 +83,34 @@ mpi 3 run "$tmp/learn.yaml" --save-edges -o "$tmp/learn3.h5" --quiet || fail "le
 same "$tmp/learn1.h5" "$tmp/learn3.h5" --edges-as-set
 same "$tmp/learn1p3.h5" "$tmp/learn3.h5"
 
+# Synchronous bursts: 300 relay neurons firing at one time, more spikes per
+# rank and window than the fixed-size exchange holds (the second exchange,
+# and the slot growing), equal times ordered by id across ranks
+cat > "$tmp/burst.yaml" <<'YAML'
+name: burst
+simulation: {duration: 60 ms, seed: 3}
+populations:
+  src: {size: 300, model: parrot}
+  post: {size: 40, model: lif_cond_exp}
+projections:
+  - {source: src, target: post, connectivity: {rule: fixed_indegree, k: 30}, receptor: exc,
+     weight: 3 nS, delay: 0.5 ms}
+  - {source: post, target: post, connectivity: {rule: bernoulli, p: 0.3}, receptor: inh,
+     weight: 5 nS, delay: 0.7 ms}
+inputs:
+  - {type: spike_times, target: src, times: [1 ms, 1.05 ms, 5 ms, 20 ms, 40 ms], receptor: relay, weight: 1}
+  - {type: poisson, target: src, rate: 300 Hz, receptor: relay, weight: 1}
+recorders:
+  - {type: spikes, population: src}
+  - {type: spikes, population: post}
+  - {type: state, population: post, variables: [V_m, g_exc], interval: 0.5 ms}
+YAML
+"$APICAL" run "$tmp/burst.yaml" -o "$tmp/burst1.h5" --quiet || fail "burst, one process"
+for np in 2 3; do
+    mpi $np run "$tmp/burst.yaml" -o "$tmp/burst$np.h5" --quiet || fail "burst, -np $np"
+    same "$tmp/burst1.h5" "$tmp/burst$np.h5"
+done
+
 # --- errors: every rank stops, one message, one-process exit codes --------------------
 # bad input: found by every rank's parse, before anything runs
 printf 'simulation: {duration: 5 ms, bogus: 1}\npopulations: {a: {size: 4, model: lif_cond_exp}}\n' \
