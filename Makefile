@@ -30,7 +30,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/runner.o $(BUILD)/tests/
 APICAL   := $(BUILD)/apical
 CHECKBIN := $(BUILD)/check_apical
 
-.PHONY: all deps demo check check-asan check-valgrind check-fresh bench validate mnist mnist-accuracy reproduce-guergiev clean help fuzz fuzz-run fuzz-smoke
+.PHONY: FORCE all deps demo check check-asan check-valgrind check-fresh bench validate mnist mnist-accuracy reproduce-guergiev clean help fuzz fuzz-run fuzz-smoke
 
 all: $(APICAL)
 
@@ -61,12 +61,21 @@ $(BUILD)/%.o: %.c
 $(BUILD)/libapical.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/sim/comm_mpi.o: sim/comm_mpi.c
+# Which compiler built the MPI part: a change (mpicc installed by `make
+# deps` after a build without it) rebuilds comm_mpi.o and the binary.
+$(BUILD)/mpicc.txt: FORCE
+	@mkdir -p $(BUILD)
+	@echo "$(MPICC)" > $@.tmp
+	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
+
+$(BUILD)/sim/comm_mpi.o: sim/comm_mpi.c $(BUILD)/mpicc.txt
 	@mkdir -p $(dir $@)
 	$(LINK_CC) $(ALL_CFLAGS) $(if $(MPICC),-DAPICAL_HAVE_MPI) -c $< -o $@
 
 $(APICAL): $(BUILD)/sim/main.o $(BUILD)/sim/comm_mpi.o $(BUILD)/libapical.a
-	$(LINK_CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(LINK_CC) $(CFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
+
+FORCE:
 
 # One Check runner for every tests/check_<module>.c; each defines
 # `Suite *<module>_suite(void)`. The list is generated from the file names.
@@ -147,7 +156,8 @@ check-asan: deps
 check-fresh:
 	@scripts/check-fresh.sh
 
-demo: deps $(APICAL)
+demo: deps
+	@$(MAKE) --no-print-directory $(APICAL)
 	@mkdir -p results
 	$(APICAL) run networks/brette2007_coba.yaml -o results/brette2007_coba.h5
 	$(PYTHON) analysis/raster.py results/brette2007_coba.h5 -o results/brette2007_coba.png
