@@ -1061,7 +1061,8 @@ static apical_status exchange_spikes(apical_sim *S, apical_status st, size_t *n,
     mine[0] = *n;
     mine[1] = (uint64_t)st;
     const size_t first = *n < K ? *n : K;
-    memcpy(mine + 2, S->merged, first * sizeof(spike_rec));
+    if (first)
+        memcpy(mine + 2, S->merged, first * sizeof(spike_rec));
     if (c->ops->allgather(c->impl, mine, all, slot * sizeof *mine))
         return apical_error_set(err, APICAL_E_COMM, NULL, "spike exchange failed at t = %g ms",
                                 S->t);
