@@ -13,8 +13,11 @@ Prints one row per R: build s and run s (rank 0's, from --stats-json), the
 run's speed-up over R = 1, the largest and smallest per-rank peak RSS, and
 the spike count (the same for every R, or the row says DIFFERENT).
 
+With --weak, --n is the size per rank (weak scaling: R ranks run R × n
+neurons); speed-up is then run s at R = 1 / run s at R (1 = perfect).
+
 Usage: tests/bench/mpi_scale.py [--n 200000] [--duration 100]
-         [--ranks 1,2,4] [--repeat 1] [--json OUT.json]
+         [--ranks 1,2,4] [--weak] [--repeat 1] [--json OUT.json]
 """
 import argparse
 import json
@@ -52,6 +55,7 @@ def main():
     ap.add_argument("--duration", type=float, default=100)
     ap.add_argument("--ranks", default="1,2,4")
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--weak", action="store_true")
     ap.add_argument("--json")
     a = ap.parse_args()
     apical = os.environ.get("APICAL", os.path.join(ROOT, "build", "apical"))
@@ -59,12 +63,13 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         base = None
         for r in [int(x) for x in a.ranks.split(",")]:
-            n_exc = a.n * 4 // 5
+            n = a.n * r if a.weak else a.n
+            n_exc = n * 4 // 5
             net = os.path.join(tmp, f"net{r}.yaml")
             with open(net, "w") as f:
-                f.write(scale.NET.format(n=a.n, duration=a.duration, stepper="sweep", tol=1e-4,
+                f.write(scale.NET.format(n=n, duration=a.duration, stepper="sweep", tol=1e-4,
                                          partitions=r, threads=1, n_exc=n_exc,
-                                         n_inh=a.n - n_exc))
+                                         n_inh=n - n_exc))
             best = None
             for k in range(a.repeat):
                 s, rss = run(apical, net, r, tmp, f"r{r}_{k}")
@@ -74,18 +79,19 @@ def main():
             spikes = s.get("spikes")
             if base is None:
                 base = s
-            row = {"ranks": r, "build_s": s["wall_build_s"], "run_s": s["wall_run_s"],
+            row = {"ranks": r, "neurons": n, "build_s": s["wall_build_s"], "run_s": s["wall_run_s"],
                    "speedup": base["wall_run_s"] / s["wall_run_s"],
                    "rss_max_mb": max(rss), "rss_min_mb": min(rss), "spikes": spikes,
-                   "same_spikes": spikes == base.get("spikes")}
+                   "same_spikes": a.weak or spikes == base.get("spikes")}
             rows.append(row)
-            print(f"R={r}: build {row['build_s']:.2f} s, run {row['run_s']:.2f} s "
+            print(f"R={r} N={n}: build {row['build_s']:.2f} s, run {row['run_s']:.2f} s "
                   f"(x{row['speedup']:.2f}), RSS per rank {row['rss_min_mb']:.0f}-"
                   f"{row['rss_max_mb']:.0f} MB, spikes {spikes}"
                   f"{'' if row['same_spikes'] else ' DIFFERENT'}", flush=True)
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"n": a.n, "duration_ms": a.duration, "cores": os.cpu_count(),
+            json.dump({"n": a.n, "weak": a.weak, "duration_ms": a.duration,
+                       "cores": os.cpu_count(), "load": os.getloadavg(),
                        "rows": rows}, f, indent=1)
 
 
