@@ -1286,10 +1286,45 @@ void apical_engine_track_integral(apical_sim *S, size_t pi)
 
 /* The one place a controller reads neuron state: the state layout is the
  * engine's own. */
+/* Ranks: the rank whose partitions hold neuron i of population pi */
+static int owner_rank(const apical_sim *S, size_t pi, uint64_t i)
+{
+    unsigned a = 0, b = S->n_parts - 1;
+    while (a < b) {
+        unsigned m = (a + b) / 2;
+        if (i < S->parts[m].pp[pi].hi)
+            b = m;
+        else
+            a = m + 1;
+    }
+    const uint64_t R = (uint64_t)S->comm->size;
+    int r = 0;
+    while ((uint64_t)S->n_parts * (uint64_t)(r + 1) / R <= a)
+        r++;
+    return r;
+}
+
+int apical_engine_ranks(const apical_sim *S)
+{
+    return apical_comm_size(S->comm);
+}
+
+void apical_engine_combine(const apical_sim *S, double *v, size_t n)
+{
+    if (apical_comm_size(S->comm) <= 1 || !n)
+        return;
+    /* a failed transport is MPI's to report: its errors end the job */
+    if (!S->comm->ops->reduce_or(S->comm->impl, v, n * sizeof *v))
+        S->comm->ops->bcast(S->comm->impl, v, n * sizeof *v, 0);
+}
+
 double apical_engine_state(const apical_sim *S, size_t pi, uint64_t i, size_t k)
 {
     const pop_rt *pr = &S->pops[pi];
-    return pr->y[pop_at(pr, i, k)];
+    double v = pr->y[pop_at(pr, i, k)];
+    if (apical_comm_size(S->comm) > 1)
+        S->comm->ops->bcast(S->comm->impl, &v, sizeof v, owner_rank(S, pi, i));
+    return v;
 }
 
 apical_status apical_engine_sync(apical_sim *S, size_t pi, double T, apical_error *err)
@@ -1359,6 +1394,24 @@ void apical_engine_state_all(const apical_sim *S, size_t pi, size_t k, double *o
     const pop_rt *pr = &S->pops[pi];
     for (uint64_t i = 0; i < pr->n; i++)
         out[i] = pr->y[pop_at(pr, i, k)];
+    if (apical_comm_size(S->comm) <= 1)
+        return;
+    /* ranks own contiguous ranges of every population, in rank order */
+    const int R = S->comm->size;
+    const uint64_t lo = S->parts[S->p0].pp[pi].lo, hi = S->parts[S->p1 - 1].pp[pi].hi;
+    for (int r = 0; r < R; r++) {
+        const unsigned a = (unsigned)((uint64_t)S->n_parts * (uint64_t)r / (uint64_t)R);
+        const unsigned b = (unsigned)((uint64_t)S->n_parts * (uint64_t)(r + 1) / (uint64_t)R);
+        S->xcounts[r] = (size_t)(S->parts[b - 1].pp[pi].hi - S->parts[a].pp[pi].lo) * sizeof *out;
+    }
+    double *mine = malloc((hi - lo + 1) * sizeof *mine);
+    if (!mine) /* every rank must take part: its stale values instead */
+        mine = out; /* (MPI_Allgatherv then aliases; out of memory is fatal soon anyway) */
+    else if (hi > lo)
+        memcpy(mine, out + lo, (hi - lo) * sizeof *mine);
+    S->comm->ops->allgatherv(S->comm->impl, mine, out, S->xcounts);
+    if (mine != out)
+        free(mine);
 }
 
 void apical_engine_poke_all(apical_sim *S, size_t pi, size_t k, const double *v)

@@ -919,14 +919,6 @@ static int run_network(int argc, char **argv, const char **sets)
         apical_spec_free(spec);
         return report(&err);
     }
-    if (apical_comm_size(ranks) > 1 && spec->protocol_type) {
-        apical_error_set(&err, APICAL_E_INVALID, NULL,
-                         "%s: the %s protocol runs in one process only (its between-window "
-                         "steps are not distributed over ranks yet); run it without mpirun",
-                         net, spec->protocol_type->name);
-        apical_spec_free(spec);
-        return report(&err);
-    }
     if (apical_comm_agree(ranks, check_memory(spec, &err) ? err.code : APICAL_OK, &err)) {
         apical_spec_free(spec);
         return report(&err);
