@@ -42,6 +42,14 @@ static apical_status nomem(apical_error *err)
     return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory while building the network");
 }
 
+/* A per-neuron array of this rank's neurons [own_lo, own_lo + own_n),
+ * indexed by population index: its block's start minus off elements
+ * (engine_internal.h, pop_rt). NULL stays NULL. */
+static double *own_shift(double *block, uint64_t off)
+{
+    return block ? block - off : NULL;
+}
+
 static apical_status build_pops(apical_sim *S, apical_error *err)
 {
     const apical_net_spec *spec = S->spec;
@@ -62,23 +70,33 @@ static apical_status build_pops(apical_sim *S, apical_error *err)
         pr->n = ps->size;
         pr->gid0 = gid;
         gid += pr->n;
+        /* this rank's neurons: those of its partitions [p0, p1) (the
+         * partitions' ranges: n p / n_parts); all of them in one process */
+        const uint64_t lo = pr->n * S->p0 / S->n_parts, hi = pr->n * S->p1 / S->n_parts;
+        const uint64_t nl = hi - lo;
+        pr->own_lo = lo;
+        pr->own_n = nl;
         pr->derived = calloc(pr->m->n_derived + 1, sizeof *pr->derived);
         /* the loader accepts "sweep" only for models with sweep ops */
         pr->sweep = strcmp(ps->stepper, "sweep") == 0 ? pr->m->sweep : NULL;
         pr->istride = pr->sweep ? 1 : pr->ns;
-        pr->kstride = pr->sweep ? pr->n : 1;
-        pr->y = malloc(pr->n * pr->ns * sizeof *pr->y + 1);
+        pr->kstride = pr->sweep ? nl : 1;
+        /* Per-neuron arrays hold this rank's neurons only, indexed by the
+         * neuron's index in its population: each pointer is its block's
+         * start minus own_lo elements (own_base gives the block back). */
+        pr->y = own_shift(malloc(nl * pr->ns * sizeof *pr->y + 1), lo * pr->istride);
         if (pr->sweep && (pr->ns > APICAL_SWEEP_MAX_STATE ||
                           (!pr->sweep->horizon_n &&
-                           !(pr->y_next = calloc(pr->n * pr->ns + 1, sizeof *pr->y_next))) ||
+                           !(pr->y_next = own_shift(calloc(nl * pr->ns + 1, sizeof *pr->y_next),
+                                                    lo * pr->istride))) ||
                           !(pr->ystate = calloc(pr->ns + 1, sizeof *pr->ystate)))) {
             gsl_rng_free(r);
             return nomem(err);
         }
-        pr->t_last = calloc(pr->n, sizeof *pr->t_last);
-        pr->h = malloc(pr->n * sizeof *pr->h);
-        pr->ref_until = malloc(pr->n * sizeof *pr->ref_until);
-        pr->wake = calloc(pr->n, sizeof *pr->wake);
+        pr->t_last = own_shift(calloc(nl + 1, sizeof *pr->t_last), lo);
+        pr->h = own_shift(malloc((nl + 1) * sizeof *pr->h), lo);
+        pr->ref_until = own_shift(malloc((nl + 1) * sizeof *pr->ref_until), lo);
+        pr->wake = own_shift(calloc(nl + 1, sizeof *pr->wake), lo);
         if (!pr->derived || !pr->y || !pr->t_last || !pr->h || !pr->ref_until || !pr->wake) {
             gsl_rng_free(r);
             return nomem(err);
@@ -91,13 +109,17 @@ static apical_status build_pops(apical_sim *S, apical_error *err)
         pr->relay = pr->m->relay_receptor
                         ? (int)apical_receptor_index(pr->m, pr->m->relay_receptor)
                         : -1;
-        if (pr->m->uses_rng && !(pr->rng = calloc(pr->n + 1, sizeof *pr->rng))) {
-            gsl_rng_free(r);
-            return nomem(err);
+        if (pr->m->uses_rng) {
+            apical_rng *g = calloc(nl + 1, sizeof *g);
+            if (!g) {
+                gsl_rng_free(r);
+                return nomem(err);
+            }
+            pr->rng = g - lo; /* as own_shift */
         }
         uint32_t stream = apical_rng_stream_id(APICAL_RNG_INIT, ps->name);
         uint32_t own = apical_rng_stream_id(APICAL_RNG_NEURON, ps->name);
-        for (uint64_t i = 0; i < pr->n; i++) {
+        for (uint64_t i = lo; i < hi; i++) { /* keyed by i: the same draws as one process */
             apical_rng_init(apical_rng_gsl_state(r), spec->sim.seed, stream, (uint32_t)i);
             for (size_t k = 0; k < pr->ns; k++)
                 pr->y[pop_at(pr, i, k)] = apical_dist_sample(&ps->init[k], r);
@@ -837,34 +859,46 @@ static apical_status build_currents(apical_sim *S, apical_error *err)
     const apical_net_spec *spec = S->spec;
     for (size_t pi = 0; pi < S->n_pops; pi++) {
         pop_rt *pr = &S->pops[pi];
-        if (!(pr->i_ext = calloc(pr->n + 1, sizeof *pr->i_ext)))
+        if (!(pr->i_ext = calloc(pr->own_n + 1, sizeof *pr->i_ext)))
             return nomem(err);
+        pr->i_ext = own_shift(pr->i_ext, pr->own_lo);
     }
-    for (size_t j = 0; j < spec->n_inputs; j++) {
+    /* at most one sinusoid per neuron: checked over every node on every
+     * rank (a bitmap per population while building), so every rank finds
+     * the same error */
+    unsigned char **seen = calloc(S->n_pops + 1, sizeof *seen);
+    apical_status st = seen ? APICAL_OK : nomem(err);
+    for (size_t j = 0; j < spec->n_inputs && !st; j++) {
         const apical_input_spec *in = &spec->inputs[j];
         if (in->kind != APICAL_INPUT_SINUSOIDAL)
             continue;
         pop_rt *pr = &S->pops[in->target];
-        if (!pr->i_sin && !(pr->i_sin = calloc(3 * pr->n + 1, sizeof *pr->i_sin)))
-            return nomem(err);
+        if (!pr->i_sin) {
+            if (!(pr->i_sin = calloc(3 * pr->own_n + 1, sizeof *pr->i_sin)) ||
+                !(seen[in->target] = calloc(pr->n / 8 + 1, 1))) {
+                st = nomem(err);
+                break;
+            }
+            pr->i_sin = own_shift(pr->i_sin, 3 * pr->own_lo);
+        }
+        unsigned char *bits = seen[in->target];
         uint64_t n_list = in->nodes ? in->n_nodes : pr->n;
         for (uint64_t k = 0; k < n_list; k++) {
             uint64_t node = in->nodes ? in->nodes[k] : k;
-            /* Mark ownership with a NaN omega until the device switches on. */
-            if (pr->i_sin[3 * node + 1] != 0.0)
-                return apical_error_set(err, APICAL_E_RANGE, &in->pos,
-                                        "neuron %llu of '%s' has more than one sinusoidal_current; "
-                                        "at most one per neuron is supported",
-                                        (unsigned long long)node, pr->spec->name);
-            pr->i_sin[3 * node + 1] = NAN;
+            if (bits[node / 8] & (1u << (node % 8))) {
+                st = apical_error_set(err, APICAL_E_RANGE, &in->pos,
+                                      "neuron %llu of '%s' has more than one sinusoidal_current; "
+                                      "at most one per neuron is supported",
+                                      (unsigned long long)node, pr->spec->name);
+                break;
+            }
+            bits[node / 8] |= (unsigned char)(1u << (node % 8));
         }
     }
-    for (size_t pi = 0; pi < S->n_pops; pi++) {
-        pop_rt *pr = &S->pops[pi];
-        for (uint64_t i = 0; pr->i_sin && i < pr->n; i++)
-            pr->i_sin[3 * i + 1] = 0.0;
-    }
-    return APICAL_OK;
+    for (size_t pi = 0; seen && pi < S->n_pops; pi++)
+        free(seen[pi]);
+    free(seen);
+    return st;
 }
 
 static apical_status build_recorders(apical_sim *S, partition *P, apical_error *err)
@@ -1059,9 +1093,7 @@ static apical_status build_frames(apical_sim *S, apical_error *err)
 apical_status apical_build(apical_sim *S, apical_error *err)
 {
     const apical_net_spec *spec = S->spec;
-    apical_status st = build_pops(S, err);
-    if (st)
-        return st;
+    apical_status st = APICAL_OK;
     S->n_parts = spec->sim.partitions ? spec->sim.partitions : 1;
     /* Ranks: each runs a contiguous block of partitions, at least one.
      * Results do not depend on the partition count, so with more ranks
@@ -1074,6 +1106,8 @@ apical_status apical_build(apical_sim *S, apical_error *err)
                                 R, APICAL_MAX_PARTITIONS);
     S->p0 = (unsigned)((uint64_t)S->n_parts * rank / R);
     S->p1 = (unsigned)((uint64_t)S->n_parts * (rank + 1) / R);
+    if ((st = build_pops(S, err)))
+        return st;
     S->parts = calloc(S->n_parts, sizeof *S->parts);
     S->xk = APICAL_XK_MIN;
     if (!S->parts ||

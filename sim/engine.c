@@ -1321,9 +1321,12 @@ void apical_engine_combine(const apical_sim *S, double *v, size_t n)
 double apical_engine_state(const apical_sim *S, size_t pi, uint64_t i, size_t k)
 {
     const pop_rt *pr = &S->pops[pi];
-    double v = pr->y[pop_at(pr, i, k)];
-    if (apical_comm_size(S->comm) > 1)
-        S->comm->ops->bcast(S->comm->impl, &v, sizeof v, owner_rank(S, pi, i));
+    if (apical_comm_size(S->comm) <= 1)
+        return pr->y[pop_at(pr, i, k)];
+    /* only the owner holds the neuron */
+    const int owner = owner_rank(S, pi, i);
+    double v = owner == S->comm->rank ? pr->y[pop_at(pr, i, k)] : 0.0;
+    S->comm->ops->bcast(S->comm->impl, &v, sizeof v, owner);
     return v;
 }
 
@@ -1379,6 +1382,8 @@ void apical_engine_poke(apical_sim *S, size_t pi, uint64_t i, size_t k, double v
             }
         return;
     }
+    if (i - pr->own_lo >= pr->own_n) /* another rank's (it pokes it too) */
+        return;
     pr->y[pop_at(pr, i, k)] = value;
     if (pr->exact) {
         S->exact_dirty = 1; /* the decay rate may have changed */
@@ -1392,7 +1397,7 @@ void apical_engine_poke(apical_sim *S, size_t pi, uint64_t i, size_t k, double v
 void apical_engine_state_all(const apical_sim *S, size_t pi, size_t k, double *out)
 {
     const pop_rt *pr = &S->pops[pi];
-    for (uint64_t i = 0; i < pr->n; i++)
+    for (uint64_t i = pr->own_lo; i < pr->own_lo + pr->own_n; i++)
         out[i] = pr->y[pop_at(pr, i, k)];
     if (apical_comm_size(S->comm) <= 1)
         return;
@@ -1422,7 +1427,7 @@ void apical_engine_poke_all(apical_sim *S, size_t pi, size_t k, const double *v)
             apical_engine_poke(S, pi, i, k, v[i]);
         return;
     }
-    for (uint64_t i = 0; i < pr->n; i++)
+    for (uint64_t i = pr->own_lo; i < pr->own_lo + pr->own_n; i++)
         pr->y[pop_at(pr, i, k)] = v[i];
     if (pr->exact) {
         S->exact_dirty = 1;
@@ -1723,17 +1728,19 @@ void apical_sim_free(apical_sim *S)
     free(S->parts);
     for (size_t pi = 0; S->pops && pi < S->n_pops; pi++) {
         pop_rt *pr = &S->pops[pi];
+        /* per-neuron arrays: their blocks (pop_rt: own_lo) */
+        const uint64_t o = pr->own_lo, oy = o * pr->istride;
         free(pr->derived);
-        free(pr->y);
-        free(pr->y_next);
+        free(pr->y ? pr->y + oy : NULL);
+        free(pr->y_next ? pr->y_next + oy : NULL);
         free(pr->ystate);
-        free(pr->t_last);
-        free(pr->h);
-        free(pr->ref_until);
-        free(pr->wake);
-        free(pr->i_ext);
-        free(pr->i_sin);
-        free(pr->rng);
+        free(pr->t_last ? pr->t_last + o : NULL);
+        free(pr->h ? pr->h + o : NULL);
+        free(pr->ref_until ? pr->ref_until + o : NULL);
+        free(pr->wake ? pr->wake + o : NULL);
+        free(pr->i_ext ? pr->i_ext + o : NULL);
+        free(pr->i_sin ? pr->i_sin + 3 * o : NULL);
+        free(pr->rng ? pr->rng + o : NULL);
     }
     free(S->pops);
     for (size_t r = 0; S->frames && r < S->spec->n_recorders; r++)

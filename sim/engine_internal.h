@@ -40,6 +40,12 @@ typedef struct pop_rt {
     const apical_model_type *m;
     size_t ns;          /* state size */
     uint64_t n, gid0;   /* neurons, first global id */
+    /* Ranks: the per-neuron arrays below hold neurons [own_lo, own_lo +
+     * own_n) only (this rank's partitions'; all in one process), indexed by
+     * the neuron's index in the population: each pointer is its block's
+     * start minus own_lo elements (own_base), and SoA states have kstride
+     * own_n. */
+    uint64_t own_lo, own_n;
     double *derived;
     double *y;          /* n * ns, variable k of neuron i at pop_at(pr, i, k) */
     size_t istride, kstride; /* AoS: ns, 1; SoA: 1, n */
