@@ -184,6 +184,22 @@ mpi 3 run "$tmp/gmax.yaml" -o "$tmp/gmax.h5" --quiet 2>"$tmp/err"; rc=$?
 [ "$(grep -c "population 'n' neuron 5 failed to integrate" "$tmp/err")" -eq 1 ] ||
     fail "solver failure on rank 2: not one message: $(cat "$tmp/err")"
 [ ! -e "$tmp/gmax.h5" ] || fail "solver failure: a complete-looking output"
+# Ctrl-C: mpirun passes SIGTERM to every rank, each sees it in the same
+# window's exchange: rank 0 keeps the .part marked incomplete, exit 1
+timeout 120 mpirun --oversubscribe --allow-run-as-root -np 2 "$APICAL" run $coba --duration 100000 \
+    -o "$tmp/int.h5" --quiet 2>"$tmp/err" &
+mp=$!
+k=0
+while [ ! -e "$tmp/int.h5.part" ] && [ $k -lt 200 ]; do sleep 0.1; k=$((k + 1)); done
+sleep 1
+kill -INT $mp
+wait $mp; rc=$?
+[ $rc -eq 1 ] || fail "interrupt: exit $rc: $(cat "$tmp/err")"
+[ "$(grep -c 'interrupted at t = .*kept in' "$tmp/err")" -eq 1 ] ||
+    fail "interrupt: not one message: $(cat "$tmp/err")"
+"$PYTHON" -c "import h5py, sys; sys.exit(int(h5py.File(sys.argv[1], 'r').attrs['complete'] != 0))" \
+    "$tmp/int.h5.part" || fail "interrupt: .part not readable or not marked incomplete"
+
 # a checkpoint (written from one rank's synapses): refused before anything runs
 if [ -f data/mnist/train-images-idx3-ubyte ]; then
     mpi 2 run networks/mnist_segregated.yaml --set "protocol.checkpoint=$tmp/ck.h5" \
