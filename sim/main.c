@@ -300,6 +300,15 @@ static int check_memory(const apical_net_spec *spec, apical_error *err)
                          getenv("APICAL_MEMORY"));
         return 1;
     }
+    /* Ranks: each holds about 1/R of the network, and the ranks on one
+     * machine (Open MPI's OMPI_COMM_WORLD_LOCAL_SIZE) share its memory, so
+     * the whole network may need up to R / local ranks times this
+     * machine's memory. */
+    const int R = apical_comm_size(ranks);
+    const char *ls = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+    const int local = ls && atoi(ls) > 0 && atoi(ls) <= R ? atoi(ls) : R;
+    if (R > 1 && budget > 0)
+        budget *= (double)R / (double)local;
     return apical_spec_check_memory(spec, budget, err) != APICAL_OK;
 }
 
