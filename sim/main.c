@@ -962,6 +962,13 @@ static int run_network(int argc, char **argv, const char **sets)
     if (apical_comm_agree(ranks, is_root() ? apical_h5_create(out, &h5, &err) : APICAL_OK, &err))
         goto fail;
     c.h5 = h5;
+    if (!threads && !spec->sim.threads && apical_comm_size(ranks) > 1) {
+        /* automatic threads under mpirun: this machine's cores shared by
+         * the ranks on it (workers spin between windows) */
+        const char *ls = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+        const long cores = sysconf(_SC_NPROCESSORS_ONLN), local = ls ? atol(ls) : 0;
+        threads = cores > 0 && local > 0 && cores / local > 1 ? (uint64_t)(cores / local) : 1;
+    }
     const apical_sim_opts sopts = {.threads = (unsigned)threads, .stop = &interrupted,
                                    .comm = ranks};
     if (apical_sim_new_opts(spec, &sopts, &sim, &err) ||
