@@ -587,6 +587,10 @@ static apical_status write_provenance(apical_h5 *h5, const apical_net_spec *spec
         (st = apical_h5_provenance_u64(h5, "partitions", spec->sim.partitions, err)) ||
         (st = apical_h5_provenance_double(h5, "duration", spec->sim.duration, "ms", err)))
         return st;
+    /* under mpirun: how many ranks (the results are those of one process) */
+    if (apical_comm_size(ranks) > 1 &&
+        (st = apical_h5_provenance_u64(h5, "ranks", (uint64_t)apical_comm_size(ranks), err)))
+        return st;
     /* plasticity/<projection>/rule and one value per rule parameter */
     for (size_t j = 0; j < spec->n_projs; j++) {
         const apical_proj_spec *pj = &spec->projs[j];
@@ -733,6 +737,9 @@ static void print_summary(FILE *f, const apical_net_spec *spec, const apical_run
         fprintf(f, "\n");
     }
     fprintf(f, "  window (min delay): %g ms\n", s->min_delay);
+    if (apical_comm_size(ranks) > 1)
+        fprintf(f, "  ranks: %d (MPI; each runs its share of the partitions)\n",
+                apical_comm_size(ranks));
     fprintf(f, "  output: %s\n", out);
 }
 
