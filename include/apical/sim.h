@@ -81,7 +81,10 @@ apical_status apical_sim_run(apical_sim *sim, double until, const volatile int *
 const apical_run_stats *apical_sim_stats(const apical_sim *sim);
 
 /* Current time, state access (for tests and recorders). The state of neuron i
- * of population p is n_state doubles, valid at apical_sim_neuron_time(). */
+ * of population p is n_state doubles, valid at apical_sim_neuron_time().
+ * With a comm (apical_sim_opts.comm), these and apical_sim_synapses cover
+ * this rank's neurons and synapses only: another rank's neuron i is not
+ * held here (read it with include/apical/control.h's collective calls). */
 double apical_sim_time(const apical_sim *sim);
 const double *apical_sim_state(const apical_sim *sim, size_t pop, uint64_t i);
 double apical_sim_neuron_time(const apical_sim *sim, size_t pop, uint64_t i);
