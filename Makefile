@@ -217,7 +217,7 @@ INSTALL     ?= install
 # The installed API (docs/embedding.md, "Headers"): loader.h only because
 # protocol.h includes it; its functions are not exported from the .so.
 API_H     := error.h units.h rng.h model.h plasticity.h spec.h limits.h sim.h control.h \
-             h5out.h protocol.h
+             h5out.h protocol.h comm.h
 PUBLIC_H  := $(API_H) loader.h fastexp.h
 SONAME    := libapical.so.$(SOVERSION)
 SHLIB     := $(BUILD)/libapical.so.$(VERSION)
