@@ -1109,7 +1109,7 @@ apical_status apical_build(apical_sim *S, apical_error *err)
     if ((st = build_pops(S, err)))
         return st;
     S->parts = calloc(S->n_parts, sizeof *S->parts);
-    S->xk = APICAL_XK_MIN;
+    S->xk = S->xk_cap = APICAL_XK_MIN;
     if (!S->parts ||
         (R > 1 && (!(S->xslot = malloc((R + 1) * (2 + 2 * S->xk) * sizeof *S->xslot)) ||
                    !(S->xcounts = malloc(R * sizeof *S->xcounts)))))

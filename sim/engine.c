@@ -1077,7 +1077,21 @@ static apical_status exchange_spikes(apical_sim *S, apical_status st, size_t *n,
     if (failed)
         return apical_comm_agree(c, st, err);
     /* buffers: the same sizes, so the same branches, on every rank */
-    size_t grow_k = most > K ? (most < APICAL_XK_MAX ? most : APICAL_XK_MAX) : 0;
+    /* K: up to the largest count seen (the slots are reallocated only
+     * beyond the largest K so far), and down to the largest of the last
+     * APICAL_XK_EPOCH windows when that is under half of it, so a start-up
+     * burst does not widen every later exchange */
+    const size_t want = most < APICAL_XK_MAX ? most : APICAL_XK_MAX;
+    size_t grow_k = want > S->xk_cap ? want : 0;
+    if (want > K && !grow_k)
+        S->xk = want;
+    S->xk_peak = want > S->xk_peak ? want : S->xk_peak;
+    if (++S->xk_windows % APICAL_XK_EPOCH == 0) {
+        const size_t peak = S->xk_peak > APICAL_XK_MIN ? S->xk_peak : APICAL_XK_MIN;
+        if (2 * peak < S->xk && !grow_k)
+            S->xk = peak;
+        S->xk_peak = 0;
+    }
     if (total > S->cap_xbuf || grow_k) {
         size_t cap = total > 2 * S->cap_xbuf ? total : 2 * S->cap_xbuf;
         spike_rec *m = realloc(S->xbuf, cap * sizeof *m);
@@ -1101,7 +1115,7 @@ static apical_status exchange_spikes(apical_sim *S, apical_status st, size_t *n,
             free(S->xold);
             S->xold = S->xslot;
             S->xslot = x;
-            S->xk = grow_k;
+            S->xk = S->xk_cap = grow_k;
         }
     }
     /* the spikes beyond K of every rank that had more */

@@ -392,7 +392,7 @@ typedef struct weight_sample {
 /* Ranks: spikes per rank and window sent in the fixed-size exchange
  * (exchange_spikes): from APICAL_XK_MIN, growing to the most seen, at most
  * APICAL_XK_MAX (more go in a second exchange) */
-enum { APICAL_XK_MIN = 32, APICAL_XK_MAX = 4096 };
+enum { APICAL_XK_MIN = 32, APICAL_XK_MAX = 4096, APICAL_XK_EPOCH = 256 };
 
 struct apical_sim {
     const apical_net_spec *spec;
@@ -424,7 +424,8 @@ struct apical_sim {
      * window; this rank's slot then every rank's ((count, status, K
      * spikes) each), the slots before K last grew, overflow byte counts */
     spike_rec *xbuf;
-    size_t cap_xbuf, xk;
+    size_t cap_xbuf, xk, xk_cap, xk_peak; /* K now, K the slots hold, most this epoch */
+    uint64_t xk_windows;
     uint64_t *xslot, *xold;
     size_t *xcounts;
     /* Merged spikes of the last window not yet queued as deliveries: each

@@ -90,10 +90,11 @@ same "$tmp/learn1p3.h5" "$tmp/learn3.h5"
 
 # Synchronous bursts: 300 relay neurons firing at one time, more spikes per
 # rank and window than the fixed-size exchange holds (the second exchange,
-# and the slot growing), equal times ordered by id across ranks
+# and the slot growing; shrinking after 256 quiet windows, at 128 ms, and
+# growing again at 270 ms), equal times ordered by id across ranks
 cat > "$tmp/burst.yaml" <<'YAML'
 name: burst
-simulation: {duration: 60 ms, seed: 3}
+simulation: {duration: 300 ms, seed: 3}
 populations:
   src: {size: 300, model: parrot}
   post: {size: 40, model: lif_cond_exp}
@@ -103,7 +104,7 @@ projections:
   - {source: post, target: post, connectivity: {rule: bernoulli, p: 0.3}, receptor: inh,
      weight: 5 nS, delay: 0.7 ms}
 inputs:
-  - {type: spike_times, target: src, times: [1 ms, 1.05 ms, 5 ms, 20 ms, 40 ms], receptor: relay, weight: 1}
+  - {type: spike_times, target: src, times: [1 ms, 1.05 ms, 5 ms, 20 ms, 40 ms, 270 ms], receptor: relay, weight: 1}
   - {type: poisson, target: src, rate: 300 Hz, receptor: relay, weight: 1}
 recorders:
   - {type: spikes, population: src}
