@@ -1396,13 +1396,15 @@ void apical_engine_poke(apical_sim *S, size_t pi, uint64_t i, size_t k, double v
             }
         return;
     }
+    if (pr->exact) {
+        /* the decay rate may have changed; on every rank, another rank's
+         * neuron included: the next plan is collective (apical_exact_plan) */
+        S->exact_dirty = 1;
+        S->exact_epoch++;
+    }
     if (i - pr->own_lo >= pr->own_n) /* another rank's (it pokes it too) */
         return;
     pr->y[pop_at(pr, i, k)] = value;
-    if (pr->exact) {
-        S->exact_dirty = 1; /* the decay rate may have changed */
-        S->exact_epoch++;
-    }
     for (unsigned p = S->p0; p < S->p1; p++)
         if (i >= S->parts[p].pp[pi].lo && i < S->parts[p].pp[pi].hi)
             update_wake(pr, &S->parts[p].pp[pi], i);
@@ -1603,8 +1605,10 @@ apical_status apical_sim_run(apical_sim *S, double until, const volatile int *st
                              apical_error *err)
 {
     until = fmin(until, S->spec->sim.duration);
+    /* Ranks: a controller fails on one rank (out of memory) or on all;
+     * every rank learns it before the next exchange */
     if (S->hooks.between && S->t == 0.0 && S->window == 0) {
-        apical_status st = S->hooks.between(S->hooks.user, S, err);
+        apical_status st = apical_comm_agree(S->comm, S->hooks.between(S->hooks.user, S, err), err);
         if (st)
             return st;
     }
@@ -1641,7 +1645,8 @@ apical_status apical_sim_run(apical_sim *S, double until, const volatile int *st
         S->t = T1;
         if (T1 >= (double)(S->window + 1) * S->min_delay) {
             S->window++;
-            if (S->hooks.between && (st = S->hooks.between(S->hooks.user, S, err)))
+            if (S->hooks.between &&
+                (st = apical_comm_agree(S->comm, S->hooks.between(S->hooks.user, S, err), err)))
                 return st;
         }
         S->stats.windows++;
