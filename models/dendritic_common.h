@@ -21,6 +21,7 @@
 #include <gsl/gsl_errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "apical/fastexp.h"
 #include "apical/model.h"
@@ -265,6 +266,23 @@ static inline void dend_exact_state(const double y0[], size_t iC, size_t iIntC, 
     y[iC] = C;
 }
 
+/* A double's bits, and a bitwise select of a (cond) or b: branch-free
+ * helpers for the vector loops below. */
+static inline uint64_t dend_bits(double x)
+{
+    uint64_t b;
+    memcpy(&b, &x, sizeof b);
+    return b;
+}
+
+static inline double dend_blend(int cond, double a, double b)
+{
+    const uint64_t m = -(uint64_t)(cond != 0), r = (dend_bits(a) & m) | (dend_bits(b) & ~m);
+    double x;
+    memcpy(&x, &r, sizeof x);
+    return x;
+}
+
 /* state_end_n (apical_exact_ops) for a model with n_sites dendrites and
  * drive(y0) = sum_k kd[k] y0[id[k]] over nd constant drives: the loop of
  * dend_exact_state over the neurons, written once so that both models'
@@ -278,7 +296,7 @@ static inline void dend_exact_state(const double y0[], size_t iC, size_t iIntC, 
  * (no contraction under -std=c11): the same bits. Inlined always: the
  * caller is a target_clones function, whose clones would otherwise call
  * one copy compiled for the baseline instruction set. */
-static inline __attribute__((always_inline)) void
+static inline __attribute__((always_inline)) int
 dend_exact_end_n(size_t n, double *restrict y, double *restrict ys, double *restrict acc,
                  const double *restrict b, double g, const double *d, const dend_site *site,
                  size_t n_sites, size_t ns, size_t iC, size_t iIntC, size_t iIntA,
@@ -296,6 +314,11 @@ dend_exact_end_n(size_t n, double *restrict y, double *restrict ys, double *rest
         is[c] = site[c].is;
     }
     const size_t n_acc = 3 * n_sites + 1;
+    /* not finite: the exponent bits all set (an integer OR, which
+     * vectorises, where a sum of the values would not without
+     * reassociation) */
+    const uint64_t EXP = 0x7ff0000000000000u;
+    uint64_t bad = 0;
     /* iteration j touches only neuron j; without this gcc would version the
      * loop on run-time overlap tests between every pair of rows */
 #pragma GCC ivdep
@@ -331,12 +354,112 @@ dend_exact_end_n(size_t n, double *restrict y, double *restrict ys, double *rest
         }
         ys[iIntC * n + j] = y[j * ns + iIntC] = I;
         ys[iC * n + j] = y[j * ns + iC] = C;
+        uint64_t e = ((dend_bits(I) & EXP) == EXP) | ((dend_bits(C) & EXP) == EXP);
+        for (size_t c = 0; c < n_sites; c++)
+            e |= ((dend_bits(xL[c]) & EXP) == EXP) | ((dend_bits(xs[c]) & EXP) == EXP);
         if (iIntA != (size_t)-1) { /* psp: the last site's (the apical one) */
             const double IA = ys[iIntA * n + j] + ys[iABias * n + j] * S + psp;
             ys[iIntA * n + j] = y[j * ns + iIntA] = IA;
+            e |= (dend_bits(IA) & EXP) == EXP;
         }
+        bad |= e;
         for (size_t q = 0; q < n_acc; q++)
             acc[q * n + j] = 0.0;
+    }
+    return bad != 0;
+}
+
+/* dend_exact_input for m inputs at s[k], into coef[a stride + k]: one
+ * vector loop, lane k doing dend_exact_input's operations in its order
+ * (the same bits). */
+static inline __attribute__((always_inline)) void
+dend_exact_input_n(size_t c, size_t n_sites, double g_c, int end, size_t m,
+                   const double *restrict s, double g, const double *d, double *restrict coef,
+                   size_t stride)
+{
+    const double rL = d[DEND_D_INV_TAU_L], rs = d[DEND_D_INV_TAU_S], k = d[DEND_D_INV_DTAU];
+    const double dL = end ? -d[DEND_D_END_L] : 1.0, ds = end ? -d[DEND_D_END_S] : 1.0;
+    const double cM = k * (dL / rL - ds / rs), cG = dL / (g - rL) - ds / (g - rs);
+    /* the clamp bounds read once through volatile: as literals gcc would
+     * specialise the clamps into control flow and not vectorise the loop
+     * (include/apical/fastexp.h) */
+    volatile double vlo = APICAL_FEXP_LO, vhi = APICAL_FEXP_HI;
+    const double lo = vlo, hi = vhi;
+    for (size_t a = 0; a < 3 * n_sites + 1; a++)
+        if (a < 3 * c || a > 3 * c + 2)
+            for (size_t q = 0; q < m; q++)
+                coef[a * stride + q] = 0.0;
+    double *restrict cL = coef + 3 * c * stride, *restrict cS = coef + (3 * c + 1) * stride;
+    double *restrict cm = coef + (3 * c + 2) * stride, *restrict cg = coef + 3 * n_sites * stride;
+    for (size_t q = 0; q < m; q++) {
+        cL[q] = dL * apical_fexp_clamped(rL * s[q], lo, hi);
+        cS[q] = ds * apical_fexp_clamped(rs * s[q], lo, hi);
+        cm[q] = cM;
+        cg[q] = apical_fexp_clamped(g * s[q], lo, hi) * g_c * k * cG;
+    }
+}
+
+/* hazard(soma(basis(s[q]))) of m candidates (apical_exact_ops.hazard_n):
+ * candidate q is neuron j[q], its window-start state in ys (struct of
+ * arrays over n neurons), its accumulators acc[a stride + q]. Lane q does
+ * dend_exact_basis, dend_exact_soma and dend_exact_hazard's operations in
+ * their order: the same bits. */
+static inline __attribute__((always_inline)) void
+dend_exact_hazard_n(size_t m, const double *restrict s, const uint32_t *restrict jj,
+                    const double *restrict acc, size_t stride, const double *restrict ys,
+                    size_t n, double g, const double *d, const dend_site *site, size_t n_sites,
+                    size_t iC, const size_t *id, const double *kd, size_t nd,
+                    double *restrict hz)
+{
+    const double rL = d[DEND_D_INV_TAU_L], rs = d[DEND_D_INV_TAU_S], k = d[DEND_D_INV_DTAU];
+    const double IGL = 1.0 / (g - rL), IGS = 1.0 / (g - rs), lam = d[DEND_D_LAMBDA];
+    /* the clamp bounds read once through volatile: as literals gcc would
+     * specialise the clamps into control flow and not vectorise the loop
+     * (include/apical/fastexp.h) */
+    volatile double vlo = APICAL_FEXP_LO, vhi = APICAL_FEXP_HI;
+    const double lo = vlo, hi = vhi;
+    double gc[2];
+    size_t iL[2], is[2];
+    for (size_t c = 0; c < n_sites; c++) {
+        gc[c] = site[c].g_c;
+        iL[c] = site[c].iL;
+        is[c] = site[c].is;
+    }
+    for (size_t q = 0; q < m; q++) {
+        const double sq = s[q];
+        const size_t j = jj[q];
+        /* dend_exact_basis */
+        const double EG = apical_fexp_clamped(-g * sq, lo, hi);
+        const double EL = apical_fexp_clamped(-rL * sq, lo, hi);
+        const double ES = apical_fexp_clamped(-rs * sq, lo, hi);
+        /* FG: both branches computed and blended bitwise (selecting two
+         * values would let gcc sink the division into a branch, which it
+         * then cannot if-convert under trapping math, and the loop stays
+         * scalar); |g s| < 0.1 compared as bits, which order like the
+         * values for non-negative doubles (NaN: not below, as before) */
+        const double F1 = sq * apical_phi_taylor(-g * sq), F2 = (1.0 - EG) / g;
+        const double ax = fabs(g * sq);
+        const double FG = dend_blend(dend_bits(ax) < dend_bits(0.1), F1, F2);
+        /* drive and dend_exact_soma */
+        double K = kd[0] * ys[id[0] * n + j];
+        for (size_t r = 1; r < nd; r++)
+            K += kd[r] * ys[id[r] * n + j];
+        double q0 = 0.0, qs = 0.0;
+        for (size_t c = 0; c < n_sites; c++) {
+            const double xL = ys[iL[c] * n + j], xs = ys[is[c] * n + j];
+            q0 += gc[c] * k * (xL * IGL - xs * IGS);
+        }
+        for (size_t c = 0; c < n_sites; c++) {
+            const double xL = EL * (ys[iL[c] * n + j] + acc[3 * c * stride + q]);
+            const double xs = ES * (ys[is[c] * n + j] + acc[(3 * c + 1) * stride + q]);
+            qs += gc[c] * k * (xL * IGL - xs * IGS);
+        }
+        const double C = EG * (ys[iC * n + j] - q0 - acc[3 * n_sites * stride + q]) + K * FG + qs;
+        /* dend_exact_hazard */
+        const double e = apical_fexp_clamped(-fabs(C), lo, hi);
+        /* numerator 1 (C >= 0) or e, by C's sign bit: -0 gives e = 1 */
+        const double num = (int64_t)dend_bits(C) < 0 ? e : 1.0;
+        hz[q] = lam * (num / (1.0 + e));
     }
 }
 

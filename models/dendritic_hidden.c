@@ -220,7 +220,7 @@ static void exact_state(const double y0[], const double acc[], const double b[],
 
 /* one vector loop over the neurons (dend_exact_end_n), a clone per
  * instruction set */
-__attribute__((target_clones("avx512f", "avx2", "default"))) static void
+__attribute__((target_clones("avx512f", "avx2", "default"))) static int
 exact_end_n(size_t n, double *y, double *ys, double *acc, const double b[], double g,
             const apical_model_ctx *c)
 {
@@ -228,8 +228,29 @@ exact_end_n(size_t n, double *y, double *ys, double *acc, const double b[], doub
     sites(c, st);
     const size_t id[2] = {S_BIAS, S_ABIAS};
     const double kd[2] = {c->param[P_G_B], c->param[P_G_A]};
-    dend_exact_end_n(n, y, ys, acc, b, g, c->derived, st, 2, S__N, S_C, S_INT_C, S_INT_A, S_ABIAS,
+    return dend_exact_end_n(n, y, ys, acc, b, g, c->derived, st, 2, S__N, S_C, S_INT_C, S_INT_A, S_ABIAS,
                      id, kd, 2);
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) static void
+exact_input_n(size_t receptor, size_t m, const double *s, double g, const apical_model_ctx *c,
+              double *coef, size_t stride)
+{
+    const size_t site = receptor == R_APICAL || receptor == R_APICAL_END;
+    const int end = receptor == R_BASAL_END || receptor == R_APICAL_END;
+    dend_exact_input_n(site, 2, site ? c->param[P_G_A] : c->param[P_G_B], end, m, s, g,
+                       c->derived, coef, stride);
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) static void
+exact_hazard_n(size_t m, const double *s, const uint32_t *j, const double *acc, size_t stride,
+               const double *ys, size_t n, double g, const apical_model_ctx *c, double *hz)
+{
+    dend_site st[2];
+    sites(c, st);
+    const size_t id[2] = {S_BIAS, S_ABIAS};
+    const double kd[2] = {c->param[P_G_B], c->param[P_G_A]};
+    dend_exact_hazard_n(m, s, j, acc, stride, ys, n, g, c->derived, st, 2, S_C, id, kd, 2, hz);
 }
 
 static const apical_exact_ops exact_ops = {
@@ -240,6 +261,8 @@ static const apical_exact_ops exact_ops = {
     .growth = dend_exact_growth,
     .int_hazard = S_INT_LAMBDA,
     .state_end_n = exact_end_n,
+    .input_n = exact_input_n,
+    .hazard_n = exact_hazard_n,
 };
 
 const apical_model_type apical_dendritic_hidden = {

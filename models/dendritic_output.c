@@ -178,15 +178,33 @@ static void exact_state(const double y0[], const double acc[], const double b[],
 
 /* one vector loop over the neurons (dend_exact_end_n), a clone per
  * instruction set */
-__attribute__((target_clones("avx512f", "avx2", "default"))) static void
+__attribute__((target_clones("avx512f", "avx2", "default"))) static int
 exact_end_n(size_t n, double *y, double *ys, double *acc, const double b[], double g,
             const apical_model_ctx *c)
 {
     const dend_site st = {S_U_L, S_U_S, c->param[P_G_D]};
     const size_t id[3] = {S_BIAS, S_G_E, S_G_I};
     const double kd[3] = {c->param[P_G_D], c->param[P_E_E], c->param[P_E_I]};
-    dend_exact_end_n(n, y, ys, acc, b, g, c->derived, &st, 1, S__N, S_C, S_INT_C, (size_t)-1, 0, id,
+    return dend_exact_end_n(n, y, ys, acc, b, g, c->derived, &st, 1, S__N, S_C, S_INT_C, (size_t)-1, 0, id,
                      kd, 3);
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) static void
+exact_input_n(size_t receptor, size_t m, const double *s, double g, const apical_model_ctx *c,
+              double *coef, size_t stride)
+{
+    dend_exact_input_n(0, 1, c->param[P_G_D], receptor == R_BASAL_END, m, s, g, c->derived, coef,
+                       stride);
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) static void
+exact_hazard_n(size_t m, const double *s, const uint32_t *j, const double *acc, size_t stride,
+               const double *ys, size_t n, double g, const apical_model_ctx *c, double *hz)
+{
+    const dend_site st = {S_U_L, S_U_S, c->param[P_G_D]};
+    const size_t id[3] = {S_BIAS, S_G_E, S_G_I};
+    const double kd[3] = {c->param[P_G_D], c->param[P_E_E], c->param[P_E_I]};
+    dend_exact_hazard_n(m, s, j, acc, stride, ys, n, g, c->derived, &st, 1, S_C, id, kd, 3, hz);
 }
 
 static const apical_exact_ops exact_ops = {
@@ -197,6 +215,8 @@ static const apical_exact_ops exact_ops = {
     .growth = dend_exact_growth,
     .int_hazard = S_INT_LAMBDA,
     .state_end_n = exact_end_n,
+    .input_n = exact_input_n,
+    .hazard_n = exact_hazard_n,
 };
 
 const apical_model_type apical_dendritic_output = {

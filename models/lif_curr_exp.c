@@ -194,49 +194,6 @@ static void sweep_constants(double h, const apical_model_ctx *c, double k[])
     step_consts(h, c, k);
 }
 
-/* restrict parameters and a local copy of k: see lif_cond_exp.c */
-__attribute__((always_inline)) static inline void sweep_loop(size_t n, const double *restrict v0, const double *restrict e0,
-                              const double *restrict i0, double *restrict v1,
-                              double *restrict e1, double *restrict i1,
-                              const double *restrict ru, double T0, double T1,
-                              const double *restrict k, double *restrict cd)
-{
-    double kk[K__N];
-    for (int q = 0; q < K__N; q++)
-        kk[q] = k[q];
-    const double em = kk[K_EM], ee = kk[K_EE], ei = kk[K_EI], pe = kk[K_PE], pi = kk[K_PI];
-    const double vinf = kk[K_VINF], gc = kk[K_GC], ic = kk[K_IC], th = kk[K_TH], hb = kk[K_HB];
-    for (size_t i = 0; i < n; i++) {
-        const double v = v0[i], ie = e0[i], ii = i0[i], r = ru[i];
-        const double u = v - vinf;
-        const double vn = vinf + (u * em + ie * pe + ii * pi);
-        const double ien = ie * ee, iin = ii * ei;
-        const double f0 = (ie + ii) * ic - gc * u, f1 = (ien + iin) * ic - gc * (vn - vinf);
-        /* a bound of the cubic Hermite interpolant (see lif_cond_exp.c):
-         * any crossing inside the step makes it >= 0 */
-        const double bound = maxd(v, vn) + hb * (maxd(f0, 0.0) + maxd(-f1, 0.0)) - th;
-        const double lim = r >= T1 ? -1.0 : HUGE_VAL;
-        double cn = bound < lim ? bound : lim;
-        cn = (r > T0) & (r < T1) ? 1.0 : cn;
-        cd[i] = vn - vn == 0.0 ? cn : 1.0; /* not finite: redo (and report) */
-        v1[i] = r >= T1 ? v : vn;
-        e1[i] = ien;
-        i1[i] = iin;
-    }
-}
-
-/* The window kernel (apical_sweep_ops.window): exact, so a neuron is
- * redone only for a possible crossing or a refractory end. */
-__attribute__((target_clones("avx512f", "avx2", "default")))
-static void sweep_window(size_t n, const double *const y[], double *const yn[],
-                         const double *ref_until, double T0, double T1, const double k[],
-                         const apical_model_ctx *c, double *cand)
-{
-    (void)c;
-    sweep_loop(n, y[S_V], y[S_I_EXC], y[S_I_INH], yn[S_V], yn[S_I_EXC], yn[S_I_INH], ref_until,
-               T0, T1, k, cand);
-}
-
 /* The batched step (apical_sweep_ops.advance_n): the same operations as
  * step_consts + sweep_advance per lane, so the same bits: both forms of
  * the propagator are computed and prop()'s choice selects one (phi's
@@ -332,7 +289,6 @@ static const apical_sweep_ops sweep_ops = {
     .n_const = K__N,
     .max_step = sweep_max_step,
     .constants = sweep_constants,
-    .window = sweep_window,
     .advance = sweep_advance,
     .advance_n = sweep_advance_n,
     .horizon_n = sweep_horizon_n,

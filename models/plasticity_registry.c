@@ -8,12 +8,14 @@ extern const apical_plasticity_type apical_stdp;
 extern const apical_plasticity_type apical_stdp_nearest;
 extern const apical_plasticity_type apical_stdp_triplet;
 extern const apical_plasticity_type apical_stdp_triplet_nearest;
+extern const apical_plasticity_type apical_oja;
 
 static const apical_plasticity_type *const registry[] = {
     &apical_stdp,
     &apical_stdp_nearest,
     &apical_stdp_triplet,
     &apical_stdp_triplet_nearest,
+    &apical_oja,
 };
 
 size_t apical_plasticity_count(void)

@@ -14,6 +14,8 @@ extern const apical_model_type apical_hh_cond_exp_traub;
 extern const apical_model_type apical_parrot;
 extern const apical_model_type apical_dendritic_hidden;
 extern const apical_model_type apical_dendritic_output;
+extern const apical_model_type apical_poisson_linear;
+extern const apical_model_type apical_hopfield;
 
 static const apical_model_type *const registry[] = {
     &apical_lif_cond_exp,
@@ -25,6 +27,8 @@ static const apical_model_type *const registry[] = {
     &apical_parrot,
     &apical_dendritic_hidden,
     &apical_dendritic_output,
+    &apical_poisson_linear,
+    &apical_hopfield,
 };
 
 size_t apical_model_count(void)

@@ -8,6 +8,8 @@ need="libgsl-dev libhdf5-dev hdf5-tools check libfyaml-dev librandom123-dev pkg-
 # the loader's fuzz target (make fuzz) only
 [ "${APICAL_WITH_FUZZ:-0}" = 1 ] && need="$need clang libclang-rt-14-dev"
 [ "${APICAL_WITH_VALGRIND:-0}" = 1 ] && need="$need valgrind"
+# make check-browser only (h5web in headless Chromium; Node.js and npm are the machine's)
+[ "${APICAL_WITH_BROWSER:-0}" = 1 ] && need="$need chromium"
 missing=""
 for p in $need; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -50,6 +50,20 @@ static double *own_shift(double *block, uint64_t off)
     return block ? block - off : NULL;
 }
 
+/* A cue from seeded patterns (initial: {s: {pattern: ...}}): sign b times
+ * the majority of the listed patterns at unit i, flipped with probability
+ * a by the neuron's own initial-state stream. */
+static double pattern_cue(const apical_dist *d, uint64_t seed, uint64_t i, gsl_rng *r)
+{
+    double sum = 0.0;
+    for (uint32_t k = 0; k < d->n_pat; k++)
+        sum += apical_pattern_value(seed, d->stream, (uint32_t)d->values[k], i);
+    double s = d->b * (sum > 0.0 ? 1.0 : sum < 0.0 ? -1.0 : 1.0);
+    if (d->a > 0.0 && gsl_rng_uniform(r) < d->a)
+        s = -s;
+    return s;
+}
+
 static apical_status build_pops(apical_sim *S, apical_error *err)
 {
     const apical_net_spec *spec = S->spec;
@@ -122,7 +136,11 @@ static apical_status build_pops(apical_sim *S, apical_error *err)
         for (uint64_t i = lo; i < hi; i++) { /* keyed by i: the same draws as one process */
             apical_rng_init(apical_rng_gsl_state(r), spec->sim.seed, stream, (uint32_t)i);
             for (size_t k = 0; k < pr->ns; k++)
-                pr->y[pop_at(pr, i, k)] = apical_dist_sample(&ps->init[k], r);
+                pr->y[pop_at(pr, i, k)] = ps->init[k].kind == APICAL_DIST_FILE
+                                              ? ps->init[k].values[i]
+                                          : ps->init[k].kind == APICAL_DIST_PATTERN
+                                              ? pattern_cue(&ps->init[k], spec->sim.seed, i, r)
+                                              : apical_dist_sample(&ps->init[k], r);
             pr->h[i] = 0.01;
             pr->ref_until[i] = -HUGE_VAL;
             if (pr->rng)
@@ -1111,7 +1129,7 @@ apical_status apical_build(apical_sim *S, apical_error *err)
     S->parts = calloc(S->n_parts, sizeof *S->parts);
     S->xk = S->xk_cap = APICAL_XK_MIN;
     if (!S->parts ||
-        (R > 1 && (!(S->xslot = malloc((R + 1) * (2 + 2 * S->xk) * sizeof *S->xslot)) ||
+        (R > 1 && (!(S->xslot = malloc((R + 1) * APICAL_XSLOT(S->xk) * sizeof *S->xslot)) ||
                    !(S->xcounts = malloc(R * sizeof *S->xcounts)))))
         return nomem(err);
     S->min_delay = HUGE_VAL;

@@ -14,6 +14,10 @@ double apical_dist_sample(const apical_dist *d, gsl_rng *r)
         return d->a;
     case APICAL_DIST_UNIFORM:
         return d->a + (d->b - d->a) * gsl_rng_uniform(r);
+    case APICAL_DIST_FILE:
+    case APICAL_DIST_HEBBIAN: /* per neuron or pair: not drawn (build.c, emit below) */
+    case APICAL_DIST_PATTERN:
+        return 0.0;
     case APICAL_DIST_NORMAL:
         /* Redraw outside the clip range; after many tries the clip range is
          * so improbable that clamping changes nothing a user could see. */
@@ -40,7 +44,61 @@ typedef struct gen {
     apical_synapse_fn fn;
     apical_pair_fn pair; /* apical_connect_pairs: pairs only, no weights */
     void *user;
+    /* hebbian weights: the patterns by unit (xi[i * n_pat + k]), the
+     * spec's or drawn from the seed (own) */
+    const double *xi;
+    double *own_xi;
 } gen;
+
+/* w_ij = sum_k xi_i^k xi_j^k / N (Hopfield's rule; no self-coupling is the
+ * connectivity's business: autapses: false). */
+static inline double hebbian(const gen *g, uint64_t src, uint64_t tgt)
+{
+    const apical_dist *wd = &g->pj->weight;
+    const double *a = g->xi + src * wd->n_pat, *b = g->xi + tgt * wd->n_pat;
+    double s = 0.0;
+    for (uint32_t k = 0; k < wd->n_pat; k++)
+        s += a[k] * b[k];
+    return s / (double)wd->n_units;
+}
+
+/* Patterns drawn from the seed: pattern k from substream k of the
+ * projection's pattern stream, one fair bit per unit, so a pattern does not
+ * depend on how many others there are, nor on partitioning. */
+static double *draw_patterns(uint64_t seed, const apical_proj_spec *pj)
+{
+    const apical_dist *wd = &pj->weight;
+    double *xi = malloc((size_t)wd->n_units * wd->n_pat * sizeof *xi + 1);
+    if (!xi)
+        return NULL;
+    const uint32_t stream = apical_rng_stream_id(APICAL_RNG_PATTERN, pj->name);
+    for (uint32_t k = 0; k < wd->n_pat; k++)
+        for (uint64_t i = 0; i < wd->n_units; i++)
+            xi[i * wd->n_pat + k] = apical_pattern_value(seed, stream, k, i);
+    return xi;
+}
+
+double apical_pattern_value(uint64_t seed, uint32_t stream, uint32_t k, uint64_t i)
+{
+    apical_rng r;
+    apical_rng_init(&r, seed, stream, k);
+    r.counter = i / 4; /* Philox is counter-based: block i/4 holds draw i */
+    const uint32_t skip = (uint32_t)(i % 4);
+    for (uint32_t j = 0; j < skip; j++)
+        apical_rng_u32(&r);
+    return apical_rng_u32(&r) & 1u ? 1.0 : -1.0;
+}
+
+/* A synapse's weight: constant, hebbian, or drawn from the column's stream. */
+static inline double weight_of(gen *g, uint64_t src, uint64_t tgt)
+{
+    const apical_dist *wd = &g->pj->weight;
+    if (wd->kind == APICAL_DIST_CONSTANT)
+        return wd->a;
+    if (wd->kind == APICAL_DIST_HEBBIAN)
+        return hebbian(g, src, tgt);
+    return apical_dist_sample(wd, g->weight);
+}
 
 /* Position the weight and delay streams on a column (or row) substream. */
 static void start_line(gen *g, uint64_t line)
@@ -56,8 +114,8 @@ static int emit(gen *g, uint64_t src, uint64_t tgt)
 {
     if (g->pair)
         return g->pair(g->user, src, tgt);
-    const apical_dist *wd = &g->pj->weight, *dd = &g->pj->delay;
-    double w = wd->kind == APICAL_DIST_CONSTANT ? wd->a : apical_dist_sample(wd, g->weight);
+    const apical_dist *dd = &g->pj->delay;
+    double w = weight_of(g, src, tgt);
     double d = dd->kind == APICAL_DIST_CONSTANT ? dd->a : apical_dist_sample(dd, g->delay);
     return g->fn(g->user, src, tgt, w, d);
 }
@@ -190,6 +248,14 @@ static apical_status connect(gen *g, uint64_t n_src, uint64_t n_tgt, uint64_t tg
     }
     if (tgt_hi > n_tgt)
         tgt_hi = n_tgt;
+    if (pj->weight.kind == APICAL_DIST_HEBBIAN && !g->pair) {
+        g->xi = pj->weight.values;
+        if (!g->xi && !(g->xi = g->own_xi = draw_patterns(g->seed, pj))) {
+            st = apical_error_set(err, APICAL_E_NOMEM, &pj->pos, "out of memory building %s",
+                                  pj->name);
+            goto done;
+        }
+    }
     if (fixed && (n_src > UINT32_MAX || n_tgt > UINT32_MAX)) {
         st = apical_error_set(err, APICAL_E_RANGE, &pj->pos,
                               "%s: fixed degrees need populations of at most %lu neurons",
@@ -267,7 +333,7 @@ static apical_status connect(gen *g, uint64_t n_src, uint64_t n_tgt, uint64_t tg
                     rc = g->pair(g->user, pj->edge_src[k], t);
                     continue;
                 }
-                double w = pj->edge_w ? pj->edge_w[k] : apical_dist_sample(&pj->weight, g->weight);
+                double w = pj->edge_w ? pj->edge_w[k] : weight_of(g, pj->edge_src[k], t);
                 double d = pj->edge_d ? pj->edge_d[k] : apical_dist_sample(&pj->delay, g->delay);
                 rc = g->fn(g->user, pj->edge_src[k], t, w, d);
             }
@@ -296,7 +362,7 @@ static apical_status connect(gen *g, uint64_t n_src, uint64_t n_tgt, uint64_t tg
                 }
                 /* Draw weight and delay for every synapse so that the streams
                  * stay aligned whatever range this partition keeps. */
-                double w = apical_dist_sample(&pj->weight, g->weight);
+                double w = weight_of(g, s, t);
                 double d = apical_dist_sample(&pj->delay, g->delay);
                 if (t >= tgt_lo && t < tgt_hi)
                     rc = g->fn(g->user, s, t, w, d);
@@ -316,6 +382,7 @@ done:
     free(g->cnt);
     free(g->bits);
     free(g->hash);
+    free(g->own_xi);
     return st;
 }
 

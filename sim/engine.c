@@ -167,7 +167,7 @@ static double locate_crossing(const pop_rt *pr, pop_part *pp, double t0, const d
     return ts;
 }
 
-static apical_status emit_spike(partition *P, double t, uint64_t gid)
+static apical_status emit_spike(partition *P, double t, uint64_t gid, int32_t mult)
 {
     if (P->n_out == P->cap_out) {
         size_t cap = P->cap_out ? 2 * P->cap_out : 1024;
@@ -178,8 +178,15 @@ static apical_status emit_spike(partition *P, double t, uint64_t gid)
         P->out = o;
         P->cap_out = cap;
     }
-    P->out[P->n_out++] = (spike_rec){t, gid};
+    P->out[P->n_out++] = (spike_rec){t, gid, mult};
     return APICAL_OK;
+}
+
+/* A spike's multiplicity from the state at the spike (before reset). */
+static inline int32_t spike_mult(const apical_model_type *m, const double *y,
+                                 const apical_model_ctx *c)
+{
+    return m->spike_multiplicity ? m->spike_multiplicity(y, c) : 1;
 }
 
 /* Point the population's model context at neuron i's device current. */
@@ -263,7 +270,7 @@ static apical_status archive_spike(partition *P, size_t pi, uint64_t i, double t
 
 apical_status apical_engine_emit(apical_sim *S, partition *P, size_t pi, uint64_t i, double t)
 {
-    return emit_spike(P, t, S->pops[pi].gid0 + i) || archive_spike(P, pi, i, t) ? P->st
+    return emit_spike(P, t, S->pops[pi].gid0 + i, 1) || archive_spike(P, pi, i, t) ? P->st
                                                                                 : APICAL_OK;
 }
 
@@ -494,7 +501,7 @@ static apical_status advance(apical_sim *S, partition *P, size_t pi, uint64_t i,
             *nr.h = h;
             continue;
         }
-        if (emit && (emit_spike(P, *nr.t_last, pr->gid0 + i) ||
+        if (emit && (emit_spike(P, *nr.t_last, pr->gid0 + i, spike_mult(m, y, &pp->ctx)) ||
                      archive_spike(P, pi, i, *nr.t_last)))
             return P->st;
         m->reset(y, &pp->ctx);
@@ -520,7 +527,8 @@ static apical_status initial_spikes(apical_sim *S, partition *P)
             load_ctx(pr, pp, i);
             if (pr->m->spike_distance(y, &pp->ctx) < 0.0)
                 continue;
-            if (emit_spike(P, 0.0, pr->gid0 + i) || archive_spike(P, pi, i, 0.0))
+            if (emit_spike(P, 0.0, pr->gid0 + i, spike_mult(pr->m, y, &pp->ctx)) ||
+                archive_spike(P, pi, i, 0.0))
                 return P->st;
             pr->m->reset(y, &pp->ctx);
             pop_put(pr, pr->y, i, y);
@@ -543,11 +551,13 @@ static inline void update_wake(const pop_rt *pr, pop_part *pp, uint64_t i)
     double tl = pr->t_last[i];
     if (tl < pr->ref_until[i]) {
         pr->wake[i] = pr->ref_until[i];
-        return;
+    } else {
+        load_ctx(pr, pp, i);
+        double q = pr->m->quiet_horizon ? pr->m->quiet_horizon(pr->y + i * pr->ns, &pp->ctx) : 0.0;
+        pr->wake[i] = tl + q;
     }
-    load_ctx(pr, pp, i);
-    double q = pr->m->quiet_horizon ? pr->m->quiet_horizon(pr->y + i * pr->ns, &pp->ctx) : 0.0;
-    pr->wake[i] = tl + q;
+    if (!(pr->wake[i] >= pp->wake_min))
+        pp->wake_min = pr->wake[i];
 }
 
 /* --- where an input lands ---------------------------------------------- */
@@ -565,7 +575,7 @@ static apical_status land_relay(apical_sim *S, partition *P, size_t pi, uint64_t
 {
     (void)rec;
     (void)w;
-    return emit_spike(P, t, S->pops[pi].gid0 + i) ? P->st : archive_spike(P, pi, i, t);
+    return emit_spike(P, t, S->pops[pi].gid0 + i, 1) ? P->st : archive_spike(P, pi, i, t);
 }
 
 /* Stepper "exact": folded into the window's accumulators. */
@@ -599,7 +609,8 @@ static apical_status land_gsl(apical_sim *S, partition *P, size_t pi, uint64_t i
     const int below = !pp->ctx.refractory && m->spike_distance(y, &pp->ctx) < 0.0;
     m->receive(y, rec, w, &pp->ctx);
     if (below && m->spike_distance(y, &pp->ctx) >= 0.0) {
-        if (emit_spike(P, t, pr->gid0 + i) || archive_spike(P, pi, i, t))
+        if (emit_spike(P, t, pr->gid0 + i, spike_mult(m, y, &pp->ctx)) ||
+            archive_spike(P, pi, i, t))
             return P->st;
         m->reset(y, &pp->ctx);
         pr->ref_until[i] = t + pr->t_ref;
@@ -796,7 +807,8 @@ static apical_status device_event(apical_sim *S, partition *P, const apical_even
  * projection, so its target population and receptor, and with them the
  * path (relay, exact, GSL; plastic or not), are the same for all its
  * synapses: chosen here, once per group. */
-static apical_status deliver_group(apical_sim *S, partition *P, const syn_group *g, double t)
+static apical_status deliver_group(apical_sim *S, partition *P, const syn_group *g, double t,
+                                   int32_t mult)
 {
     apical_status st = APICAL_OK;
     if (g->begin == g->end)
@@ -812,7 +824,7 @@ static apical_status deliver_group(apical_sim *S, partition *P, const syn_group 
          * that their spikes up to t are archived (the rule reads those up to
          * t - 2d; a neuron's own jump at t cannot matter to another). */
         plastic_proj *pl = &P->plastic[k];
-        if (land == land_sweep) /* (exact targets cannot be plastic) */
+        if (land == land_sweep && mult == 1) /* (exact targets cannot be plastic) */
             return apply_rules(P, pl, g, t) ? P->st : apical_sweep_deliver_group(S, P, pi, g, t);
         if (land == land_gsl)
             for (uint32_t s = g->begin; s < g->end; s++) {
@@ -823,8 +835,13 @@ static apical_status deliver_group(apical_sim *S, partition *P, const syn_group 
         for (uint32_t s = g->begin; s < g->end && !st; s++) {
             const uint64_t i = P->syn_idx[s];
             if (!(st = apply_rule(P, pl, i, P->syn_pidx[s], t - g->delay, g->delay, &P->syn_w[s])))
-                st = land(S, P, pi, i, rec, P->syn_w[s], t);
+                st = land(S, P, pi, i, rec, P->syn_w[s] * mult, t);
         }
+    } else if (mult != 1) {
+        /* A spike with a multiplicity (binary units): each weight times it,
+         * through the per-synapse landing of whichever path. */
+        for (uint32_t s = g->begin; s < g->end && !st; s++)
+            st = land(S, P, pi, P->syn_idx[s], rec, P->syn_w[s] * mult, t);
     } else if (land == land_exact) {
         apical_exact_deliver_group(S, P, pi, g, t);
     } else if (land == land_sweep) {
@@ -839,7 +856,7 @@ static apical_status deliver_group(apical_sim *S, partition *P, const syn_group 
     return st;
 }
 
-static int fifo_push(delivery_fifo *f, double t, uint64_t group)
+static int fifo_push(delivery_fifo *f, double t, uint64_t group, int32_t mult)
 {
     if (f->n == f->cap) {
         size_t cap = f->cap ? 2 * f->cap : 1024;
@@ -853,7 +870,7 @@ static int fifo_push(delivery_fifo *f, double t, uint64_t group)
         f->head = 0;
         f->cap = cap;
     }
-    f->v[(f->head + f->n++) % f->cap] = (delivery_item){t, group};
+    f->v[(f->head + f->n++) % f->cap] = (delivery_item){t, (uint32_t)group, mult};
     return 0;
 }
 
@@ -889,7 +906,7 @@ static apical_status run_events(apical_sim *S, partition *P, double T1)
                 q->head = (q->head + 1) % q->cap;
                 q->n--;
                 P->events++;
-                st = deliver_group(S, P, &P->groups[it.group], it.t);
+                st = deliver_group(S, P, &P->groups[it.group], it.t, it.mult);
             } else if (tc < T1) {
                 st = apical_exact_candidate(S, P);
             } else {
@@ -903,7 +920,7 @@ static apical_status run_events(apical_sim *S, partition *P, double T1)
         P->events++;
         switch (ev.kind) {
         case EV_DELIVER:
-            st = deliver_group(S, P, &P->groups[ev.b], ev.t);
+            st = deliver_group(S, P, &P->groups[ev.b], ev.t, (int32_t)ev.a);
             break;
         case EV_POISSON: {
             const apical_input_spec *in = &spec->inputs[ev.a];
@@ -985,15 +1002,19 @@ static apical_status run_window(apical_sim *S, partition *P, double T1)
     for (size_t pi = 0; pi < S->n_pops; pi++) {
         const pop_rt *pr = &S->pops[pi];
         pop_part *pp = &P->pp[pi];
-        if (pr->exact || pr->sweep)
+        if (pr->exact || pr->sweep || pp->wake_min >= T1) /* (parrots: never) */
             continue;
+        double first = HUGE_VAL;
         for (uint64_t i = pp->lo; i < pp->hi; i++) {
-            if (pr->wake[i] >= T1)
-                continue;
-            if ((st = advance(S, P, pi, i, real_neuron(pr, i), T1, 1)))
-                return st;
-            update_wake(pr, pp, i);
+            if (!(pr->wake[i] >= T1)) {
+                if ((st = advance(S, P, pi, i, real_neuron(pr, i), T1, 1)))
+                    return st;
+                update_wake(pr, pp, i);
+            }
+            if (!(pr->wake[i] >= first)) /* NaN too: looked at again */
+                first = pr->wake[i];
         }
+        pp->wake_min = first;
     }
     return APICAL_OK;
 }
@@ -1056,7 +1077,7 @@ static size_t pop_of_gid(const apical_sim *S, uint64_t gid)
 static apical_status exchange_spikes(apical_sim *S, apical_status st, size_t *n, apical_error *err)
 {
     const apical_comm *c = S->comm;
-    const size_t R = (size_t)c->size, K = S->xk, slot = 2 + 2 * K; /* uint64 words */
+    const size_t R = (size_t)c->size, K = S->xk, slot = APICAL_XSLOT(K); /* uint64 words */
     uint64_t *mine = S->xslot, *all = S->xslot + slot;
     mine[0] = *n;
     mine[1] = (uint64_t)st;
@@ -1102,7 +1123,7 @@ static apical_status exchange_spikes(apical_sim *S, apical_status st, size_t *n,
             S->merged = g;
             S->cap_merged = S->cap_xbuf = cap;
         }
-        uint64_t *x = g && grow_k ? malloc((R + 1) * (2 + 2 * grow_k) * sizeof *x) : NULL;
+        uint64_t *x = g && grow_k ? malloc((R + 1) * APICAL_XSLOT(grow_k) * sizeof *x) : NULL;
         st = g && (x || !grow_k)
                  ? APICAL_OK
                  : apical_error_set(err, APICAL_E_NOMEM, NULL,
@@ -1231,8 +1252,9 @@ static apical_status queue_deliveries(apical_sim *S, partition *P, size_t n)
         for (uint64_t g = P->row[sp->gid]; g < P->row[sp->gid + 1]; g++) {
             const double t = sp->t + P->groups[g].delay;
             const uint8_t f = P->group_fifo[g];
-            if (f != APICAL_NO_FIFO ? fifo_push(&P->fifo[f], t, g)
-                                    : apical_queue_push(&P->q, t, EV_DELIVER, 0, g))
+            if (f != APICAL_NO_FIFO ? fifo_push(&P->fifo[f], t, g, sp->mult)
+                                    : apical_queue_push(&P->q, t, EV_DELIVER,
+                                                        (uint32_t)sp->mult, g))
                 return P->st = apical_error_set(&P->err, APICAL_E_NOMEM, NULL,
                                                 "out of memory queueing spikes");
         }

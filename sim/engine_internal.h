@@ -175,7 +175,31 @@ typedef struct sweep_part {
     size_t n_single;
 } sweep_part;
 
-/* An exact population within one partition, for the current window. */
+/* One input of the current window to an exact population, in the order
+ * the run loop delivered it (sim/exact.c): a delay group's synapses, or
+ * (g NULL) one synapse to neuron i with weight w. */
+typedef struct exact_in {
+    double t;
+    const struct syn_group *g;
+    uint64_t i;
+    double w;
+    uint32_t rec;
+} exact_in;
+
+/* A thinning candidate of the current window (sim/exact.c): its time, the
+ * uniform that decides it and the owned neuron. */
+typedef struct exact_cand {
+    double t, u;
+    uint64_t j;
+} exact_cand;
+
+/* An exact population within one partition, for the current window.
+ *
+ * The window's inputs are held in delivery order (in) and applied at the
+ * window end in one pass (apical_exact_window_end), together with the
+ * window's thinning candidates: their accumulators at each candidate's
+ * time are copied out on the way (snap), then all candidates are
+ * evaluated at once (ops.hazard_n, a vector loop). */
 typedef struct exact_part {
     double T0, h;      /* window start and length */
     double *acc;       /* inputs since T0: n_acc arrays over the owned neurons */
@@ -192,19 +216,36 @@ typedef struct exact_part {
      * writes what it changes to both. */
     double *ys;
     uint64_t ys_epoch;
+    uint64_t checked_epoch; /* ys_epoch when every state was last tested finite */
     double b_h, b_g;     /* window length and rate b_end and b_node are for */
+    /* the window's inputs and their coefficients (coef[a cap_in + k]:
+     * accumulator a of input k) */
+    exact_in *in;
+    size_t n_in, cap_in;
+    double *coef, *s_in;
+    /* the window's candidates, by time: c_t, c_u, c_j, c_s (time from T0),
+     * c_hz (hazard), snap[a cap_c + c] (accumulator a at candidate c);
+     * cs and cs_tmp for sorting them */
+    exact_cand *cs, *cs_tmp;
+    double *c_t, *c_u, *c_s, *c_hz, *snap;
+    uint32_t *c_j;
+    size_t n_c, cap_c;
+    /* quadrature nodes met this window: time, index, inputs before it, and
+     * the hazard of every owned neuron there (hz_node[q n + j]) */
+    double node_t[EXACT_NODES];
+    int node_q[EXACT_NODES];
+    size_t node_pos[EXACT_NODES], n_node;
+    double *hz_node;
+    /* the window's spikes of the population, to merge into the
+     * partition's (time-ordered) list */
+    apical_spike *sp_tmp;
+    size_t cap_sp;
 } exact_part;
-
-/* A thinning candidate inside the current window (sim/exact.c). */
-typedef struct exact_cand {
-    double t;
-    uint32_t pop;
-    uint64_t node;
-} exact_cand;
 
 /* One population within one partition: GSL objects and scratch. */
 typedef struct pop_part {
     uint64_t lo, hi; /* neurons [lo, hi) */
+    double wake_min; /* GSL populations: no wake time of [lo, hi) is before it */
     apical_model_ctx ctx;
     /* GSL integrates in time since the start of the current segment, t_off
      * (absolute ms): steps far below the resolution of the absolute time
@@ -245,7 +286,8 @@ typedef struct syn_group {
  * a ring buffer replaces the heap for them. */
 typedef struct delivery_item {
     double t;
-    uint64_t group;
+    uint32_t group; /* groups <= synapses < 2^32 */
+    int32_t mult;   /* the spike's multiplicity (apical_spike) */
 } delivery_item;
 
 typedef struct delivery_fifo {
@@ -393,6 +435,9 @@ typedef struct weight_sample {
  * (exchange_spikes): from APICAL_XK_MIN, growing to the most seen, at most
  * APICAL_XK_MAX (more go in a second exchange) */
 enum { APICAL_XK_MIN = 32, APICAL_XK_MAX = 4096, APICAL_XK_EPOCH = 256 };
+/* One rank's slot, in uint64 words: count, status, K spikes as they are
+ * (spike_rec, padding included) */
+#define APICAL_XSLOT(K) (2 + (K) * ((sizeof(spike_rec) + 7) / 8))
 
 struct apical_sim {
     const apical_net_spec *spec;

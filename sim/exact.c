@@ -34,42 +34,68 @@ static apical_status push(partition *P, double t, uint32_t kind, uint32_t a, uin
     return APICAL_OK;
 }
 
-/* Room for one more candidate, or for `need` in all. */
-static int reserve_candidates(partition *P, size_t need)
+static apical_status nomem(partition *P)
 {
-    if (need <= P->cap_cand)
+    return P->st = apical_error_set(&P->err, APICAL_E_NOMEM, NULL, "out of memory");
+}
+
+/* Room for `need` inputs (with their coefficients). */
+static int reserve_inputs(exact_part *ex, size_t n_acc, size_t need)
+{
+    if (need <= ex->cap_in)
         return 0;
-    size_t cap = P->cap_cand ? 2 * P->cap_cand : 256;
+    size_t cap = ex->cap_in ? 2 * ex->cap_in : 256;
     while (cap < need)
         cap *= 2;
-    exact_cand *c = realloc(P->cand, 2 * cap * sizeof *c); /* second half: sort scratch */
+    exact_in *in = realloc(ex->in, cap * sizeof *in);
+    if (!in)
+        return -1;
+    ex->in = in;
+    double *c = malloc(cap * (n_acc + 1) * sizeof *c);
     if (!c)
         return -1;
-    P->cand = c;
-    P->cap_cand = cap;
+    free(ex->coef);
+    ex->coef = c;          /* filled at the window end: nothing to keep */
+    ex->s_in = c + cap * n_acc;
+    ex->cap_in = cap;
     return 0;
 }
 
-static int grow_candidates(partition *P)
+/* Room for `need` candidates. */
+static int reserve_candidates(exact_part *ex, size_t n_acc, size_t need)
 {
-    return reserve_candidates(P, P->n_cand + 1);
+    if (need <= ex->cap_c)
+        return 0;
+    size_t cap = ex->cap_c ? 2 * ex->cap_c : 256;
+    while (cap < need)
+        cap *= 2;
+    exact_cand *cs = realloc(ex->cs, 2 * cap * sizeof *cs); /* second half: sort scratch */
+    if (!cs)
+        return -1;
+    ex->cs = cs;
+    ex->cs_tmp = cs + cap;
+    double *d = realloc(ex->c_t, cap * (n_acc + 5) * sizeof *d);
+    uint32_t *j = d ? realloc(ex->c_j, cap * sizeof *j) : NULL;
+    if (d)
+        ex->c_t = d;
+    if (!d || !j)
+        return -1;
+    ex->c_j = j;
+    ex->c_u = d + cap;
+    ex->c_s = d + 2 * cap;
+    ex->c_hz = d + 3 * cap;
+    ex->snap = d + 4 * cap;
+    ex->cap_c = cap;
+    return 0;
 }
 
-/* (t, pop, node) descending: ties resolve the same in every partition */
-static int later(const exact_cand *c, double t, size_t pi, uint64_t i)
-{
-    return c->t > t || (c->t == t && (c->pop > pi || (c->pop == pi && c->node > i)));
-}
-
-/* Sort the window's n candidates, all in [T0, T0 + h), latest first:
+/* Sort the window's n candidates, all in [T0, T0 + h), by (time, neuron):
  * bucket sort by time (they are nearly uniform in the window), then
- * insertion sort within a bucket. Both heapsort (unpredictable branches)
- * and qsort (a call per comparison) cost ~10% of a MNIST run. The scratch
- * is the second half of the array (grow_candidates). */
-static void sort_candidates(partition *P, double T0, double h)
+ * insertion sort within a bucket. Into cs_tmp. */
+static void sort_candidates(exact_part *ex, size_t n, double T0, double h)
 {
-    exact_cand *c = P->cand, *tmp = P->cand + P->cap_cand;
-    const size_t n = P->n_cand;
+    const exact_cand *c = ex->cs;
+    exact_cand *tmp = ex->cs_tmp;
     uint32_t start[257] = {0};
     size_t nb = 1;
     while (nb < n && nb < 256)
@@ -78,59 +104,34 @@ static void sort_candidates(partition *P, double T0, double h)
     for (size_t k = 0; k < n; k++) {
         double x = (c[k].t - T0) * scale;
         size_t b = x > 0.0 ? (x < (double)(nb - 1) ? (size_t)x : nb - 1) : 0;
-        start[nb - b]++; /* bucket nb-1-b (latest first), counted at its end */
+        start[b + 1]++;
     }
     for (size_t b = 1; b <= nb; b++)
         start[b] += start[b - 1];
     for (size_t k = 0; k < n; k++) {
         double x = (c[k].t - T0) * scale;
         size_t b = x > 0.0 ? (x < (double)(nb - 1) ? (size_t)x : nb - 1) : 0;
-        tmp[start[nb - 1 - b]++] = c[k];
+        tmp[start[b]++] = c[k];
     }
-    /* start[r] is now the end of bucket r; insertion sort within each */
-    for (size_t r = 0, lo = 0; r < nb; lo = start[r++])
-        for (size_t k = lo + 1; k < start[r]; k++) {
+    /* start[b] is now the end of bucket b; insertion sort within each */
+    for (size_t b = 0, lo = 0; b < nb; lo = start[b++])
+        for (size_t k = lo + 1; k < start[b]; k++) {
             const exact_cand x = tmp[k];
             size_t j = k;
-            while (j > lo && !later(&tmp[j - 1], x.t, x.pop, x.node)) {
+            while (j > lo && (tmp[j - 1].t > x.t || (tmp[j - 1].t == x.t && tmp[j - 1].j > x.j))) {
                 tmp[j] = tmp[j - 1];
                 j--;
             }
             tmp[j] = x;
         }
-    memcpy(c, tmp, n * sizeof *c);
 }
 
-/* Insert a candidate into the window's array, kept latest first. */
-static apical_status add_candidate(partition *P, double t, size_t pi, uint64_t i)
+/* Neuron i's first candidate after t (kept for the window it falls in). */
+static void first_candidate(const pop_rt *pr, exact_part *ex, uint64_t j, uint64_t i, double t)
 {
-    if (grow_candidates(P))
-        return P->st = apical_error_set(&P->err, APICAL_E_NOMEM, NULL, "out of memory");
-    size_t k = P->n_cand;
-    while (k > 0 && !later(&P->cand[k - 1], t, pi, i)) {
-        P->cand[k] = P->cand[k - 1];
-        k--;
-    }
-    P->cand[k] = (exact_cand){t, (uint32_t)pi, i};
-    P->n_cand++;
-    return APICAL_OK;
-}
-
-/* Draw neuron i's next candidate after t: into the window's array if it
- * falls before T1, else kept for a later window. */
-static apical_status next_candidate(const apical_sim *S, partition *P, size_t pi, uint64_t i,
-                                    double t, double T1)
-{
-    const pop_rt *pr = &S->pops[pi];
-    exact_part *ex = P->pp[pi].ex;
     const double bound = pr->exact_bound;
-    if (!(bound > 0.0)) {
-        ex->next_cand[i - P->pp[pi].lo] = HUGE_VAL;
-        return APICAL_OK;
-    }
-    t -= log(apical_rng_uniform_pos(&pr->rng[i])) / bound;
-    ex->next_cand[i - P->pp[pi].lo] = t;
-    return t < T1 ? add_candidate(P, t, pi, i) : APICAL_OK;
+    ex->next_cand[j] = bound > 0.0 ? t - log(apical_rng_uniform_pos(&pr->rng[i])) / bound
+                                   : HUGE_VAL;
 }
 
 apical_status apical_exact_build(apical_sim *S, partition *P, size_t pi, apical_error *err)
@@ -144,32 +145,39 @@ apical_status apical_exact_build(apical_sim *S, partition *P, size_t pi, apical_
         !(ex->g = calloc(n + 1, sizeof *ex->g)) ||
         !(ex->next_cand = calloc(n + 1, sizeof *ex->next_cand)) ||
         !(ex->ytmp = calloc(pr->ns + 1, sizeof *ex->ytmp)) ||
-        !(ex->ys = calloc(n * pr->ns + 1, sizeof *ex->ys)))
+        !(ex->ys = calloc(n * pr->ns + 1, sizeof *ex->ys)) ||
+        !(ex->hz_node = calloc(EXACT_NODES * n + 1, sizeof *ex->hz_node)) ||
+        reserve_inputs(ex, x->n_acc, 1) || reserve_candidates(ex, x->n_acc, 1))
         return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
-    ex->rate_epoch = ex->ys_epoch = UINT64_MAX; /* both at the first window */
+    ex->rate_epoch = ex->ys_epoch = ex->checked_epoch = UINT64_MAX; /* all at the first window */
     ex->b_h = ex->b_g = NAN;
     pp->ctx = (apical_model_ctx){.param = pr->spec->param, .derived = pr->derived};
     pp->m = pr->m;
     pr->exact_bound = x->hazard_bound(&pp->ctx);
     S->has_exact = S->exact_dirty = 1;
     for (uint64_t i = pp->lo; i < pp->hi; i++)
-        if (next_candidate(S, P, pi, i, 0.0, -HUGE_VAL)) {
-            *err = P->err;
-            return P->st;
-        }
+        first_candidate(pr, ex, i - pp->lo, i, 0.0);
     return APICAL_OK;
 }
 
 void apical_exact_free(pop_part *pp)
 {
-    if (!pp->ex)
+    exact_part *ex = pp->ex;
+    if (!ex)
         return;
-    free(pp->ex->acc);
-    free(pp->ex->g);
-    free(pp->ex->ytmp);
-    free(pp->ex->ys);
-    free(pp->ex->next_cand);
-    free(pp->ex);
+    free(ex->acc);
+    free(ex->g);
+    free(ex->ytmp);
+    free(ex->ys);
+    free(ex->next_cand);
+    free(ex->hz_node);
+    free(ex->in);
+    free(ex->coef);
+    free(ex->cs);
+    free(ex->c_t);
+    free(ex->c_j);
+    free(ex->sp_tmp);
+    free(ex);
     pp->ex = NULL;
 }
 
@@ -195,6 +203,7 @@ apical_status apical_exact_window_start(apical_sim *S, partition *P, double T0, 
         exact_part *ex = pp->ex;
         ex->T0 = T0;
         ex->h = T1 - T0;
+        ex->n_in = ex->n_node = 0;
         /* the accumulators are 0 here: zeroed at build and by window_end.
          * The rates depend on the state only through what a poke changes. */
         if (ex->rate_epoch != S->exact_epoch) {
@@ -218,70 +227,40 @@ apical_status apical_exact_window_start(apical_sim *S, partition *P, double T0, 
             ex->b_h = ex->h;
             ex->b_g = ex->g_shared;
         }
-        /* the neurons' next candidates before T1, unsorted: each written,
-         * kept if before T1 (no branch to mispredict; ~1 in 5 is kept) */
-        const uint64_t n = pp->hi - pp->lo;
-        if (reserve_candidates(P, P->n_cand + n))
-            return P->st = apical_error_set(&P->err, APICAL_E_NOMEM, NULL, "out of memory");
-        const double *restrict nc = ex->next_cand;
-        exact_cand *restrict cand = P->cand;
-        size_t m = P->n_cand;
-        for (uint64_t j = 0; j < n; j++) {
-            cand[m] = (exact_cand){nc[j], (uint32_t)pi, pp->lo + j};
-            m += nc[j] < T1;
-        }
-        P->n_cand = m;
         if (x->int_hazard != (size_t)-1 && pr->track_int_hazard)
             for (int q = 0; q < EXACT_NODES; q++)
                 if (push(P, T0 + gl_node[q] * ex->h, EV_NODE, (uint32_t)pi, (uint64_t)q))
                     return P->st;
     }
-    /* one sort instead of an insertion per candidate (~100 per window,
-     * inserted in neuron order: ~n^2/4 moves) */
-    if (P->n_cand > 1)
-        sort_candidates(P, T0, T1 - T0);
     return APICAL_OK;
 }
 
-/* The accumulators are n_acc arrays over the owned neurons (structure of
- * arrays), so that an all_to_all delivery is n_acc vector AXPYs. */
-static inline void gather(const pop_part *pp, size_t n_acc, uint64_t i, double *a)
+/* Inputs are held in delivery order and applied at the window end. */
+static void add_input(partition *P, exact_part *ex, size_t n_acc, exact_in in)
 {
-    const uint64_t n = pp->hi - pp->lo, j = i - pp->lo;
-    for (size_t k = 0; k < n_acc; k++)
-        a[k] = pp->ex->acc[k * n + j];
-}
-
-/* Add w coef to the accumulators of owned neuron i; coef for its own rate
- * when the partition's neurons do not share one. */
-static inline void accumulate(const pop_rt *pr, const pop_part *pp, uint64_t i, size_t receptor,
-                              double w, double t, const double *coef_shared)
-{
-    const apical_exact_ops *x = pr->exact;
-    exact_part *ex = pp->ex;
-    double coef[APICAL_EXACT_MAX_ACC];
-    const double *c = coef_shared;
-    if (!c) {
-        x->input(receptor, t - ex->T0, ex->g[i - pp->lo], &pp->ctx, coef);
-        c = coef;
+    if (ex->n_in == ex->cap_in && reserve_inputs(ex, n_acc, ex->n_in + 1)) {
+        nomem(P); /* the run loop stops at the next event */
+        return;
     }
-    const uint64_t n = pp->hi - pp->lo, j = i - pp->lo;
-    for (size_t k = 0; k < x->n_acc; k++)
-        ex->acc[k * n + j] += w * c[k];
+    ex->in[ex->n_in++] = in;
 }
 
 void apical_exact_deliver(apical_sim *S, partition *P, size_t pi, uint64_t i, size_t receptor,
                           double w, double t)
 {
-    const pop_rt *pr = &S->pops[pi];
-    const pop_part *pp = &P->pp[pi];
-    double coef[APICAL_EXACT_MAX_ACC];
-    const double *c = NULL;
-    if (!isnan(pp->ex->g_shared)) {
-        pr->exact->input(receptor, t - pp->ex->T0, pp->ex->g_shared, &pp->ctx, coef);
-        c = coef;
-    }
-    accumulate(pr, pp, i, receptor, w, t, c);
+    pop_part *pp = &P->pp[pi];
+    add_input(P, pp->ex, S->pops[pi].exact->n_acc,
+              (exact_in){.t = t, .g = NULL, .i = i, .w = w, .rec = (uint32_t)receptor});
+}
+
+void apical_exact_deliver_group(apical_sim *S, partition *P, size_t pi, const syn_group *g,
+                                double t)
+{
+    if (g->begin == g->end)
+        return;
+    pop_part *pp = &P->pp[pi];
+    add_input(P, pp->ex, S->pops[pi].exact->n_acc,
+              (exact_in){.t = t, .g = g, .i = 0, .w = 0.0, .rec = g->rec});
 }
 
 /* The delivery AXPYs, one vectorised loop each (no contraction into
@@ -305,109 +284,119 @@ axpy1(uint64_t m, const double *restrict w, double c, double *restrict a)
         a[j] += c * w[j];
 }
 
-void apical_exact_deliver_group(apical_sim *S, partition *P, size_t pi, const syn_group *g,
-                                double t)
+/* The coefficients of input k for owned neuron j, into coef[n_acc]: the
+ * shared ones, or for its own rate. */
+static const double *coef_of(const pop_rt *pr, const pop_part *pp, size_t k, uint64_t j,
+                             double *coef)
+{
+    const exact_part *ex = pp->ex;
+    const size_t n_acc = pr->exact->n_acc;
+    if (isnan(ex->g_shared)) {
+        pr->exact->input(ex->in[k].rec, ex->in[k].t - ex->T0, ex->g[j], &pp->ctx, coef);
+        return coef;
+    }
+    for (size_t a = 0; a < n_acc; a++)
+        coef[a] = ex->coef[a * ex->cap_in + k];
+    return coef;
+}
+
+/* Apply input k of the window to the accumulators. */
+static void apply_input(const apical_sim *S, const partition *P, size_t pi, size_t k)
 {
     const pop_rt *pr = &S->pops[pi];
     const pop_part *pp = &P->pp[pi];
     const apical_exact_ops *x = pr->exact;
     const exact_part *ex = pp->ex;
-    const uint32_t begin = g->begin, end = g->end;
-    if (begin == end)
-        return;
-    const size_t receptor = g->rec; /* one projection: one receptor */
-    if (isnan(ex->g_shared)) {
-        for (uint32_t s = begin; s < end; s++)
-            accumulate(pr, pp, P->syn_idx[s], receptor, P->syn_w[s], t, NULL);
+    const exact_in *in = &ex->in[k];
+    const uint64_t n = pp->hi - pp->lo;
+    double coef[APICAL_EXACT_MAX_ACC];
+    if (!in->g || isnan(ex->g_shared)) { /* one synapse, or a rate per neuron */
+        const uint32_t b = in->g ? in->g->begin : 0, e = in->g ? in->g->end : 1;
+        for (uint32_t s = b; s < e; s++) {
+            const uint64_t i = in->g ? P->syn_idx[s] : in->i;
+            const double w = in->g ? P->syn_w[s] : in->w;
+            const double *c = coef_of(pr, pp, k, i - pp->lo, coef);
+            for (size_t a = 0; a < x->n_acc; a++)
+                ex->acc[a * n + (i - pp->lo)] += w * c[a];
+        }
         return;
     }
-    double coef[APICAL_EXACT_MAX_ACC];
+    const syn_group *g = in->g;
     size_t nz[APICAL_EXACT_MAX_ACC], n_nz = 0;
-    x->input(receptor, t - ex->T0, ex->g_shared, &pp->ctx, coef);
-    for (size_t k = 0; k < x->n_acc; k++)
-        if (coef[k] != 0.0)
-            nz[n_nz++] = k;
-    const uint64_t n = pp->hi - pp->lo;
-    const double *restrict w = P->syn_w + begin;
+    for (size_t a = 0; a < x->n_acc; a++)
+        if ((coef[a] = ex->coef[a * ex->cap_in + k]) != 0.0)
+            nz[n_nz++] = a;
+    const double *restrict w = P->syn_w + g->begin;
     if (g->contiguous) {
-        const uint64_t j0 = P->syn_idx[begin] - pp->lo, m = end - begin;
-        size_t k = 0;
+        const uint64_t j0 = P->syn_idx[g->begin] - pp->lo, m = g->end - g->begin;
+        size_t a = 0;
         /* four accumulators per pass (a kernel input touches four): one
          * read of the weights for all of them */
-        for (; k + 4 <= n_nz; k += 4) {
+        for (; a + 4 <= n_nz; a += 4) {
             double *base = ex->acc + j0;
-            axpy4(m, w, coef[nz[k]], coef[nz[k + 1]], coef[nz[k + 2]], coef[nz[k + 3]],
-                  base + nz[k] * n, base + nz[k + 1] * n, base + nz[k + 2] * n,
-                  base + nz[k + 3] * n);
+            axpy4(m, w, coef[nz[a]], coef[nz[a + 1]], coef[nz[a + 2]], coef[nz[a + 3]],
+                  base + nz[a] * n, base + nz[a + 1] * n, base + nz[a + 2] * n,
+                  base + nz[a + 3] * n);
         }
-        for (; k < n_nz; k++)
-            axpy1(m, w, coef[nz[k]], ex->acc + nz[k] * n + j0);
+        for (; a < n_nz; a++)
+            axpy1(m, w, coef[nz[a]], ex->acc + nz[a] * n + j0);
         return;
     }
-    const uint32_t *idx = P->syn_idx + begin;
-    for (size_t k = 0; k < n_nz; k++) {
-        double *a = ex->acc + nz[k] * n - pp->lo;
-        const double c = coef[nz[k]];
-        for (uint32_t j = 0; j < end - begin; j++)
-            a[idx[j]] += c * w[j];
+    const uint32_t *idx = P->syn_idx + g->begin;
+    for (size_t a = 0; a < n_nz; a++) {
+        double *acc = ex->acc + nz[a] * n - pp->lo;
+        const double c = coef[nz[a]];
+        for (uint32_t j = 0; j < g->end - g->begin; j++)
+            acc[idx[j]] += c * w[j];
     }
 }
 
-/* Somatic potential of owned neuron i at t inside the window. */
-static double soma_at(const pop_rt *pr, const pop_part *pp, uint64_t i, double t,
-                      const double *b_shared)
+/* The accumulators of owned neuron i after the window's first k inputs,
+ * into a (the sums apply_input would have made, in its order). */
+static void acc_after(const apical_sim *S, const partition *P, size_t pi, uint64_t i, size_t k,
+                      double *a)
 {
-    const apical_exact_ops *x = pr->exact;
-    const exact_part *ex = pp->ex;
-    const double g = ex->g[i - pp->lo];
-    double b[APICAL_EXACT_MAX_BASIS], a[APICAL_EXACT_MAX_ACC];
-    if (!b_shared) {
-        x->basis(t - ex->T0, g, &pp->ctx, b);
-        b_shared = b;
-    }
-    gather(pp, x->n_acc, i, a);
-    return x->soma(pr->y + i * pr->ns, a, b_shared, g, &pp->ctx);
-}
-
-apical_status apical_exact_candidate(apical_sim *S, partition *P)
-{
-    const exact_cand c = P->cand[--P->n_cand];
-    const size_t pi = c.pop;
-    const uint64_t i = c.node;
-    pop_rt *pr = &S->pops[pi];
-    pop_part *pp = &P->pp[pi];
-    if (c.t >= pr->ref_until[i]) {
-        const double C = soma_at(pr, pp, i, c.t, NULL);
-        const double u = apical_rng_uniform(&pr->rng[i]);
-        if (u * pr->exact_bound < pr->exact->hazard(C, &pp->ctx)) {
-            apical_status st = apical_engine_emit(S, P, pi, i, c.t);
-            if (st)
-                return st;
-            pr->ref_until[i] = c.t + pr->t_ref;
-        }
-    }
-    return next_candidate(S, P, pi, i, c.t, pp->ex->T0 + pp->ex->h);
-}
-
-void apical_exact_node(apical_sim *S, partition *P, const apical_event *ev)
-{
-    const size_t pi = ev->a;
-    const int q = (int)ev->b;
     const pop_rt *pr = &S->pops[pi];
     const pop_part *pp = &P->pp[pi];
     const exact_part *ex = pp->ex;
-    const apical_exact_ops *x = pr->exact;
-    const double *b = isnan(ex->g_shared) ? NULL : ex->b_node[q];
-    const double wq = 0.5 * ex->h;
-    for (uint64_t i = pp->lo; i < pp->hi; i++) {
-        if (ev->t < pr->ref_until[i])
-            continue;
-        const double C = soma_at(pr, pp, i, ev->t, b);
-        pr->y[i * pr->ns + x->int_hazard] += wq * x->hazard(C, &pp->ctx);
+    const size_t n_acc = pr->exact->n_acc;
+    double coef[APICAL_EXACT_MAX_ACC];
+    for (size_t q = 0; q < n_acc; q++)
+        a[q] = 0.0;
+    for (size_t m = 0; m < k; m++) {
+        const exact_in *in = &ex->in[m];
+        const uint32_t b = in->g ? in->g->begin : 0, e = in->g ? in->g->end : 1;
+        for (uint32_t s = b; s < e; s++) {
+            if ((in->g ? P->syn_idx[s] : in->i) != i)
+                continue;
+            const double w = in->g ? P->syn_w[s] : in->w;
+            /* coefficients as at the window end (computed on the spot) */
+            if (isnan(ex->g_shared))
+                pr->exact->input(in->rec, in->t - ex->T0, ex->g[i - pp->lo], &pp->ctx, coef);
+            else
+                pr->exact->input(in->rec, in->t - ex->T0, ex->g_shared, &pp->ctx, coef);
+            for (size_t q = 0; q < n_acc; q++)
+                if (!in->g || isnan(ex->g_shared) || coef[q] != 0.0)
+                    a[q] += w * coef[q];
+        }
     }
 }
 
-/* The state of owned neuron i at t in the current window, into y. */
+/* A quadrature node of the window: evaluated at the window end with the
+ * inputs delivered before it. */
+void apical_exact_node(apical_sim *S, partition *P, const apical_event *ev)
+{
+    exact_part *ex = P->pp[ev->a].ex;
+    if (ex->n_node >= EXACT_NODES)
+        return;
+    ex->node_t[ex->n_node] = ev->t;
+    ex->node_q[ex->n_node] = (int)ev->b;
+    ex->node_pos[ex->n_node] = ex->n_in;
+    ex->n_node++;
+}
+
+/* The state of owned neuron i at t in the current window (with the inputs
+ * delivered so far), into y. */
 void apical_exact_state(const apical_sim *S, const partition *P, size_t pi, uint64_t i, double t,
                         double *y)
 {
@@ -418,9 +407,226 @@ void apical_exact_state(const apical_sim *S, const partition *P, size_t pi, uint
     const double *y0 = pr->y + i * pr->ns, g = ex->g[i - pp->lo];
     double b[APICAL_EXACT_MAX_BASIS], a[APICAL_EXACT_MAX_ACC];
     x->basis(t - ex->T0, g, &pp->ctx, b);
-    gather(pp, x->n_acc, i, a);
+    acc_after(S, P, pi, i, ex->n_in, a);
     memcpy(y, y0, pr->ns * sizeof *y);
     x->state_at(y0, a, b, g, &pp->ctx, y);
+}
+
+apical_status apical_exact_candidate(apical_sim *S, partition *P)
+{
+    (void)S;
+    (void)P;
+    return APICAL_OK; /* candidates are taken at the window end */
+}
+
+/* The window's candidates, drawn at once: each neuron's chain of
+ * candidates before T1 with the uniform that decides each (a neuron's
+ * stream gives, per candidate, that uniform and then the gap to the next
+ * one, whether or not it is refractory), sorted by time into c_*. */
+static apical_status draw_candidates(const apical_sim *S, partition *P, size_t pi, double T1)
+{
+    const pop_rt *pr = &S->pops[pi];
+    pop_part *pp = &P->pp[pi];
+    exact_part *ex = pp->ex;
+    const size_t n_acc = pr->exact->n_acc;
+    const uint64_t n = pp->hi - pp->lo;
+    const double bound = pr->exact_bound;
+    size_t m = 0;
+    for (uint64_t j = 0; j < n; j++) {
+        double t = ex->next_cand[j];
+        if (!(t < T1))
+            continue;
+        apical_rng *r = &pr->rng[pp->lo + j];
+        do {
+            if (m == ex->cap_c && reserve_candidates(ex, n_acc, m + 1))
+                return nomem(P);
+            const double u = apical_rng_uniform_inline(r);
+            ex->cs[m++] = (exact_cand){t, u, j};
+            t -= log(apical_rng_uniform_pos_inline(r)) / bound;
+        } while (t < T1);
+        ex->next_cand[j] = t;
+    }
+    ex->n_c = m;
+    if (!m)
+        return APICAL_OK;
+    sort_candidates(ex, m, ex->T0, ex->h);
+    for (size_t c = 0; c < m; c++) {
+        const exact_cand *x = &ex->cs_tmp[c];
+        ex->c_t[c] = x->t;
+        ex->c_u[c] = x->u;
+        ex->c_j[c] = (uint32_t)x->j;
+        ex->c_s[c] = x->t - ex->T0;
+    }
+    return APICAL_OK;
+}
+
+/* The coefficients of the window's inputs (a rate shared by the owned
+ * neurons; otherwise they are computed per target), runs of one receptor
+ * at a time. */
+static void input_coefficients(const pop_rt *pr, pop_part *pp)
+{
+    const apical_exact_ops *x = pr->exact;
+    exact_part *ex = pp->ex;
+    const size_t K = ex->n_in, cap = ex->cap_in;
+    if (isnan(ex->g_shared))
+        return;
+    for (size_t k = 0; k < K; k++)
+        ex->s_in[k] = ex->in[k].t - ex->T0;
+    for (size_t k = 0; k < K;) {
+        size_t e = k + 1;
+        while (e < K && ex->in[e].rec == ex->in[k].rec)
+            e++;
+        if (x->input_n) {
+            x->input_n(ex->in[k].rec, e - k, ex->s_in + k, ex->g_shared, &pp->ctx, ex->coef + k,
+                       cap);
+        } else {
+            double coef[APICAL_EXACT_MAX_ACC];
+            for (size_t q = k; q < e; q++) {
+                x->input(ex->in[q].rec, ex->s_in[q], ex->g_shared, &pp->ctx, coef);
+                for (size_t a = 0; a < x->n_acc; a++)
+                    ex->coef[a * cap + q] = coef[a];
+            }
+        }
+        k = e;
+    }
+}
+
+/* Node q's hazards (every owned neuron, with the accumulators as they are). */
+static void eval_node(const pop_rt *pr, pop_part *pp, size_t q)
+{
+    const apical_exact_ops *x = pr->exact;
+    exact_part *ex = pp->ex;
+    const uint64_t n = pp->hi - pp->lo;
+    const int shared = !isnan(ex->g_shared);
+    double b[APICAL_EXACT_MAX_BASIS], a[APICAL_EXACT_MAX_ACC];
+    for (uint64_t j = 0; j < n; j++) {
+        if (!shared)
+            x->basis(ex->node_t[q] - ex->T0, ex->g[j], &pp->ctx, b);
+        for (size_t k = 0; k < x->n_acc; k++)
+            a[k] = ex->acc[k * n + j];
+        const double C = x->soma(pr->y + (pp->lo + j) * pr->ns, a,
+                                 shared ? ex->b_node[ex->node_q[q]] : b, ex->g[j], &pp->ctx);
+        ex->hz_node[q * n + j] = x->hazard(C, &pp->ctx);
+    }
+}
+
+/* Node q's hazards into int_hazard, for the neurons not refractory then. */
+static void apply_node(const pop_rt *pr, pop_part *pp, size_t q)
+{
+    const exact_part *ex = pp->ex;
+    const uint64_t n = pp->hi - pp->lo;
+    const double wq = 0.5 * ex->h, t = ex->node_t[q];
+    for (uint64_t j = 0; j < n; j++) {
+        const uint64_t i = pp->lo + j;
+        if (t < pr->ref_until[i])
+            continue;
+        pr->y[i * pr->ns + pr->exact->int_hazard] += wq * ex->hz_node[q * n + j];
+    }
+}
+
+/* The spikes emitted since out[n0] (in time order) merged with those
+ * before (in time order unless some came late), so that the partition's
+ * list stays nearly sorted for the run loop's insertion sort. */
+static apical_status merge_spikes_in(partition *P, exact_part *ex, size_t n0)
+{
+    const size_t m = P->n_out - n0;
+    if (!m || !n0 || !(P->out[n0].t < P->out[n0 - 1].t))
+        return APICAL_OK;
+    if (m > ex->cap_sp) {
+        apical_spike *t = realloc(ex->sp_tmp, 2 * m * sizeof *t);
+        if (!t)
+            return nomem(P);
+        ex->sp_tmp = t;
+        ex->cap_sp = 2 * m;
+    }
+    memcpy(ex->sp_tmp, P->out + n0, m * sizeof *P->out);
+    size_t i = n0, j = m, k = n0 + m;
+    while (j > 0) {
+        const apical_spike *b = &ex->sp_tmp[j - 1];
+        if (i > 0 && (P->out[i - 1].t > b->t ||
+                      (P->out[i - 1].t == b->t && P->out[i - 1].gid > b->gid)))
+            P->out[--k] = P->out[--i];
+        else
+            P->out[--k] = ex->sp_tmp[--j];
+    }
+    return APICAL_OK;
+}
+
+/* The window of one population: its inputs in delivery order into the
+ * accumulators, each candidate's accumulators copied out at its time
+ * (after the inputs at or before it) and each quadrature node evaluated
+ * at its place; then every candidate evaluated at once and decided in
+ * time order. */
+static apical_status run_population(apical_sim *S, partition *P, size_t pi, double T1)
+{
+    pop_rt *pr = &S->pops[pi];
+    pop_part *pp = &P->pp[pi];
+    const apical_exact_ops *x = pr->exact;
+    exact_part *ex = pp->ex;
+    const uint64_t n = pp->hi - pp->lo;
+    const size_t n_acc = x->n_acc, K = ex->n_in;
+    const int shared = !isnan(ex->g_shared);
+    apical_status st;
+    if (shared && x->state_end_n && ex->ys_epoch != S->exact_epoch) { /* poked: a fresh copy */
+        for (size_t k = 0; k < pr->ns; k++)
+            for (uint64_t j = 0; j < n; j++)
+                ex->ys[k * n + j] = pr->y[(pp->lo + j) * pr->ns + k];
+        ex->ys_epoch = S->exact_epoch;
+    }
+    input_coefficients(pr, pp);
+    if ((st = draw_candidates(S, P, pi, T1)))
+        return st;
+    const size_t m = ex->n_c, cap_c = ex->cap_c;
+    size_t c = 0, q = 0;
+    for (size_t k = 0;; k++) {
+        /* before input k: the nodes that came before it, the candidates
+         * before it (inputs at a candidate's time come first) */
+        for (; q < ex->n_node && ex->node_pos[q] == k; q++)
+            eval_node(pr, pp, q);
+        for (; c < m && (k == K || ex->in[k].t > ex->c_t[c]); c++) {
+            const uint64_t j = ex->c_j[c];
+            for (size_t a = 0; a < n_acc; a++)
+                ex->snap[a * cap_c + c] = ex->acc[a * n + j];
+        }
+        if (k == K)
+            break;
+        apply_input(S, P, pi, k);
+    }
+    for (; q < ex->n_node; q++) /* (nodes record at most K inputs) */
+        eval_node(pr, pp, q);
+    /* hazard at each candidate */
+    if (shared && x->hazard_n && ex->ys_epoch == S->exact_epoch) {
+        x->hazard_n(m, ex->c_s, ex->c_j, ex->snap, cap_c, ex->ys, n, ex->g_shared, &pp->ctx,
+                    ex->c_hz);
+    } else {
+        double b[APICAL_EXACT_MAX_BASIS], a[APICAL_EXACT_MAX_ACC];
+        for (size_t k = 0; k < m; k++) {
+            const uint64_t j = ex->c_j[k];
+            x->basis(ex->c_s[k], ex->g[j], &pp->ctx, b);
+            for (size_t r = 0; r < n_acc; r++)
+                a[r] = ex->snap[r * cap_c + k];
+            const double C = x->soma(pr->y + (pp->lo + j) * pr->ns, a, b, ex->g[j], &pp->ctx);
+            ex->c_hz[k] = x->hazard(C, &pp->ctx);
+        }
+    }
+    /* decisions in time order: a node comes before a candidate at its time */
+    const double bound = pr->exact_bound;
+    const size_t n_out0 = P->n_out;
+    q = 0;
+    for (size_t k = 0; k < m; k++) {
+        const double t = ex->c_t[k];
+        for (; q < ex->n_node && ex->node_t[q] <= t; q++)
+            apply_node(pr, pp, q);
+        const uint64_t i = pp->lo + ex->c_j[k];
+        if (t >= pr->ref_until[i] && ex->c_u[k] * bound < ex->c_hz[k]) {
+            if ((st = apical_engine_emit(S, P, pi, i, t)))
+                return st;
+            pr->ref_until[i] = t + pr->t_ref;
+        }
+    }
+    for (; q < ex->n_node; q++)
+        apply_node(pr, pp, q);
+    return merge_spikes_in(P, ex, n_out0);
 }
 
 /* The decay rates change only when the protocol pokes a state between
@@ -493,25 +699,29 @@ sum_all(size_t m, const double *restrict y)
 
 apical_status apical_exact_window_end(apical_sim *S, partition *P, double T1)
 {
+    if (P->st)
+        return P->st;
     for (size_t pi = 0; pi < S->n_pops; pi++) {
-        const pop_rt *pr = &S->pops[pi];
+        pop_rt *pr = &S->pops[pi];
         pop_part *pp = &P->pp[pi];
         if (!pr->exact || pp->hi == pp->lo)
             continue;
+        apical_status st = run_population(S, P, pi, T1);
+        if (st)
+            return st;
         const apical_exact_ops *x = pr->exact;
         exact_part *ex = pp->ex;
         const int shared = !isnan(ex->g_shared);
         const uint64_t n = pp->hi - pp->lo;
+        /* not finite if any state is: the kernel tells for what it wrote;
+         * after a poke (or without the kernel) every state is summed */
+        int check_all = ex->ys_epoch != ex->checked_epoch;
         if (shared && x->state_end_n) {
-            if (ex->ys_epoch != S->exact_epoch) { /* poked: a fresh copy */
-                for (size_t k = 0; k < pr->ns; k++)
-                    for (uint64_t j = 0; j < n; j++)
-                        ex->ys[k * n + j] = pr->y[(pp->lo + j) * pr->ns + k];
-                ex->ys_epoch = S->exact_epoch;
-            }
-            x->state_end_n(n, pr->y + pp->lo * pr->ns, ex->ys, ex->acc, ex->b_end, ex->g_shared,
-                           &pp->ctx);
+            check_all |= x->state_end_n(n, pr->y + pp->lo * pr->ns, ex->ys, ex->acc, ex->b_end,
+                                        ex->g_shared, &pp->ctx);
+            ex->checked_epoch = ex->ys_epoch;
         } else {
+            check_all = 1;
             ex->ys_epoch = UINT64_MAX; /* y changes without it */
             double b[APICAL_EXACT_MAX_BASIS], a[APICAL_EXACT_MAX_ACC];
             for (uint64_t i = pp->lo; i < pp->hi; i++) {
@@ -519,17 +729,17 @@ apical_status apical_exact_window_end(apical_sim *S, partition *P, double T1)
                 const double g = ex->g[i - pp->lo];
                 if (!shared)
                     x->basis(ex->h, g, &pp->ctx, b);
-                gather(pp, x->n_acc, i, a);
+                for (size_t k = 0; k < x->n_acc; k++)
+                    a[k] = ex->acc[k * n + (i - pp->lo)];
                 memcpy(ex->ytmp, y, pr->ns * sizeof *y);
                 x->state_at(ex->ytmp, a, shared ? ex->b_end : b, g, &pp->ctx, y);
             }
             memset(ex->acc, 0, n * x->n_acc * sizeof *ex->acc);
         }
+        ex->n_in = ex->n_node = 0;
         for (uint64_t i = pp->lo; i < pp->hi; i++)
             pr->t_last[i] = T1;
-        /* not finite if any state is: one test per population */
-        const double sum = sum_all((pp->hi - pp->lo) * pr->ns, pr->y + pp->lo * pr->ns);
-        if (!isfinite(sum))
+        if (check_all && !isfinite(sum_all((pp->hi - pp->lo) * pr->ns, pr->y + pp->lo * pr->ns)))
             for (uint64_t i = pp->lo; i < pp->hi; i++)
                 for (size_t k = 0; k < pr->ns; k++)
                     if (!isfinite(pr->y[i * pr->ns + k]))

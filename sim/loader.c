@@ -94,6 +94,8 @@ static apical_status parse_root(apical_ld *c, const apical_ynode *root)
                              sizeof *spec->projs, apical_ld_projection)) != APICAL_OK &&
         (st = apical_ld_recover(c, st)) != APICAL_OK)
         return st;
+    if ((st = apical_ld_check_cues(c)) != APICAL_OK && (st = apical_ld_recover(c, st)) != APICAL_OK)
+        return st;
     if ((v = apical_ld_get(root, "inputs")) != NULL &&
         (st = apical_ld_list(c, v, "inputs", (void **)&spec->inputs, &spec->n_inputs,
                              sizeof *spec->inputs, apical_ld_input)) != APICAL_OK &&
@@ -293,12 +295,15 @@ void apical_spec_free(apical_net_spec *spec)
     for (size_t i = 0; i < spec->n_pops; i++) {
         free(spec->pops[i].name);
         free(spec->pops[i].param);
+        for (size_t k = 0; spec->pops[i].init && k < spec->pops[i].model->n_state; k++)
+            free(spec->pops[i].init[k].values);
         free(spec->pops[i].init);
         free(spec->pops[i].stepper);
     }
     free(spec->pops);
     for (size_t i = 0; i < spec->n_projs; i++) {
         free(spec->projs[i].name);
+        free(spec->projs[i].weight.values);
         free(spec->projs[i].rule_param);
         free(spec->projs[i].edges_path);
         free(spec->projs[i].edges_name);

@@ -998,7 +998,8 @@ apical_status apical_ld_dist(apical_ld *c, const apical_ynode *n, const char *un
     static const char *const uniform_keys[] = {"low", "high", NULL};
     char where[160], w2[160], u[40];
     apical_status st;
-    *d = (apical_dist){APICAL_DIST_CONSTANT, 0.0, 0.0, -HUGE_VAL, HUGE_VAL, apical_ld_pos(c, n)};
+    *d = (apical_dist){APICAL_DIST_CONSTANT, 0.0, 0.0, -HUGE_VAL, HUGE_VAL, apical_ld_pos(c, n),
+                       NULL, 0, 0, 0};
     if (n->kind == APICAL_Y_SCALAR)
         return apical_ld_bounded(c, n, unit, what, bd, &d->a);
     if (n->kind != APICAL_Y_MAP || n->n_kids != 2) {

@@ -62,7 +62,7 @@ static apical_status parse_population(apical_ld *c, const apical_ynode *key, con
         pop->param[k] = m->params[k].def;
     for (size_t k = 0; k < m->n_state; k++)
         pop->init[k] = (apical_dist){APICAL_DIST_CONSTANT, m->state[k].def, 0.0, -HUGE_VAL,
-                                     HUGE_VAL, pop->pos};
+                                     HUGE_VAL, pop->pos, NULL, 0, 0, 0};
 
     const apical_ynode *params = apical_ld_get(n, "parameters");
     if (params && !params->is_null) {
@@ -114,6 +114,16 @@ static apical_status parse_population(apical_ld *c, const apical_ynode *key, con
                 goto out;
             }
             const apical_field *f = &m->state[k];
+            if (iv->kind == APICAL_Y_MAP && apical_ld_get(iv, "from_file")) {
+                if ((st = apical_ld_init_file(c, iv, f, pop, &pop->init[k])) != APICAL_OK)
+                    goto out;
+                continue;
+            }
+            if (iv->kind == APICAL_Y_MAP && apical_ld_get(iv, "pattern")) {
+                if ((st = apical_ld_init_pattern(c, iv, f, pop, &pop->init[k])) != APICAL_OK)
+                    goto out;
+                continue;
+            }
             if ((st = apical_ld_dist(c, iv, f->unit, f->name, (apical_bounds){f->lo, f->hi, 0},
                                &pop->init[k])) != APICAL_OK)
                 goto out;

@@ -316,7 +316,7 @@ apical_status apical_ld_projection(apical_ld *c, size_t idx, const apical_ynode 
         (st = apical_ld_require(c, n, "target", where, &v)) != APICAL_OK ||
         (st = apical_ld_pop_ref(c, v, "target", &pr->target)) != APICAL_OK)
         return st;
-    const apical_pop_spec *tgt = &c->spec->pops[pr->target];
+    const apical_pop_spec *src = &c->spec->pops[pr->source], *tgt = &c->spec->pops[pr->target];
     snprintf(fallback, sizeof fallback, "%s->%s", c->spec->pops[pr->source].name, tgt->name);
     if ((st = apical_ld_item_name(c, n, fallback, "projection", &pr->name)) != APICAL_OK)
         return st;
@@ -354,10 +354,16 @@ apical_status apical_ld_projection(apical_ld *c, size_t idx, const apical_ynode 
                     "%s: /edges/%s has no delays (0/delay); give 'delay' in the projection",
                     pr->edges_path, pr->edges_name);
     if (!(file && pr->edge_w && !apical_ld_get(n, "weight"))) {
-        if ((st = apical_ld_require(c, n, "weight", where, &v)) != APICAL_OK ||
-            (st = apical_ld_dist(c, v, tgt->model->weight_unit, "weight", apical_ld_weight_bounds(tgt->model),
-                           &pr->weight)) != APICAL_OK)
+        if ((st = apical_ld_require(c, n, "weight", where, &v)) != APICAL_OK)
             return st;
+        if (v->kind == APICAL_Y_MAP && apical_ld_get(v, "hebbian")) {
+            if ((st = apical_ld_hebbian(c, v, src, tgt, &pr->weight)) != APICAL_OK)
+                return st;
+        } else if ((st = apical_ld_dist(c, v, tgt->model->weight_unit, "weight",
+                                        apical_ld_weight_bounds(tgt->model), &pr->weight)) !=
+                   APICAL_OK) {
+            return st;
+        }
         free(pr->edge_w);
         pr->edge_w = NULL;
     }

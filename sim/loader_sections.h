@@ -19,6 +19,18 @@ apical_status apical_ld_populations(apical_ld *c, const apical_ynode *n);
 apical_status apical_ld_projection(apical_ld *c, size_t idx, const apical_ynode *n);
 apical_status apical_ld_input(apical_ld *c, size_t idx, const apical_ynode *n);
 apical_status apical_ld_recorder(apical_ld *c, size_t idx, const apical_ynode *n);
+/* {from_file: {path, dataset}} as the initial value of state field f of
+ * pop, and {hebbian: {...}} as a projection's weight (sim/loader_arrays.c). */
+apical_status apical_ld_init_file(apical_ld *c, const apical_ynode *n, const apical_field *f,
+                                  const apical_pop_spec *pop, apical_dist *d);
+apical_status apical_ld_hebbian(apical_ld *c, const apical_ynode *n, const apical_pop_spec *src,
+                                const apical_pop_spec *tgt, apical_dist *d);
+/* {pattern: {...}}: a cue from a seeded hebbian projection's patterns,
+ * checked against the projections by apical_ld_check_cues once they are
+ * read. */
+apical_status apical_ld_init_pattern(apical_ld *c, const apical_ynode *n, const apical_field *f,
+                                     const apical_pop_spec *pop, apical_dist *d);
+apical_status apical_ld_check_cues(apical_ld *c);
 
 /* Changing the YAML tree (sim/loader_core.c), for --set
  * (sim/loader_set.c). Every node made belongs to doc. */

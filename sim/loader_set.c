@@ -126,6 +126,10 @@ static apical_status apply_one(apical_ld *c, apical_ydoc *doc, int k)
                 cur->kind = APICAL_Y_MAP;
                 cur->is_null = 0;
             }
+            if (cur->kind == APICAL_Y_SEQ && strspn(key, "0123456789") == n)
+                return set_fail(c, k, APICAL_E_INVALID,
+                                "%s is a list: its items are written [N], as in %.*s[%s]", where,
+                                (int)(seg - path - (seg > path)), path, key);
             if (cur->kind != APICAL_Y_MAP)
                 return set_fail(c, k, APICAL_E_INVALID, "%s is %s, not a mapping: it has no key '%s'",
                                 where, apical_ld_describe(cur, b, sizeof b), key);

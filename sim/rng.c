@@ -23,7 +23,7 @@ void apical_rng_init(apical_rng *r, uint64_t seed, uint32_t stream, uint32_t sub
     r->used = 4;
 }
 
-static void refill(apical_rng *r)
+void apical_rng_refill(apical_rng *r)
 {
     philox4x32_ctr_t c = {{(uint32_t)r->counter, r->substream, r->stream,
                            (uint32_t)(r->counter >> 32)}};
@@ -37,7 +37,7 @@ static void refill(apical_rng *r)
 uint32_t apical_rng_u32(apical_rng *r)
 {
     if (r->used >= 4)
-        refill(r);
+        apical_rng_refill(r);
     return r->buf[r->used++];
 }
 

@@ -43,8 +43,8 @@ static apical_proj_spec proj(apical_conn_kind kind, int same, int autapses)
     p.target = same ? 0 : 1;
     p.conn = kind;
     p.autapses = autapses;
-    p.weight = (apical_dist){APICAL_DIST_CONSTANT, 2.0, 0, -HUGE_VAL, HUGE_VAL, {0}};
-    p.delay = (apical_dist){APICAL_DIST_CONSTANT, 1.0, 0, -HUGE_VAL, HUGE_VAL, {0}};
+    p.weight = (apical_dist){APICAL_DIST_CONSTANT, 2.0, 0, -HUGE_VAL, HUGE_VAL, {0}, NULL, 0, 0, 0};
+    p.delay = (apical_dist){APICAL_DIST_CONSTANT, 1.0, 0, -HUGE_VAL, HUGE_VAL, {0}, NULL, 0, 0, 0};
     return p;
 }
 
@@ -222,8 +222,8 @@ START_TEST(test_partition_independence)
         apical_proj_spec p = proj(kinds[k], 1, 0);
         p.p = 0.2;
         p.k = 12;
-        p.weight = (apical_dist){APICAL_DIST_NORMAL, 5.0, 1.0, 0.0, HUGE_VAL, {0}};
-        p.delay = (apical_dist){APICAL_DIST_UNIFORM, 0.5, 2.0, -HUGE_VAL, HUGE_VAL, {0}};
+        p.weight = (apical_dist){APICAL_DIST_NORMAL, 5.0, 1.0, 0.0, HUGE_VAL, {0}, NULL, 0, 0, 0};
+        p.delay = (apical_dist){APICAL_DIST_UNIFORM, 0.5, 2.0, -HUGE_VAL, HUGE_VAL, {0}, NULL, 0, 0, 0};
         pair_list whole = {malloc(200 * 200 * sizeof(uint64_t)), 0};
         pair_list parts = {malloc(200 * 200 * sizeof(uint64_t)), 0};
         apical_error err;
@@ -244,8 +244,8 @@ END_TEST
 START_TEST(test_weight_distribution)
 {
     apical_proj_spec p = proj(APICAL_CONN_ALL_TO_ALL, 0, 1);
-    p.weight = (apical_dist){APICAL_DIST_NORMAL, 3.0, 0.5, -HUGE_VAL, HUGE_VAL, {0}};
-    p.delay = (apical_dist){APICAL_DIST_UNIFORM, 0.2, 0.4, -HUGE_VAL, HUGE_VAL, {0}};
+    p.weight = (apical_dist){APICAL_DIST_NORMAL, 3.0, 0.5, -HUGE_VAL, HUGE_VAL, {0}, NULL, 0, 0, 0};
+    p.delay = (apical_dist){APICAL_DIST_UNIFORM, 0.2, 0.4, -HUGE_VAL, HUGE_VAL, {0}, NULL, 0, 0, 0};
     tally ty = run(&p, 200, 200, 0, 200);
     double n = (double)ty.n, mean = ty.wsum / n, var = ty.wsum2 / n - mean * mean;
     ck_assert_msg(fabs(mean - 3.0) < 5 * 0.5 / sqrt(n), "mean weight %g", mean);

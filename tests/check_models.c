@@ -205,6 +205,12 @@ START_TEST(test_tables)
         known |= !strcmp(steppers[k], m->default_stepper);
     ck_assert_msg(known, "%s: unknown default stepper %s", m->name, m->default_stepper);
     ck_assert(m->default_abs_tol > 0.0 && m->default_rel_tol > 0.0);
+    /* sweep ops: what the engine calls without a NULL check; a dense
+     * population (no horizon_n) is stepped by `window` every window */
+    if (m->sweep)
+        ck_assert_msg(m->sweep->max_step && m->sweep->constants && m->sweep->advance &&
+                          (m->sweep->horizon_n || m->sweep->window),
+                      "%s: incomplete sweep ops", m->name);
 
     model_fix f;
     fix_init(&f, m);

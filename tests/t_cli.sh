@@ -257,6 +257,8 @@ expect_bad 2 "populations has no key 'exx'.*its keys: exc, inh" \
     -- run "$tmp/small.yaml" -o "$tmp/x.h5" --set populations.exx.size=3
 expect_bad 2 "projections has 2 items .*no item \[7\]" \
     -- check "$tmp/small.yaml" --set 'projections[7].weight=1 nS'
+expect_bad 2 "projections is a list: its items are written \\[N\\], as in projections\\[1\\]" \
+    -- check "$tmp/small.yaml" --set 'projections.1.weight=1 nS'
 expect_bad 2 "[-]-set needs PATH=VALUE" -- check "$tmp/small.yaml" --set seed
 [ ! -e "$tmp/x.h5" ] && [ ! -e "$tmp/x.h5.part" ] || fail "--set error left an output"
 # repeated: applied in order; recorded in the provenance, network_text is the file

@@ -6,8 +6,9 @@ subsampled to <= 4096, rates in 2 ms bins, 3200 neurons in <= 512 raster
 rows), a short COBA + STDP run for the weight histogram, and an interrupted
 run whose kept .part has an overview too. Checks the NeXus chain root
 default -> NXentry -> default NXdata, signals, axes (time in ms), shapes
-within the bounds, auxiliary_signals, long_name on every signal, state
-variables shaped [node, time], and that the SONATA datasets are unchanged
+within the bounds, auxiliary_signals, long_name on every signal, titles
+(attribute and dataset), state variables shaped [node, time] and
+interpreted as spectra (traces), and that the SONATA datasets are unchanged
 in what they hold (rates recomputed from /spikes, V_m frames from /report).
 Exit 0 passes.
 """
@@ -61,6 +62,11 @@ def check_nxdata(f, path, max_shape=None):
     s = g[sig]
     check("long_name" in s.attrs, f"{path}/{sig}: no long_name")
     check("units" in s.attrs, f"{path}/{sig}: no units")
+    # the title both as silx's attribute and as the NeXus field h5web reads
+    title = text(g.attrs.get("title", ""))
+    check(title != "", f"{path}: no title attribute")
+    check("title" in g and g["title"].shape == () and text(g["title"][()]) == title,
+          f"{path}: no title dataset equal to the title attribute")
     axes = texts(g.attrs.get("axes"))
     check(len(axes) == s.ndim, f"{path}: {len(axes)} axes for a {s.ndim}-D signal")
     for k, a in enumerate(axes):
@@ -133,6 +139,8 @@ def check_overview(f, where, expect_weights=False):
             if s is None:
                 continue
             check(s.dtype == np.float32, f"{path}: not float32")
+            check(text(s.attrs.get("interpretation", "")) == "spectrum",
+                  f"{path}: interpretation is not 'spectrum' (h5web would open a heat map)")
             check(s.shape[0] == n_nodes, f"{path}: {s.shape[0]} nodes, want {n_nodes}")
             check(text(s.attrs["units"]) == u, f"{path}: units {s.attrs['units']!r}")
             check(text(s.attrs["long_name"]) == (f"{v} ({u})" if u else v),

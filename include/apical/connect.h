@@ -41,6 +41,12 @@ apical_status apical_connect_pairs(const apical_proj_spec *proj, uint64_t n_src,
                                    uint64_t tgt_hi, apical_pair_fn fn, void *user,
                                    apical_error *err);
 
+/* xi_i^k (+1 or -1) of the patterns a `hebbian: {patterns: P}` projection
+ * draws from the seed: bit 0 of the i-th 32-bit draw of substream k of its
+ * pattern stream (apical_rng_stream_id(APICAL_RNG_PATTERN, name)). Random
+ * access, so a cue (an initial state) and the weights read the same bits. */
+double apical_pattern_value(uint64_t seed, uint32_t stream, uint32_t k, uint64_t i);
+
 /* One draw from a distribution. Normal draws outside [lo, hi] are redrawn. */
 double apical_dist_sample(const apical_dist *d, gsl_rng *r);
 

@@ -24,6 +24,10 @@
 typedef struct apical_spike {
     double t;
     uint64_t gid;
+    /* Multiplicity: every synapse delivers weight x mult. 1 for ordinary
+     * spikes; a model with spike_multiplicity (model.h) sets it, e.g. a
+     * binary unit's change of state (models/hopfield.c). */
+    int32_t mult;
 } apical_spike;
 
 typedef struct apical_engine_hooks {

@@ -36,4 +36,11 @@ apical_status apical_h5_edges_read(const char *path, const char *name, apical_ed
 
 void apical_edge_data_free(apical_edge_data *e);
 
+/* Read a 1-D or 2-D numeric dataset (any integer or float type) of the HDF5
+ * file at path as doubles into a new array (*rows x *cols, row-major; a 1-D
+ * dataset is one row), freed by the caller. Values must be finite. Used for
+ * per-neuron initial states (`from_file`) and stored patterns (`hebbian`). */
+apical_status apical_h5_array_read(const char *path, const char *dataset, double **data,
+                                   size_t *rows, size_t *cols, apical_error *err);
+
 #endif

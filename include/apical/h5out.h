@@ -119,13 +119,17 @@ void apical_h5_edge_list_free(apical_h5_edge_list *l);
  * (include/apical/protocol.h): group /<path> (its parent groups opened or
  * created) with one dataset per column, float64 or uint16, [rows] when the
  * column's width is 0, else [rows, width]; attribute `units` on a column
- * that has one, `description` on the group. Chunks of chunk_rows rows. */
+ * that has one, `description` on the group. Chunks of chunk_rows rows.
+ * Rows are written chunk_rows at a time (one HDF5 write per column), and
+ * whatever is pending at each apical_h5_flush and at the close. */
 typedef enum apical_h5_type { APICAL_H5_F64, APICAL_H5_U16 } apical_h5_type;
 typedef struct apical_h5_column {
     const char *name;
     apical_h5_type type;
     size_t width;      /* 0: one value per row */
     const char *units; /* NULL: none */
+    int raw;           /* 1: stored uncompressed (values that deflate does
+                        * not shrink, written every example) */
 } apical_h5_column;
 
 apical_status apical_h5_table_add(apical_h5 *h, const char *path, const char *description,

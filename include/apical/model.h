@@ -111,9 +111,22 @@ typedef struct apical_exact_ops {
      * their accumulators (acc[k n + j]: accumulator k of neuron j), which it
      * sets to 0; b the basis at the window end. The same bits per neuron as
      * state_at (the engine uses either). Called at every window end in the
-     * hot loop: no allocation; may be NULL (then state_at per neuron). */
-    void (*state_end_n)(size_t n, double *y, double *ys, double *acc, const double b[],
-                        double g, const apical_model_ctx *c);
+     * hot loop: no allocation; may be NULL (then state_at per neuron).
+     * Returns nonzero when a value it wrote is not finite. */
+    int (*state_end_n)(size_t n, double *y, double *ys, double *acc, const double b[], double g,
+                       const apical_model_ctx *c);
+    /* input for m inputs on one receptor at times s[k], into coef[a stride
+     * + k] (accumulator a of input k): the same bits as input. May be NULL
+     * (then input per input). */
+    void (*input_n)(size_t receptor, size_t m, const double *s, double g,
+                    const apical_model_ctx *c, double *coef, size_t stride);
+    /* hazard(soma(basis(s[k], g))) for m evaluations at once: evaluation k
+     * is of neuron j[k], whose window-start state is in ys as in
+     * state_end_n (n neurons), with accumulators acc[a stride + k]; into
+     * hz[k]. The same bits as the scalar ops. May be NULL. */
+    void (*hazard_n)(size_t m, const double *s, const uint32_t *j, const double *acc,
+                     size_t stride, const double *ys, size_t n, double g,
+                     const apical_model_ctx *c, double *hz);
 } apical_exact_ops;
 
 /* Window-synchronous integration (stepper "sweep"; sim/sweep.c), for models
@@ -150,7 +163,8 @@ typedef struct apical_sweep_ops {
      * (from below, not refractory) anywhere in the window, a state beyond
      * the accuracy bound, or a result that is not finite (the engine
      * checks only the neurons it redoes); otherwise yn is final. Called at every window end
-     * in the hot loop: never NULL, no allocation, no branches on neuron
+     * in the hot loop of dense populations (no horizon_n; NULL where
+     * horizon_n is set: lazy populations never step every neuron); no allocation, no branches on neuron
      * state (vectorisable), the same bits for a neuron wherever it sits in
      * the arrays. */
     void (*window)(size_t n, const double *const y[], double *const yn[],
@@ -298,6 +312,16 @@ typedef struct apical_model_type {
      * at that instant (NEST parrot_neuron: spike sources that can carry
      * plastic synapses). NULL for ordinary neurons. */
     const char *relay_receptor;
+
+    /* Spikes that carry a signed integer: every synapse of the spike
+     * delivers its weight times this value, computed from the state at the
+     * spike, before `reset`. NULL: 1 (ordinary spikes). Binary units signal a
+     * change of state with it (NEST's binary neurons use the spike's
+     * multiplicity the same way): models/hopfield.c sends s_new - s_old, so
+     * a neighbour's field moves by w (s_new - s_old). GSL populations only
+     * (the engine's exact and sweep paths emit 1). May be NULL; no
+     * allocation. */
+    int32_t (*spike_multiplicity)(const double y[], const apical_model_ctx *ctx);
 
     /* Closed-form window integration (stepper "exact"), or NULL. */
     const apical_exact_ops *exact;

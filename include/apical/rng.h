@@ -20,6 +20,7 @@ typedef enum apical_rng_purpose {
     APICAL_RNG_POISSON,    /* Poisson inputs, by input */
     APICAL_RNG_RECORD,     /* recorder sampling, by recorder */
     APICAL_RNG_NEURON,     /* a stochastic model's own draws, by population */
+    APICAL_RNG_PATTERN,    /* stored patterns of hebbian weights, by projection */
 } apical_rng_purpose;
 
 typedef struct apical_rng {
@@ -42,6 +43,34 @@ uint32_t apical_rng_u32(apical_rng *r);
 double apical_rng_uniform(apical_rng *r);
 /* Uniform in (0, 1): never 0, for logarithms. */
 double apical_rng_uniform_pos(apical_rng *r);
+
+/* The next block of four words into r->buf (what apical_rng_u32 does when
+ * the buffer is used up). */
+void apical_rng_refill(apical_rng *r);
+
+/* apical_rng_uniform and apical_rng_uniform_pos inline, for hot loops: the
+ * same numbers from the same stream. */
+static inline uint32_t apical_rng_u32_inline(apical_rng *r)
+{
+    if (r->used >= 4)
+        apical_rng_refill(r);
+    return r->buf[r->used++];
+}
+
+static inline double apical_rng_uniform_inline(apical_rng *r)
+{
+    const uint64_t hi = apical_rng_u32_inline(r) >> 5, lo = apical_rng_u32_inline(r) >> 6;
+    return (double)(hi * 67108864u + lo) * (1.0 / 9007199254740992.0);
+}
+
+static inline double apical_rng_uniform_pos_inline(apical_rng *r)
+{
+    double u;
+    do
+        u = apical_rng_uniform_inline(r);
+    while (u == 0.0);
+    return u;
+}
 
 /* A gsl_rng whose state is an apical_rng, for GSL's samplers
  * (gsl_ran_gaussian_ziggurat, gsl_ran_exponential, ...). Free with

@@ -20,6 +20,9 @@ typedef enum apical_dist_kind {
     APICAL_DIST_CONSTANT = 0, /* a */
     APICAL_DIST_UNIFORM,      /* U[a, b) */
     APICAL_DIST_NORMAL,       /* N(mean a, sd b), optionally clipped to [lo, hi] */
+    APICAL_DIST_FILE,         /* initial states: values[i] for neuron i (from_file) */
+    APICAL_DIST_HEBBIAN,      /* weights: w_ij = sum_k xi_i^k xi_j^k / n_units (hebbian) */
+    APICAL_DIST_PATTERN,      /* initial states: a stored pattern drawn from the seed (cue) */
 } apical_dist_kind;
 
 typedef struct apical_dist {
@@ -27,6 +30,17 @@ typedef struct apical_dist {
     double a, b;
     double lo, hi; /* normal only: redraw outside [lo, hi]; +-HUGE_VAL = none */
     apical_srcpos pos;
+    /* FILE: values[i], i < n_units. HEBBIAN: the stored patterns by unit,
+     * values[i * n_pat + k] = xi_i^k (+-1), read from a file, or NULL with
+     * n_pat patterns drawn from the seed when the network is built
+     * (connect.c). PATTERN: sign b times the majority of the n_pat patterns
+     * values[0..n_pat) of the seeded hebbian projection whose pattern
+     * stream is `stream`, each unit flipped with probability a. Owned by
+     * the spec. */
+    double *values;
+    uint64_t n_units;
+    uint32_t n_pat;
+    uint32_t stream;
 } apical_dist;
 
 typedef struct apical_pop_spec {

@@ -61,4 +61,12 @@ done
 APICAL="$APICAL" PYTHON="$PYTHON" sh tests/bench/validate_stdp.sh
 rc=$?
 [ $rc -ne 0 ] && [ $status -eq 0 ] && status=$rc
+# Oja's rule: the principal component of a known input covariance (~1 min).
+APICAL="$APICAL" PYTHON="$PYTHON" sh tests/bench/validate_oja.sh
+rc=$?
+[ $rc -ne 0 ] && [ $status -eq 0 ] && status=$rc
+# A Hopfield memory: capacity at N = 1000 and 2000, spurious states (~5 min).
+APICAL="$APICAL" PYTHON="$PYTHON" sh tests/bench/validate_hopfield.sh
+rc=$?
+[ $rc -ne 0 ] && [ $status -eq 0 ] && status=$rc
 exit $status
