@@ -17,14 +17,20 @@ ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -Iincl
              $(DEPS_CFLAGS) $(CFLAGS) -MMD -MP
 LDLIBS  = $(DEPS_LIBS) -lpthread -lm
 
-LIB_SRC  := $(filter-out sim/main.c,$(wildcard sim/*.c)) $(wildcard models/*.c)
+# MPI (issue 11): only the CLI's sim/comm_mpi.c calls MPI, so only
+# build/apical is compiled and linked with mpicc; the library and the tests
+# do not link MPI. Without mpicc, comm_mpi.c is a stub that refuses to run
+# under mpirun. MPICC= (empty) builds without MPI.
+MPICC   ?= $(shell command -v mpicc 2>/dev/null)
+LINK_CC  = $(if $(MPICC),$(MPICC),$(CC))
+LIB_SRC  := $(filter-out sim/main.c sim/comm_mpi.c,$(wildcard sim/*.c)) $(wildcard models/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/check_*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/runner.o $(BUILD)/tests/harness.o
 APICAL   := $(BUILD)/apical
 CHECKBIN := $(BUILD)/check_apical
 
-.PHONY: all deps demo check check-asan check-valgrind check-browser check-fresh bench validate oja-pca hopfield-capacity mnist mnist-accuracy reproduce-guergiev clean help fuzz fuzz-run fuzz-smoke
+.PHONY: FORCE all deps demo check check-asan check-valgrind check-browser check-fresh bench validate oja-pca hopfield-capacity mnist mnist-accuracy reproduce-guergiev clean help fuzz fuzz-run fuzz-smoke
 
 all: $(APICAL)
 
@@ -58,8 +64,21 @@ $(BUILD)/%.o: %.c
 $(BUILD)/libapical.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(APICAL): $(BUILD)/sim/main.o $(BUILD)/libapical.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+# Which compiler built the MPI part: a change (mpicc installed by `make
+# deps` after a build without it) rebuilds comm_mpi.o and the binary.
+$(BUILD)/mpicc.txt: FORCE
+	@mkdir -p $(BUILD)
+	@echo "$(MPICC)" > $@.tmp
+	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
+
+$(BUILD)/sim/comm_mpi.o: sim/comm_mpi.c $(BUILD)/mpicc.txt
+	@mkdir -p $(dir $@)
+	$(LINK_CC) $(ALL_CFLAGS) $(if $(MPICC),-DAPICAL_HAVE_MPI) -c $< -o $@
+
+$(APICAL): $(BUILD)/sim/main.o $(BUILD)/sim/comm_mpi.o $(BUILD)/libapical.a
+	$(LINK_CC) $(CFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
+
+FORCE:
 
 # One Check runner for every tests/check_<module>.c; each defines
 # `Suite *<module>_suite(void)`. The list is generated from the file names.
@@ -144,7 +163,8 @@ check-asan: deps
 check-fresh:
 	@scripts/check-fresh.sh
 
-demo: deps $(APICAL)
+demo: deps
+	@$(MAKE) --no-print-directory $(APICAL)
 	@mkdir -p results
 	$(APICAL) run networks/brette2007_coba.yaml -o results/brette2007_coba.h5
 	$(PYTHON) analysis/raster.py results/brette2007_coba.h5 -o results/brette2007_coba.png
@@ -213,7 +233,7 @@ INSTALL     ?= install
 # The installed API (docs/embedding.md, "Headers"): loader.h only because
 # protocol.h includes it; its functions are not exported from the .so.
 API_H     := error.h units.h rng.h model.h plasticity.h spec.h limits.h sim.h control.h \
-             h5out.h protocol.h
+             h5out.h protocol.h comm.h
 PUBLIC_H  := $(API_H) loader.h fastexp.h
 SONAME    := libapical.so.$(SOVERSION)
 SHLIB     := $(BUILD)/libapical.so.$(VERSION)

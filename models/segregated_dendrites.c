@@ -1028,6 +1028,10 @@ static apical_status sd_build(const apical_net_spec *spec, apical_sim *S, void *
     const double need = apical_segregated_end(ps, spec->sim.seed, window, spec->sim.duration);
     if (spec->sim.duration < need * (1.0 - 1e-12))
         return too_short(spec, window, err);
+    if (ps->checkpoint && apical_engine_ranks(S) > 1) /* it reads this rank's synapses only */
+        return apical_error_set(err, APICAL_E_INVALID, &ps->pos,
+                                "checkpoints are written by runs in one process only (not "
+                                "under mpirun with more than one rank)");
     protocol_rt *pr = calloc(1, sizeof *pr);
     if (!pr)
         return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
@@ -1254,6 +1258,8 @@ static double *dense_of(apical_sim *S, const apical_net_spec *spec, size_t j)
     dense_ctx c = {calloc(ns * nt + 1, sizeof(double)), ns, 1, 0};
     if (c.m)
         apical_engine_each_weight(S, j, dense_visit, &c);
+    if (c.m) /* ranks: every rank's synapses (each wrote its own, zero elsewhere) */
+        apical_engine_combine(S, c.m, ns * nt);
     return c.m;
 }
 

@@ -42,6 +42,13 @@ static apical_status nomem(apical_error *err)
     return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory while building the network");
 }
 
+/* A per-neuron array of this rank's neurons [own_lo, own_lo + own_n),
+ * indexed by population index: its block's start minus off elements
+ * (engine_internal.h, pop_rt). NULL stays NULL. */
+static double *own_shift(double *block, uint64_t off)
+{
+    return block ? block - off : NULL;
+}
 
 /* A cue from seeded patterns (initial: {s: {pattern: ...}}): sign b times
  * the majority of the listed patterns at unit i, flipped with probability
@@ -77,23 +84,33 @@ static apical_status build_pops(apical_sim *S, apical_error *err)
         pr->n = ps->size;
         pr->gid0 = gid;
         gid += pr->n;
+        /* this rank's neurons: those of its partitions [p0, p1) (the
+         * partitions' ranges: n p / n_parts); all of them in one process */
+        const uint64_t lo = pr->n * S->p0 / S->n_parts, hi = pr->n * S->p1 / S->n_parts;
+        const uint64_t nl = hi - lo;
+        pr->own_lo = lo;
+        pr->own_n = nl;
         pr->derived = calloc(pr->m->n_derived + 1, sizeof *pr->derived);
         /* the loader accepts "sweep" only for models with sweep ops */
         pr->sweep = strcmp(ps->stepper, "sweep") == 0 ? pr->m->sweep : NULL;
         pr->istride = pr->sweep ? 1 : pr->ns;
-        pr->kstride = pr->sweep ? pr->n : 1;
-        pr->y = malloc(pr->n * pr->ns * sizeof *pr->y + 1);
+        pr->kstride = pr->sweep ? nl : 1;
+        /* Per-neuron arrays hold this rank's neurons only, indexed by the
+         * neuron's index in its population: each pointer is its block's
+         * start minus own_lo elements (own_base gives the block back). */
+        pr->y = own_shift(malloc(nl * pr->ns * sizeof *pr->y + 1), lo * pr->istride);
         if (pr->sweep && (pr->ns > APICAL_SWEEP_MAX_STATE ||
                           (!pr->sweep->horizon_n &&
-                           !(pr->y_next = calloc(pr->n * pr->ns + 1, sizeof *pr->y_next))) ||
+                           !(pr->y_next = own_shift(calloc(nl * pr->ns + 1, sizeof *pr->y_next),
+                                                    lo * pr->istride))) ||
                           !(pr->ystate = calloc(pr->ns + 1, sizeof *pr->ystate)))) {
             gsl_rng_free(r);
             return nomem(err);
         }
-        pr->t_last = calloc(pr->n, sizeof *pr->t_last);
-        pr->h = malloc(pr->n * sizeof *pr->h);
-        pr->ref_until = malloc(pr->n * sizeof *pr->ref_until);
-        pr->wake = calloc(pr->n, sizeof *pr->wake);
+        pr->t_last = own_shift(calloc(nl + 1, sizeof *pr->t_last), lo);
+        pr->h = own_shift(malloc((nl + 1) * sizeof *pr->h), lo);
+        pr->ref_until = own_shift(malloc((nl + 1) * sizeof *pr->ref_until), lo);
+        pr->wake = own_shift(calloc(nl + 1, sizeof *pr->wake), lo);
         if (!pr->derived || !pr->y || !pr->t_last || !pr->h || !pr->ref_until || !pr->wake) {
             gsl_rng_free(r);
             return nomem(err);
@@ -106,13 +123,17 @@ static apical_status build_pops(apical_sim *S, apical_error *err)
         pr->relay = pr->m->relay_receptor
                         ? (int)apical_receptor_index(pr->m, pr->m->relay_receptor)
                         : -1;
-        if (pr->m->uses_rng && !(pr->rng = calloc(pr->n + 1, sizeof *pr->rng))) {
-            gsl_rng_free(r);
-            return nomem(err);
+        if (pr->m->uses_rng) {
+            apical_rng *g = calloc(nl + 1, sizeof *g);
+            if (!g) {
+                gsl_rng_free(r);
+                return nomem(err);
+            }
+            pr->rng = g - lo; /* as own_shift */
         }
         uint32_t stream = apical_rng_stream_id(APICAL_RNG_INIT, ps->name);
         uint32_t own = apical_rng_stream_id(APICAL_RNG_NEURON, ps->name);
-        for (uint64_t i = 0; i < pr->n; i++) {
+        for (uint64_t i = lo; i < hi; i++) { /* keyed by i: the same draws as one process */
             apical_rng_init(apical_rng_gsl_state(r), spec->sim.seed, stream, (uint32_t)i);
             for (size_t k = 0; k < pr->ns; k++)
                 pr->y[pop_at(pr, i, k)] = ps->init[k].kind == APICAL_DIST_FILE
@@ -200,6 +221,10 @@ static inline void route(syn_route *r, uint64_t tgt)
     partition *P = &r->S->parts[a];
     r->lo = P->pp[r->pi].lo;
     r->hi = P->pp[r->pi].hi;
+    if (a < r->S->p0 || a >= r->S->p1) { /* another rank's: dropped */
+        r->cnt = NULL;
+        return;
+    }
     r->cnt = r->w[a].cnt[r->j];
     r->idx = P->syn_idx;
     r->wt = r->wfixed ? NULL : P->syn_w;
@@ -227,6 +252,8 @@ static int count_syn(void *user, uint64_t src, uint64_t tgt)
     if (stopped(r->S))
         return 1;
     route(r, tgt);
+    if (!r->cnt)
+        return 0;
     return ++r->cnt[src] == 0; /* wrapped: more than 2^32 - 1 synapses */
 }
 
@@ -236,6 +263,8 @@ static int fill_syn(void *user, uint64_t src, uint64_t tgt, double w, double d)
     if (stopped(r->S))
         return 1;
     route(r, tgt);
+    if (!r->cnt)
+        return 0;
     if (!(*r->left)--)
         return 1;
     uint32_t s = r->cnt[src]++;
@@ -544,7 +573,9 @@ static apical_status build_synapses(apical_sim *S, apical_error *err)
         st = nomem(err);
         goto done;
     }
-    for (unsigned p = 0; p < n_parts; p++)
+    /* this rank's partitions [p0, p1) only: w[p] of the others stays empty */
+    const unsigned p0 = S->p0, p1 = S->p1;
+    for (unsigned p = p0; p < p1; p++)
         if (!(w[p].cnt = calloc(np + 1, sizeof *w[p].cnt)) ||
             !(w[p].per_proj = calloc(np + 1, sizeof *w[p].per_proj))) {
             st = nomem(err);
@@ -554,18 +585,20 @@ static apical_status build_synapses(apical_sim *S, apical_error *err)
     for (size_t j = 0; j < np; j++) {
         const apical_proj_spec *pj = &spec->projs[j];
         const uint64_t n_src = S->pops[pj->source].n, n_tgt = S->pops[pj->target].n;
-        for (unsigned p = 0; p < n_parts; p++)
+        for (unsigned p = p0; p < p1; p++)
             if (!(w[p].cnt[j] = calloc(n_src + 1, sizeof **w[p].cnt))) {
                 st = nomem(err);
                 goto done;
             }
         syn_route r = {.S = S, .w = w, .j = j, .pi = pj->target};
-        st = apical_connect_pairs(pj, n_src, n_tgt, spec->sim.seed, 0, n_tgt, count_syn, &r, err);
+        /* only this rank's targets (all of them in one process) */
+        const uint64_t lo = S->parts[p0].pp[pj->target].lo, hi = S->parts[p1 - 1].pp[pj->target].hi;
+        st = apical_connect_pairs(pj, n_src, n_tgt, spec->sim.seed, lo, hi, count_syn, &r, err);
         if (stopped(S))
             st = interrupted(S, err);
         if (st)
             goto done;
-        for (unsigned p = 0; p < n_parts; p++)
+        for (unsigned p = p0; p < p1; p++)
             for (uint64_t i = 0; i < n_src; i++)
                 w[p].per_proj[j] += w[p].cnt[j][i];
         drawn |= delay_varies(pj);
@@ -576,22 +609,23 @@ static apical_status build_synapses(apical_sim *S, apical_error *err)
         order[k] = j;
     }
     /* 2. lay out, fill */
-    for (unsigned p = 0; p < n_parts; p++)
+    for (unsigned p = p0; p < p1; p++)
         if ((st = lay_out(S, &S->parts[p], &w[p], order, out, drawn, err)))
             goto done;
     for (size_t j = 0; j < np; j++) {
         const apical_proj_spec *pj = &spec->projs[j];
         const uint64_t n_tgt = S->pops[pj->target].n;
         syn_route r = {.S = S, .w = w, .j = j, .pi = pj->target, .wfixed = weight_fixed(pj)};
-        for (unsigned p = 0; p < n_parts; p++)
+        for (unsigned p = p0; p < p1; p++)
             w[p].left = w[p].per_proj[j];
-        st = apical_connect(pj, S->pops[pj->source].n, n_tgt, spec->sim.seed, 0, n_tgt, fill_syn,
+        const uint64_t lo = S->parts[p0].pp[pj->target].lo, hi = S->parts[p1 - 1].pp[pj->target].hi;
+        st = apical_connect(pj, S->pops[pj->source].n, n_tgt, spec->sim.seed, lo, hi, fill_syn,
                             &r, err);
         if (stopped(S))
             st = interrupted(S, err);
         if (st)
             goto done;
-        for (unsigned p = 0; p < n_parts; p++)
+        for (unsigned p = p0; p < p1; p++)
             if (w[p].left) { /* the second pass must draw what the first did */
                 st = apical_error_set(err, APICAL_E_INVALID, &pj->pos,
                                       "internal error: projection %s drew different synapses "
@@ -601,7 +635,7 @@ static apical_status build_synapses(apical_sim *S, apical_error *err)
             }
     }
     /* 3. groups */
-    for (unsigned p = 0; p < n_parts; p++) {
+    for (unsigned p = p0; p < p1; p++) {
         if ((stopped(S) && (st = interrupted(S, err))) ||
             (st = make_groups(S, &S->parts[p], &w[p], order, out, drawn, err)) ||
             (st = make_plastic(S, &S->parts[p], &w[p], plastic, err)))
@@ -697,7 +731,7 @@ static apical_status build_fifos(apical_sim *S, apical_error *err)
     double delays[APICAL_MAX_FIFOS];
     size_t n = 0;
     int too_many = 0;
-    for (unsigned p = 0; p < S->n_parts && !too_many; p++) {
+    for (unsigned p = S->p0; p < S->p1 && !too_many; p++) {
         const partition *P = &S->parts[p];
         for (size_t k = 0; k < P->n_groups && !too_many; k++) {
             size_t f = 0;
@@ -711,10 +745,43 @@ static apical_status build_fifos(apical_sim *S, apical_error *err)
             }
         }
     }
+    if (apical_comm_size(S->comm) > 1) {
+        /* the union over ranks: every rank makes the same choice */
+        const size_t R = (size_t)S->comm->size, m = APICAL_MAX_FIFOS + 1;
+        double mine[APICAL_MAX_FIFOS + 1], *all = malloc(R * m * sizeof *all);
+        apical_status st = apical_comm_agree(S->comm, all ? APICAL_OK : APICAL_E_NOMEM, err);
+        if (st) {
+            free(all);
+            return st == APICAL_E_NOMEM ? nomem(err) : st;
+        }
+        mine[0] = too_many ? -1.0 : (double)n;
+        memcpy(mine + 1, delays, n * sizeof *delays);
+        if (S->comm->ops->allgather(S->comm->impl, mine, all, m * sizeof *all)) {
+            free(all);
+            return apical_error_set(err, APICAL_E_COMM, NULL, "exchange of delays failed");
+        }
+        n = 0;
+        for (size_t r = 0; r < R && !too_many; r++) {
+            const double *a = all + r * m;
+            too_many = a[0] < 0;
+            for (size_t k = 0; !too_many && k < (size_t)a[0]; k++) {
+                size_t f = 0;
+                while (f < n && delays[f] != a[1 + k])
+                    f++;
+                if (f == n) {
+                    if (n == APICAL_MAX_FIFOS)
+                        too_many = 1;
+                    else
+                        delays[n++] = a[1 + k];
+                }
+            }
+        }
+        free(all);
+    }
     if (too_many)
         n = 0;
     qsort(delays, n, sizeof *delays, cmp_delay_desc);
-    for (unsigned p = 0; p < S->n_parts; p++) {
+    for (unsigned p = S->p0; p < S->p1; p++) {
         partition *P = &S->parts[p];
         if (!(P->group_fifo = malloc(P->n_groups + 1)))
             return nomem(err);
@@ -810,34 +877,46 @@ static apical_status build_currents(apical_sim *S, apical_error *err)
     const apical_net_spec *spec = S->spec;
     for (size_t pi = 0; pi < S->n_pops; pi++) {
         pop_rt *pr = &S->pops[pi];
-        if (!(pr->i_ext = calloc(pr->n + 1, sizeof *pr->i_ext)))
+        if (!(pr->i_ext = calloc(pr->own_n + 1, sizeof *pr->i_ext)))
             return nomem(err);
+        pr->i_ext = own_shift(pr->i_ext, pr->own_lo);
     }
-    for (size_t j = 0; j < spec->n_inputs; j++) {
+    /* at most one sinusoid per neuron: checked over every node on every
+     * rank (a bitmap per population while building), so every rank finds
+     * the same error */
+    unsigned char **seen = calloc(S->n_pops + 1, sizeof *seen);
+    apical_status st = seen ? APICAL_OK : nomem(err);
+    for (size_t j = 0; j < spec->n_inputs && !st; j++) {
         const apical_input_spec *in = &spec->inputs[j];
         if (in->kind != APICAL_INPUT_SINUSOIDAL)
             continue;
         pop_rt *pr = &S->pops[in->target];
-        if (!pr->i_sin && !(pr->i_sin = calloc(3 * pr->n + 1, sizeof *pr->i_sin)))
-            return nomem(err);
+        if (!pr->i_sin) {
+            if (!(pr->i_sin = calloc(3 * pr->own_n + 1, sizeof *pr->i_sin)) ||
+                !(seen[in->target] = calloc(pr->n / 8 + 1, 1))) {
+                st = nomem(err);
+                break;
+            }
+            pr->i_sin = own_shift(pr->i_sin, 3 * pr->own_lo);
+        }
+        unsigned char *bits = seen[in->target];
         uint64_t n_list = in->nodes ? in->n_nodes : pr->n;
         for (uint64_t k = 0; k < n_list; k++) {
             uint64_t node = in->nodes ? in->nodes[k] : k;
-            /* Mark ownership with a NaN omega until the device switches on. */
-            if (pr->i_sin[3 * node + 1] != 0.0)
-                return apical_error_set(err, APICAL_E_RANGE, &in->pos,
-                                        "neuron %llu of '%s' has more than one sinusoidal_current; "
-                                        "at most one per neuron is supported",
-                                        (unsigned long long)node, pr->spec->name);
-            pr->i_sin[3 * node + 1] = NAN;
+            if (bits[node / 8] & (1u << (node % 8))) {
+                st = apical_error_set(err, APICAL_E_RANGE, &in->pos,
+                                      "neuron %llu of '%s' has more than one sinusoidal_current; "
+                                      "at most one per neuron is supported",
+                                      (unsigned long long)node, pr->spec->name);
+                break;
+            }
+            bits[node / 8] |= (unsigned char)(1u << (node % 8));
         }
     }
-    for (size_t pi = 0; pi < S->n_pops; pi++) {
-        pop_rt *pr = &S->pops[pi];
-        for (uint64_t i = 0; pr->i_sin && i < pr->n; i++)
-            pr->i_sin[3 * i + 1] = 0.0;
-    }
-    return APICAL_OK;
+    for (size_t pi = 0; seen && pi < S->n_pops; pi++)
+        free(seen[pi]);
+    free(seen);
+    return st;
 }
 
 static apical_status build_recorders(apical_sim *S, partition *P, apical_error *err)
@@ -921,17 +1000,24 @@ static apical_status build_weight_samples(apical_sim *S, apical_error *err)
         const apical_proj_spec *pj = &spec->projs[rs->proj];
         const uint64_t src0 = S->pops[pj->source].gid0;
         size_t m = 0;
-        for (unsigned p = 0; p < S->n_parts; p++) {
+        for (unsigned p = S->p0; p < S->p1; p++) {
             const partition *P = &S->parts[p];
             for (size_t g = 0; g < P->n_groups; g++)
                 if (P->groups[g].proj == rs->proj)
                     m += P->groups[g].end - P->groups[g].begin;
         }
-        wsyn *all = malloc((m + 1) * sizeof *all);
+        wsyn *all = calloc(m + 1, sizeof *all); /* zeroed: padding is exchanged */
+        if (apical_comm_size(S->comm) > 1) {
+            apical_status st = apical_comm_agree(S->comm, all ? APICAL_OK : APICAL_E_NOMEM, err);
+            if (st) {
+                free(all);
+                return st;
+            }
+        }
         if (!all)
             return nomem(err);
         size_t k = 0;
-        for (unsigned p = 0; p < S->n_parts; p++) {
+        for (unsigned p = S->p0; p < S->p1; p++) {
             const partition *P = &S->parts[p];
             for (uint64_t src = 0; src < S->pops[pj->source].n; src++)
                 for (uint64_t g = P->row[src0 + src]; g < P->row[src0 + src + 1]; g++) {
@@ -941,6 +1027,19 @@ static apical_status build_weight_samples(apical_sim *S, apical_error *err)
                     for (uint32_t s = gr->begin; s < gr->end; s++)
                         all[k++] = (wsyn){src, P->syn_idx[s], p, s};
                 }
+        }
+        if (apical_comm_size(S->comm) > 1) {
+            /* every rank samples from the whole projection, the same way;
+             * each then records its own synapses of the sample. The list
+             * is the projection's size on every rank while building. */
+            void *v;
+            size_t nb;
+            apical_status st = apical_comm_collect(S->comm, 1, all, m * sizeof *all, &v, &nb, err);
+            free(all);
+            if (st)
+                return st;
+            all = v;
+            m = nb / sizeof *all;
         }
         qsort(all, m, sizeof *all, cmp_wsyn);
         size_t n = rs->sample && rs->sample < m ? (size_t)rs->sample : m;
@@ -1012,12 +1111,26 @@ static apical_status build_frames(apical_sim *S, apical_error *err)
 apical_status apical_build(apical_sim *S, apical_error *err)
 {
     const apical_net_spec *spec = S->spec;
-    apical_status st = build_pops(S, err);
-    if (st)
-        return st;
+    apical_status st = APICAL_OK;
     S->n_parts = spec->sim.partitions ? spec->sim.partitions : 1;
+    /* Ranks: each runs a contiguous block of partitions, at least one.
+     * Results do not depend on the partition count, so with more ranks
+     * than partitions there are as many partitions as ranks. */
+    const unsigned R = (unsigned)apical_comm_size(S->comm), rank = (unsigned)apical_comm_rank(S->comm);
+    if (S->n_parts < R)
+        S->n_parts = R;
+    if (S->n_parts > APICAL_MAX_PARTITIONS)
+        return apical_error_set(err, APICAL_E_RANGE, NULL, "%u ranks: at most %u partitions",
+                                R, APICAL_MAX_PARTITIONS);
+    S->p0 = (unsigned)((uint64_t)S->n_parts * rank / R);
+    S->p1 = (unsigned)((uint64_t)S->n_parts * (rank + 1) / R);
+    if ((st = build_pops(S, err)))
+        return st;
     S->parts = calloc(S->n_parts, sizeof *S->parts);
-    if (!S->parts)
+    S->xk = S->xk_cap = APICAL_XK_MIN;
+    if (!S->parts ||
+        (R > 1 && (!(S->xslot = malloc((R + 1) * APICAL_XSLOT(S->xk) * sizeof *S->xslot)) ||
+                   !(S->xcounts = malloc(R * sizeof *S->xcounts)))))
         return nomem(err);
     S->min_delay = HUGE_VAL;
     for (unsigned p = 0; p < S->n_parts; p++) {
@@ -1035,13 +1148,18 @@ apical_status apical_build(apical_sim *S, apical_error *err)
     }
     if (stopped(S))
         return interrupted(S, err);
-    if ((st = build_synapses(S, err)))
+    st = build_synapses(S, err);
+    if (!st && stopped(S))
+        st = interrupted(S, err);
+    for (unsigned p = S->p0; p < S->p1 && !st; p++)
+        st = build_gsl(S, &S->parts[p], err);
+    /* Ranks: the first exchange of the build; a rank that failed so far
+     * stops every rank here, with its message */
+    if ((st = apical_comm_agree(S->comm, st, err)))
         return st;
-    if (stopped(S))
-        return interrupted(S, err);
-    for (unsigned p = 0; p < S->n_parts; p++)
-        if ((st = build_gsl(S, &S->parts[p], err)))
-            return st;
+    if (apical_comm_size(S->comm) > 1 &&
+        S->comm->ops->allreduce_min(S->comm->impl, &S->min_delay, 1))
+        return apical_error_set(err, APICAL_E_COMM, NULL, "exchange of the minimum delay failed");
     if ((st = build_fifos(S, err)))
         return st;
     /* With no synapses nothing couples neurons; windows then only pace
@@ -1054,7 +1172,7 @@ apical_status apical_build(apical_sim *S, apical_error *err)
         return st;
     if ((st = build_currents(S, err)))
         return st;
-    for (unsigned p = 0; p < S->n_parts; p++)
+    for (unsigned p = S->p0; p < S->p1; p++)
         if ((st = build_inputs(S, &S->parts[p], err)) ||
             (st = build_recorders(S, &S->parts[p], err)))
             return st;
@@ -1078,7 +1196,8 @@ apical_status apical_sim_new_opts(const apical_net_spec *spec, const apical_sim_
         return nomem(err);
     S->spec = spec;
     S->stop = opts ? opts->stop : NULL;
-    apical_status st = apical_build(S, err);
+    S->comm = opts ? opts->comm : NULL;
+    apical_status st = apical_comm_agree(S->comm, apical_build(S, err), err);
     if (st) {
         apical_sim_free(S);
         return st;
@@ -1092,8 +1211,8 @@ apical_status apical_sim_new_opts(const apical_net_spec *spec, const apical_sim_
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         threads = cores > 0 ? (unsigned)cores : 1;
     }
-    if (threads > S->n_parts)
-        threads = S->n_parts;
+    if (threads > S->p1 - S->p0)
+        threads = S->p1 - S->p0;
     S->n_threads = threads;
     S->pool = apical_pool_new(threads);
     if (!S->pool) {

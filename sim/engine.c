@@ -1064,12 +1064,134 @@ static size_t pop_of_gid(const apical_sim *S, uint64_t gid)
     return lo;
 }
 
+/* Ranks: this rank's merged spikes (S->merged[0, *n)) for every rank's,
+ * in the same (time, id) order as one process (docs/ARCHITECTURE.md
+ * "Ranks"). One allgather per window of a fixed-size slot per rank: its
+ * spike count, its status and its first K spikes, as NEURON's compressed
+ * exchange does; only a window where some rank has more than K spikes
+ * needs a second exchange (allgatherv of the rest), and K then grows to
+ * that count (every rank sees the same counts, so K stays the same on all).
+ * A rank that failed (solver error, interrupt) stops every rank in the same
+ * window with its message (apical_comm_agree). Each rank's block is
+ * sorted; the blocks are merged k-way. */
+static apical_status exchange_spikes(apical_sim *S, apical_status st, size_t *n, apical_error *err)
+{
+    const apical_comm *c = S->comm;
+    const size_t R = (size_t)c->size, K = S->xk, slot = APICAL_XSLOT(K); /* uint64 words */
+    uint64_t *mine = S->xslot, *all = S->xslot + slot;
+    mine[0] = *n;
+    mine[1] = (uint64_t)st;
+    const size_t first = *n < K ? *n : K;
+    if (first)
+        memcpy(mine + 2, S->merged, first * sizeof(spike_rec));
+    if (c->ops->allgather(c->impl, mine, all, slot * sizeof *mine))
+        return apical_error_set(err, APICAL_E_COMM, NULL, "spike exchange failed at t = %g ms",
+                                S->t);
+    size_t total = 0, most = 0;
+    int failed = 0;
+    for (size_t r = 0; r < R; r++) {
+        const size_t nr = (size_t)all[r * slot];
+        total += nr;
+        most = nr > most ? nr : most;
+        failed |= all[r * slot + 1] != 0;
+    }
+    if (failed)
+        return apical_comm_agree(c, st, err);
+    /* buffers: the same sizes, so the same branches, on every rank */
+    /* K: up to the largest count seen (the slots are reallocated only
+     * beyond the largest K so far), and down to the largest of the last
+     * APICAL_XK_EPOCH windows when that is under half of it, so a start-up
+     * burst does not widen every later exchange */
+    const size_t want = most < APICAL_XK_MAX ? most : APICAL_XK_MAX;
+    size_t grow_k = want > S->xk_cap ? want : 0;
+    if (want > K && !grow_k)
+        S->xk = want;
+    S->xk_peak = want > S->xk_peak ? want : S->xk_peak;
+    if (++S->xk_windows % APICAL_XK_EPOCH == 0) {
+        const size_t peak = S->xk_peak > APICAL_XK_MIN ? S->xk_peak : APICAL_XK_MIN;
+        if (2 * peak < S->xk && !grow_k)
+            S->xk = peak;
+        S->xk_peak = 0;
+    }
+    if (total > S->cap_xbuf || grow_k) {
+        size_t cap = total > 2 * S->cap_xbuf ? total : 2 * S->cap_xbuf;
+        spike_rec *m = realloc(S->xbuf, cap * sizeof *m);
+        if (m)
+            S->xbuf = m;
+        spike_rec *g = m ? realloc(S->merged, cap * sizeof *g) : NULL;
+        if (g) {
+            S->merged = g;
+            S->cap_merged = S->cap_xbuf = cap;
+        }
+        uint64_t *x = g && grow_k ? malloc((R + 1) * APICAL_XSLOT(grow_k) * sizeof *x) : NULL;
+        st = g && (x || !grow_k)
+                 ? APICAL_OK
+                 : apical_error_set(err, APICAL_E_NOMEM, NULL,
+                                    "out of memory exchanging %zu spikes", total);
+        if ((st = apical_comm_agree(c, st, err))) {
+            free(x);
+            return st;
+        }
+        if (grow_k) { /* this window still reads the old slots */
+            free(S->xold);
+            S->xold = S->xslot;
+            S->xslot = x;
+            S->xk = S->xk_cap = grow_k;
+        }
+    }
+    /* the spikes beyond K of every rank that had more */
+    size_t *counts = S->xcounts, extra = 0;
+    for (size_t r = 0; r < R; r++) {
+        const size_t nr = (size_t)all[r * slot];
+        counts[r] = (nr > K ? nr - K : 0) * sizeof(spike_rec);
+        extra += counts[r];
+    }
+    spike_rec *over = extra ? S->xbuf + (total - extra / sizeof(spike_rec)) : NULL;
+    if (extra && c->ops->allgatherv(c->impl, S->merged + first, over, counts))
+        return apical_error_set(err, APICAL_E_COMM, NULL, "spike exchange failed at t = %g ms",
+                                S->t);
+    /* every rank's block, contiguous in xbuf: its first K from its slot,
+     * then its overflow (the overflows sit at the end of xbuf already, and
+     * are moved down in rank order: never over what is still to be read) */
+    size_t pos[64], end[64], at = 0, o = 0;
+    for (size_t r = 0; r < R; r++) {
+        const size_t nr = (size_t)all[r * slot], k = nr < K ? nr : K;
+        if (k)
+            memcpy(S->xbuf + at, all + r * slot + 2, k * sizeof(spike_rec));
+        if (nr > k)
+            memmove(S->xbuf + at + k, over + o, (nr - k) * sizeof(spike_rec));
+        o += nr - k;
+        if (r < 64) {
+            pos[r] = at;
+            end[r] = at + nr;
+        }
+        at += nr;
+    }
+    if (R <= 64) { /* k-way merge (ranks are few) */
+        for (size_t k = 0; k < total; k++) {
+            size_t best = R;
+            for (size_t r = 0; r < R; r++)
+                if (pos[r] < end[r] &&
+                    (best == R || cmp_spike(&S->xbuf[pos[r]], &S->xbuf[pos[best]]) < 0))
+                    best = r;
+            S->merged[k] = S->xbuf[pos[best]++];
+        }
+    } else {
+        if (total)
+            memcpy(S->merged, S->xbuf, total * sizeof *S->merged);
+        qsort(S->merged, total, sizeof *S->merged, cmp_spike);
+    }
+    *n = total;
+    return APICAL_OK;
+}
+
 /* Merge this window's spikes in (time, id) order: the order deliveries are
  * queued in, so equal-time events resolve the same way for any partitioning. */
-static apical_status merge_spikes(apical_sim *S, size_t *n_merged, apical_error *err)
+static apical_status merge_spikes(apical_sim *S, apical_status st, size_t *n_merged,
+                                  apical_error *err)
 {
     size_t n = 0;
-    for (unsigned p = 0; p < S->n_parts; p++)
+    for (unsigned p = S->p0; p < S->p1; p++)
         n += S->parts[p].n_out;
     if (n > S->cap_merged) {
         spike_rec *m = realloc(S->merged, n * sizeof *m);
@@ -1080,21 +1202,21 @@ static apical_status merge_spikes(apical_sim *S, size_t *n_merged, apical_error 
     }
     /* each partition sorted its own (partition_job): a k-way merge */
     size_t pos[64];
-    const unsigned kway = S->n_parts <= 64 ? S->n_parts : 0;
+    const unsigned nl = S->p1 - S->p0, kway = nl <= 64 ? nl : 0;
+    const partition *L = S->parts + S->p0; /* this rank's */
     for (unsigned p = 0; p < kway; p++)
         pos[p] = 0;
     for (size_t k = 0; kway && k < n; k++) {
         unsigned best = kway;
         for (unsigned p = 0; p < kway; p++)
-            if (pos[p] < S->parts[p].n_out &&
-                (best == kway ||
-                 cmp_spike(&S->parts[p].out[pos[p]], &S->parts[best].out[pos[best]]) < 0))
+            if (pos[p] < L[p].n_out &&
+                (best == kway || cmp_spike(&L[p].out[pos[p]], &L[best].out[pos[best]]) < 0))
                 best = p;
-        S->merged[k] = S->parts[best].out[pos[best]++];
+        S->merged[k] = L[best].out[pos[best]++];
     }
     if (!kway) {
         size_t k = 0;
-        for (unsigned p = 0; p < S->n_parts; p++) {
+        for (unsigned p = S->p0; p < S->p1; p++) {
             if (S->parts[p].n_out)
                 memcpy(S->merged + k, S->parts[p].out, S->parts[p].n_out * sizeof *S->merged);
             k += S->parts[p].n_out;
@@ -1102,8 +1224,14 @@ static apical_status merge_spikes(apical_sim *S, size_t *n_merged, apical_error 
         if (n)
             qsort(S->merged, n, sizeof *S->merged, cmp_spike);
     }
-    for (unsigned p = 0; p < S->n_parts; p++)
+    for (unsigned p = S->p0; p < S->p1; p++)
         S->parts[p].n_out = 0;
+    if (apical_comm_size(S->comm) > 1) {
+        if ((st = exchange_spikes(S, st, &n, err)))
+            return st;
+    } else if (st) {
+        return st;
+    }
     if (S->hooks.spikes)
         S->hooks.spikes(S->hooks.user, S->merged, n);
     for (size_t j = 0; j < n; j++) {
@@ -1134,8 +1262,13 @@ static apical_status queue_deliveries(apical_sim *S, partition *P, size_t n)
     return APICAL_OK;
 }
 
-static void flush_frames(apical_sim *S, double T1)
+/* Ranks: each rank fills its own neurons' (synapses') columns of a frame
+ * and leaves the others zero, so a bitwise OR onto rank 0 is every rank's
+ * values, exactly; rank 0 zeroes the frames after writing them. One
+ * reduction per recorder and window, of the window's frames only. */
+static apical_status flush_frames(apical_sim *S, double T1, apical_error *err)
 {
+    const int multi = apical_comm_size(S->comm) > 1;
     for (size_t r = 0; r < S->spec->n_recorders; r++) {
         frame_buf *fb = &S->frames[r];
         const apical_recorder_spec *rs = &S->spec->recorders[r];
@@ -1145,12 +1278,19 @@ static void flush_frames(apical_sim *S, double T1)
         while (fb->base_k + done < fb->n_ticks &&
                (double)(fb->base_k + done) * rs->interval < T1 && done < fb->cap)
             done++;
+        const size_t bytes = done * fb->width * sizeof *fb->data;
+        if (multi && bytes && S->comm->ops->reduce_or(S->comm->impl, fb->data, bytes))
+            return apical_error_set(err, APICAL_E_COMM, NULL,
+                                    "gathering recorded frames failed at t = %g ms", T1);
         for (size_t f = 0; f < done; f++)
             if (S->obs.on_frame)
                 S->obs.on_frame(S->obs.user, r, (double)(fb->base_k + f) * rs->interval,
                                 fb->data + f * fb->width, fb->width);
+        if (multi && bytes && S->comm->rank == 0)
+            memset(fb->data, 0, bytes);
         fb->base_k += done;
     }
+    return APICAL_OK;
 }
 
 /* --- between windows: the controller interface (include/apical/control.h) */
@@ -1182,10 +1322,48 @@ void apical_engine_track_integral(apical_sim *S, size_t pi)
 
 /* The one place a controller reads neuron state: the state layout is the
  * engine's own. */
+/* Ranks: the rank whose partitions hold neuron i of population pi */
+static int owner_rank(const apical_sim *S, size_t pi, uint64_t i)
+{
+    unsigned a = 0, b = S->n_parts - 1;
+    while (a < b) {
+        unsigned m = (a + b) / 2;
+        if (i < S->parts[m].pp[pi].hi)
+            b = m;
+        else
+            a = m + 1;
+    }
+    const uint64_t R = (uint64_t)S->comm->size;
+    int r = 0;
+    while ((uint64_t)S->n_parts * (uint64_t)(r + 1) / R <= a)
+        r++;
+    return r;
+}
+
+int apical_engine_ranks(const apical_sim *S)
+{
+    return apical_comm_size(S->comm);
+}
+
+void apical_engine_combine(const apical_sim *S, double *v, size_t n)
+{
+    if (apical_comm_size(S->comm) <= 1 || !n)
+        return;
+    /* a failed transport is MPI's to report: its errors end the job */
+    if (!S->comm->ops->reduce_or(S->comm->impl, v, n * sizeof *v))
+        S->comm->ops->bcast(S->comm->impl, v, n * sizeof *v, 0);
+}
+
 double apical_engine_state(const apical_sim *S, size_t pi, uint64_t i, size_t k)
 {
     const pop_rt *pr = &S->pops[pi];
-    return pr->y[pop_at(pr, i, k)];
+    if (apical_comm_size(S->comm) <= 1)
+        return pr->y[pop_at(pr, i, k)];
+    /* only the owner holds the neuron */
+    const int owner = owner_rank(S, pi, i);
+    double v = owner == S->comm->rank ? pr->y[pop_at(pr, i, k)] : 0.0;
+    S->comm->ops->bcast(S->comm->impl, &v, sizeof v, owner);
+    return v;
 }
 
 apical_status apical_engine_sync(apical_sim *S, size_t pi, double T, apical_error *err)
@@ -1197,7 +1375,7 @@ apical_status apical_engine_sync(apical_sim *S, size_t pi, double T, apical_erro
         /* lagging neurons: their wake times are >= S->t, so T <= S->t is
          * quiet (there are no pending inputs between windows) */
         T = T < S->t ? T : S->t;
-        for (unsigned p = 0; p < S->n_parts; p++) {
+        for (unsigned p = S->p0; p < S->p1; p++) {
             partition *P = &S->parts[p];
             const pop_part *pp = &P->pp[pi];
             for (uint64_t i = pp->lo; i < pp->hi; i++)
@@ -1209,7 +1387,7 @@ apical_status apical_engine_sync(apical_sim *S, size_t pi, double T, apical_erro
         }
         return APICAL_OK;
     }
-    for (unsigned p = 0; p < S->n_parts; p++) {
+    for (unsigned p = S->p0; p < S->p1; p++) {
         partition *P = &S->parts[p];
         pop_part *pp = &P->pp[pi];
         for (uint64_t i = pp->lo; i < pp->hi; i++) {
@@ -1231,7 +1409,7 @@ void apical_engine_poke(apical_sim *S, size_t pi, uint64_t i, size_t k, double v
     const pop_rt *pr = &S->pops[pi];
     if (pr->sweep) {
         /* brought to now first (it may lag), then its wake time redone */
-        for (unsigned p = 0; p < S->n_parts; p++)
+        for (unsigned p = S->p0; p < S->p1; p++)
             if (i >= S->parts[p].pp[pi].lo && i < S->parts[p].pp[pi].hi) {
                 partition *P = &S->parts[p];
                 apical_sweep_sync(S, P, pi, i, S->t, 0);
@@ -1240,12 +1418,16 @@ void apical_engine_poke(apical_sim *S, size_t pi, uint64_t i, size_t k, double v
             }
         return;
     }
-    pr->y[pop_at(pr, i, k)] = value;
     if (pr->exact) {
-        S->exact_dirty = 1; /* the decay rate may have changed */
+        /* the decay rate may have changed; on every rank, another rank's
+         * neuron included: the next plan is collective (apical_exact_plan) */
+        S->exact_dirty = 1;
         S->exact_epoch++;
     }
-    for (unsigned p = 0; p < S->n_parts; p++)
+    if (i - pr->own_lo >= pr->own_n) /* another rank's (it pokes it too) */
+        return;
+    pr->y[pop_at(pr, i, k)] = value;
+    for (unsigned p = S->p0; p < S->p1; p++)
         if (i >= S->parts[p].pp[pi].lo && i < S->parts[p].pp[pi].hi)
             update_wake(pr, &S->parts[p].pp[pi], i);
 }
@@ -1253,8 +1435,26 @@ void apical_engine_poke(apical_sim *S, size_t pi, uint64_t i, size_t k, double v
 void apical_engine_state_all(const apical_sim *S, size_t pi, size_t k, double *out)
 {
     const pop_rt *pr = &S->pops[pi];
-    for (uint64_t i = 0; i < pr->n; i++)
+    for (uint64_t i = pr->own_lo; i < pr->own_lo + pr->own_n; i++)
         out[i] = pr->y[pop_at(pr, i, k)];
+    if (apical_comm_size(S->comm) <= 1)
+        return;
+    /* ranks own contiguous ranges of every population, in rank order */
+    const int R = S->comm->size;
+    const uint64_t lo = S->parts[S->p0].pp[pi].lo, hi = S->parts[S->p1 - 1].pp[pi].hi;
+    for (int r = 0; r < R; r++) {
+        const unsigned a = (unsigned)((uint64_t)S->n_parts * (uint64_t)r / (uint64_t)R);
+        const unsigned b = (unsigned)((uint64_t)S->n_parts * (uint64_t)(r + 1) / (uint64_t)R);
+        S->xcounts[r] = (size_t)(S->parts[b - 1].pp[pi].hi - S->parts[a].pp[pi].lo) * sizeof *out;
+    }
+    double *mine = malloc((hi - lo + 1) * sizeof *mine);
+    if (!mine) /* every rank must take part: its stale values instead */
+        mine = out; /* (MPI_Allgatherv then aliases; out of memory is fatal soon anyway) */
+    else if (hi > lo)
+        memcpy(mine, out + lo, (hi - lo) * sizeof *mine);
+    S->comm->ops->allgatherv(S->comm->impl, mine, out, S->xcounts);
+    if (mine != out)
+        free(mine);
 }
 
 void apical_engine_poke_all(apical_sim *S, size_t pi, size_t k, const double *v)
@@ -1265,13 +1465,13 @@ void apical_engine_poke_all(apical_sim *S, size_t pi, size_t k, const double *v)
             apical_engine_poke(S, pi, i, k, v[i]);
         return;
     }
-    for (uint64_t i = 0; i < pr->n; i++)
+    for (uint64_t i = pr->own_lo; i < pr->own_lo + pr->own_n; i++)
         pr->y[pop_at(pr, i, k)] = v[i];
     if (pr->exact) {
         S->exact_dirty = 1;
         S->exact_epoch++;
     }
-    for (unsigned p = 0; p < S->n_parts; p++) {
+    for (unsigned p = S->p0; p < S->p1; p++) {
         pop_part *pp = &S->parts[p].pp[pi];
         for (uint64_t i = pp->lo; i < pp->hi; i++)
             update_wake(pr, pp, i);
@@ -1282,7 +1482,7 @@ apical_status apical_engine_set_rate(apical_sim *S, size_t j, uint64_t node, dou
                                      apical_error *err)
 {
     const apical_input_spec *in = &S->spec->inputs[j];
-    for (unsigned p = 0; p < S->n_parts; p++) {
+    for (unsigned p = S->p0; p < S->p1; p++) {
         partition *P = &S->parts[p];
         input_rt *ir = &P->inputs[j];
         const pop_part *pp = &P->pp[in->target];
@@ -1365,7 +1565,7 @@ static void rank1_job(void *arg, unsigned p)
     apical_sim *S = job->S;
     const apical_proj_spec *pj = &S->spec->projs[job->proj];
     const uint64_t src0 = S->pops[pj->source].gid0, nsrc = S->pops[pj->source].n;
-    partition *P = &S->parts[p];
+    partition *P = &S->parts[S->p0 + p];
     const double keep = job->keep, *restrict v = job->v;
     for (uint64_t src = 0; src < nsrc; src++)
         for (uint64_t g = P->row[src0 + src]; g < P->row[src0 + src + 1]; g++) {
@@ -1389,13 +1589,13 @@ void apical_engine_rank1_update(apical_sim *S, size_t j, double keep, const doub
                                 const double *v)
 {
     struct rank1_job job = {S, j, keep, u, v};
-    apical_pool_run(S->pool, S->n_parts, rank1_job, &job);
+    apical_pool_run(S->pool, S->p1 - S->p0, rank1_job, &job);
 }
 
 void apical_engine_each_weight(apical_sim *S, size_t j, apical_weight_visit fn, void *user)
 {
     struct weight_job job = {S, j, fn, user};
-    for (unsigned p = 0; p < S->n_parts; p++)
+    for (unsigned p = S->p0; p < S->p1; p++)
         weight_job(&job, p);
 }
 
@@ -1413,7 +1613,7 @@ struct window_job {
 static void partition_job(void *arg, unsigned p)
 {
     struct window_job *job = arg;
-    partition *P = &job->S->parts[p];
+    partition *P = &job->S->parts[job->S->p0 + p];
     if (!P->st && job->S->n_pending)
         queue_deliveries(job->S, P, job->S->n_pending);
     if (!P->st && job->S->window == 0 && job->S->t == 0.0)
@@ -1427,38 +1627,48 @@ apical_status apical_sim_run(apical_sim *S, double until, const volatile int *st
                              apical_error *err)
 {
     until = fmin(until, S->spec->sim.duration);
+    /* Ranks: a controller fails on one rank (out of memory) or on all;
+     * every rank learns it before the next exchange */
     if (S->hooks.between && S->t == 0.0 && S->window == 0) {
-        apical_status st = S->hooks.between(S->hooks.user, S, err);
+        apical_status st = apical_comm_agree(S->comm, S->hooks.between(S->hooks.user, S, err), err);
         if (st)
             return st;
     }
+    const int multi = apical_comm_size(S->comm) > 1;
     while (S->t < until) {
-        if (stop && *stop)
+        if (!multi && stop && *stop)
             return apical_error_set(err, APICAL_E_INTERRUPTED, NULL,
                                     "interrupted at t = %.3f ms", S->t);
         double T1 = fmin((double)(S->window + 1) * S->min_delay, until);
         if (S->has_exact)
             apical_exact_plan(S, S->t, T1);
         struct window_job job = {S, T1, 0};
-        apical_pool_run(S->pool, S->n_parts, partition_job, &job);
-        for (unsigned p = 0; p < S->n_parts; p++)
-            if (S->parts[p].st) {
-                if (err)
-                    *err = S->parts[p].err;
-                return S->parts[p].st;
-            }
+        apical_pool_run(S->pool, S->p1 - S->p0, partition_job, &job);
+        apical_status st = APICAL_OK;
+        for (unsigned p = S->p0; p < S->p1 && !st; p++)
+            if ((st = S->parts[p].st) && err)
+                *err = S->parts[p].err;
+        /* Ranks: a failure or an interrupt on any rank is agreed on in
+         * this window's exchange (merge_spikes), so all stop together. */
+        if (!st && multi && stop && *stop)
+            st = apical_error_set(err, APICAL_E_INTERRUPTED, NULL, "interrupted at t = %.3f ms",
+                                  S->t);
+        if (st && !multi)
+            return st;
         S->n_pending = 0;
         if (S->has_sweep)
             apical_sweep_flip(S);
-        apical_status st = merge_spikes(S, &job.n_merged, err);
+        st = merge_spikes(S, st, &job.n_merged, err);
         if (st)
             return st;
         S->n_pending = job.n_merged;
-        flush_frames(S, T1);
+        if ((st = flush_frames(S, T1, err)))
+            return st;
         S->t = T1;
         if (T1 >= (double)(S->window + 1) * S->min_delay) {
             S->window++;
-            if (S->hooks.between && (st = S->hooks.between(S->hooks.user, S, err)))
+            if (S->hooks.between &&
+                (st = apical_comm_agree(S->comm, S->hooks.between(S->hooks.user, S, err), err)))
                 return st;
         }
         S->stats.windows++;
@@ -1476,7 +1686,7 @@ apical_status apical_sim_run(apical_sim *S, double until, const volatile int *st
         }
     S->stats.t = S->t;
     S->stats.events = S->stats.synaptic_events = S->stats.integrations = S->stats.steps = 0;
-    for (unsigned p = 0; p < S->n_parts; p++) {
+    for (unsigned p = S->p0; p < S->p1; p++) {
         const partition *P = &S->parts[p];
         S->stats.events += P->events;
         S->stats.synaptic_events += P->syn_events;
@@ -1559,17 +1769,19 @@ void apical_sim_free(apical_sim *S)
     free(S->parts);
     for (size_t pi = 0; S->pops && pi < S->n_pops; pi++) {
         pop_rt *pr = &S->pops[pi];
+        /* per-neuron arrays: their blocks (pop_rt: own_lo) */
+        const uint64_t o = pr->own_lo, oy = o * pr->istride;
         free(pr->derived);
-        free(pr->y);
-        free(pr->y_next);
+        free(pr->y ? pr->y + oy : NULL);
+        free(pr->y_next ? pr->y_next + oy : NULL);
         free(pr->ystate);
-        free(pr->t_last);
-        free(pr->h);
-        free(pr->ref_until);
-        free(pr->wake);
-        free(pr->i_ext);
-        free(pr->i_sin);
-        free(pr->rng);
+        free(pr->t_last ? pr->t_last + o : NULL);
+        free(pr->h ? pr->h + o : NULL);
+        free(pr->ref_until ? pr->ref_until + o : NULL);
+        free(pr->wake ? pr->wake + o : NULL);
+        free(pr->i_ext ? pr->i_ext + o : NULL);
+        free(pr->i_sin ? pr->i_sin + 3 * o : NULL);
+        free(pr->rng ? pr->rng + o : NULL);
     }
     free(S->pops);
     for (size_t r = 0; S->frames && r < S->spec->n_recorders; r++)
@@ -1582,6 +1794,10 @@ void apical_sim_free(apical_sim *S)
     }
     free(S->wsample);
     free(S->merged);
+    free(S->xbuf);
+    free(S->xslot);
+    free(S->xold);
+    free(S->xcounts);
     free(S->stats.pop_spikes);
     free(S);
 }
@@ -1621,7 +1837,7 @@ apical_status apical_sim_synapses(const apical_sim *S, size_t proj, apical_synap
 {
     const apical_proj_spec *pj = &S->spec->projs[proj];
     const uint64_t src0 = S->pops[pj->source].gid0, nsrc = S->pops[pj->source].n;
-    for (unsigned p = 0; p < S->n_parts; p++) {
+    for (unsigned p = S->p0; p < S->p1; p++) {
         const partition *P = &S->parts[p];
         for (uint64_t src = 0; src < nsrc; src++) {
             uint64_t gid = src0 + src;
@@ -1650,7 +1866,7 @@ size_t apical_sim_weight_sample(const apical_sim *S, size_t rec, const uint64_t 
 uint64_t apical_sim_synapse_count(const apical_sim *S)
 {
     uint64_t n = 0;
-    for (unsigned p = 0; p < S->n_parts; p++)
+    for (unsigned p = S->p0; p < S->p1; p++)
         n += S->parts[p].n_syn;
     return n;
 }

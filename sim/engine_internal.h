@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "apical/comm.h"
 #include "apical/control.h"
 #include "apical/model.h"
 #include "apical/plasticity.h"
@@ -39,6 +40,12 @@ typedef struct pop_rt {
     const apical_model_type *m;
     size_t ns;          /* state size */
     uint64_t n, gid0;   /* neurons, first global id */
+    /* Ranks: the per-neuron arrays below hold neurons [own_lo, own_lo +
+     * own_n) only (this rank's partitions'; all in one process), indexed by
+     * the neuron's index in the population: each pointer is its block's
+     * start minus own_lo elements (own_base), and SoA states have kstride
+     * own_n. */
+    uint64_t own_lo, own_n;
     double *derived;
     double *y;          /* n * ns, variable k of neuron i at pop_at(pr, i, k) */
     size_t istride, kstride; /* AoS: ns, 1; SoA: 1, n */
@@ -424,6 +431,14 @@ typedef struct weight_sample {
     rec_node *at;
 } weight_sample;
 
+/* Ranks: spikes per rank and window sent in the fixed-size exchange
+ * (exchange_spikes): from APICAL_XK_MIN, growing to the most seen, at most
+ * APICAL_XK_MAX (more go in a second exchange) */
+enum { APICAL_XK_MIN = 32, APICAL_XK_MAX = 4096, APICAL_XK_EPOCH = 256 };
+/* One rank's slot, in uint64 words: count, status, K spikes as they are
+ * (spike_rec, padding included) */
+#define APICAL_XSLOT(K) (2 + (K) * ((sizeof(spike_rec) + 7) / 8))
+
 struct apical_sim {
     const apical_net_spec *spec;
     size_t n_pops;
@@ -431,6 +446,11 @@ struct apical_sim {
     uint64_t n_gid;
     unsigned n_parts, n_threads;
     partition *parts;
+    /* Ranks (include/apical/comm.h; NULL: one process): this rank builds
+     * and runs partitions [p0, p1) only; the others' entries hold their
+     * neuron ranges (pp[].lo, hi) for routing and nothing else. */
+    const apical_comm *comm;
+    unsigned p0, p1;
     frame_buf *frames;
     weight_sample *wsample; /* per recorder (weights recorders only) */
     double min_delay, t;
@@ -445,6 +465,14 @@ struct apical_sim {
     uint64_t exact_pieces;
     spike_rec *merged;
     size_t cap_merged;
+    /* Ranks (exchange_spikes in sim/engine.c): every rank's spikes of the
+     * window; this rank's slot then every rank's ((count, status, K
+     * spikes) each), the slots before K last grew, overflow byte counts */
+    spike_rec *xbuf;
+    size_t cap_xbuf, xk, xk_cap, xk_peak; /* K now, K the slots hold, most this epoch */
+    uint64_t xk_windows;
+    uint64_t *xslot, *xold;
+    size_t *xcounts;
     /* Merged spikes of the last window not yet queued as deliveries: each
      * partition queues them at the start of the next window's job (one
      * thread-pool dispatch per window instead of two). */

@@ -642,13 +642,17 @@ void apical_exact_plan(apical_sim *S, double T0, double T1)
             if (!pr->exact)
                 continue;
             const apical_model_ctx c = {.param = pr->spec->param, .derived = pr->derived};
-            for (uint64_t i = 0; i < pr->n; i++) {
+            for (uint64_t i = pr->own_lo; i < pr->own_lo + pr->own_n; i++) { /* ranks: own */
                 const double g = pr->exact->rate(pr->y + i * pr->ns, &c);
                 const double r = pr->exact->growth ? pr->exact->growth(g, &c) : g;
                 if (r > fastest) /* NaN (refused at window start) is skipped */
                     fastest = r;
             }
         }
+        double neg = -fastest; /* ranks: the fastest over every rank's neurons */
+        if (apical_comm_size(S->comm) > 1)
+            S->comm->ops->allreduce_min(S->comm->impl, &neg, 1);
+        fastest = -neg;
         S->exact_span = fastest > 0.0 ? APICAL_EXACT_MAX_EXPONENT / fastest : HUGE_VAL;
         S->exact_dirty = 0;
     }

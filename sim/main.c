@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "apical/comm.h"
 #include "apical/error.h"
 #include "apical/h5out.h"
 #include "apical/limits.h"
@@ -20,6 +21,7 @@
 #include "apical/sim.h"
 #include "apical/spec.h"
 #include "apical/units.h"
+#include "comm_mpi.h"
 
 #ifndef APICAL_VERSION
 #define APICAL_VERSION "0.1.0"
@@ -127,8 +129,20 @@ static double wall_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* Under mpirun: the ranks (NULL in one process). Every rank runs the same
+ * steps and reaches the same outcome (apical_comm_agree); only rank 0
+ * prints and writes files, so a failure is one message. */
+static apical_comm *ranks;
+
+static int is_root(void)
+{
+    return apical_comm_rank(ranks) == 0;
+}
+
 static int report(const apical_error *err)
 {
+    if (!is_root())
+        return apical_exit_code(err->code);
     char buf[2048];
     apical_error_format(err, buf, sizeof buf);
     fprintf(stderr, "%s\n", buf);
@@ -141,7 +155,7 @@ static int report(const apical_error *err)
 static int report_load(const apical_error *err, const apical_error *errs, size_t n,
                        size_t max)
 {
-    if (n == 0 || apical_exit_code(err->code) != 2)
+    if (n == 0 || apical_exit_code(err->code) != 2 || !is_root())
         return report(err);
     for (size_t i = 0; i < n && i < max; i++)
         report(&errs[i]);
@@ -157,6 +171,8 @@ static int report_load(const apical_error *err, const apical_error *errs, size_t
  * whose --help to suggest ("" for apical's own). */
 static int usage_error(const char *cmd, const char *fmt, const char *arg)
 {
+    if (!is_root())
+        return EXIT_USAGE;
     fprintf(stderr, "apical: error: ");
     fprintf(stderr, fmt, arg);
     fprintf(stderr, "\napical: see 'apical %s%s--help'\n", cmd, cmd[0] ? " " : "");
@@ -284,6 +300,15 @@ static int check_memory(const apical_net_spec *spec, apical_error *err)
                          getenv("APICAL_MEMORY"));
         return 1;
     }
+    /* Ranks: each holds about 1/R of the network, and the ranks on one
+     * machine (Open MPI's OMPI_COMM_WORLD_LOCAL_SIZE) share its memory, so
+     * the whole network may need up to R / local ranks times this
+     * machine's memory. */
+    const int R = apical_comm_size(ranks);
+    const char *ls = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+    const int local = ls && atoi(ls) > 0 && atoi(ls) <= R ? atoi(ls) : R;
+    if (R > 1 && budget > 0)
+        budget *= (double)R / (double)local;
     return apical_spec_check_memory(spec, budget, err) != APICAL_OK;
 }
 
@@ -562,6 +587,10 @@ static apical_status write_provenance(apical_h5 *h5, const apical_net_spec *spec
         (st = apical_h5_provenance_u64(h5, "partitions", spec->sim.partitions, err)) ||
         (st = apical_h5_provenance_double(h5, "duration", spec->sim.duration, "ms", err)))
         return st;
+    /* under mpirun: how many ranks (the results are those of one process) */
+    if (apical_comm_size(ranks) > 1 &&
+        (st = apical_h5_provenance_u64(h5, "ranks", (uint64_t)apical_comm_size(ranks), err)))
+        return st;
     /* plasticity/<projection>/rule and one value per rule parameter */
     for (size_t j = 0; j < spec->n_projs; j++) {
         const apical_proj_spec *pj = &spec->projs[j];
@@ -708,7 +737,43 @@ static void print_summary(FILE *f, const apical_net_spec *spec, const apical_run
         fprintf(f, "\n");
     }
     fprintf(f, "  window (min delay): %g ms\n", s->min_delay);
+    if (apical_comm_size(ranks) > 1)
+        fprintf(f, "  ranks: %d (MPI; each runs its share of the partitions)\n",
+                apical_comm_size(ranks));
     fprintf(f, "  output: %s\n", out);
+}
+
+/* Ranks: every rank's edges in rank order into rank 0's list (the others'
+ * lists are emptied). Each column is gathered separately: rank 0 holds one
+ * projection at a time, as a one-process run does. */
+static apical_status gather_edges(apical_h5_edge_list *b, apical_error *err)
+{
+    void *col[4] = {b->src, b->tgt, b->w, b->d}, *got[4] = {0};
+    size_t n_bytes[4] = {0};
+    apical_status st = APICAL_OK;
+    for (int k = 0; k < 4 && !st; k++)
+        st = apical_comm_collect(ranks, 0, col[k], b->n * 8, &got[k], &n_bytes[k], err);
+    if (st) {
+        for (int k = 0; k < 4; k++)
+            free(got[k]);
+        return st;
+    }
+    free(b->src), free(b->tgt), free(b->w), free(b->d);
+    b->src = got[0], b->tgt = got[1], b->w = got[2], b->d = got[3];
+    b->n = b->cap = n_bytes[0] / 8;
+    return APICAL_OK;
+}
+
+/* Ranks: counts that each rank has only for its own partitions, summed. */
+static apical_status sum_stats(apical_run_stats *s, apical_error *err)
+{
+    if (apical_comm_size(ranks) <= 1)
+        return APICAL_OK;
+    uint64_t v[4] = {s->events, s->synaptic_events, s->integrations, s->steps};
+    if (ranks->ops->allreduce_u64(ranks->impl, v, 4, APICAL_COMM_SUM))
+        return apical_error_set(err, APICAL_E_COMM, NULL, "summing run statistics failed");
+    s->events = v[0], s->synaptic_events = v[1], s->integrations = v[2], s->steps = v[3];
+    return APICAL_OK;
 }
 
 /* /edges/<projection> for every plastic projection and every projection a
@@ -731,6 +796,13 @@ static apical_status write_edges(apical_h5 *h5, const apical_sim *sim, const api
             st = apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory writing edges");
             break;
         }
+        if (apical_comm_size(ranks) > 1) {
+            /* each rank's partitions in rank order: the one-process order */
+            if ((st = gather_edges(&b, err)))
+                break;
+            if (!is_root())
+                continue;
+        }
         const apical_pop_spec *ps = &spec->pops[pj->source], *pt = &spec->pops[pj->target];
         apical_h5_edges e = {
             .name = pj->name, .src_pop = ps->name, .tgt_pop = pt->name,
@@ -744,7 +816,7 @@ static apical_status write_edges(apical_h5 *h5, const apical_sim *sim, const api
         st = apical_h5_edges_write(h5, &e, err);
     }
     apical_h5_edge_list_free(&b);
-    return st;
+    return apical_comm_agree(ranks, st, err);
 }
 
 /* sets: room for argc items, filled with the --set values */
@@ -838,8 +910,19 @@ static int run_network(int argc, char **argv, const char **sets)
     const apical_load_opts lopts = {.stop = &interrupted, .sets = sets, .n_sets = n_sets,
                                     .errors = errs, .max_errors = MAX_LOAD_ERRORS,
                                     .n_errors = &n_errs};
-    if (apical_spec_load_opts(net, &lopts, &spec, &err))
-        return report_load(&err, errs, n_errs, MAX_LOAD_ERRORS);
+    /* Every rank parses the file: the same file gives the same errors, and
+     * a rank that cannot read it stops them all before anything runs. */
+    apical_status lst = apical_spec_load_opts(net, &lopts, &spec, &err);
+    if (lst || apical_comm_size(ranks) > 1) {
+        apical_error mine = err;
+        apical_status ast = apical_comm_agree(ranks, lst, &err);
+        if (ast) {
+            apical_spec_free(spec);
+            if (lst && is_root())
+                return report_load(&mine, errs, n_errs, MAX_LOAD_ERRORS);
+            return report(&err);
+        }
+    }
     if (seed_s)
         spec->sim.seed = seed;
     if (dur_s) {
@@ -852,11 +935,11 @@ static int run_network(int argc, char **argv, const char **sets)
         apical_spec_free(spec);
         return report(&err);
     }
-    if (check_memory(spec, &err)) {
+    if (apical_comm_agree(ranks, check_memory(spec, &err) ? err.code : APICAL_OK, &err)) {
         apical_spec_free(spec);
         return report(&err);
     }
-    if (!spec->n_recorders && !quiet)
+    if (!spec->n_recorders && !quiet && is_root())
         fprintf(stderr, "apical: warning: %s records nothing (no recorders): the output holds "
                         "only provenance and the summary\n", net);
 
@@ -865,7 +948,9 @@ static int run_network(int argc, char **argv, const char **sets)
         default_output(net, out_buf, sizeof out_buf);
         out = out_buf;
     }
-    if (check_outputs(spec, out, stats_json, &err)) {
+    /* rank 0 writes the one output file */
+    if (apical_comm_agree(ranks, is_root() && check_outputs(spec, out, stats_json, &err)
+                                     ? err.code : APICAL_OK, &err)) {
         apical_spec_free(spec);
         return report(&err);
     }
@@ -881,13 +966,23 @@ static int run_network(int argc, char **argv, const char **sets)
         apical_error_set(&err, APICAL_E_NOMEM, NULL, "out of memory");
         goto fail;
     }
-    if (apical_h5_create(out, &h5, &err))
+    if (apical_comm_agree(ranks, is_root() ? apical_h5_create(out, &h5, &err) : APICAL_OK, &err))
         goto fail;
     c.h5 = h5;
-    const apical_sim_opts sopts = {.threads = (unsigned)threads, .stop = &interrupted};
+    if (!threads && !spec->sim.threads && apical_comm_size(ranks) > 1) {
+        /* automatic threads under mpirun: this machine's cores shared by
+         * the ranks on it (workers spin between windows) */
+        const char *ls = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+        const long cores = sysconf(_SC_NPROCESSORS_ONLN), local = ls ? atol(ls) : 0;
+        threads = cores > 0 && local > 0 && cores / local > 1 ? (uint64_t)(cores / local) : 1;
+    }
+    const apical_sim_opts sopts = {.threads = (unsigned)threads, .stop = &interrupted,
+                                   .comm = ranks};
     if (apical_sim_new_opts(spec, &sopts, &sim, &err) ||
         apical_protocol_new(spec, sim, &proto, &err))
         goto fail;
+    if (!is_root()) /* the others only simulate (and send rank 0 what it writes) */
+        goto setup_done;
     c.sim = sim;
     for (size_t i = 0; i < spec->n_pops; i++)
         c.spike_id[i] = -1;
@@ -903,13 +998,13 @@ static int run_network(int argc, char **argv, const char **sets)
                                       spec->pops[pj->target].name, src, tgt, n,
                                       p->model->weight_unit, 0.0, rs->interval, &c.report_id[r],
                                       &err))
-                goto fail;
+                goto setup_failed;
             continue;
         }
         if (rs->kind == APICAL_REC_SPIKES) {
             if (c.spike_id[rs->pop] < 0 &&
                 apical_h5_spikes_add(h5, p->name, p->size, &c.spike_id[rs->pop], &err))
-                goto fail;
+                goto setup_failed;
             continue;
         }
         size_t nn = rs->nodes ? rs->n_nodes : p->size;
@@ -919,7 +1014,7 @@ static int run_network(int argc, char **argv, const char **sets)
         if (!ids || !names || !units) {
             free(ids), free(names), free(units);
             apical_error_set(&err, APICAL_E_NOMEM, NULL, "out of memory");
-            goto fail;
+            goto setup_failed;
         }
         for (size_t k = 0; k < nn; k++)
             ids[k] = rs->nodes ? rs->nodes[k] : k;
@@ -931,18 +1026,21 @@ static int run_network(int argc, char **argv, const char **sets)
                                                 rs->interval, &c.report_id[r], &err);
         free(ids), free(names), free(units);
         if (st)
-            goto fail;
+            goto setup_failed;
     }
     if (write_provenance(h5, spec, argc, argv, sets, n_sets, &err))
-        goto fail;
+        goto setup_failed;
 
     c.progress = !quiet && !no_progress && isatty(STDERR_FILENO);
     apical_sim_set_observer(sim, &(apical_sim_observer){on_spike, on_frame, on_window, &c});
     if (apical_protocol_output(proto, h5, &err))
-        goto fail;
+        goto setup_failed;
     /* Everything is created: from here on readers may watch the file
      * grow, and a kill leaves what the last flush wrote. */
     if (apical_h5_start_swmr(h5, &err))
+        goto setup_failed;
+setup_done:
+    if (apical_comm_agree(ranks, APICAL_OK, &err))
         goto fail;
     running = 1;
     double wall1 = wall_now();
@@ -950,26 +1048,37 @@ static int run_network(int argc, char **argv, const char **sets)
     apical_status st = apical_sim_run(sim, spec->sim.duration, &interrupted, &err);
     if (c.st) {
         err = c.err;
-        goto fail;
+        st = c.st;
     }
-    if (st)
+    /* a write that failed in the last window is rank 0's alone */
+    if (apical_comm_agree(ranks, st, &err))
         goto fail;
     double wall2 = wall_now();
-    if (apical_h5_end_swmr(h5, apical_sim_time(sim), &err))
+    if (apical_comm_agree(ranks, is_root() ? apical_h5_end_swmr(h5, apical_sim_time(sim), &err)
+                                           : APICAL_OK, &err))
         goto fail;
     if (c.progress)
         draw_progress(&c, apical_sim_time(sim), 1);
-    const apical_run_stats *s = apical_sim_stats(sim);
+    apical_run_stats sum = *apical_sim_stats(sim);
+    if (sum_stats(&sum, &err))
+        goto fail;
+    const apical_run_stats *s = &sum;
     if (write_edges(h5, sim, spec, save_edges, &err))
         goto fail;
-    if (apical_h5_provenance_double(h5, "wall_time_build", wall1 - wall0, "s", &err) ||
-        apical_h5_provenance_double(h5, "wall_time_run", wall2 - wall1, "s", &err) ||
-        apical_h5_provenance_u64(h5, "synaptic_events", s->synaptic_events, &err)) {
-        goto fail;
+    if (is_root()) {
+        if (apical_h5_provenance_double(h5, "wall_time_build", wall1 - wall0, "s", &err) ||
+            apical_h5_provenance_double(h5, "wall_time_run", wall2 - wall1, "s", &err) ||
+            apical_h5_provenance_u64(h5, "synaptic_events", s->synaptic_events, &err))
+            st = err.code;
+        else {
+            h5 = NULL; /* finish frees it whatever happens */
+            st = apical_h5_finish(c.h5, &err);
+        }
     }
-    h5 = NULL; /* finish frees it whatever happens */
-    if (apical_h5_finish(c.h5, &err))
+    if (apical_comm_agree(ranks, st, &err))
         goto fail;
+    if (!is_root())
+        goto done;
     double wall3 = wall_now();
     if (stats_json) {
         const int to_stdout = !strcmp(stats_json, "-");
@@ -990,6 +1099,8 @@ static int run_network(int argc, char **argv, const char **sets)
         print_summary(stats_json && !strcmp(stats_json, "-") ? stderr : stdout, spec, s,
                       wall1 - wall0, wall2 - wall1, out);
     goto done;
+setup_failed: /* rank 0 alone: the others wait at setup_done's agreement */
+    apical_comm_agree(ranks, err.code ? err.code : APICAL_E_IO, &err);
 fail:
     if (c.progress)
         fputc('\n', stderr);
@@ -1065,8 +1176,16 @@ int main(int argc, char **argv)
         printf("apical %s\n", APICAL_VERSION);
         return EXIT_OK;
     }
-    if (!strcmp(cmd, "run"))
-        return cmd_run(argc - 2, argv + 2);
+    if (!strcmp(cmd, "run")) {
+        /* under mpirun: one rank of a distributed run (MPI only then, so a
+         * plain run, valgrind and sanitizers see no MPI at all) */
+        apical_error err = {0};
+        if (apical_comm_mpi_start(NULL, NULL, &ranks, &err))
+            return report(&err);
+        int rc = cmd_run(argc - 2, argv + 2);
+        apical_comm_mpi_end(ranks);
+        return rc;
+    }
     if (!strcmp(cmd, "check"))
         return cmd_check(argc - 2, argv + 2);
     if (!strcmp(cmd, "models"))

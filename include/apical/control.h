@@ -66,6 +66,16 @@ apical_status apical_engine_sync(apical_sim *sim, size_t pi, double T, apical_er
 /* State variable k of neuron i of population pi, after apical_engine_sync;
  * time integrals (int_*) read at two boundaries give window means. */
 double apical_engine_state(const apical_sim *sim, size_t pi, uint64_t i, size_t k);
+/* Ranks (include/apical/comm.h): apical_engine_state, apical_engine_state_all
+ * and apical_engine_combine are collective, every rank calls them in the
+ * same order and gets the owner's values; everything else acts on this
+ * rank's partitions only. A controller that computes the same thing on
+ * every rank from these reads stays identical to a one-process run. */
+int apical_engine_ranks(const apical_sim *sim);
+/* v[0, n): each rank has written only entries it owns (say the weights of
+ * its synapses) and left the rest zero; afterwards every rank holds every
+ * rank's entries, bit for bit. One process: nothing to do. */
+void apical_engine_combine(const apical_sim *sim, double *v, size_t n);
 
 /* Between windows, after apical_engine_sync: set state variable k of
  * neuron i (a constant drive, a teaching conductance, a bias) and let the

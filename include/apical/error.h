@@ -30,7 +30,8 @@
     X(SOLVER, "ODE solver failure", 1)                                       \
     X(DATA, "corrupt data", 2)                                               \
     X(TOO_LARGE, "network too large for the memory available", 2)             \
-    X(INTERRUPTED, "interrupted", 1)
+    X(INTERRUPTED, "interrupted", 1)                                         \
+    X(COMM, "communication between ranks failed", 1)
 
 typedef enum apical_status {
 #define APICAL_X_ENUM(name, msg, exitc) APICAL_E_##name,

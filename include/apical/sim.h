@@ -58,6 +58,10 @@ apical_status apical_sim_new(const apical_net_spec *spec, unsigned threads,
 typedef struct apical_sim_opts {
     unsigned threads;
     const volatile sig_atomic_t *stop;
+    /* NULL: one process. Else this process is one rank of comm and runs
+     * its share of the partitions; every rank calls apical_sim_new_opts,
+     * apical_sim_run and apical_sim_edges alike (include/apical/comm.h). */
+    const struct apical_comm *comm;
 } apical_sim_opts;
 apical_status apical_sim_new_opts(const apical_net_spec *spec, const apical_sim_opts *opts,
                                   apical_sim **out, apical_error *err);
@@ -77,7 +81,10 @@ apical_status apical_sim_run(apical_sim *sim, double until, const volatile int *
 const apical_run_stats *apical_sim_stats(const apical_sim *sim);
 
 /* Current time, state access (for tests and recorders). The state of neuron i
- * of population p is n_state doubles, valid at apical_sim_neuron_time(). */
+ * of population p is n_state doubles, valid at apical_sim_neuron_time().
+ * With a comm (apical_sim_opts.comm), these and apical_sim_synapses cover
+ * this rank's neurons and synapses only: another rank's neuron i is not
+ * held here (read it with include/apical/control.h's collective calls). */
 double apical_sim_time(const apical_sim *sim);
 const double *apical_sim_state(const apical_sim *sim, size_t pop, uint64_t i);
 double apical_sim_neuron_time(const apical_sim *sim, size_t pop, uint64_t i);
