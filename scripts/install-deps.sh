@@ -3,7 +3,7 @@
 # when running as root or with passwordless sudo; otherwise prints the exact
 # command and fails, so nothing half-built runs.
 set -eu
-need="libgsl-dev libhdf5-dev hdf5-tools check libfyaml-dev librandom123-dev pkg-config python3-h5py python3-numpy python3-matplotlib groff-base openmpi-bin libopenmpi-dev"
+need="libgsl-dev libhdf5-dev hdf5-tools check libfyaml-dev librandom123-dev pkg-config python3-h5py python3-numpy python3-matplotlib python3-yaml groff-base openmpi-bin libopenmpi-dev"
 [ "${APICAL_WITH_BRIAN:-0}" = 1 ] && need="$need python3-brian python3-scipy g++"
 # the loader's fuzz target (make fuzz) only
 [ "${APICAL_WITH_FUZZ:-0}" = 1 ] && need="$need clang libclang-rt-14-dev"
