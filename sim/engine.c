@@ -893,22 +893,21 @@ static apical_status run_events(apical_sim *S, partition *P, double T1)
     const apical_net_spec *spec = S->spec;
     apical_event ev;
     apical_status st;
-    /* Three time-ordered sources: the heap, the delivery FIFOs, the exact
-     * populations' candidates; on equal times in that order. */
+    /* Two time-ordered sources: the heap and the delivery FIFOs; on equal
+     * times in that order. (Exact populations take their candidates at the
+     * window end: apical_exact_window_end.) */
     for (;;) {
-        const double tq = apical_queue_top_time(&P->q), tc = apical_exact_next_candidate(P);
+        const double tq = apical_queue_top_time(&P->q);
         double tf;
         const int f = next_fifo(P, &tf);
-        if (!(tq < T1 && tq <= tf && tq <= tc)) {
-            if (tf < T1 && tf <= tc) {
+        if (!(tq < T1 && tq <= tf)) {
+            if (tf < T1) {
                 delivery_fifo *q = &P->fifo[f];
                 const delivery_item it = q->v[q->head];
                 q->head = (q->head + 1) % q->cap;
                 q->n--;
                 P->events++;
                 st = deliver_group(S, P, &P->groups[it.group], it.t, it.mult);
-            } else if (tc < T1) {
-                st = apical_exact_candidate(S, P);
             } else {
                 break;
             }
@@ -1723,7 +1722,6 @@ void apical_sim_free(apical_sim *S)
             apical_exact_free(pp);
             apical_sweep_free(pp);
         }
-        free(P->cand);
         free(P->group_fifo);
         for (size_t f = 0; f < P->n_fifo; f++)
             free(P->fifo[f].v);

@@ -400,11 +400,6 @@ typedef struct partition {
     /* State recorders: owned nodes of each recorder */
     rec_node **rec_nodes;
     size_t *n_rec_nodes;
-    /* Exact populations' candidates in this window, latest first: the run
-     * loop merges them with the queue (a small sorted array is cheaper than
-     * ~100 k heap operations per simulated second) */
-    exact_cand *cand;
-    size_t n_cand, cap_cand;
     /* Spikes emitted this window */
     spike_rec *out;
     size_t n_out, cap_out;
@@ -501,13 +496,6 @@ void apical_exact_deliver(apical_sim *S, partition *P, size_t pi, uint64_t i, si
 /* Synapses [begin, end) of one group (one projection) at t. */
 void apical_exact_deliver_group(apical_sim *S, partition *P, size_t pi, const syn_group *g,
                                 double t);
-/* Time of the partition's next candidate in this window, or +inf. */
-static inline double apical_exact_next_candidate(const partition *P)
-{
-    return P->n_cand ? P->cand[P->n_cand - 1].t : HUGE_VAL;
-}
-/* Take the next candidate and keep or drop it. */
-apical_status apical_exact_candidate(apical_sim *S, partition *P);
 void apical_exact_node(apical_sim *S, partition *P, const apical_event *ev);
 void apical_exact_state(const apical_sim *S, const partition *P, size_t pi, uint64_t i, double t,
                         double *y);

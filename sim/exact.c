@@ -412,13 +412,6 @@ void apical_exact_state(const apical_sim *S, const partition *P, size_t pi, uint
     x->state_at(y0, a, b, g, &pp->ctx, y);
 }
 
-apical_status apical_exact_candidate(apical_sim *S, partition *P)
-{
-    (void)S;
-    (void)P;
-    return APICAL_OK; /* candidates are taken at the window end */
-}
-
 /* The window's candidates, drawn at once: each neuron's chain of
  * candidates before T1 with the uniform that decides each (a neuron's
  * stream gives, per candidate, that uniform and then the gap to the next
