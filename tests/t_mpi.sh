@@ -139,19 +139,24 @@ fi
 "$PYTHON" -c "import sys; sys.path.insert(0, 'tests/bench'); import scale
 print(scale.NET.format(n=40000, duration=2, stepper='sweep', tol=1e-4, partitions=1, threads=1,
                        n_exc=32000, n_inh=8000))" > "$tmp/big.yaml" || fail "generate big.yaml"
-rss='import resource, subprocess, sys
-rc = subprocess.call(sys.argv[1:])
-print("RSS_KB", resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)
+# each rank's figure into its own file (RSS_FILE.RANK): ranks sharing one
+# stderr interleave their lines
+rss='import os, resource, subprocess, sys
+rc = subprocess.call(sys.argv[2:])
+with open("%s.%s" % (sys.argv[1], os.environ.get("OMPI_COMM_WORLD_RANK", "0")), "w") as f:
+    print("RSS_KB", resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=f)
 sys.exit(rc)'
-"$PYTHON" -c "$rss" "$APICAL" run "$tmp/big.yaml" -o "$tmp/big1.h5" --quiet 2>"$tmp/rss1" ||
-    fail "big, one process: $(cat "$tmp/rss1")"
-timeout 120 mpirun --oversubscribe --allow-run-as-root -np 2 "$PYTHON" -c "$rss" "$APICAL" run \
-    "$tmp/big.yaml" -o "$tmp/big2.h5" --quiet 2>"$tmp/rss2" || fail "big, -np 2: $(cat "$tmp/rss2")"
+"$PYTHON" -c "$rss" "$tmp/rss1" "$APICAL" run "$tmp/big.yaml" -o "$tmp/big1.h5" --quiet \
+    2>"$tmp/err1" || fail "big, one process: $(cat "$tmp/err1")"
+timeout 120 mpirun --oversubscribe --allow-run-as-root -np 2 "$PYTHON" -c "$rss" "$tmp/rss2" \
+    "$APICAL" run "$tmp/big.yaml" -o "$tmp/big2.h5" --quiet 2>"$tmp/err2" ||
+    fail "big, -np 2: $(cat "$tmp/err2")"
 same "$tmp/big1.h5" "$tmp/big2.h5"
-one=$(sed -n 's/^RSS_KB //p' "$tmp/rss1")
-two=$(sed -n 's/^RSS_KB //p' "$tmp/rss2" | sort -n | tail -1)
+one=$(sed -n 's/^RSS_KB //p' "$tmp/rss1.0")
+two=$(cat "$tmp"/rss2.* 2>/dev/null | sed -n 's/^RSS_KB //p' | sort -n | tail -1)
+[ "$(ls "$tmp"/rss2.* 2>/dev/null | wc -l)" -eq 2 ] || fail "not one RSS figure per rank"
 echo "per-rank peak RSS: one process $one kB, 2 ranks at most $two kB" >&2
-[ -n "$one" ] && [ -n "$two" ] || fail "no RSS: $(cat "$tmp/rss1" "$tmp/rss2")"
+[ -n "$one" ] && [ -n "$two" ] || fail "no RSS: $(cat "$tmp"/rss1.* "$tmp"/rss2.*)"
 # ASan's shadow memory and quarantine hide the difference: checked without it
 if ! ldd "$APICAL" | grep -q libasan; then
     [ "$two" -lt $((one * 85 / 100)) ] ||
