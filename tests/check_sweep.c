@@ -32,29 +32,6 @@
 #include "apical/spec.h"
 #include "harness.h"
 
-/* Input times off the 0.1 ms grid: a fixed LCG, sorted, in (0, t_end). */
-static void input_times(unsigned seed, int n, double t_end, char *out, size_t cap)
-{
-    double *t = malloc((size_t)n * sizeof *t);
-    ck_assert(t);
-    unsigned long long x = seed * 6364136223846793005ull + 1442695040888963407ull;
-    for (int k = 0; k < n; k++) {
-        x = x * 6364136223846793005ull + 1442695040888963407ull;
-        t[k] = t_end * (double)(x >> 11) / 9007199254740992.0;
-    }
-    for (int a = 1; a < n; a++)
-        for (int b = a; b > 0 && t[b - 1] > t[b]; b--) {
-            double s = t[b];
-            t[b] = t[b - 1];
-            t[b - 1] = s;
-        }
-    size_t used = (size_t)snprintf(out, cap, "[");
-    for (int k = 0; k < n && used < cap; k++)
-        used += (size_t)snprintf(out + used, cap - used, "%s%.9f ms", k ? ", " : "", t[k]);
-    if (used < cap)
-        snprintf(out + used, cap - used, "]");
-    free(t);
-}
 
 /* --- (a) single neurons against rk8pd ---------------------------------- */
 
@@ -108,10 +85,10 @@ static void on_vspike(void *user, size_t pop, uint64_t node, double t)
 static void run_single(const char *solver, const char *vth, const char *delay, run_out *o)
 {
     static char te[300 * 24], ti[80 * 24], te2[300 * 24], ti2[80 * 24];
-    input_times(1, 300, 1000.0, te, sizeof te);
-    input_times(2, 80, 1000.0, ti, sizeof ti);
-    input_times(3, 300, 1000.0, te2, sizeof te2);
-    input_times(4, 80, 1000.0, ti2, sizeof ti2);
+    test_input_times(1, 300, 1000.0, te, sizeof te);
+    test_input_times(2, 80, 1000.0, ti, sizeof ti);
+    test_input_times(3, 300, 1000.0, te2, sizeof te2);
+    test_input_times(4, 80, 1000.0, ti2, sizeof ti2);
     size_t cap = strlen(single_net) + sizeof te + sizeof ti + sizeof te2 + sizeof ti2 + 512;
     char *yaml = malloc(cap);
     ck_assert(yaml);
@@ -231,8 +208,8 @@ static const char *edge_net =
 static void run_edge(const char *solver, spikes *s, double final[2][3])
 {
     static char t1[600 * 24], t2[600 * 24];
-    input_times(11, 600, 500.0, t1, sizeof t1);
-    input_times(12, 600, 500.0, t2, sizeof t2);
+    test_input_times(11, 600, 500.0, t1, sizeof t1);
+    test_input_times(12, 600, 500.0, t2, sizeof t2);
     size_t cap = strlen(edge_net) + sizeof t1 + sizeof t2 + 256;
     char *yaml = malloc(cap);
     ck_assert(yaml);
@@ -709,7 +686,7 @@ static void on_frame(void *user, size_t rec, double t, const float *values, size
 static void rec_run(const char *solver, const char *interval, frames *f)
 {
     static char te[100 * 24];
-    input_times(21, 100, 200.0, te, sizeof te);
+    test_input_times(21, 100, 200.0, te, sizeof te);
     char yaml[8192];
     snprintf(yaml, sizeof yaml,
              "simulation: {duration: 200 ms, seed: 1, solver: %s}\n"

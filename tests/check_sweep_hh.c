@@ -193,28 +193,6 @@ END_TEST
 
 /* --- (b) one neuron against rk8pd ---------------------------------------- */
 
-static void input_times(unsigned seed, int n, double t_end, char *out, size_t cap)
-{
-    double *t = malloc((size_t)n * sizeof *t);
-    ck_assert(t);
-    unsigned long long x = seed * 6364136223846793005ull + 1442695040888963407ull;
-    for (int k = 0; k < n; k++) {
-        x = x * 6364136223846793005ull + 1442695040888963407ull;
-        t[k] = t_end * (double)(x >> 11) / 9007199254740992.0;
-    }
-    for (int a = 1; a < n; a++)
-        for (int b = a; b > 0 && t[b - 1] > t[b]; b--) {
-            double s = t[b];
-            t[b] = t[b - 1];
-            t[b - 1] = s;
-        }
-    size_t used = (size_t)snprintf(out, cap, "[");
-    for (int k = 0; k < n && used < cap; k++)
-        used += (size_t)snprintf(out + used, cap - used, "%s%.9f ms", k ? ", " : "", t[k]);
-    if (used < cap)
-        snprintf(out + used, cap - used, "]");
-    free(t);
-}
 
 /* The benchmark's neuron (it fires on its own at ~14 Hz), m = h = n = 0 at
  * the start as in COBAHH, 200 excitatory (6 nS) and 50 inhibitory (67 nS)
@@ -234,8 +212,8 @@ static const char *single_net =
 static void run_single(const char *solver, const char *proj, spikes *s)
 {
     static char te[200 * 24], ti[50 * 24];
-    input_times(11, 200, 1000.0, te, sizeof te);
-    input_times(12, 50, 1000.0, ti, sizeof ti);
+    test_input_times(11, 200, 1000.0, te, sizeof te);
+    test_input_times(12, 50, 1000.0, ti, sizeof ti);
     size_t cap = strlen(single_net) + sizeof te + sizeof ti + 512;
     char *yaml = malloc(cap);
     ck_assert(yaml);

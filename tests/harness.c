@@ -1,6 +1,7 @@
 #include "harness.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,3 +106,26 @@ const char *const test_layer_net =
     "inputs:\n"
     "  - {type: poisson, target: in, rate: 40 Hz, receptor: relay, weight: 1}\n"
     "%s";
+
+void test_input_times(unsigned seed, int n, double t_end, char *out, size_t cap)
+{
+    double *t = malloc((size_t)n * sizeof *t);
+    ck_assert(t);
+    unsigned long long x = seed * 6364136223846793005ull + 1442695040888963407ull;
+    for (int k = 0; k < n; k++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        t[k] = t_end * (double)(x >> 11) / 9007199254740992.0;
+    }
+    for (int a = 1; a < n; a++)
+        for (int b = a; b > 0 && t[b - 1] > t[b]; b--) {
+            double s = t[b];
+            t[b] = t[b - 1];
+            t[b - 1] = s;
+        }
+    size_t used = (size_t)snprintf(out, cap, "[");
+    for (int k = 0; k < n && used < cap; k++)
+        used += (size_t)snprintf(out + used, cap - used, "%s%.9f ms", k ? ", " : "", t[k]);
+    if (used < cap)
+        snprintf(out + used, cap - used, "]");
+    free(t);
+}

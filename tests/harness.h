@@ -31,6 +31,10 @@ apical_net_spec *test_load(const char *yaml);
 apical_sim *test_build(const apical_net_spec *spec, unsigned threads, spikes *s);
 void test_run_to(apical_sim *sim, double t);
 
+/* n input times off the 0.1 ms grid, a fixed LCG per seed, sorted, in
+ * (0, t_end), written to out as a YAML list ("[0.123456789 ms, ...]"). */
+void test_input_times(unsigned seed, int n, double t_end, char *out, size_t cap);
+
 /* A layered dendritic network (format: duration ms, partitions, a solver
  * fragment such as ", solver: {stepper: exact}", recorders): Poisson ->
  * 40 parrots -> 30 dendritic_hidden (basal, truncated) -> 10
