@@ -129,19 +129,18 @@ static double wall_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Under mpirun: the ranks (NULL in one process). Every rank runs the same
- * steps and reaches the same outcome (apical_comm_agree); only rank 0
- * prints and writes files, so a failure is one message. */
-static apical_comm *ranks;
-
-static int is_root(void)
+/* `ranks`, passed down from main: under mpirun the ranks, NULL in one
+ * process. Every rank runs the same steps and reaches the same outcome
+ * (apical_comm_agree); only rank 0 prints and writes files, so a failure is
+ * one message. */
+static int is_root(apical_comm *ranks)
 {
     return apical_comm_rank(ranks) == 0;
 }
 
-static int report(const apical_error *err)
+static int report(apical_comm *ranks, const apical_error *err)
 {
-    if (!is_root())
+    if (!is_root(ranks))
         return apical_exit_code(err->code);
     char buf[2048];
     apical_error_format(err, buf, sizeof buf);
@@ -152,13 +151,13 @@ static int report(const apical_error *err)
 /* The errors a load found: every one (one line each, in file order), then
  * "N errors" when there are several, as compilers do. A load that failed otherwise (no file, out
  * of memory, interrupted) has no list: its one error. */
-static int report_load(const apical_error *err, const apical_error *errs, size_t n,
+static int report_load(apical_comm *ranks, const apical_error *err, const apical_error *errs, size_t n,
                        size_t max)
 {
-    if (n == 0 || apical_exit_code(err->code) != 2 || !is_root())
-        return report(err);
+    if (n == 0 || apical_exit_code(err->code) != 2 || !is_root(ranks))
+        return report(ranks, err);
     for (size_t i = 0; i < n && i < max; i++)
-        report(&errs[i]);
+        report(ranks, &errs[i]);
     if (n > max)
         fprintf(stderr, "more than %zu errors; the first %zu are shown\n", max, max);
     else if (n > 1) /* one error is its own line, as before lists */
@@ -169,9 +168,9 @@ static int report_load(const apical_error *err, const apical_error *errs, size_t
 /* A usage error is one line and a hint, as compilers do; the whole help
  * would push the line that matters off the screen. `cmd` names the command
  * whose --help to suggest ("" for apical's own). */
-static int usage_error(const char *cmd, const char *fmt, const char *arg)
+static int usage_error(apical_comm *ranks, const char *cmd, const char *fmt, const char *arg)
 {
-    if (!is_root())
+    if (!is_root(ranks))
         return EXIT_USAGE;
     fprintf(stderr, "apical: error: ");
     fprintf(stderr, fmt, arg);
@@ -223,7 +222,7 @@ static int cmd_models(int argc, char **argv)
         return EXIT_OK;
     }
     if (argc > 1)
-        return usage_error("models", "unexpected argument '%s'", argv[1]);
+        return usage_error(NULL, "models", "unexpected argument '%s'", argv[1]);
     const char *only = argc == 1 ? argv[0] : NULL;
     if (only && !apical_model_find(only) && !apical_plasticity_find(only)) {
         char names[512], rules[512];
@@ -291,7 +290,7 @@ static double memory_budget(void)
 
 /* Refuse a network that would not fit, before anything is allocated for
  * it. */
-static int check_memory(const apical_net_spec *spec, apical_error *err)
+static int check_memory(apical_comm *ranks, const apical_net_spec *spec, apical_error *err)
 {
     double budget = memory_budget();
     if (budget < 0) {
@@ -352,21 +351,21 @@ static int cmd_check(int argc, char **argv)
     const char **sets = calloc((size_t)argc + 1, sizeof *sets);
     size_t n_sets = 0;
     if (!sets)
-        return report(&(apical_error){.code = APICAL_E_NOMEM, .msg = "out of memory"});
+        return report(NULL, &(apical_error){.code = APICAL_E_NOMEM, .msg = "out of memory"});
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         int rc = EXIT_OK;
         if (!strcmp(a, "--set")) {
             if (i + 1 >= argc)
-                rc = usage_error("check", "option '%s' needs a value", a);
+                rc = usage_error(NULL, "check", "option '%s' needs a value", a);
             else if (!strchr(argv[i + 1], '=') || argv[i + 1][0] == '=')
-                rc = usage_error("check", "--set needs PATH=VALUE, got '%s'", argv[i + 1]);
+                rc = usage_error(NULL, "check", "--set needs PATH=VALUE, got '%s'", argv[i + 1]);
             else
                 sets[n_sets++] = argv[++i];
         } else if (a[0] == '-' && a[1]) {
-            rc = usage_error("check", "unknown option '%s'", a);
+            rc = usage_error(NULL, "check", "unknown option '%s'", a);
         } else if (net) {
-            rc = usage_error("check", "%s", "expected exactly one network file");
+            rc = usage_error(NULL, "check", "%s", "expected exactly one network file");
         } else {
             net = a;
         }
@@ -377,7 +376,7 @@ static int cmd_check(int argc, char **argv)
     }
     if (!net) {
         free(sets);
-        return usage_error("check", "%s", "missing network file");
+        return usage_error(NULL, "check", "%s", "missing network file");
     }
     apical_net_spec *spec = NULL;
     apical_error err = {0}, errs[MAX_LOAD_ERRORS];
@@ -389,10 +388,10 @@ static int cmd_check(int argc, char **argv)
     apical_status lst = apical_spec_load_opts(net, &lopts, &spec, &err);
     free(sets);
     if (lst)
-        return report_load(&err, errs, n_errs, MAX_LOAD_ERRORS);
-    if (check_memory(spec, &err)) {
+        return report_load(NULL, &err, errs, n_errs, MAX_LOAD_ERRORS);
+    if (check_memory(NULL, spec, &err)) {
         apical_spec_free(spec);
-        return report(&err);
+        return report(NULL, &err);
     }
     /* at most 65536 populations of 2^32 - 1 neurons: no wrap */
     uint64_t neurons = 0;
@@ -553,7 +552,7 @@ static void on_window(void *user, double t)
         interrupted = interrupted ? interrupted : -1;
 }
 
-static apical_status write_provenance(apical_h5 *h5, const apical_net_spec *spec, int argc,
+static apical_status write_provenance(apical_comm *ranks, apical_h5 *h5, const apical_net_spec *spec, int argc,
                                       char **argv, const char *const *sets, size_t n_sets,
                                       apical_error *err)
 {
@@ -695,7 +694,7 @@ static void write_stats_json(FILE *f, const apical_net_spec *spec, const apical_
             p0 ? p0->stepper : "", p0 ? p0->abs_tol : 0.0, p0 ? p0->rel_tol : 0.0);
 }
 
-static void print_summary(FILE *f, const apical_net_spec *spec, const apical_run_stats *s, double wall_build,
+static void print_summary(apical_comm *ranks, FILE *f, const apical_net_spec *spec, const apical_run_stats *s, double wall_build,
                           double wall_run, const char *out)
 {
     double wall = wall_build + wall_run;
@@ -746,7 +745,7 @@ static void print_summary(FILE *f, const apical_net_spec *spec, const apical_run
 /* Ranks: every rank's edges in rank order into rank 0's list (the others'
  * lists are emptied). Each column is gathered separately: rank 0 holds one
  * projection at a time, as a one-process run does. */
-static apical_status gather_edges(apical_h5_edge_list *b, apical_error *err)
+static apical_status gather_edges(apical_comm *ranks, apical_h5_edge_list *b, apical_error *err)
 {
     void *col[4] = {b->src, b->tgt, b->w, b->d}, *got[4] = {0};
     size_t n_bytes[4] = {0};
@@ -765,7 +764,7 @@ static apical_status gather_edges(apical_h5_edge_list *b, apical_error *err)
 }
 
 /* Ranks: counts that each rank has only for its own partitions, summed. */
-static apical_status sum_stats(apical_run_stats *s, apical_error *err)
+static apical_status sum_stats(apical_comm *ranks, apical_run_stats *s, apical_error *err)
 {
     if (apical_comm_size(ranks) <= 1)
         return APICAL_OK;
@@ -779,7 +778,7 @@ static apical_status sum_stats(apical_run_stats *s, apical_error *err)
 /* /edges/<projection> for every plastic projection and every projection a
  * protocol learns (all with `all`): the weights as they are at the end of
  * the run. */
-static apical_status write_edges(apical_h5 *h5, const apical_sim *sim, const apical_net_spec *spec,
+static apical_status write_edges(apical_comm *ranks, apical_h5 *h5, const apical_sim *sim, const apical_net_spec *spec,
                                  int all, apical_error *err)
 {
     apical_status st = APICAL_OK;
@@ -798,9 +797,9 @@ static apical_status write_edges(apical_h5 *h5, const apical_sim *sim, const api
         }
         if (apical_comm_size(ranks) > 1) {
             /* each rank's partitions in rank order: the one-process order */
-            if ((st = gather_edges(&b, err)))
+            if ((st = gather_edges(ranks, &b, err)))
                 break;
-            if (!is_root())
+            if (!is_root(ranks))
                 continue;
         }
         const apical_pop_spec *ps = &spec->pops[pj->source], *pt = &spec->pops[pj->target];
@@ -820,7 +819,7 @@ static apical_status write_edges(apical_h5 *h5, const apical_sim *sim, const api
 }
 
 /* sets: room for argc items, filled with the --set values */
-static int run_network(int argc, char **argv, const char **sets)
+static int run_network(apical_comm *ranks, int argc, char **argv, const char **sets)
 {
     size_t n_sets = 0;
     const char *net = NULL, *out = NULL, *stats_json = NULL, *seed_s = NULL, *dur_s = NULL;
@@ -852,39 +851,39 @@ static int run_network(int argc, char **argv, const char **sets)
         else if (!strcmp(a, "--set"))
             val = &sets[n_sets++];
         else if (a[0] == '-' && a[1])
-            return usage_error("run", "unknown option '%s'", a);
+            return usage_error(ranks, "run", "unknown option '%s'", a);
         else if (!net)
             net = a;
         else
-            return usage_error("run", "unexpected argument '%s'", a);
+            return usage_error(ranks, "run", "unexpected argument '%s'", a);
         if (val) {
             if (i + 1 >= argc)
-                return usage_error("run", "option '%s' needs a value", a);
+                return usage_error(ranks, "run", "option '%s' needs a value", a);
             *val = argv[++i];
         }
     }
     if (!net)
-        return usage_error("run", "%s", "missing network file");
+        return usage_error(ranks, "run", "%s", "missing network file");
     for (size_t k = 0; k < n_sets; k++)
         if (!strchr(sets[k], '=') || sets[k][0] == '=')
-            return usage_error("run", "--set needs PATH=VALUE, got '%s'", sets[k]);
+            return usage_error(ranks, "run", "--set needs PATH=VALUE, got '%s'", sets[k]);
 
     uint64_t seed = 0, threads = 0;
     double duration = 0;
     if (seed_s && parse_uint(seed_s, &seed))
-        return usage_error("run", "--seed needs an unsigned integer, got '%s'", seed_s);
+        return usage_error(ranks, "run", "--seed needs an unsigned integer, got '%s'", seed_s);
     if (threads_s && (parse_uint(threads_s, &threads) || threads > APICAL_MAX_THREADS)) {
         char what[64];
         snprintf(what, sizeof what, "--threads needs an integer in [0, %u], got '%%s'",
                  APICAL_MAX_THREADS);
-        return usage_error("run", what, threads_s);
+        return usage_error(ranks, "run", what, threads_s);
     }
     double flush_every = 1.0;
     if (flush_s) {
         char *end;
         flush_every = strtod(flush_s, &end);
         if (end == flush_s || *end || !(flush_every >= 0.01) || !(flush_every <= 3600))
-            return usage_error("run", "--flush-every needs seconds in [0.01, 3600], got '%s'",
+            return usage_error(ranks, "run", "--flush-every needs seconds in [0.01, 3600], got '%s'",
                                flush_s);
     }
     if (dur_s) {
@@ -893,9 +892,9 @@ static int run_network(int argc, char **argv, const char **sets)
         if (end != dur_s && !*end)
             duration = v; /* bare number: ms */
         else if (apical_quantity_parse(dur_s, "ms", &duration, why, sizeof why))
-            return usage_error("run", "--duration: %s", why);
+            return usage_error(ranks, "run", "--duration: %s", why);
         if (!(duration > 0) || !(duration <= APICAL_MAX_TIME))
-            return usage_error("run", "--duration must be a time in (0, 1e9 ms], got '%s'",
+            return usage_error(ranks, "run", "--duration must be a time in (0, 1e9 ms], got '%s'",
                                dur_s);
     }
 
@@ -918,9 +917,9 @@ static int run_network(int argc, char **argv, const char **sets)
         apical_status ast = apical_comm_agree(ranks, lst, &err);
         if (ast) {
             apical_spec_free(spec);
-            if (lst && is_root())
-                return report_load(&mine, errs, n_errs, MAX_LOAD_ERRORS);
-            return report(&err);
+            if (lst && is_root(ranks))
+                return report_load(ranks, &mine, errs, n_errs, MAX_LOAD_ERRORS);
+            return report(ranks, &err);
         }
     }
     if (seed_s)
@@ -933,13 +932,13 @@ static int run_network(int argc, char **argv, const char **sets)
     /* a protocol's Wald-distributed phases depend on the seed */
     if ((seed_s || dur_s) && apical_protocol_fit(spec, &err)) {
         apical_spec_free(spec);
-        return report(&err);
+        return report(ranks, &err);
     }
-    if (apical_comm_agree(ranks, check_memory(spec, &err) ? err.code : APICAL_OK, &err)) {
+    if (apical_comm_agree(ranks, check_memory(ranks, spec, &err) ? err.code : APICAL_OK, &err)) {
         apical_spec_free(spec);
-        return report(&err);
+        return report(ranks, &err);
     }
-    if (!spec->n_recorders && !quiet && is_root())
+    if (!spec->n_recorders && !quiet && is_root(ranks))
         fprintf(stderr, "apical: warning: %s records nothing (no recorders): the output holds "
                         "only provenance and the summary\n", net);
 
@@ -949,10 +948,10 @@ static int run_network(int argc, char **argv, const char **sets)
         out = out_buf;
     }
     /* rank 0 writes the one output file */
-    if (apical_comm_agree(ranks, is_root() && check_outputs(spec, out, stats_json, &err)
+    if (apical_comm_agree(ranks, is_root(ranks) && check_outputs(spec, out, stats_json, &err)
                                      ? err.code : APICAL_OK, &err)) {
         apical_spec_free(spec);
-        return report(&err);
+        return report(ranks, &err);
     }
     int rc = EXIT_OK;
     apical_sim *sim = NULL;
@@ -966,7 +965,7 @@ static int run_network(int argc, char **argv, const char **sets)
         apical_error_set(&err, APICAL_E_NOMEM, NULL, "out of memory");
         goto fail;
     }
-    if (apical_comm_agree(ranks, is_root() ? apical_h5_create(out, &h5, &err) : APICAL_OK, &err))
+    if (apical_comm_agree(ranks, is_root(ranks) ? apical_h5_create(out, &h5, &err) : APICAL_OK, &err))
         goto fail;
     c.h5 = h5;
     if (!threads && !spec->sim.threads && apical_comm_size(ranks) > 1) {
@@ -981,7 +980,7 @@ static int run_network(int argc, char **argv, const char **sets)
     if (apical_sim_new_opts(spec, &sopts, &sim, &err) ||
         apical_protocol_new(spec, sim, &proto, &err))
         goto fail;
-    if (!is_root()) /* the others only simulate (and send rank 0 what it writes) */
+    if (!is_root(ranks)) /* the others only simulate (and send rank 0 what it writes) */
         goto setup_done;
     c.sim = sim;
     for (size_t i = 0; i < spec->n_pops; i++)
@@ -1028,7 +1027,7 @@ static int run_network(int argc, char **argv, const char **sets)
         if (st)
             goto setup_failed;
     }
-    if (write_provenance(h5, spec, argc, argv, sets, n_sets, &err))
+    if (write_provenance(ranks, h5, spec, argc, argv, sets, n_sets, &err))
         goto setup_failed;
 
     c.progress = !quiet && !no_progress && isatty(STDERR_FILENO);
@@ -1054,18 +1053,18 @@ setup_done:
     if (apical_comm_agree(ranks, st, &err))
         goto fail;
     double wall2 = wall_now();
-    if (apical_comm_agree(ranks, is_root() ? apical_h5_end_swmr(h5, apical_sim_time(sim), &err)
+    if (apical_comm_agree(ranks, is_root(ranks) ? apical_h5_end_swmr(h5, apical_sim_time(sim), &err)
                                            : APICAL_OK, &err))
         goto fail;
     if (c.progress)
         draw_progress(&c, apical_sim_time(sim), 1);
     apical_run_stats sum = *apical_sim_stats(sim);
-    if (sum_stats(&sum, &err))
+    if (sum_stats(ranks, &sum, &err))
         goto fail;
     const apical_run_stats *s = &sum;
-    if (write_edges(h5, sim, spec, save_edges, &err))
+    if (write_edges(ranks, h5, sim, spec, save_edges, &err))
         goto fail;
-    if (is_root()) {
+    if (is_root(ranks)) {
         if (apical_h5_provenance_double(h5, "wall_time_build", wall1 - wall0, "s", &err) ||
             apical_h5_provenance_double(h5, "wall_time_run", wall2 - wall1, "s", &err) ||
             apical_h5_provenance_u64(h5, "synaptic_events", s->synaptic_events, &err))
@@ -1077,7 +1076,7 @@ setup_done:
     }
     if (apical_comm_agree(ranks, st, &err))
         goto fail;
-    if (!is_root())
+    if (!is_root(ranks))
         goto done;
     double wall3 = wall_now();
     if (stats_json) {
@@ -1096,7 +1095,7 @@ setup_done:
     }
     /* with --stats-json -, stdout carries the JSON alone */
     if (!quiet)
-        print_summary(stats_json && !strcmp(stats_json, "-") ? stderr : stdout, spec, s,
+        print_summary(ranks, stats_json && !strcmp(stats_json, "-") ? stderr : stdout, spec, s,
                       wall1 - wall0, wall2 - wall1, out);
     goto done;
 setup_failed: /* rank 0 alone: the others wait at setup_done's agreement */
@@ -1133,7 +1132,7 @@ fail:
         apical_h5_leave(h5);
         h5 = NULL;
     }
-    rc = report(&err);
+    rc = report(ranks, &err);
     if (err.code == APICAL_E_INTERRUPTED && h5)
         fprintf(stderr, "apical: no output kept (%s)\n",
                 running ? "--discard-partial" : "nothing was simulated yet");
@@ -1147,7 +1146,7 @@ done:
     return rc;
 }
 
-static int cmd_run(int argc, char **argv)
+static int cmd_run(apical_comm *ranks, int argc, char **argv)
 {
     if (wants_help(argc, argv)) {
         fputs(usage_run, stdout);
@@ -1155,8 +1154,8 @@ static int cmd_run(int argc, char **argv)
     }
     const char **sets = calloc((size_t)argc + 1, sizeof *sets);
     if (!sets)
-        return report(&(apical_error){.code = APICAL_E_NOMEM, .msg = "out of memory"});
-    int rc = run_network(argc, argv, sets);
+        return report(ranks, &(apical_error){.code = APICAL_E_NOMEM, .msg = "out of memory"});
+    int rc = run_network(ranks, argc, argv, sets);
     free(sets);
     return rc;
 }
@@ -1180,9 +1179,10 @@ int main(int argc, char **argv)
         /* under mpirun: one rank of a distributed run (MPI only then, so a
          * plain run, valgrind and sanitizers see no MPI at all) */
         apical_error err = {0};
+        apical_comm *ranks = NULL;
         if (apical_comm_mpi_start(NULL, NULL, &ranks, &err))
-            return report(&err);
-        int rc = cmd_run(argc - 2, argv + 2);
+            return report(ranks, &err);
+        int rc = cmd_run(ranks, argc - 2, argv + 2);
         apical_comm_mpi_end(ranks);
         return rc;
     }
@@ -1190,5 +1190,5 @@ int main(int argc, char **argv)
         return cmd_check(argc - 2, argv + 2);
     if (!strcmp(cmd, "models"))
         return cmd_models(argc - 2, argv + 2);
-    return usage_error("", "unknown command '%s'", cmd);
+    return usage_error(NULL, "", "unknown command '%s'", cmd);
 }

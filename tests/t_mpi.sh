@@ -6,7 +6,8 @@
 # (when data/mnist is here). Then errors: bad input, a rank-0-only failure,
 # a solver failure on the last rank alone and a refused checkpoint each end
 # every rank with one message and the exit code of a one-process run,
-# never a hang (each run under `timeout`).
+# never a hang (each run under `timeout`: 600 s, a hang guard far above
+# a loaded machine's minute, not a speed limit).
 # Skipped, saying so, when mpirun is absent or apical was built without MPI.
 set -u
 APICAL=${APICAL:-build/apical}
@@ -30,7 +31,7 @@ export LSAN_OPTIONS="suppressions=$(pwd)/tests/lsan-openmpi.supp:print_suppressi
 # ranks wait for each other once per window: on a busy machine (2 cores
 # shared) a waiting rank gives its core up rather than spin
 export OMPI_MCA_mpi_yield_when_idle=1
-mpi() { np=$1; shift; timeout 120 mpirun --oversubscribe --allow-run-as-root -np "$np" "$APICAL" "$@"; }
+mpi() { np=$1; shift; timeout 600 mpirun --oversubscribe --allow-run-as-root -np "$np" "$APICAL" "$@"; }
 same() { "$PYTHON" tests/h5_same.py "$@" >"$tmp/same" 2>&1 || fail "$(cat "$tmp/same")"; }
 
 # COBA, 100 ms: state recorded on neurons of every rank
@@ -148,7 +149,7 @@ with open("%s.%s" % (sys.argv[1], os.environ.get("OMPI_COMM_WORLD_RANK", "0")), 
 sys.exit(rc)'
 "$PYTHON" -c "$rss" "$tmp/rss1" "$APICAL" run "$tmp/big.yaml" -o "$tmp/big1.h5" --quiet \
     2>"$tmp/err1" || fail "big, one process: $(cat "$tmp/err1")"
-timeout 120 mpirun --oversubscribe --allow-run-as-root -np 2 "$PYTHON" -c "$rss" "$tmp/rss2" \
+timeout 600 mpirun --oversubscribe --allow-run-as-root -np 2 "$PYTHON" -c "$rss" "$tmp/rss2" \
     "$APICAL" run "$tmp/big.yaml" -o "$tmp/big2.h5" --quiet 2>"$tmp/err2" ||
     fail "big, -np 2: $(cat "$tmp/err2")"
 same "$tmp/big1.h5" "$tmp/big2.h5"
