@@ -1580,6 +1580,50 @@ static hid_t ov_nxdata(hid_t parent, const char *name, const char *signal,
     return g;
 }
 
+/* One [row, time] image of /overview: an NXdata group holding the signal
+ * (rows × nt), its row axis and the time axis in ms. */
+typedef struct ov_image {
+    const char *group, *title;
+    const char *signal, *unit, *long_name; /* the signal dataset */
+    hid_t ftype, mtype;
+    const void *data;
+    int spectrum; /* NeXus interpretation "spectrum": a curve per row */
+    const char *row_axis, *row_unit, *row_long_name;
+    const double *rows;
+    size_t n_rows;
+    const double *time;
+    size_t nt;
+} ov_image;
+
+static herr_t ov_write_image(hid_t ov, const ov_image *im)
+{
+    const char *axes[2] = {im->row_axis, "time"};
+    /* a signal named like an axis or the title cannot share the group */
+    if (!strcmp(im->signal, im->row_axis) || !strcmp(im->signal, "time") ||
+        !strcmp(im->signal, "title"))
+        return -1;
+    hid_t g = ov_nxdata(ov, im->group, im->signal, axes, 2, im->title);
+    if (g < 0)
+        return -1;
+    herr_t rc = ov_data(g, im->signal, im->ftype, im->mtype, 2, im->n_rows, im->nt, im->data,
+                        im->unit, im->long_name);
+    if (rc == 0 && im->spectrum) {
+        hid_t sd = H5Dopen2(g, im->signal, H5P_DEFAULT);
+        rc = sd >= 0 && attr_str(sd, "interpretation", "spectrum") >= 0 ? 0 : -1;
+        if (sd >= 0 && H5Dclose(sd) < 0)
+            rc = -1;
+    }
+    if (rc == 0)
+        rc = ov_data(g, im->row_axis, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, im->n_rows, 0,
+                     im->rows, im->row_unit, im->row_long_name);
+    if (rc == 0)
+        rc = ov_data(g, "time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, im->nt, 0, im->time, "ms",
+                     "time (ms)");
+    if (H5Gclose(g) < 0)
+        rc = -1;
+    return rc;
+}
+
 static char *ov_fmt(const char *fmt, ...)
 {
     va_list ap;
@@ -1746,21 +1790,14 @@ static herr_t ov_spikes(apical_h5 *h, hid_t ov, double t_end)
         char *title = ov_fmt("%s spikes per %g ms and %llu neuron%s", p->name, bin,
                              (unsigned long long)per, per == 1 ? "" : "s");
         char *sln = ov_fmt("%s spike count", p->name);
-        const char *raxes[2] = {"neuron", "time"};
-        hid_t rg = gname && title && sln ? ov_nxdata(ov, gname, "spike_count", raxes, 2, title)
-                                        : H5I_INVALID_HID;
-        r1 = rg < 0 ? -1 : 0;
-        if (r1 == 0)
-            r1 = ov_data(rg, "spike_count", H5T_STD_U32LE, H5T_NATIVE_UINT32, 2, nb, nt, raster,
-                         "1", sln);
-        if (r1 == 0)
-            r1 = ov_data(rg, "neuron", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, nb, 0, nax, "",
-                         per == 1 ? "neuron index" : "neuron index (first of bin)");
-        if (r1 == 0)
-            r1 = ov_data(rg, "time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, nt, 0, tax, "ms",
-                         "time (ms)");
-        if (rg >= 0 && H5Gclose(rg) < 0)
-            r1 = -1;
+        r1 = gname && title && sln
+                 ? ov_write_image(ov, &(ov_image){
+                       .group = gname, .title = title, .signal = "spike_count", .unit = "1",
+                       .long_name = sln, .ftype = H5T_STD_U32LE, .mtype = H5T_NATIVE_UINT32,
+                       .data = raster, .row_axis = "neuron", .row_unit = "",
+                       .row_long_name = per == 1 ? "neuron index" : "neuron index (first of bin)",
+                       .rows = nax, .n_rows = nb, .time = tax, .nt = nt})
+                 : -1;
         free(gname);
         free(title);
         free(sln);
@@ -1838,34 +1875,18 @@ static herr_t ov_state(apical_h5 *h, hid_t ov, const report *r)
         char *title = stride > 1 ? ov_fmt("%s of %s, every %llu frames (%g ms)", var, r->label,
                                           (unsigned long long)stride, (double)stride * r->dt)
                                  : ov_fmt("%s of %s", var, r->label);
-        const char *axes[2] = {"node", "time"};
-        hid_t g = gname && ln && title ? ov_nxdata(ov, gname, var, axes, 2, title)
-                                      : H5I_INVALID_HID;
-        herr_t r1 = g < 0 ? -1 : 0;
-        /* a variable named like an axis or the title cannot be the signal dataset */
-        if (r1 == 0 && (strcmp(var, "node") == 0 || strcmp(var, "time") == 0 ||
-                        strcmp(var, "title") == 0))
-            r1 = -1;
-        if (r1 == 0)
-            r1 = ov_data(g, var, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, nn, nt, out + j * nn * nt,
-                         u, ln);
-        /* NeXus interpretation "spectrum": each row is a curve over time, so
-         * h5web and silx open a trace per node (a node slider), not a heat
-         * map a few rows tall */
-        if (r1 == 0) {
-            hid_t sd = H5Dopen2(g, var, H5P_DEFAULT);
-            r1 = sd >= 0 && attr_str(sd, "interpretation", "spectrum") >= 0 ? 0 : -1;
-            if (sd >= 0 && H5Dclose(sd) < 0)
-                r1 = -1;
-        }
-        if (r1 == 0)
-            r1 = ov_data(g, "node", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, nn, 0, nax, "",
-                         increasing ? "node id" : "recorded node (column)");
-        if (r1 == 0)
-            r1 = ov_data(g, "time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, nt, 0, tax, "ms",
-                         "time (ms)");
-        if (g >= 0 && H5Gclose(g) < 0)
-            r1 = -1;
+        herr_t r1 = gname && ln && title
+                        ? ov_write_image(ov, &(ov_image){
+                              .group = gname, .title = title, .signal = var, .unit = u,
+                              .long_name = ln, .ftype = H5T_IEEE_F32LE,
+                              .mtype = H5T_NATIVE_FLOAT, .data = out + j * nn * nt,
+                              /* each row a curve over time: h5web and silx
+                               * open a trace per node, not a heat map a few
+                               * rows tall */
+                              .spectrum = 1, .row_axis = "node", .row_unit = "",
+                              .row_long_name = increasing ? "node id" : "recorded node (column)",
+                              .rows = nax, .n_rows = nn, .time = tax, .nt = nt})
+                        : -1;
         free(gname);
         free(ln);
         free(title);
@@ -1904,7 +1925,7 @@ static herr_t ov_weights(apical_h5 *h, hid_t ov, const report *r)
     uint32_t *hist = calloc(OV_WBINS * nt + 1, sizeof *hist);
     double *tax = malloc((nt + 1) * sizeof *tax);
     double wax[OV_WBINS];
-    hid_t d = H5I_INVALID_HID, fs = H5I_INVALID_HID, g = H5I_INVALID_HID;
+    hid_t d = H5I_INVALID_HID, fs = H5I_INVALID_HID;
     char *gname = NULL, *ln = NULL, *title = NULL, *wln = NULL;
     if (!pd || !row || !hist || !tax)
         goto out;
@@ -1944,20 +1965,16 @@ static herr_t ov_weights(apical_h5 *h, hid_t ov, const report *r)
     ln = ov_fmt("synapses of %s per weight bin", r->label);
     title = ov_fmt("weight histogram of %s over time", r->label);
     wln = r->unit[0] ? ov_fmt("weight (%s)", r->unit) : ov_fmt("weight");
-    const char *axes[2] = {"weight", "time"};
     if (!gname || !ln || !title || !wln ||
-        (g = ov_nxdata(ov, gname, "synapses", axes, 2, title)) < 0 ||
-        ov_data(g, "synapses", H5T_STD_U32LE, H5T_NATIVE_UINT32, 2, OV_WBINS, nt, hist, "1",
-                ln) < 0 ||
-        ov_data(g, "weight", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, OV_WBINS, 0, wax, r->unit,
-                wln) < 0 ||
-        ov_data(g, "time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, nt, 0, tax, "ms",
-                "time (ms)") < 0)
+        ov_write_image(ov, &(ov_image){.group = gname, .title = title, .signal = "synapses",
+                                       .unit = "1", .long_name = ln, .ftype = H5T_STD_U32LE,
+                                       .mtype = H5T_NATIVE_UINT32, .data = hist,
+                                       .row_axis = "weight", .row_unit = r->unit,
+                                       .row_long_name = wln, .rows = wax, .n_rows = OV_WBINS,
+                                       .time = tax, .nt = nt}) < 0)
         goto out;
     rc = 0;
 out:
-    if (g >= 0 && H5Gclose(g) < 0)
-        rc = -1;
     if (fs >= 0)
         H5Sclose(fs);
     if (d >= 0)
