@@ -198,7 +198,7 @@ static double quiet_horizon(const double y[], const apical_model_ctx *c)
  * SUB_MAX, step_h's seven for h/m (K_SUB + K_STEP (m - 2) + K_H .. K_DI),
  * the sub-steps of window_redo. */
 enum { K_H, K_H2, K_H6, K_DE2, K_DE, K_DI2, K_DI, K_STEP, K_AL = K_STEP, K_BL, K_IC, K_EE,
-       K_EI, K_TH, K_R, K_E120, K_HB, K_ITE, K_ITI, K_XLO, K_XHI, K_BASE,
+       K_EI, K_TH, K_R, K_E120, K_HB, K_ITE, K_ITI, K_XLO, K_XHI, K_POLY, K_BASE,
        K_SUB = K_BASE, K__N = K_SUB + K_STEP * (SUB_MAX - 1) };
 _Static_assert((int)K__N <= (int)APICAL_SWEEP_MAX_CONST, "lif_cond_exp: too many sweep constants");
 
@@ -209,6 +209,20 @@ static inline double maxd(double a, double b)
     return a > b ? a : b;
 }
 
+/* The half-step decay factor e^z, z = -h / (2 tau), of a step of length h:
+ * the short polynomial where |z| <= APICAL_FEXP_SMALL (every per-input step
+ * of COBA: h <= 0.1 ms, tau >= 5 ms), the general exp beyond. Every path
+ * that steps a neuron (window constants, advance, advance_n, single_input)
+ * takes its factors from here, so a step gives the same bits on each.
+ * single_input's fast variant calls apical_fexp_small directly and flags
+ * the lanes where z is out of its range; advance_n picks a loop with the
+ * polynomial alone when every lane's steps are in range. A branch in
+ * scalar code, a select in vector loops. */
+static inline double half_decay(double z, double lo, double hi)
+{
+    return z >= -APICAL_FEXP_SMALL ? apical_fexp_small(z) : apical_fexp_clamped(z, lo, hi);
+}
+
 /* Step-length constants; shared by the kernel and the scalar step so that
  * both give the same bits for the same step. */
 static inline void step_h(double h, const double *d, double k[])
@@ -216,9 +230,9 @@ static inline void step_h(double h, const double *d, double k[])
     k[K_H] = h;
     k[K_H2] = 0.5 * h;
     k[K_H6] = h * (1.0 / 6.0);
-    k[K_DE2] = apical_fexp(-0.5 * h * d[D_INV_TAU_EXC]);
+    k[K_DE2] = half_decay(-0.5 * h * d[D_INV_TAU_EXC], APICAL_FEXP_LO, APICAL_FEXP_HI);
     k[K_DE] = k[K_DE2] * k[K_DE2];
-    k[K_DI2] = apical_fexp(-0.5 * h * d[D_INV_TAU_INH]);
+    k[K_DI2] = half_decay(-0.5 * h * d[D_INV_TAU_INH], APICAL_FEXP_LO, APICAL_FEXP_HI);
     k[K_DI] = k[K_DI2] * k[K_DI2];
 }
 
@@ -238,6 +252,10 @@ static inline void step_pop(const apical_model_ctx *c, double h, double k[])
     k[K_ITI] = d[D_INV_TAU_INH];
     k[K_XLO] = APICAL_FEXP_LO; /* the exp's clamp, from memory: see fastexp.h */
     k[K_XHI] = APICAL_FEXP_HI;
+    /* every half-step decay of a window of this length is in the short
+     * polynomial's range: single_input may use it unchecked per receptor
+     * (it still flags a lane whose step is longer, i.e. t_in out of range) */
+    k[K_POLY] = 0.5 * h * k[K_R] <= APICAL_FEXP_SMALL ? 1.0 : 0.0;
 }
 
 /* One RK4 step of V of length h; conductances at the stage times from the
@@ -363,7 +381,7 @@ __attribute__((always_inline)) static inline void batch_loop(size_t n, const dou
                               const double *restrict i0, double *restrict v1,
                               double *restrict e1, double *restrict i1,
                               const double *restrict dt, const double *restrict held,
-                              const double *restrict k, double *restrict cd)
+                              const double *restrict k, double *restrict cd, const int poly)
 {
     double kk[K_BASE]; /* population constants; a local copy (see sweep_loop) */
     for (int q = 0; q < K_BASE; q++)
@@ -372,8 +390,9 @@ __attribute__((always_inline)) static inline void batch_loop(size_t n, const dou
     const double xlo = kk[K_XLO], xhi = kk[K_XHI];
     for (size_t i = 0; i < n; i++) {
         const double v = v0[i], ge = e0[i], gi = i0[i], h = dt[i], hl = held[i];
-        const double de2 = apical_fexp_clamped(-0.5 * h * ite, xlo, xhi);
-        const double di2 = apical_fexp_clamped(-0.5 * h * iti, xlo, xhi);
+        const double ze = -0.5 * h * ite, zi = -0.5 * h * iti;
+        const double de2 = poly ? apical_fexp_small(ze) : half_decay(ze, xlo, xhi);
+        const double di2 = poly ? apical_fexp_small(zi) : half_decay(zi, xlo, xhi);
         const double de = de2 * de2, di = di2 * di2;
         double k1, s1, a0;
         const double vn =
@@ -396,8 +415,18 @@ static void sweep_advance_n(size_t n, const double *const y[], double *const yn[
                             const double k[], double *cand)
 {
     (void)c;
-    batch_loop(n, y[S_V], y[S_G_EXC], y[S_G_INH], yn[S_V], yn[S_G_EXC], yn[S_G_INH], dt, held, k,
-               cand);
+    /* the short polynomial alone when it is half_decay's choice for every
+     * lane: -0.5 dt K_R >= -APICAL_FEXP_SMALL bounds both receptors'
+     * arguments (rounding is monotonic; K_R is the larger rate) */
+    double longest = 0.0;
+    for (size_t i = 0; i < n; i++)
+        longest = maxd(longest, dt[i]);
+    if (-0.5 * longest * k[K_R] >= -APICAL_FEXP_SMALL)
+        batch_loop(n, y[S_V], y[S_G_EXC], y[S_G_INH], yn[S_V], yn[S_G_EXC], yn[S_G_INH], dt,
+                   held, k, cand, 1);
+    else
+        batch_loop(n, y[S_V], y[S_G_EXC], y[S_G_INH], yn[S_V], yn[S_G_EXC], yn[S_G_INH], dt,
+                   held, k, cand, 0);
 }
 
 /* One batched step of length h from (v, ge, gi), V held where hl > 0:
@@ -406,10 +435,15 @@ static void sweep_advance_n(size_t n, const double *const y[], double *const yn[
  * < 0 only when the step is finished (held, or no possible crossing and
  * within the accuracy bound; and finite), as advance_n's cand. */
 static inline double step1(double v, double ge, double gi, double h, double hl, const double *kk,
-                           double *vo, double *eo, double *io)
+                           double *vo, double *eo, double *io, const int poly)
 {
-    const double de2 = apical_fexp_clamped(-0.5 * h * kk[K_ITE], kk[K_XLO], kk[K_XHI]);
-    const double di2 = apical_fexp_clamped(-0.5 * h * kk[K_ITI], kk[K_XLO], kk[K_XHI]);
+    const double ze = -0.5 * h * kk[K_ITE], zi = -0.5 * h * kk[K_ITI];
+    /* poly: the short polynomial unchecked (half_decay's choice wherever
+     * both arguments are in its range; the step is flagged elsewhere) */
+    const double de2 = poly ? apical_fexp_small(ze) : half_decay(ze, kk[K_XLO], kk[K_XHI]);
+    const double di2 = poly ? apical_fexp_small(zi) : half_decay(zi, kk[K_XLO], kk[K_XHI]);
+    const double out = poly && !((ze >= -APICAL_FEXP_SMALL) & (zi >= -APICAL_FEXP_SMALL))
+                           ? 1.0 : -1.0;
     const double de = de2 * de2, di = di2 * di2;
     double k1, s1, a0;
     const double vn =
@@ -422,7 +456,7 @@ static inline double step1(double v, double ge, double gi, double h, double hl, 
     *vo = hl > 0.0 ? v : vn;
     *eo = ge * de;
     *io = gi * di;
-    return vn - vn == 0.0 ? cl : 1.0;
+    return vn - vn == 0.0 ? maxd(cl, out) : 1.0;
 }
 
 /* apical_sweep_ops.single_input: two batched steps around the input, both
@@ -440,7 +474,7 @@ __attribute__((always_inline)) static inline void single_loop(
     const double *restrict e0, const double *restrict i0, double *restrict v1,
     double *restrict e1, double *restrict i1, const double *restrict ru,
     const double *restrict tin, const double *restrict win, const double *restrict rin, double T0,
-    double T1, const double *restrict k, double *restrict cd)
+    double T1, const double *restrict k, double *restrict cd, const int poly)
 {
     double kk[K_BASE]; /* a local copy (see sweep_loop) */
     for (int q = 0; q < K_BASE; q++)
@@ -451,10 +485,10 @@ __attribute__((always_inline)) static inline void single_loop(
         const double t = tin[q], w = win[q], r = rin[q], u = ru[j];
         const double hl = u >= T1 ? 1.0 : 0.0;
         double va, ea, ia, vb, eb, ib;
-        const double c1 = step1(v0[j], e0[j], i0[j], t - T0, hl, kk, &va, &ea, &ia);
+        const double c1 = step1(v0[j], e0[j], i0[j], t - T0, hl, kk, &va, &ea, &ia, poly);
         ea += r == 0.0 ? w : nz;
         ia += r == 0.0 ? nz : w;
-        const double c2 = step1(va, ea, ia, T1 - t, hl, kk, &vb, &eb, &ib);
+        const double c2 = step1(va, ea, ia, T1 - t, hl, kk, &vb, &eb, &ib, poly);
         double f = c1 < 0.0 ? c2 : 1.0;
         f = f < 0.0 ? f : 1.0; /* also NaN */
         const double fe = u < T1 ? 1.0 : f; /* refractoriness ends inside */
@@ -474,8 +508,13 @@ static void sweep_single_input(size_t n, const uint32_t *idx, const double *cons
                                const double k[], const apical_model_ctx *c, double *cand)
 {
     (void)c;
-    single_loop(n, idx, y[S_V], y[S_G_EXC], y[S_G_INH], yn[S_V], yn[S_G_EXC], yn[S_G_INH], ru,
-                t_in, w_in, r_in, T0, T1, k, cand);
+    /* two copies of the loop, each without a branch on the lanes */
+    if (k[K_POLY] > 0.0)
+        single_loop(n, idx, y[S_V], y[S_G_EXC], y[S_G_INH], yn[S_V], yn[S_G_EXC], yn[S_G_INH],
+                    ru, t_in, w_in, r_in, T0, T1, k, cand, 1);
+    else
+        single_loop(n, idx, y[S_V], y[S_G_EXC], y[S_G_INH], yn[S_V], yn[S_G_EXC], yn[S_G_INH],
+                    ru, t_in, w_in, r_in, T0, T1, k, cand, 0);
 }
 
 /* apical_sweep_ops.window_redo: the neurons the window kernel flagged that

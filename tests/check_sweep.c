@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "apical/control.h"
+#include "apical/fastexp.h"
 #include "apical/model.h"
 #include "apical/sim.h"
 #include "apical/spec.h"
@@ -328,6 +329,26 @@ START_TEST(test_sweep_kernel_scalar)
         free(param);
         free(derived);
     }
+}
+END_TEST
+
+/* The short polynomial exp (fastexp.h: degree 7, |z| <= APICAL_FEXP_SMALL)
+ * that lif_cond_exp's per-input steps use for their decay factors: within
+ * 4 ulp of libm's exp over its range (truncation ~1e-19 relative, the rest
+ * is rounding of 8 multiply-adds, each within half an ulp of a value near
+ * 1: ~2 ulp; asserted at 2x that), and e^0 = 1 exactly. */
+START_TEST(test_fexp_small)
+{
+    ck_assert(apical_fexp_small(0.0) == 1.0);
+    double worst = 0.0;
+    for (int i = 0; i <= 100000; i++) {
+        const double z = -APICAL_FEXP_SMALL * i / 100000.0, e = exp(z);
+        worst = fmax(worst, fabs(apical_fexp_small(z) - e) / e);
+    }
+    if (test_verbose())
+        printf("apical_fexp_small over [-%g, 0]: max relative error %.3g (%.2f ulp)\n",
+               APICAL_FEXP_SMALL, worst, worst / 0x1p-52);
+    ck_assert_msg(worst <= 4.0 * 0x1p-52, "apical_fexp_small off by %g relative", worst);
 }
 END_TEST
 
@@ -877,6 +898,7 @@ Suite *sweep_suite(void)
     TCase *tc = tcase_create("sweep");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_sweep_kernel_scalar);
+    tcase_add_test(tc, test_fexp_small);
     tcase_add_test(tc, test_sweep_single_input);
     tcase_add_test(tc, test_sweep_window_redo);
     tcase_add_test(tc, test_sweep_refused);
