@@ -44,8 +44,10 @@ static apical_status keep_events(partition *P, double T, apical_error *err)
     return st;
 }
 
-/* Every generator of every input on its restarted stream, Poisson inputs
- * with their next event after T at their current rates. */
+/* Every generator of every input on its restarted stream, at its rate as
+ * built (a controller's rates are forgotten: a run resumed at T never saw
+ * them), Poisson inputs with their next event after T: one draw each,
+ * whatever the rate, as at the start of a run. */
 static apical_status restart_inputs(apical_sim *S, partition *P, double T, uint32_t key,
                                     apical_error *err)
 {
@@ -53,21 +55,17 @@ static apical_status restart_inputs(apical_sim *S, partition *P, double T, uint3
     for (size_t j = 0; j < spec->n_inputs; j++) {
         const apical_input_spec *in = &spec->inputs[j];
         input_rt *ir = &P->inputs[j];
+        free(ir->rate), free(ir->epoch);
+        ir->rate = NULL, ir->epoch = NULL; /* allocated again by the next set_rate */
         for (size_t c = 0; c < ir->n; c++) {
             apical_rng_seek(&ir->rng[c], restart_block(key));
             if (in->kind != APICAL_INPUT_POISSON && in->kind != APICAL_INPUT_INHOM_POISSON)
                 continue;
-            double t;
-            if (ir->rate)
-                t = ir->rate[c] > 0.0
-                        ? T - log(apical_rng_uniform_pos(&ir->rng[c])) * 1000.0 / ir->rate[c]
-                        : HUGE_VAL;
-            else
-                t = apical_next_poisson(in, in->kind == APICAL_INPUT_POISSON ? fmax(T, in->start) : T,
-                                        spec->sim.duration, &ir->rng[c]);
-            const uint64_t b = (ir->epoch ? (uint64_t)ir->epoch[c] << 32 : 0) | c;
+            const double t = apical_next_poisson(
+                in, in->kind == APICAL_INPUT_POISSON ? fmax(T, in->start) : T, spec->sim.duration,
+                &ir->rng[c]);
             if (t < fmin(in->stop, spec->sim.duration) &&
-                apical_queue_push(&P->q, t, EV_POISSON, (uint32_t)j, b))
+                apical_queue_push(&P->q, t, EV_POISSON, (uint32_t)j, c))
                 return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
         }
     }

@@ -1005,7 +1005,8 @@ START_TEST(test_protocol_determinism)
 END_TEST
 
 /* n 4x4 images, image i lighting row c = i mod 4 (label c), each group of
- * four a little dimmer on a brighter ground than the one before, in a
+ * four a little dimmer than the one before, on a ground that is black in
+ * odd groups (silent generators) and otherwise brighter than before, in a
  * fresh directory (template `dir`); their paths into img and lab (64 bytes
  * each). */
 static void write_images(char *dir, char *img, char *lab, int n)
@@ -1017,7 +1018,7 @@ static void write_images(char *dir, char *img, char *lab, int n)
     put32(f, 0x803), put32(f, (uint32_t)n), put32(f, 4), put32(f, 4);
     for (int i = 0; i < n; i++)
         for (int k = 0; k < 16; k++)
-            fputc(k / 4 == i % 4 ? 255 - 5 * (i / 4) : 20 + 3 * (i / 4), f);
+            fputc(k / 4 == i % 4 ? 255 - 5 * (i / 4) : (i / 4) % 2 ? 0 : 20 + 3 * (i / 4), f);
     fclose(f);
     f = fopen(lab, "wb");
     put32(f, 0x801), put32(f, (uint32_t)n);

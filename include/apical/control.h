@@ -110,8 +110,9 @@ void apical_engine_rank1_update(apical_sim *sim, size_t j, double keep, const do
  * from a checkpoint taken at T continues bit for bit like one that ran up
  * to T and restarted there with the same key. Every neuron's time becomes
  * T and its private stream (and every input generator's) continues from a
- * place fixed by `key` alone; spikes in flight are dropped; Poisson inputs
- * draw their next event after T at their current rates. Neuron states are
+ * place fixed by `key` alone; spikes in flight are dropped; inputs return
+ * to their rates as built (apical_engine_set_rate's are forgotten) and
+ * Poisson inputs draw their next event after T. Neuron states are
  * left as they are: the controller sets them (apical_engine_poke_all).
  * Refused for sweep populations, plastic projections, and recorder or
  * device events a jump would skip. */
