@@ -10,8 +10,11 @@ same test images: /classification's per-image outcomes).
 Usage: /usr/bin/python3 analysis/learning_curve.py RUN.h5 [RUN2.h5 ...]
        [-o FIG.png] [--labels A,B] [--allow-incomplete]
 
-With --allow-incomplete a run still being written (RUN.h5.part, read as an
-SWMR reader) is read up to its last test pass.
+A run stopped and resumed from its checkpoint (protocol.resume) is in
+several files, each holding its own part: name it as PART1.h5+PART2.h5[+...]
+to read the parts as one run. With --allow-incomplete a run still being
+written, or killed (RUN.h5.part, read as an SWMR reader), is read up to its
+last test pass.
 """
 import argparse
 import math
@@ -95,6 +98,19 @@ def read_run(path):
     return passes
 
 
+def read_joined(arg):
+    """A run given as PART1.h5+PART2.h5+...: the parts' passes in order. A
+    part resumed from an older checkpoint than the last pass before it
+    repeats passes: the later part's are kept (it is the run that went
+    on)."""
+    passes = []
+    for path in arg.split('+'):
+        part = read_run(path)
+        if part:
+            passes = [p for p in passes if p['examples'] < part[0]['examples']] + part
+    return passes
+
+
 def print_curve(lab, passes):
     print('%s: %d test passes' % (lab, len(passes)))
     print('  %8s %10s %6s %9s  %s' % ('epoch', 'examples', 'tests', 'error %', 'Wilson 95 %'))
@@ -171,10 +187,11 @@ def main():
     ap.add_argument('--labels', help='comma-separated labels, one per file')
     a = ap.parse_args()
     apical_h5.use_args(a)
-    labels = a.labels.split(',') if a.labels else [os.path.basename(p) for p in a.files]
+    labels = a.labels.split(',') if a.labels else [os.path.basename(p.split('+')[0])
+                                                    for p in a.files]
     if len(labels) != len(a.files):
         raise apical_h5.Refused('--labels needs one label per file')
-    runs = [(lab, read_run(path)) for path, lab in zip(a.files, labels)]
+    runs = [(lab, read_joined(arg)) for arg, lab in zip(a.files, labels)]
     for lab, passes in runs:
         print_curve(lab, passes)
     print('paper (Fig 5, after %d epochs): %s' % (

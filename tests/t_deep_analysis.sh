@@ -3,7 +3,8 @@
 # confusion.py on a small two-hidden-layer run (synthetic 4x4 IDX images,
 # 2 epochs, a test pass per epoch, angles every 2 examples): each writes
 # its PNG. learning_curve.py's statistics against hand-worked values, its
-# McNemar table for two runs, and its reading of a run still being written
+# McNemar table for two runs, a stopped and resumed run read as one (and
+# equal to the straight run), and its reading of a run still being written
 # (.h5.part, SWMR). Run from the repository root (exit 0 = pass).
 set -u
 APICAL=${APICAL:-build/apical}
@@ -91,6 +92,30 @@ grep -q '^McNemar, s2 vs s3' "$tmp/cmp" || fail "no McNemar table: $(cat "$tmp/c
 [ "$(grep -Ec '^ +[12]\.000 +[0-9.]+ +[0-9.]+ +[0-9]+ +[0-9]+ +[-+][0-9.]+ ' "$tmp/cmp")" = 2 ] ||
     fail "McNemar rows for epochs 1 and 2: $(cat "$tmp/cmp")"
 grep -q 'Wilson 95' "$tmp/cmp" || fail "no Wilson intervals"
+
+# a run stopped and resumed (the 2-epoch run above wrote ck.h5): its two
+# files joined with + read as one run, the same bits as a straight 3-epoch
+# run (McNemar: no image classified differently at any epoch)
+sed 's/epochs: 2/epochs: 3/; s/checkpoint: ck.h5/checkpoint: straight.ck.h5/' "$tmp/deep.yaml" \
+    > "$tmp/straight.yaml"
+sed 's/epochs: 2/epochs: 3/; s/checkpoint: ck.h5/resume: ck.h5/' "$tmp/deep.yaml" > "$tmp/resumed.yaml"
+"$APICAL" run "$tmp/straight.yaml" -o "$tmp/straight.h5" --quiet || fail "apical run, straight"
+"$APICAL" run "$tmp/resumed.yaml" -o "$tmp/resumed.h5" --quiet || fail "apical run, resumed"
+"$PYTHON" analysis/learning_curve.py "$tmp/run.h5+$tmp/resumed.h5" "$tmp/straight.h5" \
+    --labels parts,straight > "$tmp/join" || fail "learning_curve.py, joined parts"
+grep -q '^parts: 3 test passes' "$tmp/join" || fail "joined parts: $(cat "$tmp/join")"
+[ "$(grep -Ec '^ +[123]\.000 +([0-9.]+) +\1 +0 +0 +\+0\.00 +1$' "$tmp/join")" = 3 ] ||
+    fail "resumed run differs from the straight one: $(cat "$tmp/join")"
+"$PYTHON" - "$tmp/straight.h5" "$tmp/resumed.h5" <<'PY' || fail "resumed tables differ"
+import sys
+import h5py
+import numpy as np
+a, b = h5py.File(sys.argv[1], 'r'), h5py.File(sys.argv[2], 'r')
+for t in ('plateaus/h1', 'plateaus/h2', 'backprop_angle', 'classification'):
+    for c in a[t]:
+        x, y = a[t][c][()], b[t][c][()]
+        assert 0 < len(y) < len(x) and np.array_equal(x[len(x) - len(y):], y), (t, c)
+PY
 
 # a run being written: read live from OUT.h5.part (SWMR) with
 # --allow-incomplete, up to its last test pass; the run is then stopped
