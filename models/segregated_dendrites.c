@@ -108,6 +108,13 @@ typedef struct protocol_rt {
     int stage;
     int restored;          /* the checkpoint (if any) is in the network */
     int ckpt_pending;      /* an epoch ended: write the checkpoint */
+    /* An epoch ended (or a resumed run starts): the next example starts
+     * the network over (epoch_restart) at window restart_window, or at
+     * the current window when that is 0. */
+    int restart_pending;
+    uint64_t restart_window;
+    double **init;         /* per population, every neuron's state as built
+                              (n x n_state, neuron-major); NULL: not read yet */
     uint64_t tested_at;    /* examples seen at the last test pass, or UINT64_MAX */
     uint64_t next_window; /* window index of the next boundary */
     uint64_t k_ex0, k_fwd_end, k_tgt_end;
@@ -208,12 +215,13 @@ static uint64_t examples_done(const apical_segregated_spec *p)
 }
 
 /* Test passes between examples done and p->examples: periodic ones before
- * the end, and one at the end. */
+ * the end, and one at the end (none when resumed from a checkpoint after
+ * the last example: it was taken after the final pass). */
 static uint64_t test_passes(const apical_segregated_spec *p)
 {
-    if (!p->test_examples)
-        return 0;
     const uint64_t d = examples_done(p), e = p->examples;
+    if (!p->test_examples || (p->resume && d >= e))
+        return 0;
     uint64_t n = 1;
     if (e > d + 1 && p->test_every)
         n += (e - 1) / p->test_every - d / p->test_every;
@@ -226,14 +234,16 @@ static uint64_t test_passes(const apical_segregated_spec *p)
 
 /* The run draws each example's forward then target length from the
  * example's stream and nothing else from it, so replaying the draws gives
- * the schedule exactly. Stops counting once past `stop` ms, or past the
- * longest run there can be (APICAL_MAX_TIME). */
+ * the schedule exactly. A resumed run starts at its checkpoint's window
+ * (the uninterrupted run's time): the end is absolute. Stops counting once
+ * past `stop` ms, or past the longest run there can be (APICAL_MAX_TIME). */
 double apical_segregated_end(const apical_segregated_spec *p, uint64_t seed, double window,
                            double stop)
 {
     stop = fmin(stop, APICAL_MAX_TIME);
     /* k * window as the run computes boundary times; k saturates */
-    uint64_t k = 0;
+    const uint64_t k0 = p->resume ? p->resume->window_index : 0;
+    uint64_t k = k0;
     const uint64_t d = examples_done(p), todo = p->examples > d ? p->examples - d : 0;
     const uint64_t per_test = windows_for(window, p->test_duration);
     const uint64_t passes = test_passes(p);
@@ -244,15 +254,15 @@ double apical_segregated_end(const apical_segregated_spec *p, uint64_t seed, dou
     if (!(p->forward.wald_mean > 0.0) && !(p->target.wald_mean > 0.0)) {
         const uint64_t per = windows_for(window, p->forward.duration) +
                              windows_for(window, p->target.duration);
-        if (todo > (UINT64_MAX / 4) / per)
+        if (todo > (UINT64_MAX / 4) / per || k0 > UINT64_MAX / 4)
             return HUGE_VAL;
-        return (double)(todo * per + tests) * window;
+        return (double)(k0 + todo * per + tests) * window;
     }
     /* Wald draws are positive: the fixed parts alone may already pass stop */
     const uint64_t least = windows_for(window, p->forward.duration) +
                            windows_for(window, p->target.duration);
-    if ((double)todo * (double)least * window > stop)
-        return (double)todo * (double)least * window;
+    if (((double)k0 + (double)todo * (double)least) * window > stop)
+        return ((double)k0 + (double)todo * (double)least) * window;
     apical_rng r;
     for (uint64_t ex = d; ex < p->examples; ex++) {
         example_rng(&r, seed, ex);
@@ -585,22 +595,35 @@ static apical_status parse_feedback(apical_ld *c, const apical_ynode *n, apical_
 /* The checkpoint format (docs/network-format.md, "protocol"): /edges/<proj>
  * for every learned and feedback projection, /edges/bias_<pop> (a 1-node
  * source "bias" -> each neuron, weight = its bias) for every layer, and
- * /provenance/examples_done. */
-static apical_status read_examples_done(const char *path, uint64_t *out, apical_error *err)
+ * /provenance/examples_done, window_index and window (where the run
+ * restarted: a resumed run restarts there too). */
+static herr_t read_scalar(hid_t f, const char *name, hid_t type, void *out)
+{
+    hid_t d = f < 0 ? H5I_INVALID_HID : H5Dopen2(f, name, H5P_DEFAULT);
+    herr_t r = d < 0 ? -1 : H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out);
+    if (d >= 0)
+        H5Dclose(d);
+    return r;
+}
+
+static apical_status read_position(const char *path, apical_sd_checkpoint *ck,
+                                   apical_error *err)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    hid_t d = f < 0 ? H5I_INVALID_HID : H5Dopen2(f, "/provenance/examples_done", H5P_DEFAULT);
-    herr_t r = d < 0 ? -1 : H5Dread(d, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, out);
-    if (d >= 0)
-        H5Dclose(d);
+    const char *missing =
+        read_scalar(f, "/provenance/examples_done", H5T_NATIVE_UINT64, &ck->examples_done) < 0
+            ? "no /provenance/examples_done: not a checkpoint of this protocol"
+        : read_scalar(f, "/provenance/window_index", H5T_NATIVE_UINT64, &ck->window_index) < 0 ||
+                read_scalar(f, "/provenance/window", H5T_NATIVE_DOUBLE, &ck->window) < 0
+            ? "no /provenance/window_index and window: written by an apical that did not "
+              "restart at epoch ends, so it cannot be resumed bit for bit; start afresh"
+            : NULL;
     if (f >= 0)
         H5Fclose(f);
-    if (r < 0)
-        return apical_error_set(err, f < 0 ? APICAL_E_IO : APICAL_E_DATA, NULL,
-                                "%s: %s", path, f < 0 ? "cannot open it as HDF5"
-                                                      : "no /provenance/examples_done: not a "
-                                                        "checkpoint of this protocol");
+    if (f < 0 || missing)
+        return apical_error_set(err, f < 0 ? APICAL_E_IO : APICAL_E_DATA, NULL, "%s: %s", path,
+                                f < 0 ? "cannot open it as HDF5" : missing);
     return APICAL_OK;
 }
 
@@ -613,7 +636,7 @@ static apical_status read_checkpoint(apical_ld *c, const apical_ynode *at, const
     p->resume = ck;
     apical_error e2 = {0};
     apical_status st;
-    if ((st = read_examples_done(path, &ck->examples_done, &e2)))
+    if ((st = read_position(path, ck, &e2)))
         return apical_ld_fail(c, at, st, "%s", e2.msg);
     if (!(ck->proj = calloc(p->n_learn + p->n_fb + 1, sizeof *ck->proj)))
         return apical_ld_oom(c);
@@ -938,6 +961,9 @@ static apical_status sd_parse(apical_ld *c, const apical_ynode *n, void **out)
         const char *path = "";
         if ((st = apical_ld_string(c, v, "resume", &path)) != APICAL_OK)
             return st;
+        if (!p->images)
+            return apical_ld_fail(c, v, APICAL_E_INVALID, "a run resumes at an epoch end: "
+                                  "give a 'stimulus'");
         char *rp = apical_ld_path(c, path);
         if (!rp)
             return apical_ld_oom(c);
@@ -1004,6 +1030,15 @@ static apical_status fit(apical_net_spec *spec, double window, apical_error *err
 
 static apical_status sd_fit(apical_net_spec *spec, apical_error *err)
 {
+    const apical_segregated_spec *ps = spec->protocol;
+    /* a resumed run starts at the checkpoint's time: a sampling recorder
+     * would owe every sample before it (apical_engine_restart refuses) */
+    for (size_t r = 0; ps->resume && r < spec->n_recorders; r++)
+        if (spec->recorders[r].kind != APICAL_REC_SPIKES)
+            return apical_error_set(err, APICAL_E_INVALID, &spec->recorders[r].pos,
+                                    "a resumed run (protocol.resume) cannot record state or "
+                                    "weights: it starts at the checkpoint's time; record "
+                                    "spikes, or read the checkpoint's weights");
     /* the window the engine will use if every projection draws its
      * smallest possible delay (exact for constant delays) */
     double window = HUGE_VAL;
@@ -1040,9 +1075,19 @@ static apical_status sd_build(const apical_net_spec *spec, apical_sim *S, void *
     pr->ps = ps;
     pr->class_table = pr->curve_table = pr->angle_table = -1;
     pr->perm_epoch = UINT64_MAX;
-    pr->tested_at = UINT64_MAX;
+    /* a checkpoint after the last example follows the final test pass */
+    pr->tested_at = ps->resume && examples_done(ps) >= ps->examples ? examples_done(ps)
+                                                                      : UINT64_MAX;
     pr->example = examples_done(ps);
     pr->restored = !ps->resume;
+    pr->restart_pending = ps->resume != NULL;
+    pr->restart_window = ps->resume ? ps->resume->window_index : 0;
+    if (ps->resume && ps->resume->window != apical_engine_window(S))
+        return apical_error_set(err, APICAL_E_INVALID, &ps->pos,
+                                "the checkpoint was written on a window grid of %.17g ms, this "
+                                "network's is %.17g ms (the smallest delay): a resumed run "
+                                "continues the checkpoint's time grid", ps->resume->window,
+                                apical_engine_window(S));
     if (ps->stim_shuffle && ps->images &&
         !(pr->perm = malloc((ps->images->n + 1) * sizeof *pr->perm)))
         return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
@@ -1156,6 +1201,9 @@ static void sd_free_rt(void *rt)
     free(pr->perm);
     free(pr->dense), free(pr->dense2);
     free(pr->tmp);
+    for (size_t pi = 0; pr->init && pi < pr->spec->n_pops; pi++)
+        free(pr->init[pi]);
+    free(pr->init);
     free(pr);
 }
 
@@ -1371,6 +1419,10 @@ static apical_status write_checkpoint(apical_sim *S, protocol_rt *pr, apical_err
     if (!st)
         st = apical_h5_provenance_u64(h, "epochs_done", (ps->stim_first + pr->example) / n_img,
                                       err);
+    if (!st)
+        st = apical_h5_provenance_u64(h, "window_index", apical_engine_window_index(S), err);
+    if (!st)
+        st = apical_h5_provenance_double(h, "window", apical_engine_window(S), "ms", err);
     if (!st)
         st = apical_h5_provenance_u64(h, "seed", spec->sim.seed, err);
     if (!st)
@@ -1610,24 +1662,99 @@ static void apical_drive(apical_sim *S, protocol_rt *pr, const double *drive)
         apical_engine_poke_all(S, pr->hl[0].pop, pr->h_abias, drive);
 }
 
-/* Does a test pass follow the example just done (before the end: the pass
- * after the last example is the final one, from ST_EX_START)? */
-static int periodic_test(const protocol_rt *pr)
+/* Does a test pass follow the example just done: a periodic one, or the
+ * final one after the last example? Both come before the epoch-end
+ * restart and checkpoint (ST_EX_START), so a run that stops at an epoch end
+ * has made the same pass there as the run that goes on. */
+static int test_follows(const protocol_rt *pr)
 {
     const apical_segregated_spec *ps = pr->ps;
-    if (!ps->test_examples || pr->example >= ps->examples)
+    if (!ps->test_examples)
         return 0;
+    if (pr->example >= ps->examples)
+        return 1;
     if (ps->test_every && pr->example % ps->test_every == 0)
         return 1;
     return ps->test_every_epoch && (ps->stim_first + pr->example) % ps->images->n == 0;
 }
 
+/* --- epoch restarts ----------------------------------------------------- */
+
+/* Every neuron's state as built (the first boundary, before any change):
+ * what every epoch starts from. */
+static apical_status read_initial_states(apical_sim *S, protocol_rt *pr, apical_error *err)
+{
+    const apical_net_spec *spec = pr->spec;
+    if (!(pr->init = calloc(spec->n_pops + 1, sizeof *pr->init)))
+        return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+    for (size_t pi = 0; pi < spec->n_pops; pi++) {
+        const uint64_t n = spec->pops[pi].size;
+        const size_t ns = spec->pops[pi].model->n_state;
+        apical_status st = apical_engine_sync(S, pi, 0.0, err);
+        if (st)
+            return st;
+        if (!(pr->init[pi] = malloc((n * ns + 1) * sizeof(double))))
+            return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+        for (size_t k = 0; k < ns; k++) {
+            apical_engine_state_all(S, pi, k, pr->tmp);
+            for (uint64_t i = 0; i < n; i++)
+                pr->init[pi][i * ns + k] = pr->tmp[i];
+        }
+    }
+    return APICAL_OK;
+}
+
+/* An epoch starts over: the engine restarts at the boundary (streams keyed
+ * by the epoch, spikes in flight dropped), every neuron's state but the
+ * learned biases returns to its state as built, and the presynaptic traces
+ * start from zero. The uninterrupted run does this at every epoch end and
+ * a resumed run at its start, at the same window with the same key, so
+ * nothing before the boundary reaches past it but the weights and biases
+ * the checkpoint holds. */
+static apical_status epoch_restart(apical_sim *S, protocol_rt *pr, apical_error *err)
+{
+    const apical_segregated_spec *ps = pr->ps;
+    const apical_net_spec *spec = pr->spec;
+    const uint64_t K = pr->restart_window ? pr->restart_window : apical_engine_window_index(S);
+    const uint64_t epoch = (ps->stim_first + pr->example) / ps->images->n;
+    apical_status st = apical_engine_restart(S, K, (uint32_t)epoch, err);
+    if (st)
+        return st;
+    const double T = (double)K * apical_engine_window(S);
+    for (size_t pi = 0; pi < spec->n_pops; pi++) {
+        const uint64_t n = spec->pops[pi].size;
+        const size_t ns = spec->pops[pi].model->n_state;
+        const int layer = layer_of(ps, pi);
+        const size_t kb = layer < 0 ? (size_t)-1 : layer < (int)pr->nl ? pr->h_bias : pr->o_bias;
+        for (size_t k = 0; k < ns; k++) {
+            if (k == kb)
+                continue; /* learned: kept */
+            for (uint64_t i = 0; i < n; i++)
+                pr->tmp[i] = pr->init[pi][i * ns + k];
+            apical_engine_poke_all(S, pi, k, pr->tmp);
+        }
+    }
+    for (size_t k = 0; k < ps->n_learn; k++) {
+        learn_rt *l = &pr->learn[k];
+        for (uint64_t j = 0; j < l->n_src; j++)
+            l->tr[j] = (src_trace){0.0, 0.0, 0.0, T};
+        l->q_head = l->q_n = 0;
+    }
+    pr->restart_pending = 0;
+    pr->restart_window = 0;
+    return APICAL_OK;
+}
+
 static apical_status boundary(apical_sim *S, protocol_rt *pr, apical_error *err)
 {
     const apical_segregated_spec *ps = pr->ps;
+    apical_status st;
+    if (!pr->init && (st = read_initial_states(S, pr, err)))
+        return st;
+    if (pr->stage == ST_EX_START && pr->restart_pending && (st = epoch_restart(S, pr, err)))
+        return st;
     const uint64_t K = apical_engine_window_index(S); /* this boundary */
     const double W = apical_engine_window(S), T = (double)K * W;
-    apical_status st;
     const int has_o = ps->output != (size_t)-1;
     for (size_t l = 0; l < pr->nl; l++)
         if ((st = apical_engine_sync(S, pr->hl[l].pop, T, err)))
@@ -1791,8 +1918,8 @@ static apical_status boundary(apical_sim *S, protocol_rt *pr, apical_error *err)
             return st;
         pr->example++;
         if (ps->images && (ps->stim_first + pr->example) % ps->images->n == 0)
-            pr->ckpt_pending = 1;
-        pr->stage = periodic_test(pr) ? ST_TEST_START : ST_EX_START;
+            pr->ckpt_pending = pr->restart_pending = 1;
+        pr->stage = test_follows(pr) ? ST_TEST_START : ST_EX_START;
         pr->next_window = K; /* what comes next starts now */
         return APICAL_OK;
     }
@@ -1865,7 +1992,9 @@ static apical_status sd_step(void *rt, apical_sim *S, apical_error *err)
     const double W = apical_engine_window(S), T = (double)K * W;
     for (size_t k = 0; k < pr->ps->n_learn; k++)
         apply_arrivals(&pr->learn[k], T);
-    while (pr->next_window == K) {
+    /* the index read again: a resumed run's first boundary moves the
+     * engine to its checkpoint's window */
+    while (pr->next_window == apical_engine_window_index(S)) {
         apical_status st = boundary(S, pr, err);
         if (st)
             return st;

@@ -490,6 +490,9 @@ apical_status apical_engine_emit(apical_sim *S, partition *P, size_t pi, uint64_
 /* sim/exact.c: populations with stepper "exact" */
 apical_status apical_exact_build(apical_sim *S, partition *P, size_t pi, apical_error *err);
 void apical_exact_free(pop_part *pp);
+/* apical_engine_restart: every owned neuron's first thinning candidate
+ * after T, from its (re-positioned) stream. */
+void apical_exact_restart(apical_sim *S, partition *P, size_t pi, double T);
 apical_status apical_exact_window_start(apical_sim *S, partition *P, double T0, double T1);
 void apical_exact_deliver(apical_sim *S, partition *P, size_t pi, uint64_t i, size_t receptor,
                           double w, double t);

@@ -160,6 +160,14 @@ apical_status apical_exact_build(apical_sim *S, partition *P, size_t pi, apical_
     return APICAL_OK;
 }
 
+void apical_exact_restart(apical_sim *S, partition *P, size_t pi, double T)
+{
+    const pop_rt *pr = &S->pops[pi];
+    const pop_part *pp = &P->pp[pi];
+    for (uint64_t i = pp->lo; i < pp->hi; i++)
+        first_candidate(pr, pp->ex, i - pp->lo, i, T);
+}
+
 void apical_exact_free(pop_part *pp)
 {
     exact_part *ex = pp->ex;

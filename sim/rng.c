@@ -23,6 +23,12 @@ void apical_rng_init(apical_rng *r, uint64_t seed, uint32_t stream, uint32_t sub
     r->used = 4;
 }
 
+void apical_rng_seek(apical_rng *r, uint64_t block)
+{
+    r->counter = block;
+    r->used = 4;
+}
+
 void apical_rng_refill(apical_rng *r)
 {
     philox4x32_ctr_t c = {{(uint32_t)r->counter, r->substream, r->stream,

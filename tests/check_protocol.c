@@ -1004,24 +1004,32 @@ START_TEST(test_protocol_determinism)
 }
 END_TEST
 
-/* Four 4x4 images, image c lighting row c (label c), in a fresh directory
- * (template `dir`); their paths into img and lab (64 bytes each). */
-static void write_rows(char *dir, char *img, char *lab)
+/* n 4x4 images, image i lighting row c = i mod 4 (label c), each group of
+ * four a little dimmer than the one before, on a ground that is black in
+ * odd groups (silent generators) and otherwise brighter than before, in a
+ * fresh directory (template `dir`); their paths into img and lab (64 bytes
+ * each). */
+static void write_images(char *dir, char *img, char *lab, int n)
 {
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(img, 64, "%s/img", dir);
     snprintf(lab, 64, "%s/lab", dir);
     FILE *f = fopen(img, "wb");
-    put32(f, 0x803), put32(f, 4), put32(f, 4), put32(f, 4);
-    for (int c = 0; c < 4; c++)
+    put32(f, 0x803), put32(f, (uint32_t)n), put32(f, 4), put32(f, 4);
+    for (int i = 0; i < n; i++)
         for (int k = 0; k < 16; k++)
-            fputc(k / 4 == c ? 255 : 20, f);
+            fputc(k / 4 == i % 4 ? 255 - 5 * (i / 4) : (i / 4) % 2 ? 0 : 20 + 3 * (i / 4), f);
     fclose(f);
     f = fopen(lab, "wb");
-    put32(f, 0x801), put32(f, 4);
-    for (int c = 0; c < 4; c++)
-        fputc(c, f);
+    put32(f, 0x801), put32(f, (uint32_t)n);
+    for (int i = 0; i < n; i++)
+        fputc(i % 4, f);
     fclose(f);
+}
+
+static void write_rows(char *dir, char *img, char *lab)
+{
+    write_images(dir, img, lab, 4);
 }
 
 static void rm_dir(const char *dir)
@@ -1118,8 +1126,10 @@ static int grab_w(void *user, uint64_t src, uint64_t tgt, double w, double d)
     return 0;
 }
 
-/* Run the deep network; its final weights and biases into *st. */
-static void run_deep(const char *yaml, unsigned threads, deep_out *o, deep_state *st)
+/* Run the deep network; its final weights and biases into *st, its spikes
+ * into *sp (if not NULL). */
+static void run_deep_spikes(const char *yaml, unsigned threads, deep_out *o, deep_state *st,
+                            spikes *sp)
 {
     apical_net_spec *spec = NULL;
     apical_error err = {0};
@@ -1130,6 +1140,8 @@ static void run_deep(const char *yaml, unsigned threads, deep_out *o, deep_state
     apical_protocol *pro = NULL;
     ck_assert_msg(apical_protocol_new(spec, sim, &pro, &err) == APICAL_OK, "%s", err.msg);
     memset(o, 0, sizeof *o);
+    if (sp)
+        apical_sim_set_observer(sim, &(apical_sim_observer){.on_spike = spikes_record, .user = sp});
     apical_segregated_on_curve(pro, deep_curve, o);
     apical_segregated_on_angle(pro, deep_angle, o);
     apical_segregated_on_plateau(pro, deep_plateau, o);
@@ -1146,6 +1158,11 @@ static void run_deep(const char *yaml, unsigned threads, deep_out *o, deep_state
     apical_protocol_free(pro);
     apical_sim_free(sim);
     apical_spec_free(spec);
+}
+
+static void run_deep(const char *yaml, unsigned threads, deep_out *o, deep_state *st)
+{
+    run_deep_spikes(yaml, threads, o, st, NULL);
 }
 
 /* Two hidden layers, each learning with the plateau rule from the output's
@@ -1291,7 +1308,7 @@ START_TEST(test_resume)
     ck_assert_uint_eq(o.first_example, 8);
     ck_assert_int_ne(memcmp(&s1, &s3, sizeof s1), 0);
     /* the schedule (phase lengths) of the resumed part is the
-     * uninterrupted run's: durations add up */
+     * uninterrupted run's, on its time: both end at the same time */
     apical_net_spec *a = NULL, *b = NULL, *c = NULL;
     apical_error err = {0};
     snprintf(yaml, sizeof yaml, deep_net, 5u, 1u, 4u, img, lab, "");
@@ -1301,7 +1318,7 @@ START_TEST(test_resume)
     snprintf(extra, sizeof extra, "  resume: %s/ck1.h5\n", dir);
     snprintf(yaml, sizeof yaml, deep_net, 5u, 1u, 4u, img, lab, extra);
     ck_assert_int_eq(apical_spec_load_string("c.yaml", yaml, &c, &err), APICAL_OK);
-    ck_assert(a->sim.duration == b->sim.duration + c->sim.duration);
+    ck_assert(a->sim.duration == c->sim.duration && b->sim.duration < c->sim.duration);
     apical_spec_free(a), apical_spec_free(b), apical_spec_free(c);
     /* a checkpoint of another network is refused at the resume line */
     snprintf(yaml, sizeof yaml,
@@ -1325,6 +1342,78 @@ START_TEST(test_resume)
     ck_assert_int_ne(apical_spec_load_string("bad.yaml", yaml, &bad, &err), APICAL_OK);
     ck_assert_msg(strstr(err.msg, "other population sizes"), "%s", err.msg);
     ck_assert_int_eq(err.pos.line, 15);
+    rm_dir(dir);
+}
+END_TEST
+
+/* Resume is exact: 3 epochs of 24 images straight through, against 2
+ * epochs that stop (checkpoint) and a resumed run of the third on 2
+ * partitions and 2 threads. The resumed run restarts where the straight
+ * one restarted its third epoch, so the weights and biases at the end,
+ * the third epoch's spikes, angles and the final test pass are the same
+ * bits. */
+START_TEST(test_resume_exact)
+{
+    char dir[] = "/tmp/apical_rexact_XXXXXX";
+    char img[64], lab[64], yaml[8192], extra[512];
+    write_images(dir, img, lab, 24);
+    static deep_out oa, ob, oc;
+    static deep_state sa, sb, sc;
+    spikes pa = {0}, pb = {0}, pc = {0};
+    const char *more = "  test: {examples: 6, every: epoch, duration: 60 ms, window: 40 ms}\n"
+                       "  angle: {every: 5}\n";
+    snprintf(extra, sizeof extra, "%s  checkpoint: %s/straight.h5\n", more, dir);
+    snprintf(yaml, sizeof yaml, deep_net, 7u, 1u, 3u, img, lab, extra);
+    run_deep_spikes(yaml, 1, &oa, &sa, &pa);
+    snprintf(extra, sizeof extra, "%s  checkpoint: %s/part.h5\n", more, dir);
+    snprintf(yaml, sizeof yaml, deep_net, 7u, 1u, 2u, img, lab, extra);
+    run_deep_spikes(yaml, 1, &ob, &sb, &pb);
+    snprintf(extra, sizeof extra, "%s  resume: %s/part.h5\n", more, dir);
+    snprintf(yaml, sizeof yaml, deep_net, 7u, 2u, 3u, img, lab, extra);
+    run_deep_spikes(yaml, 2, &oc, &sc, &pc);
+    /* the first part is the straight run's first two epochs */
+    ck_assert_int_eq(oa.n_plateau, 72);
+    ck_assert_int_eq(ob.n_plateau, 48);
+    ck_assert_int_eq(oc.n_plateau, 24);
+    ck_assert_uint_eq(oc.first_example, 48);
+    ck_assert_uint_le(pb.n, pa.n);
+    for (size_t k = 0; k < pb.n; k++)
+        ck_assert_msg(pb.t[k] == pa.t[k] && pb.node[k] == pa.node[k] && pb.pop[k] == pa.pop[k],
+                      "first part, spike %zu", k);
+    ck_assert_int_eq(ob.n_curve, 2);
+    /* the resumed run: the straight run's third epoch, bit for bit */
+    ck_assert_int_eq(oc.n_curve, 1);
+    ck_assert_int_eq(oa.n_curve, 3);
+    ck_assert_uint_eq(oc.seen[0], oa.seen[2]);
+    ck_assert_msg(memcmp(&oc.err[0], &oa.err[2], sizeof(double)) == 0, "final test error %g vs %g",
+                  oc.err[0], oa.err[2]);
+    ck_assert_int_gt(oc.n_angle, 0);
+    ck_assert_int_le(oc.n_angle, oa.n_angle);
+    ck_assert_msg(memcmp(oc.angle, oa.angle + (oa.n_angle - oc.n_angle),
+                         (size_t)oc.n_angle * sizeof(double)) == 0, "angles");
+    ck_assert_int_gt(pc.n, 100);
+    ck_assert_uint_ge(pa.n, pc.n);
+    const size_t off = pa.n - pc.n;
+    for (size_t k = 0; k < pc.n; k++)
+        ck_assert_msg(pc.t[k] == pa.t[off + k] && pc.node[k] == pa.node[off + k] &&
+                          pc.pop[k] == pa.pop[off + k],
+                      "resumed spike %zu: t %.17g node %llu, straight t %.17g node %llu", k,
+                      pc.t[k], (unsigned long long)pc.node[k], pa.t[off + k],
+                      (unsigned long long)pa.node[off + k]);
+    /* nothing lost or doubled at the stop: the parts add up to the whole */
+    ck_assert_uint_eq(pb.n + pc.n, pa.n);
+    ck_assert_msg(memcmp(&sa, &sc, sizeof sa) == 0, "final weights and biases differ");
+    /* a resumed run starts at the checkpoint's time: a state recorder,
+     * which samples from t = 0, is refused at its line */
+    size_t len = strlen(yaml);
+    snprintf(yaml + len, sizeof yaml - len,
+             "recorders: [{type: state, population: h1, variables: [C], interval: 1 ms}]\n");
+    apical_net_spec *bad = NULL;
+    apical_error err = {0};
+    ck_assert_int_ne(apical_spec_load_string("r.yaml", yaml, &bad, &err), APICAL_OK);
+    ck_assert_msg(strstr(err.msg, "cannot record state"), "%s", err.msg);
+    ck_assert_int_eq(err.pos.line, 32);
+    spikes_free(&pa), spikes_free(&pb), spikes_free(&pc);
     rm_dir(dir);
 }
 END_TEST
@@ -1384,6 +1473,7 @@ Suite *protocol_suite(void)
     tcase_add_test(deep, test_deep_learns);
     tcase_add_test(deep, test_angle_symmetric);
     tcase_add_test(deep, test_resume);
+    tcase_add_test(deep, test_resume_exact);
     suite_add_tcase(s, deep);
     return s;
 }

@@ -2,7 +2,10 @@
 # analysis/learning_curve.py, backprop_angle.py, receptive_fields.py and
 # confusion.py on a small two-hidden-layer run (synthetic 4x4 IDX images,
 # 2 epochs, a test pass per epoch, angles every 2 examples): each writes
-# its PNG. Run from the repository root (exit 0 = pass).
+# its PNG. learning_curve.py's statistics against hand-worked values, its
+# McNemar table for two runs, a stopped and resumed run read as one (and
+# equal to the straight run), and its reading of a run still being written
+# (.h5.part, SWMR). Run from the repository root (exit 0 = pass).
 set -u
 APICAL=${APICAL:-build/apical}
 PYTHON=${PYTHON:-/usr/bin/python3}
@@ -61,4 +64,75 @@ assert len(f['learning_curve/test_error']) == 2, 'one learning-curve row per epo
 a = f['backprop_angle/angle'][:]
 assert ((a >= 0) & (a <= 180)).all()
 " "$tmp/run.h5" || fail "tables"
+
+# Wilson and exact McNemar against values worked by hand: 5 of 10 gives
+# (5 + 1.92 -+ 1.96 sqrt(2.5 + 0.96)) / 13.84 = [0.2366, 0.7634]; 0 of 10
+# gives [0, 3.84 / 13.84]; 10 discordant pairs all one way: p = 2 / 2^10.
+"$PYTHON" - <<'PY' || fail "learning_curve.py statistics"
+import sys
+sys.path.insert(0, 'analysis')
+from learning_curve import wilson, mcnemar
+lo, hi = wilson(5, 10)
+assert abs(lo - 0.236593) < 1e-6 and abs(hi - 0.763407) < 1e-6, (lo, hi)
+lo, hi = wilson(0, 10)
+assert lo == 0.0 and abs(hi - 3.841459 / 13.841459) < 1e-6, (lo, hi)
+z, p = mcnemar(10, 0)
+assert p == 2.0 / 1024 and abs(z - 10 ** 0.5) < 1e-12, (z, p)
+assert mcnemar(0, 0) == (0.0, 1.0) and mcnemar(7, 7)[1] == 1.0
+z, p = mcnemar(3000, 2000)  # 5000 pairs: exact integers, no overflow
+assert 0.0 < p < 1e-40 and z > 14, (z, p)
+PY
+
+# two runs of other seeds paired at each epoch (same test images)
+sed 's/seed: 2/seed: 3/; s/checkpoint: ck.h5//' "$tmp/deep.yaml" > "$tmp/deep3.yaml"
+"$APICAL" run "$tmp/deep3.yaml" -o "$tmp/run3.h5" --quiet || fail "apical run, seed 3"
+"$PYTHON" analysis/learning_curve.py "$tmp/run.h5" "$tmp/run3.h5" --labels s2,s3 \
+    -o "$tmp/curve2.png" > "$tmp/cmp" || fail "learning_curve.py, two runs"
+grep -q '^McNemar, s2 vs s3' "$tmp/cmp" || fail "no McNemar table: $(cat "$tmp/cmp")"
+[ "$(grep -Ec '^ +[12]\.000 +[0-9.]+ +[0-9.]+ +[0-9]+ +[0-9]+ +[-+][0-9.]+ ' "$tmp/cmp")" = 2 ] ||
+    fail "McNemar rows for epochs 1 and 2: $(cat "$tmp/cmp")"
+grep -q 'Wilson 95' "$tmp/cmp" || fail "no Wilson intervals"
+
+# a run stopped and resumed (the 2-epoch run above wrote ck.h5): its two
+# files joined with + read as one run, the same bits as a straight 3-epoch
+# run (McNemar: no image classified differently at any epoch)
+sed 's/epochs: 2/epochs: 3/; s/checkpoint: ck.h5/checkpoint: straight.ck.h5/' "$tmp/deep.yaml" \
+    > "$tmp/straight.yaml"
+sed 's/epochs: 2/epochs: 3/; s/checkpoint: ck.h5/resume: ck.h5/' "$tmp/deep.yaml" > "$tmp/resumed.yaml"
+"$APICAL" run "$tmp/straight.yaml" -o "$tmp/straight.h5" --quiet || fail "apical run, straight"
+"$APICAL" run "$tmp/resumed.yaml" -o "$tmp/resumed.h5" --quiet || fail "apical run, resumed"
+"$PYTHON" analysis/learning_curve.py "$tmp/run.h5+$tmp/resumed.h5" "$tmp/straight.h5" \
+    --labels parts,straight > "$tmp/join" || fail "learning_curve.py, joined parts"
+grep -q '^parts: 3 test passes' "$tmp/join" || fail "joined parts: $(cat "$tmp/join")"
+[ "$(grep -Ec '^ +[123]\.000 +([0-9.]+) +\1 +0 +0 +\+0\.00 +1$' "$tmp/join")" = 3 ] ||
+    fail "resumed run differs from the straight one: $(cat "$tmp/join")"
+"$PYTHON" - "$tmp/straight.h5" "$tmp/resumed.h5" <<'PY' || fail "resumed tables differ"
+import sys
+import h5py
+import numpy as np
+a, b = h5py.File(sys.argv[1], 'r'), h5py.File(sys.argv[2], 'r')
+for t in ('plateaus/h1', 'plateaus/h2', 'backprop_angle', 'classification'):
+    for c in a[t]:
+        x, y = a[t][c][()], b[t][c][()]
+        assert 0 < len(y) < len(x) and np.array_equal(x[len(x) - len(y):], y), (t, c)
+PY
+
+# a run being written: read live from OUT.h5.part (SWMR) with
+# --allow-incomplete, up to its last test pass; the run is then stopped
+sed 's/epochs: 2/epochs: 100000/; s/checkpoint: ck.h5//' "$tmp/deep.yaml" > "$tmp/live.yaml"
+"$APICAL" run "$tmp/live.yaml" -o "$tmp/live.h5" --quiet 2>/dev/null &
+live=$!
+ok=0
+for _ in $(seq 1 120); do
+    sleep 0.5
+    if "$PYTHON" analysis/learning_curve.py "$tmp/live.h5" "$tmp/run.h5" --allow-incomplete \
+        > "$tmp/live" 2>/dev/null && grep -q '^McNemar' "$tmp/live"; then
+        ok=1; break
+    fi
+done
+kill "$live" 2>/dev/null; wait "$live" 2>/dev/null
+[ "$ok" = 1 ] || fail "no test pass read from the live $tmp/live.h5.part"
+[ ! -e "$tmp/live.h5" ] || fail "the live run finished before it was read: lengthen it"
+"$PYTHON" analysis/learning_curve.py "$tmp/live.h5" > /dev/null 2>&1 &&
+    fail "an unfinished run read without --allow-incomplete"
 exit 0

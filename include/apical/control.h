@@ -104,4 +104,19 @@ void apical_engine_each_weight(apical_sim *sim, size_t j, apical_weight_visit fn
 void apical_engine_rank1_update(apical_sim *sim, size_t j, double keep, const double *u,
                                 const double *v);
 
+/* Between windows: start the dynamics over at window `window` (at or after
+ * the current one; a later one jumps there, T = window * window length),
+ * as if the simulation had been built at T, so that a run that restarts
+ * from a checkpoint taken at T continues bit for bit like one that ran up
+ * to T and restarted there with the same key. Every neuron's time becomes
+ * T and its private stream (and every input generator's) continues from a
+ * place fixed by `key` alone; spikes in flight are dropped; inputs return
+ * to their rates as built (apical_engine_set_rate's are forgotten) and
+ * Poisson inputs draw their next event after T. Neuron states are
+ * left as they are: the controller sets them (apical_engine_poke_all).
+ * Refused for sweep populations, plastic projections, and recorder or
+ * device events a jump would skip. */
+apical_status apical_engine_restart(apical_sim *sim, uint64_t window, uint32_t key,
+                                    apical_error *err);
+
 #endif

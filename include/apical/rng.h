@@ -38,6 +38,11 @@ uint32_t apical_rng_stream_id(apical_rng_purpose purpose, const char *name);
 /* Position r at the start of (seed, stream, substream). */
 void apical_rng_init(apical_rng *r, uint64_t seed, uint32_t stream, uint32_t substream);
 
+/* Position r at block `block` (four words each) of its substream: a jump
+ * to a place that does not depend on how far r had gone (a restart keyed
+ * by an epoch, apical_engine_restart). */
+void apical_rng_seek(apical_rng *r, uint64_t block);
+
 uint32_t apical_rng_u32(apical_rng *r);
 /* Uniform in [0, 1) with 53 random bits. */
 double apical_rng_uniform(apical_rng *r);

@@ -65,7 +65,10 @@ typedef struct apical_feedback_spec {
 } apical_feedback_spec;
 
 /* A checkpoint read back (resume): the weights of the projections it
- * holds, the biases per population, and the training examples done. */
+ * holds, the biases per population, the training examples done, and the
+ * window (index, length in ms) where the run restarted: a resumed run
+ * restarts at that window (apical_engine_restart), so it continues bit for
+ * bit like the uninterrupted run. */
 typedef struct apical_sd_saved_proj {
     size_t proj;
     size_t n;
@@ -75,6 +78,8 @@ typedef struct apical_sd_saved_proj {
 
 typedef struct apical_sd_checkpoint {
     uint64_t examples_done;
+    uint64_t window_index;
+    double window;
     apical_sd_saved_proj *proj;
     size_t n_proj;
     double *bias[APICAL_SD_MAX_LAYERS + 1]; /* hidden layers in order, then output */
