@@ -1039,6 +1039,29 @@ static apical_status sd_fit(apical_net_spec *spec, apical_error *err)
                                     "a resumed run (protocol.resume) cannot record state or "
                                     "weights: it starts at the checkpoint's time; record "
                                     "spikes, or read the checkpoint's weights");
+    /* Every pass through the training images ends with a restart of the
+     * engine (so that a resumed run is bit for bit), and a resumed run
+     * starts with one: refuse here, before the run, what
+     * apical_engine_restart would refuse at the first epoch end. */
+    const uint64_t first = ps->images ? ps->stim_first % ps->images->n : 0;
+    const int restarts = ps->resume || (ps->images && ps->examples > 0 &&
+                                        ps->images->n - first <= ps->examples - 1);
+    for (size_t i = 0; restarts && i < spec->n_pops; i++)
+        if (spec->pops[i].stepper && strcmp(spec->pops[i].stepper, "sweep") == 0)
+            return apical_error_set(err, APICAL_E_INVALID, &spec->pops[i].pos,
+                                    "population '%s' uses stepper 'sweep', which cannot "
+                                    "restart at the end of a pass through the training "
+                                    "images (the protocol restarts the network there); "
+                                    "use 'exact' or a GSL stepper, or fewer examples",
+                                    spec->pops[i].name);
+    for (size_t j = 0; restarts && j < spec->n_projs; j++)
+        if (spec->projs[j].rule)
+            return apical_error_set(err, APICAL_E_INVALID, &spec->projs[j].rule_pos,
+                                    "projection '%s' has a plasticity rule, whose spike "
+                                    "archives cannot restart at the end of a pass through the "
+                                    "training images (the protocol restarts the network "
+                                    "there); use fewer examples",
+                                    spec->projs[j].name);
     /* the window the engine will use if every projection draws its
      * smallest possible delay (exact for constant delays) */
     double window = HUGE_VAL;

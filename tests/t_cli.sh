@@ -304,4 +304,24 @@ assert lines[3] == "3 errors", lines[3]
 PY
 done
 [ ! -e three.h5 ] || fail "run with errors wrote an output"
+# The MNIST protocol restarts the network at the end of every pass through
+# the training images: what cannot restart (a sweep population, a plastic
+# projection) is refused before the run, not at the first epoch end.
+if [ -e data/mnist/train-images-idx3-ubyte ]; then
+    d=$(cd data/mnist && pwd)
+    mn=$(sed -e "s|\.\./data/mnist|$d|g" -e 's|^  examples: 20$|  epochs: 2|' \
+        -e '/^recorders:/,$d' networks/mnist_segregated.yaml)
+    extra='  x: {size: 4, model: lif_cond_exp, solver: {stepper: sweep}}'
+    bad "stepper 'sweep'.*restart" "$(printf '%s\n' "$mn" | sed "/^populations:/a\\
+$extra")"
+    extra='  x: {size: 4, model: lif_cond_exp, solver: {stepper: rkf45}}'
+    proj='  - {source: x, target: x, connectivity: all_to_all, receptor: exc, weight: 1 nS, delay: 1 ms, plasticity: {rule: stdp}}'
+    bad 'plasticity rule.*restart' "$(printf '%s\n' "$mn" | sed -e "/^populations:/a\\
+$extra" -e "/^projections:/a\\
+$proj")"
+    # a run that never wraps the images does not restart: accepted
+    printf '%s\n' "$mn" | sed -e 's|^  epochs: 2$|  examples: 20|' -e "/^populations:/a\\
+  x: {size: 4, model: lif_cond_exp, solver: {stepper: sweep}}" > "$tmp/wrapless.yaml"
+    "$APICAL" check "$tmp/wrapless.yaml" >/dev/null 2>&1 || fail "20 examples with a sweep population refused"
+fi
 echo ok
