@@ -82,18 +82,33 @@ PY
 timeout 10 "$APICAL" check "$tmp/alias.yaml" 2>"$tmp/err"; rc=$?
 [ $rc -eq 2 ] && grep -Eq "alias.yaml:[0-9]+:[0-9]+: error: alias '\\*n' expands" "$tmp/err" || fail "alias list: $rc $(cat "$tmp/err")"
 n=$((n + 1))
-# 100 000 keys: the duplicate check is n log n (was quadratic: 20 s)
-"$PYTHON" -c "
-import sys
-keys = ''.join('  k%d: 1\n' % i for i in range(100000))
-open(sys.argv[1], 'w').write('simulation: {duration: 1 ms}\npopulations:\n  a: {size: 1, model: parrot}\nbig:\n' + keys + '  k5: 2\n')
-" "$tmp/keys.yaml"
-start=$(date +%s%N)
-timeout 10 "$APICAL" check "$tmp/keys.yaml" 2>"$tmp/err"; rc=$?
-ms=$(( ($(date +%s%N) - start) / 1000000 ))
-[ $rc -eq 2 ] && grep -q "keys.yaml:100005:3: error: duplicate key 'k5' (first defined at line 10" "$tmp/err" \
-    || fail "100 000 keys: $rc $(cat "$tmp/err")"
-[ $ms -lt 3000 ] || fail "100 000 keys took $ms ms"
+# 100 000 keys: the duplicate check is n log n (was quadratic: 20 s).
+# Measured as the growth of CPU time from 20 000 to 100 000 keys, not as a
+# wall-clock limit (a loaded machine or a sanitizer build would fail that):
+# n log n grows ~5.7x, quadratic 25x; asserted < 12x. The 20 000-key file
+# takes tens of ms, so process start-up only lowers the ratio.
+"$PYTHON" - "$APICAL" "$tmp" <<'PY' || fail "100 000 keys"
+import os, resource, subprocess, sys
+apical, tmp = sys.argv[1], sys.argv[2]
+def cpu(n):
+    keys = ''.join('  k%d: 1\n' % i for i in range(n))
+    f = os.path.join(tmp, 'keys%d.yaml' % n)
+    open(f, 'w').write('simulation: {duration: 1 ms}\npopulations:\n'
+                       '  a: {size: 1, model: parrot}\nbig:\n' + keys + '  k5: 2\n')
+    best = None
+    for _ in range(3):
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        p = subprocess.run([apical, 'check', f], capture_output=True, text=True, timeout=600)
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+        best = t if best is None else min(best, t)
+    want = '%s:%d:3: error: duplicate key \'k5\' (first defined at line 10' % (f, n + 5)
+    assert p.returncode == 2 and want in p.stderr, (n, p.returncode, p.stderr)
+    return best
+small, big = cpu(20000), cpu(100000)
+ratio = big / max(small, 0.01)
+assert ratio < 12, 'CPU %.3f s at 20 000 keys, %.3f s at 100 000: x%.1f' % (small, big, ratio)
+PY
 n=$((n + 1))
 
 # --- files that are not files -----------------------------------------------
@@ -174,7 +189,7 @@ done
 
 # --- interrupts ----------------------------------------------------------------
 # stop PATTERN SIGNAL DELAY FILE [args]: run FILE, signal it after DELAY s;
-# exit 1 within 5 s of the signal, PATTERN on stderr.
+# exit 1 (within 60 s: a hang guard) of the signal, PATTERN on stderr.
 stop() {
     pat=$1; sig=$2; delay=$3; f=$4; shift 4
     rm -f "$tmp/s.h5" "$tmp/s.h5.part"
@@ -185,7 +200,8 @@ stop() {
     t0=$(date +%s)
     wait $pid; rc=$?
     [ $rc -eq 1 ] || fail "$sig after $delay s ($f): exit $rc: $(cat "$tmp/err")"
-    [ $(( $(date +%s) - t0 )) -le 5 ] || fail "$sig: took more than 5 s to stop"
+    # a hang guard, not a speed limit: the run polls the flag every window
+    [ $(( $(date +%s) - t0 )) -le 60 ] || fail "$sig: took more than 60 s to stop"
     grep -Eq "$pat" "$tmp/err" || fail "$sig ($f): '$pat' not in $(cat "$tmp/err")"
     [ ! -e "$tmp/s.h5" ] || fail "$sig: a final output name"
     n=$((n + 1))
