@@ -1604,6 +1604,8 @@ struct window_job {
     apical_sim *S;
     double T1;
     size_t n_merged;
+    unsigned n_jobs;
+    int during; /* call the controller's `during` hook (a window's start) */
 };
 
 /* Queue the last window's spikes as this partition's deliveries (they land
@@ -1617,6 +1619,8 @@ static void partition_job(void *arg, unsigned p)
         queue_deliveries(job->S, P, job->S->n_pending);
     if (!P->st && job->S->window == 0 && job->S->t == 0.0)
         initial_spikes(job->S, P);
+    if (job->during)
+        job->S->hooks.during(job->S->hooks.user, p, job->n_jobs);
     if (!P->st)
         run_window(job->S, P, job->T1);
     sort_out(P);
@@ -1641,7 +1645,9 @@ apical_status apical_sim_run(apical_sim *S, double until, const volatile int *st
         double T1 = fmin((double)(S->window + 1) * S->min_delay, until);
         if (S->has_exact)
             apical_exact_plan(S, S->t, T1);
-        struct window_job job = {S, T1, 0};
+        /* (a run that stopped inside a window resumes it with a later S->t) */
+        const int at_start = S->t == (double)S->window * S->min_delay;
+        struct window_job job = {S, T1, 0, S->p1 - S->p0, at_start && S->hooks.during != NULL};
         apical_pool_run(S->pool, S->p1 - S->p0, partition_job, &job);
         apical_status st = APICAL_OK;
         for (unsigned p = S->p0; p < S->p1 && !st; p++)
