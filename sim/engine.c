@@ -1205,7 +1205,18 @@ static apical_status merge_spikes(apical_sim *S, apical_status st, size_t *n_mer
     const partition *L = S->parts + S->p0; /* this rank's */
     for (unsigned p = 0; p < kway; p++)
         pos[p] = 0;
-    for (size_t k = 0; kway && k < n; k++) {
+    if (kway == 2) { /* (the shipped networks' two partitions: a plain merge) */
+        const spike_rec *a = L[0].out, *b = L[1].out;
+        const size_t na = L[0].n_out, nb = L[1].n_out;
+        size_t i = 0, j = 0, k = 0;
+        while (i < na && j < nb) /* ties to the lower partition, as below */
+            S->merged[k++] = cmp_spike(&b[j], &a[i]) < 0 ? b[j++] : a[i++];
+        for (; i < na; i++)
+            S->merged[k++] = a[i];
+        for (; j < nb; j++)
+            S->merged[k++] = b[j];
+    }
+    for (size_t k = 0; kway && kway != 2 && k < n; k++) {
         unsigned best = kway;
         for (unsigned p = 0; p < kway; p++)
             if (pos[p] < L[p].n_out &&
@@ -1233,8 +1244,11 @@ static apical_status merge_spikes(apical_sim *S, apical_status st, size_t *n_mer
     }
     if (S->hooks.spikes)
         S->hooks.spikes(S->hooks.user, S->merged, n);
-    for (size_t j = 0; j < n; j++) {
-        size_t pi = pop_of_gid(S, S->merged[j].gid);
+    for (size_t j = 0, pi = 0; j < n; j++) {
+        const uint64_t gid = S->merged[j].gid;
+        /* most spikes come from the population of the one before */
+        if (gid < S->pops[pi].gid0 || gid >= S->pops[pi].gid0 + S->pops[pi].n)
+            pi = pop_of_gid(S, gid);
         S->stats.pop_spikes[pi]++;
         if (S->obs.on_spike)
             S->obs.on_spike(S->obs.user, pi, S->merged[j].gid - S->pops[pi].gid0, S->merged[j].t);
