@@ -83,8 +83,10 @@ $(APICAL): $(BUILD)/sim/main.o $(BUILD)/sim/comm_mpi.o $(BUILD)/libapical.a
 FORCE:
 
 # One Check runner for every tests/check_<module>.c; each defines
-# `Suite *<module>_suite(void)`. The list is generated from the file names.
-$(BUILD)/suites.def: $(TEST_SRC)
+# `Suite *<module>_suite(void)`. The list is generated from the file names,
+# on every make (FORCE; rewritten only when it changes): a removed test file
+# left its suite in the list, and the runner then failed to link.
+$(BUILD)/suites.def: $(TEST_SRC) FORCE
 	@mkdir -p $(BUILD)
 	@for f in $(TEST_SRC); do b=$$(basename $$f .c); echo "APICAL_SUITE($${b#check_})"; done > $@.tmp
 	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp

@@ -63,6 +63,12 @@ static apical_status hook_between(void *user, apical_sim *sim, apical_error *err
     return p->type->step(p->rt, sim, err);
 }
 
+static void hook_during(void *user, unsigned slice, unsigned n_slices)
+{
+    apical_protocol *p = user;
+    p->type->during(p->rt, slice, n_slices);
+}
+
 apical_status apical_protocol_new(const apical_net_spec *spec, apical_sim *sim,
                                   apical_protocol **out, apical_error *err)
 {
@@ -81,6 +87,7 @@ apical_status apical_protocol_new(const apical_net_spec *spec, apical_sim *sim,
     apical_engine_set_hooks(sim, &(apical_engine_hooks){
                                      .spikes = p->type->spikes ? hook_spikes : NULL,
                                      .between = hook_between,
+                                     .during = p->type->during ? hook_during : NULL,
                                      .user = p,
                                  });
     *out = p;

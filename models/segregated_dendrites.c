@@ -79,8 +79,11 @@ typedef struct learn_rt {
     double *win0;  /* integral at the forward window start */
     double *psp_f; /* mean PSP over the forward window */
     arrival *q;    /* arrivals not yet applied, in time order: at most the
-                      spikes of the last `delay` ms (drained every window) */
+                      spikes of the last `delay` ms and a window (drained
+                      every window) */
     size_t q_head, q_n, q_cap;
+    size_t ready;  /* the first `ready` of them: applied by sd_during in the
+                      window after the step that counted them */
     double *gE;    /* -eta P E: the update is gE[tgt] psp_f[src] */
 } learn_rt;
 
@@ -1294,6 +1297,28 @@ static void apply_arrivals(learn_rt *l, double T)
         l->q_head = 0;
 }
 
+/* Slice `slice` of n_slices of the arrivals step left to this window: those
+ * of the sources in the slice's range, each source's in time order (as
+ * apply_arrivals would: the sources' traces are independent). The slices
+ * run at the same time in the partition jobs and write disjoint traces. */
+static void sd_during(void *rt, unsigned slice, unsigned n_slices)
+{
+    protocol_rt *pr = rt;
+    for (size_t k = 0; k < pr->ps->n_learn; k++) {
+        learn_rt *l = &pr->learn[k];
+        const uint64_t lo = l->n_src * slice / n_slices, hi = l->n_src * (slice + 1) / n_slices;
+        for (size_t e = l->q_head; e < l->q_head + l->ready; e++) {
+            const arrival *a = &l->q[e];
+            if (a->src < lo || a->src >= hi)
+                continue;
+            src_trace *tr = &l->tr[a->src];
+            trace_to(tr, a->t, l->tau_L, l->tau_s);
+            tr->pL += 1.0;
+            tr->ps += 1.0;
+        }
+    }
+}
+
 /* Apply arrivals up to T, then bring every source trace to T. */
 static void traces_at(learn_rt *l, double T)
 {
@@ -2013,14 +2038,34 @@ static apical_status sd_step(void *rt, apical_sim *S, apical_error *err)
      * presentations read no traces at all). */
     const uint64_t K = apical_engine_window_index(S); /* this boundary */
     const double W = apical_engine_window(S), T = (double)K * W;
-    for (size_t k = 0; k < pr->ps->n_learn; k++)
-        apply_arrivals(&pr->learn[k], T);
+    for (size_t k = 0; k < pr->ps->n_learn; k++) { /* sd_during applied these */
+        learn_rt *l = &pr->learn[k];
+        l->q_head += l->ready;
+        l->q_n -= l->ready;
+        l->ready = 0;
+        if (!l->q_n)
+            l->q_head = 0;
+    }
+    /* The arrivals up to T: applied here when a boundary reads the traces;
+     * otherwise by the partition jobs of the next window (sd_during), in
+     * parallel and before anything reads them (the next step). */
+    if (pr->next_window == K)
+        for (size_t k = 0; k < pr->ps->n_learn; k++)
+            apply_arrivals(&pr->learn[k], T);
     /* the index read again: a resumed run's first boundary moves the
      * engine to its checkpoint's window */
     while (pr->next_window == apical_engine_window_index(S)) {
         apical_status st = boundary(S, pr, err);
         if (st)
             return st;
+    }
+    /* what the next window's slices apply: the arrivals up to this
+     * boundary (after a restart, the window the engine moved to) */
+    const double T_now = (double)apical_engine_window_index(S) * W;
+    for (size_t k = 0; k < pr->ps->n_learn; k++) {
+        learn_rt *l = &pr->learn[k];
+        while (l->ready < l->q_n && l->q[l->q_head + l->ready].t <= T_now)
+            l->ready++;
     }
     return APICAL_OK;
 }
@@ -2085,6 +2130,7 @@ const apical_protocol_type apical_segregated_dendrites = {
     .build = sd_build,
     .spikes = sd_spikes,
     .step = sd_step,
+    .during = sd_during,
     .output = sd_output,
     .free_rt = sd_free_rt,
 };

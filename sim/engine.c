@@ -1205,7 +1205,18 @@ static apical_status merge_spikes(apical_sim *S, apical_status st, size_t *n_mer
     const partition *L = S->parts + S->p0; /* this rank's */
     for (unsigned p = 0; p < kway; p++)
         pos[p] = 0;
-    for (size_t k = 0; kway && k < n; k++) {
+    if (kway == 2) { /* (the shipped networks' two partitions: a plain merge) */
+        const spike_rec *a = L[0].out, *b = L[1].out;
+        const size_t na = L[0].n_out, nb = L[1].n_out;
+        size_t i = 0, j = 0, k = 0;
+        while (i < na && j < nb) /* ties to the lower partition, as below */
+            S->merged[k++] = cmp_spike(&b[j], &a[i]) < 0 ? b[j++] : a[i++];
+        for (; i < na; i++)
+            S->merged[k++] = a[i];
+        for (; j < nb; j++)
+            S->merged[k++] = b[j];
+    }
+    for (size_t k = 0; kway && kway != 2 && k < n; k++) {
         unsigned best = kway;
         for (unsigned p = 0; p < kway; p++)
             if (pos[p] < L[p].n_out &&
@@ -1233,8 +1244,11 @@ static apical_status merge_spikes(apical_sim *S, apical_status st, size_t *n_mer
     }
     if (S->hooks.spikes)
         S->hooks.spikes(S->hooks.user, S->merged, n);
-    for (size_t j = 0; j < n; j++) {
-        size_t pi = pop_of_gid(S, S->merged[j].gid);
+    for (size_t j = 0, pi = 0; j < n; j++) {
+        const uint64_t gid = S->merged[j].gid;
+        /* most spikes come from the population of the one before */
+        if (gid < S->pops[pi].gid0 || gid >= S->pops[pi].gid0 + S->pops[pi].n)
+            pi = pop_of_gid(S, gid);
         S->stats.pop_spikes[pi]++;
         if (S->obs.on_spike)
             S->obs.on_spike(S->obs.user, pi, S->merged[j].gid - S->pops[pi].gid0, S->merged[j].t);
@@ -1604,6 +1618,8 @@ struct window_job {
     apical_sim *S;
     double T1;
     size_t n_merged;
+    unsigned n_jobs;
+    int during; /* call the controller's `during` hook (a window's start) */
 };
 
 /* Queue the last window's spikes as this partition's deliveries (they land
@@ -1617,6 +1633,8 @@ static void partition_job(void *arg, unsigned p)
         queue_deliveries(job->S, P, job->S->n_pending);
     if (!P->st && job->S->window == 0 && job->S->t == 0.0)
         initial_spikes(job->S, P);
+    if (job->during)
+        job->S->hooks.during(job->S->hooks.user, p, job->n_jobs);
     if (!P->st)
         run_window(job->S, P, job->T1);
     sort_out(P);
@@ -1641,7 +1659,9 @@ apical_status apical_sim_run(apical_sim *S, double until, const volatile int *st
         double T1 = fmin((double)(S->window + 1) * S->min_delay, until);
         if (S->has_exact)
             apical_exact_plan(S, S->t, T1);
-        struct window_job job = {S, T1, 0};
+        /* (a run that stopped inside a window resumes it with a later S->t) */
+        const int at_start = S->t == (double)S->window * S->min_delay;
+        struct window_job job = {S, T1, 0, S->p1 - S->p0, at_start && S->hooks.during != NULL};
         apical_pool_run(S->pool, S->p1 - S->p0, partition_job, &job);
         apical_status st = APICAL_OK;
         for (unsigned p = S->p0; p < S->p1 && !st; p++)

@@ -209,6 +209,8 @@ typedef struct exact_part {
     double b_node[EXACT_NODES][APICAL_EXACT_MAX_BASIS]; /* at the quadrature nodes */
     double *ytmp;      /* one state */
     double *next_cand; /* per owned neuron: its next thinning candidate */
+    uint32_t *drawing; /* drawing a window's candidates: the owned neurons
+                        * with one still to draw */
     uint64_t rate_epoch; /* apical_sim.exact_epoch when g was computed */
     /* The owned neurons' states as struct of arrays (ys[k n + j]) for
      * state_end_n's vector loop: copied from pop_rt.y when a poke changed

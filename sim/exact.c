@@ -144,6 +144,7 @@ apical_status apical_exact_build(apical_sim *S, partition *P, size_t pi, apical_
     if (!ex || !(ex->acc = calloc(n * x->n_acc + 1, sizeof *ex->acc)) ||
         !(ex->g = calloc(n + 1, sizeof *ex->g)) ||
         !(ex->next_cand = calloc(n + 1, sizeof *ex->next_cand)) ||
+        !(ex->drawing = calloc(n + 1, sizeof *ex->drawing)) ||
         !(ex->ytmp = calloc(pr->ns + 1, sizeof *ex->ytmp)) ||
         !(ex->ys = calloc(n * pr->ns + 1, sizeof *ex->ys)) ||
         !(ex->hz_node = calloc(EXACT_NODES * n + 1, sizeof *ex->hz_node)) ||
@@ -178,6 +179,7 @@ void apical_exact_free(pop_part *pp)
     free(ex->ytmp);
     free(ex->ys);
     free(ex->next_cand);
+    free(ex->drawing);
     free(ex->hz_node);
     free(ex->in);
     free(ex->coef);
@@ -423,7 +425,13 @@ void apical_exact_state(const apical_sim *S, const partition *P, size_t pi, uint
 /* The window's candidates, drawn at once: each neuron's chain of
  * candidates before T1 with the uniform that decides each (a neuron's
  * stream gives, per candidate, that uniform and then the gap to the next
- * one, whether or not it is refractory), sorted by time into c_*. */
+ * one, whether or not it is refractory), sorted by time into c_*.
+ * The chains advance side by side, one candidate of every neuron still
+ * drawing per round: the neurons' draws are then independent work for the
+ * processor to overlap, where one chain at a time waited on each log and
+ * mispredicted each chain's end. Each stream is read in the same order as
+ * before and the sort orders by (time, neuron), so the candidates are the
+ * same. */
 static apical_status draw_candidates(const apical_sim *S, partition *P, size_t pi, double T1)
 {
     const pop_rt *pr = &S->pops[pi];
@@ -432,20 +440,27 @@ static apical_status draw_candidates(const apical_sim *S, partition *P, size_t p
     const size_t n_acc = pr->exact->n_acc;
     const uint64_t n = pp->hi - pp->lo;
     const double bound = pr->exact_bound;
-    size_t m = 0;
+    apical_rng *const rng = pr->rng + pp->lo;
+    size_t m = 0, n_draw = 0;
     for (uint64_t j = 0; j < n; j++) {
-        double t = ex->next_cand[j];
-        if (!(t < T1))
-            continue;
-        apical_rng *r = &pr->rng[pp->lo + j];
-        do {
-            if (m == ex->cap_c && reserve_candidates(ex, n_acc, m + 1))
-                return nomem(P);
+        ex->drawing[n_draw] = (uint32_t)j;
+        n_draw += ex->next_cand[j] < T1;
+    }
+    while (n_draw) {
+        if (m + n_draw > ex->cap_c && reserve_candidates(ex, n_acc, m + n_draw))
+            return nomem(P);
+        size_t still = 0;
+        for (size_t k = 0; k < n_draw; k++) {
+            const uint32_t j = ex->drawing[k];
+            apical_rng *r = &rng[j];
             const double u = apical_rng_uniform_inline(r);
-            ex->cs[m++] = (exact_cand){t, u, j};
-            t -= log(apical_rng_uniform_pos_inline(r)) / bound;
-        } while (t < T1);
-        ex->next_cand[j] = t;
+            ex->cs[m++] = (exact_cand){ex->next_cand[j], u, j};
+            const double t = ex->next_cand[j] - log(apical_rng_uniform_pos_inline(r)) / bound;
+            ex->next_cand[j] = t;
+            ex->drawing[still] = j;
+            still += t < T1;
+        }
+        n_draw = still;
     }
     ex->n_c = m;
     if (!m)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apical/control.h"
 #include "apical/sim.h"
 #include "apical/spec.h"
 #include "harness.h"
@@ -178,6 +179,60 @@ START_TEST(test_determinism_partitions_threads)
 }
 END_TEST
 
+/* --- the controller's `during` hook ----------------------------------- */
+
+/* Calls per slice (each slice writes only its own entries, as the hook's
+ * contract asks) and the slice counts seen; between calls. */
+typedef struct during_log {
+    unsigned calls[4], n_slices[4], between;
+} during_log;
+
+static void log_during(void *user, unsigned slice, unsigned n_slices)
+{
+    during_log *d = user;
+    if (slice < 4) {
+        d->calls[slice]++;
+        d->n_slices[slice] = n_slices;
+    }
+}
+
+static apical_status log_between(void *user, apical_sim *sim, apical_error *err)
+{
+    ((during_log *)user)->between++;
+    return APICAL_OK;
+}
+
+/* Once per window in each of the 3 partition jobs, with (slice, 3), on 1 and
+ * 2 threads; a run that stops inside a window and resumes it does not call
+ * the slices again (a controller leaves them work to do exactly once). */
+START_TEST(test_during_once_per_window_and_slice)
+{
+    char yaml[4096];
+    snprintf(yaml, sizeof yaml, small_net, 3u);
+    apical_net_spec *spec = test_load(yaml);
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        apical_sim *sim = NULL;
+        apical_error err = {0};
+        ck_assert_int_eq(apical_sim_new(spec, threads, &sim, &err), APICAL_OK);
+        during_log d;
+        memset(&d, 0, sizeof d);
+        apical_engine_set_hooks(sim, &(apical_engine_hooks){
+                                         .between = log_between, .during = log_during, .user = &d});
+        const double W = apical_engine_window(sim); /* 0.5 ms */
+        ck_assert_int_eq(apical_sim_run(sim, 20.5 * W, NULL, &err), APICAL_OK);
+        ck_assert_int_eq(apical_sim_run(sim, 40.0 * W, NULL, &err), APICAL_OK);
+        for (unsigned s = 0; s < 3; s++) {
+            ck_assert_uint_eq(d.calls[s], 40);
+            ck_assert_uint_eq(d.n_slices[s], 3);
+        }
+        ck_assert_uint_eq(d.calls[3], 0);
+        ck_assert_uint_eq(d.between, 41); /* before the first window, after each */
+        apical_sim_free(sim);
+    }
+    apical_spec_free(spec);
+}
+END_TEST
+
 /* The pinned raster checksum of the small network: a change here means the
  * numerics changed; say why in the commit that updates it. */
 #define SMALL_NET_SPIKES 1607
@@ -296,6 +351,7 @@ Suite *engine_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_poisson_rate);
     tcase_add_test(tc, test_determinism_partitions_threads);
+    tcase_add_test(tc, test_during_once_per_window_and_slice);
     tcase_add_test(tc, test_spike_checksum);
     tcase_add_test(tc, test_solver_failure_reported);
     tcase_add_test(tc, test_interrupt);

@@ -40,6 +40,15 @@ typedef struct apical_engine_hooks {
      * call everything below and may allocate. A status other than
      * APICAL_OK stops the run with that error. NULL: none. */
     apical_status (*between)(void *user, apical_sim *sim, apical_error *err);
+    /* During every window, beside the partitions' work: called once in each
+     * of this process's partition jobs (at the start of each window, not
+     * again when a run resumes inside one), from whichever thread runs the
+     * job, with the job's index and the number of jobs. What `between`
+     * leaves to the slices (work not needed before the next `between`) is
+     * then done in parallel instead of between windows, where every other
+     * thread waits. The slices run at the same time: each must touch only
+     * its own memory and must not call the engine. NULL: none. */
+    void (*during)(void *user, unsigned slice, unsigned n_slices);
     void *user;
 } apical_engine_hooks;
 

@@ -49,6 +49,9 @@ typedef struct apical_protocol_type {
     /* Between windows (apical_engine_hooks.between): act at this boundary
      * if one of the protocol's falls on it. Not NULL. */
     apical_status (*step)(void *rt, apical_sim *sim, apical_error *err);
+    /* In each partition job of the next window (apical_engine_hooks.during):
+     * slice of n_slices of the work step left for it. NULL: none. */
+    void (*during)(void *rt, unsigned slice, unsigned n_slices);
     /* Create the protocol's datasets in an output file before the run; the
      * run then appends to them from step. NULL: writes nothing. */
     apical_status (*output)(void *rt, apical_h5 *h5, apical_error *err);
