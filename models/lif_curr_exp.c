@@ -314,6 +314,7 @@ static const apical_sweep_ops sweep_ops = {
     .advance = sweep_advance,
     .advance_n = sweep_advance_n,
     .horizon_n = sweep_horizon_n,
+    .receive_keeps_distance = 1, /* receive adds to a synaptic variable, not V */
     .method = "exact propagator (NEST iaf_psc_exp)",
 };
 
