@@ -965,7 +965,7 @@ static inline void plan_lane(sweep_part *sw, const sweep_ev *E, size_t q, double
     const double end = held ? (ru < et ? ru : et) : (t < T0 && wk > t && wk < et ? wk : et);
     sw->b_dt[q] = end - t;
     sw->b_to[q] = end;
-    sw->b_held[q] = held ? 1.0 : 0.0;
+    sw->b_held[q] = (double)held; /* a conversion: "? 1.0 : 0.0" was a branch */
 }
 
 /* The stepped neurons of one population in one partition (owned indices
@@ -1088,12 +1088,11 @@ lazy_lanes_ns(apical_sim *S, partition *P, size_t pi, size_t na, double T0, doub
             ya[k] = yaw[k] = t;
         }
         /* horizons; lanes at a stop with no input left may leave */
-        if (ops->horizon_n)
-            ops->horizon_n(na, ya, &pp->ctx, sw->b_hz);
+        ops->horizon_n(na, ya, &pp->ctx, sw->b_hz); /* lazy: never NULL */
         keep = 0;
         for (size_t q = 0; q < na; q++) {
             const double t = sw->b_t[q], ru = sw->b_ru[q];
-            const double wk = t < ru ? ru : t + (ops->horizon_n ? sw->b_hz[q] : 0.0);
+            const double wk = t < ru ? ru : t + sw->b_hz[q];
             const uint32_t j = sw->b_idx[q];
             if (sw->b_ev[q] == SWEEP_NONE && (wk >= T1 || t >= T1)) {
                 /* leaves: finish() */
