@@ -949,6 +949,7 @@ static const apical_sweep_ops sweep_ops = {
     .advance_n = sweep_advance_n,
     .window_redo = sweep_window_redo,
     .redo_refractory = 1,
+    .receive_keeps_distance = 1, /* receive adds to a synaptic variable, not V */
     .method = "Cash-Karp 5(4) on V, m, h, n with per-neuron error control (" STR(TOL_V)
               " mV, " STR(TOL_X) " per step), conductances exact",
 };

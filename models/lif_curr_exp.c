@@ -7,7 +7,9 @@
  * Weights are currents (pA); inhibitory weights are negative. */
 #include <gsl/gsl_errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "apical/fastexp.h"
 #include "apical/model.h"
@@ -104,10 +106,29 @@ static void receive(double y[], size_t receptor, double w, const apical_model_ct
     y[S_I_EXC + receptor] += w;
 }
 
+/* c ? a : b by bit masks, for the batched loops. With a conditional
+ * expression gcc computes a value only where it is selected (the Taylor
+ * series of phi, the horizon's division), which is control flow with a
+ * floating-point operation that may trap: without AVX-512's masked
+ * operations (the avx2 and default clones) it then leaves the whole loop
+ * scalar (3x the kernel's instructions under AVX2). Masks make it compute
+ * both and pick bits: the same result, and the loop vectorises. */
+static inline double pick(int c, double a, double b)
+{
+    uint64_t ua, ub;
+    memcpy(&ua, &a, sizeof ua);
+    memcpy(&ub, &b, sizeof ub);
+    const uint64_t m = -(uint64_t)(c != 0);
+    const uint64_t u = (ua & m) | (ub & ~m);
+    double r;
+    memcpy(&r, &u, sizeof r);
+    return r;
+}
+
 /* Synaptic currents only decay, so each contributes at most its current
  * depolarising part; with V in [V0, V_th] the leak contributes at most
  * g_L (E_L - V0). imax: an upper bound of the device current. Branch-free
- * (selects only), so that the batched form (sweep_horizon_n) vectorises
+ * (selects only, pick), so that the batched form (sweep_horizon_n) vectorises
  * and gives the same bits as the scalar hook. */
 static inline double horizon_core(double v, double ie, double ii, double gl, double el, double ie0,
                                   double imax, double th, double cm)
@@ -115,8 +136,8 @@ static inline double horizon_core(double v, double ie, double ii, double gl, dou
     const double slope = gl * (el - v) + ie0 + imax + (ie > 0.0 ? ie : 0.0) +
                          (ii > 0.0 ? ii : 0.0);
     const double q = (th - v) * cm / slope;
-    const double h = slope <= 0.0 ? HUGE_VAL : q;
-    return v >= th ? 0.0 : h;
+    const double h = pick(slope <= 0.0, HUGE_VAL, q);
+    return pick(v >= th, 0.0, h);
 }
 
 static double quiet_horizon(const double y[], const apical_model_ctx *c)
@@ -148,6 +169,7 @@ static inline double maxd(double a, double b)
 {
     return a > b ? a : b;
 }
+
 
 /* P_s for tau_s; em = e^(-h/tau_m), es = e^(-h/tau_s) */
 static inline double prop(double h, double em, double es, double inv_tm, double inv_ts,
@@ -222,16 +244,16 @@ batch_loop(size_t n, const double *restrict v0, const double *restrict e0,
         const double pe_t = em * h * apical_phi_taylor(ze) * ic;
         const double pi_t = em * h * apical_phi_taylor(zi) * ic;
         const double pe_x = (ee - em) / ce * ic, pi_x = (ei - em) / ci * ic;
-        const double pe = (ze > -zmax) & (ze < zmax) ? pe_t : pe_x;
-        const double pi = (zi > -zmax) & (zi < zmax) ? pi_t : pi_x;
+        const double pe = pick((ze > -zmax) & (ze < zmax), pe_t, pe_x);
+        const double pi = pick((zi > -zmax) & (zi < zmax), pi_t, pi_x);
         const double u = v - vinf;
         const double vn = vinf + (u * em + ie * pe + ii * pi);
         const double ien = ie * ee, iin = ii * ei;
         const double f0 = (ie + ii) * ic - gc * u, f1 = (ien + iin) * ic - gc * (vn - vinf);
         const double bound = maxd(v, vn) + h * (4.0 / 27.0) * (maxd(f0, 0.0) + maxd(-f1, 0.0)) - th;
         /* crossing candidates, not while held */
-        const double cn = hl > 0.0 ? -1.0 : bound;
-        cd[i] = vn - vn == 0.0 ? cn : 1.0; /* not finite: redo (and report) */
+        const double cn = pick(hl > 0.0, -1.0, bound);
+        cd[i] = pick(vn - vn == 0.0, cn, 1.0); /* not finite: redo (and report) */
         v1[i] = hl > 0.0 ? v : vn;
         e1[i] = ien;
         i1[i] = iin;
@@ -292,6 +314,7 @@ static const apical_sweep_ops sweep_ops = {
     .advance = sweep_advance,
     .advance_n = sweep_advance_n,
     .horizon_n = sweep_horizon_n,
+    .receive_keeps_distance = 1, /* receive adds to a synaptic variable, not V */
     .method = "exact propagator (NEST iaf_psc_exp)",
 };
 

@@ -415,7 +415,7 @@ static apical_status run_to(walk *w, double *y, double target)
  * first in delivery order (sources by id: excitatory populations first in
  * Brunel's network) fire a neuron whose net input is inhibitory. Models
  * whose receive never moves spike_distance get the same result either
- * way. */
+ * way; those that say so (receive_keeps_distance) skip the test. */
 static inline apical_status apply_inputs(walk *w, const apical_model_type *m,
                                          apical_model_ctx *c, double *y, const sweep_ev *E,
                                          uint32_t *ev)
@@ -424,7 +424,8 @@ static inline apical_status apply_inputs(walk *w, const apical_model_type *m,
     const double t = E[e].t;
     const int refr = t < w->ru;
     c->refractory = refr;
-    const int below = !refr && m->spike_distance(y, c) < 0.0;
+    const int below =
+        !refr && !m->sweep->receive_keeps_distance && m->spike_distance(y, c) < 0.0;
     do {
         m->receive(y, E[e].rec, E[e].w, c);
         e = E[e].next;
@@ -502,20 +503,24 @@ static void run_quiet(walk *w, double *y, double target)
  * [k d, (k+1) d) whose end, as the run loop computes it, is after wake.
  * inv_d = 1/d gives a first guess (a multiply, not a division: this runs
  * once per stepped neuron); the loops make it exact, the conditions they
- * stop on having one solution. */
+ * stop on having one solution, so the guess only sets how often they turn.
+ * The guess truncates (floor for q >= 0) and the loops count in int64_t
+ * (k < 4e18 < 2^63): one conversion instruction each way, where floor()
+ * and uint64_t <-> double took ~23 more per call (4% of CUBA's
+ * instructions). */
 static inline uint64_t cal_index(double d, double inv_d, double wake)
 {
     if (wake != wake)
         return 0; /* not a number: at once (the step reports the state) */
-    const double q = floor(wake * inv_d);
+    const double q = wake * inv_d;
     if (!(q < 4e18))
         return SWEEP_CAL_NONE;
-    uint64_t k = q > 0.0 ? (uint64_t)q : 0;
+    int64_t k = q > 0.0 ? (int64_t)q : 0;
     while ((double)(k + 1) * d <= wake)
         k++;
     while (k > 0 && (double)k * d > wake)
         k--;
-    return k;
+    return (uint64_t)k;
 }
 
 static inline int bucket_push(sweep_bucket *b, uint32_t j)
@@ -983,12 +988,13 @@ static inline void plan_lane(sweep_part *sw, const sweep_ev *E, size_t q, double
     const double end = held ? (ru < et ? ru : et) : (t < T0 && wk > t && wk < et ? wk : et);
     sw->b_dt[q] = end - t;
     sw->b_to[q] = end;
-    sw->b_held[q] = held ? 1.0 : 0.0;
+    sw->b_held[q] = (double)held; /* a conversion: "? 1.0 : 0.0" was a branch */
 }
 
-/* The stepped neurons of one population in one partition, in rounds.
+/* The stepped neurons of one population in one partition (owned indices
+ * in b_idx[0, na)), gathered, then stepped in rounds.
  * Each round takes every lane's planned step (to its next stop,
- * plan_lane: the caller plans the first round as it gathers the lanes,
+ * plan_lane: the first round's as the lanes are gathered,
  * each round the next as lanes stay) with one advance_n call, commits
  * them in place (a lane whose step may hide a crossing outside a quiet
  * stretch is walked one by one to T1 instead, from its state before the
@@ -1005,8 +1011,9 @@ static inline void plan_lane(sweep_part *sw, const sweep_ev *E, size_t q, double
  * holds for the state at the stretch's start. A lane that lags behind T0
  * (untouched for a while) first steps to min(next input, wake time):
  * quiet, and possibly long; every later step lies inside the window. */
-static apical_status lazy_lanes(apical_sim *S, partition *P, size_t pi, size_t na, double T0,
-                                double T1)
+__attribute__((always_inline)) static inline apical_status
+lazy_lanes_ns(apical_sim *S, partition *P, size_t pi, size_t na, double T0, double T1,
+              const size_t ns)
 {
     const pop_rt *pr = &S->pops[pi];
     pop_part *pp = &P->pp[pi];
@@ -1015,7 +1022,6 @@ static apical_status lazy_lanes(apical_sim *S, partition *P, size_t pi, size_t n
     const apical_sweep_ops *ops = pr->sweep;
     const sweep_ev *E = sw->ev;
     const uint64_t lo = pp->lo, cap = pp->hi - lo;
-    const size_t ns = pr->ns;
     const double *ya[APICAL_SWEEP_MAX_STATE];
     double *yaw[APICAL_SWEEP_MAX_STATE], *yb[APICAL_SWEEP_MAX_STATE];
     for (size_t k = 0; k < ns; k++) {
@@ -1030,7 +1036,18 @@ static apical_status lazy_lanes(apical_sim *S, partition *P, size_t pi, size_t n
                   *const wkl = pr->wake + lo;
     const size_t ist = pr->istride, kst = pr->kstride;
     const uint64_t W = S->window;
-    /* the first round's steps: planned by the caller as it gathers */
+    /* gather the lanes (b_idx), planning the first round's steps */
+    for (size_t q = 0; q < na; q++) {
+        const uint32_t j = sw->b_idx[q];
+        const uint64_t i = lo + j;
+        const uint32_t e = sw->b_ev[q] = sw->head[j];
+        const double t = sw->b_t[q] = pr->t_last[i];
+        const double ru = sw->b_ru[q] = pr->ref_until[i];
+        const double wk = sw->b_wk[q] = pr->wake[i];
+        plan_lane(sw, E, q, t, ru, e, wk, T0, T1);
+        for (size_t k = 0; k < ns; k++)
+            yaw[k][q] = Y[pop_at(pr, i, k)];
+    }
     while (na) {
         ops->advance_n(na, ya, yb, sw->b_dt, sw->b_held, &pp->ctx, sw->k, sw->b_cand);
         P->steps += na;
@@ -1094,12 +1111,11 @@ static apical_status lazy_lanes(apical_sim *S, partition *P, size_t pi, size_t n
             ya[k] = yaw[k] = t;
         }
         /* horizons; lanes at a stop with no input left may leave */
-        if (ops->horizon_n)
-            ops->horizon_n(na, ya, &pp->ctx, sw->b_hz);
+        ops->horizon_n(na, ya, &pp->ctx, sw->b_hz); /* lazy: never NULL */
         keep = 0;
         for (size_t q = 0; q < na; q++) {
             const double t = sw->b_t[q], ru = sw->b_ru[q];
-            const double wk = t < ru ? ru : t + (ops->horizon_n ? sw->b_hz[q] : 0.0);
+            const double wk = t < ru ? ru : t + sw->b_hz[q];
             const uint32_t j = sw->b_idx[q];
             if (sw->b_ev[q] == SWEEP_NONE && (wk >= T1 || t >= T1)) {
                 /* leaves: finish() */
@@ -1128,6 +1144,30 @@ static apical_status lazy_lanes(apical_sim *S, partition *P, size_t pi, size_t n
     return APICAL_OK;
 }
 
+/* The lanes' state copies (gathering, applying an input, packing, writing
+ * back) are loops over the state size ns, a few instructions of loop
+ * control per variable: a fifth of CUBA's instructions. With ns a
+ * compile-time constant they unroll, so the lazy path is compiled for
+ * sizes 1 to 4 (lif_psc_delta has 1 variable, lif_curr_exp 3) and runs
+ * every other size with ns read at run time: the same code and the same
+ * bits either way. */
+static apical_status lazy_lanes(apical_sim *S, partition *P, size_t pi, size_t na, double T0,
+                                double T1)
+{
+    switch (S->pops[pi].ns) {
+    case 1:
+        return lazy_lanes_ns(S, P, pi, na, T0, T1, 1);
+    case 2:
+        return lazy_lanes_ns(S, P, pi, na, T0, T1, 2);
+    case 3:
+        return lazy_lanes_ns(S, P, pi, na, T0, T1, 3);
+    case 4:
+        return lazy_lanes_ns(S, P, pi, na, T0, T1, 4);
+    default:
+        return lazy_lanes_ns(S, P, pi, na, T0, T1, S->pops[pi].ns);
+    }
+}
+
 apical_status apical_sweep_window_end(apical_sim *S, partition *P, double T0, double T1)
 {
     const uint64_t W = S->window;
@@ -1143,8 +1183,6 @@ apical_status apical_sweep_window_end(apical_sim *S, partition *P, double T0, do
         }
         sweep_part *sw = pp->sw;
         const uint64_t lo = pp->lo;
-        const size_t ns = pr->ns;
-        const uint64_t cap = pp->hi - lo;
         pp->ctx.refractory = 0;
         if (!sw->ready && cal_init(S, P, pi, W))
             return P->st;
@@ -1172,17 +1210,6 @@ apical_status apical_sweep_window_end(apical_sim *S, partition *P, double T0, do
             sw->b_idx[na++] = j;
         }
         b->n = kept;
-        for (size_t q = 0; q < na; q++) {
-            const uint32_t j = sw->b_idx[q];
-            const uint64_t i = lo + j;
-            const uint32_t e = sw->b_ev[q] = sw->head[j];
-            const double t = sw->b_t[q] = pr->t_last[i];
-            const double ru = sw->b_ru[q] = pr->ref_until[i];
-            const double wk = sw->b_wk[q] = pr->wake[i];
-            plan_lane(sw, sw->ev, q, t, ru, e, wk, T0, T1);
-            for (size_t k = 0; k < ns; k++)
-                sw->b_ya[k * cap + q] = pr->y[pop_at(pr, i, k)];
-        }
         P->integrations += na;
         if (lazy_lanes(S, P, pi, na, T0, T1))
             return P->st;

@@ -547,6 +547,39 @@ START_TEST(test_nan_reported)
 }
 END_TEST
 
+/* --- sweep models that skip the jump test: receive keeps spike_distance -- */
+
+/* The sweep engine skips its threshold-jump test around an input for models
+ * with receive_keeps_distance; that is exact only if no receive, of any
+ * weight on any receptor, moves spike_distance by a single bit. */
+START_TEST(test_receive_keeps_distance)
+{
+    const apical_model_type *m = apical_model_at((size_t)_i);
+    if (!m->sweep || !m->sweep->receive_keeps_distance)
+        return;
+    model_fix f;
+    fix_init(&f, m);
+    static const double weights[] = {-90.0, -6.0, 1e-3, 6.0, 16.2, 67.0};
+    double y[64];
+    ck_assert_uint_le(m->n_state, 64);
+    for (int j = 0; j < 15; j++)
+        for (size_t r = 0; r < m->n_receptors; r++)
+            for (size_t a = 0; a < sizeof weights / sizeof *weights; a++)
+                for (int refr = 0; refr < 2; refr++) {
+                    probe_state(m, j, y);
+                    f.ctx.refractory = refr;
+                    const double before = m->spike_distance(y, &f.ctx);
+                    m->receive(y, r, weights[a], &f.ctx);
+                    const double after = m->spike_distance(y, &f.ctx);
+                    ck_assert_msg(memcmp(&before, &after, sizeof before) == 0,
+                                  "%s: receptor %zu, weight %g moved spike_distance from "
+                                  "%.17g to %.17g",
+                                  m->name, r, weights[a], before, after);
+                }
+    f.ctx.refractory = 0;
+}
+END_TEST
+
 Suite *models_suite(void)
 {
     Suite *s = suite_create("models");
@@ -554,6 +587,7 @@ Suite *models_suite(void)
     TCase *tc = tcase_create("tables");
     tcase_add_loop_test(tc, test_tables, 0, n);
     tcase_add_loop_test(tc, test_jacobian, 0, n);
+    tcase_add_loop_test(tc, test_receive_keeps_distance, 0, n);
     suite_add_tcase(s, tc);
     tc = tcase_create("membrane");
     tcase_set_timeout(tc, 60);
