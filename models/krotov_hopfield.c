@@ -1,6 +1,6 @@
 /* krotov_hopfield: unsupervised learning by competing hidden units, then a
  * supervised readout on the frozen features (Krotov & Hopfield 2019, PNAS
- * 116:7723; docs/VALIDATION.md "Krotov & Hopfield").
+ * 116:7723; docs/VALIDATION.md "Competing hidden units").
  *
  * Unsupervised phase, per minibatch of images v (pixels / 255), the
  * paper's rule in the form of the authors' notebook:
