@@ -30,7 +30,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/runner.o $(BUILD)/tests/
 APICAL   := $(BUILD)/apical
 CHECKBIN := $(BUILD)/check_apical
 
-.PHONY: FORCE all deps demo check check-asan check-valgrind check-browser check-fresh bench validate oja-pca hopfield-capacity mnist mnist-accuracy reproduce-guergiev credit-assignment node-perturbation clean help fuzz fuzz-run fuzz-smoke
+.PHONY: FORCE all deps demo check check-asan check-valgrind check-browser check-fresh bench validate oja-pca hopfield-capacity mnist mnist-accuracy reproduce-guergiev credit-assignment node-perturbation krotov-hopfield clean help fuzz fuzz-run fuzz-smoke
 
 all: $(APICAL)
 
@@ -44,6 +44,7 @@ help:
 	@echo "make bench       apical vs Brian2 (C++ standalone) on the Brette 2007 networks, then scaling"
 	@echo "make validate    long validations (network rates against the published ranges, STDP, Oja, Hopfield, Brunel 2000)"
 	@echo "make oja-pca     Oja's rule finds the principal component (two runs, results/oja_pca.png)"
+	@echo "make krotov-hopfield  competing hidden units on MNIST (Krotov & Hopfield 2019): fields, test error (results/krotov_hopfield.png)"
 	@echo "make hopfield-capacity  Hopfield overlap vs load at N = 1000, 2000; spurious states (~6 min)"
 	@echo "make fuzz FUZZ_SECONDS=N  libFuzzer on the network-file loader (clang; installs it with APICAL_WITH_FUZZ=1)"
 	@echo "make deps        only install missing system packages"
@@ -185,6 +186,14 @@ oja-pca: deps $(APICAL)
 
 hopfield-capacity: deps $(APICAL)
 	@APICAL=$(APICAL) PYTHON=$(PYTHON) sh tests/bench/validate_hopfield.sh
+
+# Issue 16: Krotov & Hopfield 2019, 2000 competing hidden units on all of
+# MNIST with the epochs networks/krotov_hopfield.yaml sets, then the readout;
+# the receptive fields and numbers (docs/VALIDATION.md has the measured run).
+krotov-hopfield: deps $(APICAL) mnist
+	@mkdir -p results
+	$(APICAL) run networks/krotov_hopfield.yaml -o results/krotov_hopfield.h5
+	$(PYTHON) analysis/krotov_hopfield.py results/krotov_hopfield.h5 -o results/krotov_hopfield.png
 
 bench: deps $(APICAL)
 	@APICAL_WITH_BRIAN=1 scripts/install-deps.sh

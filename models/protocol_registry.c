@@ -9,10 +9,12 @@
 
 extern const apical_protocol_type apical_segregated_dendrites;
 extern const apical_protocol_type apical_node_perturbation;
+extern const apical_protocol_type apical_krotov_hopfield;
 
 static const apical_protocol_type *const registry[] = {
     &apical_segregated_dendrites,
     &apical_node_perturbation,
+    &apical_krotov_hopfield,
 };
 
 size_t apical_protocol_count(void)

@@ -17,6 +17,7 @@ extern const apical_model_type apical_dendritic_hidden;
 extern const apical_model_type apical_dendritic_output;
 extern const apical_model_type apical_poisson_linear;
 extern const apical_model_type apical_hopfield;
+extern const apical_model_type apical_rectified_power;
 
 static const apical_model_type *const registry[] = {
     &apical_lif_cond_exp,
@@ -31,6 +32,7 @@ static const apical_model_type *const registry[] = {
     &apical_dendritic_output,
     &apical_poisson_linear,
     &apical_hopfield,
+    &apical_rectified_power,
 };
 
 size_t apical_model_count(void)
