@@ -381,6 +381,7 @@ static apical_status apply_rules(partition *P, plastic_proj *pl, const syn_group
         __builtin_prefetch(&pl->arch[idx[j] - pl->lo]);
         __builtin_prefetch(pre0 + j * ps, 1);
     }
+    /* plastic: own weights (build.c's shares_weight) */
     for (size_t j = 0; j < m; j += 8)
         __builtin_prefetch(P->syn_w + g->begin + j, 1);
     for (size_t j = 0; j < m; j++) {
@@ -641,7 +642,7 @@ static apical_status record_tick(apical_sim *S, partition *P, size_t r, uint64_t
         frame_buf *fb = &S->frames[r];
         float *frame = fb->data + (size_t)(k - fb->base_k) * fb->width;
         for (size_t c = 0; c < P->n_rec_nodes[r]; c++)
-            frame[P->rec_nodes[r][c].col] = (float)P->syn_w[P->rec_nodes[r][c].node];
+            frame[P->rec_nodes[r][c].col] = (float)P->syn_w[P->rec_nodes[r][c].node]; /* own */
         return APICAL_OK;
     }
     const pop_rt *pr = &S->pops[rs->pop];
@@ -840,18 +841,24 @@ static apical_status deliver_group(apical_sim *S, partition *P, const syn_group 
     } else if (mult != 1) {
         /* A spike with a multiplicity (binary units): each weight times it,
          * through the per-synapse landing of whichever path. */
+        uint32_t wm;
+        const double *w = group_weights(P, g, &wm);
         for (uint32_t s = g->begin; s < g->end && !st; s++)
-            st = land(S, P, pi, P->syn_idx[s], rec, P->syn_w[s] * mult, t);
+            st = land(S, P, pi, P->syn_idx[s], rec, w[(s - g->begin) & wm] * mult, t);
     } else if (land == land_exact) {
         apical_exact_deliver_group(S, P, pi, g, t);
     } else if (land == land_sweep) {
         st = apical_sweep_deliver_group(S, P, pi, g, t);
     } else if (land == land_relay) {
+        uint32_t wm;
+        const double *w = group_weights(P, g, &wm);
         for (uint32_t s = g->begin; s < g->end && !st; s++)
-            st = land_relay(S, P, pi, P->syn_idx[s], rec, P->syn_w[s], t);
+            st = land_relay(S, P, pi, P->syn_idx[s], rec, w[(s - g->begin) & wm], t);
     } else {
+        uint32_t wm;
+        const double *w = group_weights(P, g, &wm);
         for (uint32_t s = g->begin; s < g->end && !st; s++)
-            st = land_gsl(S, P, pi, P->syn_idx[s], rec, P->syn_w[s], t);
+            st = land_gsl(S, P, pi, P->syn_idx[s], rec, w[(s - g->begin) & wm], t);
     }
     return st;
 }
@@ -1561,7 +1568,7 @@ static void weight_job(void *arg, unsigned p)
     for (uint64_t src = 0; src < nsrc; src++)
         for (uint64_t g = P->row[src0 + src]; g < P->row[src0 + src + 1]; g++) {
             const syn_group *gr = &P->groups[g];
-            if (gr->proj != job->proj)
+            if (gr->proj != job->proj) /* (with a protocol, weights are own) */
                 continue;
             for (uint32_t s = gr->begin; s < gr->end; s++)
                 job->fn(job->user, src, P->syn_idx[s], &P->syn_w[s]);
@@ -1762,6 +1769,7 @@ void apical_sim_free(apical_sim *S)
         free(P->groups);
         free(P->syn_idx);
         free(P->syn_w);
+        free(P->shared_w);
         free(P->syn_pidx);
         for (size_t k = 0; P->plastic && k < P->n_plastic; k++) {
             plastic_proj *pl = &P->plastic[k];
@@ -1876,8 +1884,10 @@ apical_status apical_sim_synapses(const apical_sim *S, size_t proj, apical_synap
                 const syn_group *gr = &P->groups[g];
                 if (gr->proj != proj)
                     continue;
+                uint32_t wm;
+                const double *w = group_weights(P, gr, &wm);
                 for (uint32_t s = gr->begin; s < gr->end; s++)
-                    if (fn(user, src, P->syn_idx[s], P->syn_w[s], gr->delay))
+                    if (fn(user, src, P->syn_idx[s], w[(s - gr->begin) & wm], gr->delay))
                         return APICAL_E_NOMEM;
             }
         }

@@ -273,15 +273,22 @@ typedef struct pop_part {
 
 /* Synapses of one source that share a delay: one queue entry per spike.
  * One projection per group, so what is constant per projection (target
- * population, receptor) is kept here, not per synapse. */
+ * population, receptor, and a weight that cannot change: shared_w) is kept
+ * here, not per synapse. */
 typedef struct syn_group {
     double delay;
     uint32_t begin, end; /* synapses [begin, end) of the partition */
     uint32_t proj;
     uint16_t pop;        /* target population */
     uint8_t rec;         /* receptor index */
-    uint8_t contiguous;  /* targets are consecutive neurons (all_to_all) */
+    unsigned contiguous : 1; /* targets are consecutive neurons (all_to_all) */
+    /* every synapse has the projection's one weight, P->shared_w[proj]
+     * (static, constant, never recorded or set: build.c's shares_weight);
+     * otherwise synapse s has its own, P->syn_w[s] */
+    unsigned shared_w : 1;
 } syn_group;
+/* 24 bytes: 4 groups per neuron at 80 synapses are 1.2 bytes per synapse */
+_Static_assert(sizeof(syn_group) == 24, "syn_group grew");
 
 /* Deliveries of one delay, in time order: spikes are queued window by
  * window in time order, so spike time + a fixed delay is nondecreasing and
@@ -383,10 +390,13 @@ typedef struct partition {
     /* the same delays in every partition, longest first */
     delivery_fifo fifo[APICAL_MAX_FIFOS];
     size_t n_fifo;
-    /* Per synapse, 12 bytes: target neuron (index in its population) and
-     * weight; everything else is per group. */
+    /* Per synapse: the target neuron (index in its population), 4 bytes;
+     * everything else is per group. The weight, 8 bytes, only where the
+     * partition has a group without shared_w (NULL if none): syn_w[s]. A
+     * group with shared_w reads shared_w[proj] (per projection, n_projs). */
     uint32_t *syn_idx;
     double *syn_w;
+    double *shared_w;
     /* Index of a plastic synapse within its projection; NULL when the
      * partition has no plastic projection (static synapses do not pay). */
     uint32_t *syn_pidx;
@@ -411,6 +421,16 @@ typedef struct partition {
     apical_error err;
     int nomem;
 } partition;
+
+/* The weights of group g's synapses: synapse g->begin + j has weight
+ * w[j & mask]; mask 0 for a shared weight, all ones for own weights. A
+ * per-group choice of data layout, so delivery loops stay branch-free. */
+static inline const double *group_weights(const partition *P, const syn_group *g,
+                                          uint32_t *mask)
+{
+    *mask = g->shared_w ? 0u : ~0u;
+    return g->shared_w ? &P->shared_w[g->proj] : P->syn_w + g->begin;
+}
 
 typedef struct frame_buf {
     size_t width;      /* n_nodes * n_vars */

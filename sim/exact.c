@@ -336,7 +336,7 @@ static void apply_input(const apical_sim *S, const partition *P, size_t pi, size
     for (size_t a = 0; a < x->n_acc; a++)
         if ((coef[a] = ex->coef[a * ex->cap_in + k]) != 0.0)
             nz[n_nz++] = a;
-    const double *restrict w = P->syn_w + g->begin;
+    const double *restrict w = P->syn_w + g->begin; /* exact targets: own weights (shares_weight) */
     if (g->contiguous) {
         const uint64_t j0 = P->syn_idx[g->begin] - pp->lo, m = g->end - g->begin;
         size_t a = 0;

@@ -685,6 +685,7 @@ static void write_stats_json(FILE *f, const apical_net_spec *spec, const apical_
             (unsigned long long)s->integrations, (unsigned long long)s->steps,
             (unsigned long long)s->windows);
     fprintf(f, "  \"min_delay_ms\": %.17g,\n", s->min_delay);
+    fprintf(f, "  \"synapse_bytes\": %llu,\n", (unsigned long long)s->synapse_bytes);
     /* the first population that integrates anything (relays do not) */
     const apical_pop_spec *p0 = NULL;
     for (size_t i = 0; i < spec->n_pops && !p0; i++)
@@ -768,10 +769,11 @@ static apical_status sum_stats(apical_comm *ranks, apical_run_stats *s, apical_e
 {
     if (apical_comm_size(ranks) <= 1)
         return APICAL_OK;
-    uint64_t v[4] = {s->events, s->synaptic_events, s->integrations, s->steps};
-    if (ranks->ops->allreduce_u64(ranks->impl, v, 4, APICAL_COMM_SUM))
+    uint64_t v[5] = {s->events, s->synaptic_events, s->integrations, s->steps, s->synapse_bytes};
+    if (ranks->ops->allreduce_u64(ranks->impl, v, 5, APICAL_COMM_SUM))
         return apical_error_set(err, APICAL_E_COMM, NULL, "summing run statistics failed");
     s->events = v[0], s->synaptic_events = v[1], s->integrations = v[2], s->steps = v[3];
+    s->synapse_bytes = v[4];
     return APICAL_OK;
 }
 

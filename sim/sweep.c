@@ -172,6 +172,39 @@ apical_status apical_sweep_deliver(apical_sim *S, partition *P, size_t pi, uint6
     return append(P, pp->sw, i - pp->lo, receptor, w, t);
 }
 
+/* deliver_fast's first-input case inline, with the one-input list's
+ * arrays and count in locals (through sw the compiler reloads them after
+ * every store); a neuron's second input (~8% on COBA) takes deliver_fast
+ * itself. The group's weights are wt[k & wm]; always inlined with wm a
+ * constant, so the shared-weight instance (wm 0) reads its one weight once
+ * and the own-weight instance (wm all ones) has no mask. */
+static inline __attribute__((always_inline)) apical_status
+deliver_fast_group(partition *P, sweep_part *sw, uint64_t lo, const uint32_t *restrict idx,
+                   uint32_t m, const double *restrict wt, uint32_t wm, uint32_t rec, double t)
+{
+    uint32_t *slot = sw->slot, *q_idx = sw->q_idx;
+    double *q_t = sw->q_t, *q_w = sw->q_w, *q_r = sw->q_r;
+    const double r = (double)rec;
+    size_t n1 = sw->n_single;
+    for (uint32_t k = 0; k < m; k++) {
+        const uint64_t j = idx[k] - lo;
+        if (slot[j] == SWEEP_NONE) {
+            slot[j] = (uint32_t)n1;
+            q_idx[n1] = (uint32_t)j;
+            q_t[n1] = t;
+            q_w[n1] = wt[k & wm];
+            q_r[n1] = r;
+            n1++;
+            continue;
+        }
+        sw->n_single = n1;
+        if (deliver_fast(P, sw, j, rec, wt[k & wm], t))
+            return P->st;
+    }
+    sw->n_single = n1;
+    return APICAL_OK;
+}
+
 apical_status apical_sweep_deliver_group(apical_sim *S, partition *P, size_t pi,
                                          const syn_group *g, double t)
 {
@@ -180,40 +213,18 @@ apical_status apical_sweep_deliver_group(apical_sim *S, partition *P, size_t pi,
     sweep_part *sw = pp->sw;
     const uint32_t rec = g->rec; /* one projection: one receptor */
     if (sw->fast) {
-        /* deliver_fast's first-input case inline, with the one-input
-         * list's arrays and count in locals (through sw the compiler
-         * reloads them after every store); a neuron's second input
-         * (~8% on COBA) takes deliver_fast itself */
-        const uint64_t lo = pp->lo;
-        const uint32_t *restrict idx = P->syn_idx;
-        const double *restrict wt = P->syn_w;
-        uint32_t *slot = sw->slot, *q_idx = sw->q_idx;
-        double *q_t = sw->q_t, *q_w = sw->q_w, *q_r = sw->q_r;
-        const double r = (double)rec;
-        size_t n1 = sw->n_single;
-        for (uint32_t s = g->begin; s < g->end; s++) {
-            const uint64_t j = idx[s] - lo;
-            if (slot[j] == SWEEP_NONE) {
-                slot[j] = (uint32_t)n1;
-                q_idx[n1] = (uint32_t)j;
-                q_t[n1] = t;
-                q_w[n1] = wt[s];
-                q_r[n1] = r;
-                n1++;
-                continue;
-            }
-            sw->n_single = n1;
-            if (deliver_fast(P, sw, j, rec, wt[s], t))
-                return P->st;
-        }
-        sw->n_single = n1;
-        return APICAL_OK;
+        uint32_t wm;
+        const double *wt = group_weights(P, g, &wm);
+        const uint32_t *idx = P->syn_idx + g->begin, m = g->end - g->begin;
+        return wm ? deliver_fast_group(P, sw, pp->lo, idx, m, wt, ~0u, rec, t)
+                  : deliver_fast_group(P, sw, pp->lo, idx, m, wt, 0u, rec, t);
     }
     /* append() per synapse, with the lists' pointers and counts in
      * locals (through sw the compiler reloads them after every store) */
     const uint64_t lo = pp->lo;
     const uint32_t *restrict idx = P->syn_idx;
-    const double *restrict wt = P->syn_w;
+    uint32_t wm; /* own weights: wt[s - g->begin]; one shared weight: wt[0] */
+    const double *restrict wt = group_weights(P, g, &wm);
     uint32_t *restrict head = sw->head, *restrict tail = sw->tail, *restrict tch = sw->touched;
     size_t n_t = sw->n_touched;
     for (uint32_t s = g->begin; s < g->end;) {
@@ -234,7 +245,7 @@ apical_status apical_sweep_deliver_group(apical_sim *S, partition *P, size_t pi,
         uint32_t k = (uint32_t)sw->n_ev;
         for (; s < g->end; s++, k++) {
             const uint64_t j = idx[s] - lo;
-            ev[k] = (sweep_ev){t, wt[s], SWEEP_NONE, rec};
+            ev[k] = (sweep_ev){t, wt[(s - g->begin) & wm], SWEEP_NONE, rec};
             if (head[j] == SWEEP_NONE) {
                 head[j] = k;
                 tch[n_t++] = (uint32_t)j;

@@ -104,7 +104,11 @@ apical_status apical_engine_set_rate(apical_sim *sim, size_t j, uint64_t node, d
                                      double T, apical_error *err);
 
 /* Between windows: visit every synapse of projection j with a pointer to
- * its weight (source and target neuron indices), in the calling thread. */
+ * its weight (source and target neuron indices), in the calling thread.
+ * This and apical_engine_rank1_update are for networks with a protocol:
+ * only there does every synapse keep a weight of its own (elsewhere a
+ * static projection with one constant weight stores it once, sim/build.c's
+ * shares_weight). */
 typedef void (*apical_weight_visit)(void *user, uint64_t src, uint64_t tgt, double *w);
 void apical_engine_each_weight(apical_sim *sim, size_t j, apical_weight_visit fn, void *user);
 

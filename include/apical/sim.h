@@ -45,6 +45,10 @@ typedef struct apical_run_stats {
     uint64_t steps;              /* accepted GSL steps */
     uint64_t windows;
     double min_delay;            /* window length, ms */
+    /* bytes of this process's synapse tables (targets, weights, delay
+     * groups, row index; not plastic state): the memory that grows with
+     * the synapses, for the bytes-per-synapse figures */
+    uint64_t synapse_bytes;
 } apical_run_stats;
 
 /* Build: connectivity, initial state, inputs. Takes no ownership of spec,
