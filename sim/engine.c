@@ -1273,8 +1273,11 @@ static inline void prefetch_synapses(const partition *P, const syn_group *g)
 {
     for (uint32_t s = g->begin; s < g->end; s += 16)
         __builtin_prefetch(&P->syn_idx[s]);
-    for (uint32_t s = g->begin; s < g->end; s += 8)
-        __builtin_prefetch(&P->syn_w[s]);
+    /* a shared weight is one double (and syn_w may not exist) */
+    uint32_t mask;
+    const double *w = group_weights(P, g, &mask);
+    for (uint32_t j = 0; mask && j < g->end - g->begin; j += 8)
+        __builtin_prefetch(&w[j]);
 }
 
 static apical_status queue_deliveries(apical_sim *S, partition *P, size_t n)
