@@ -293,14 +293,7 @@ static uint64_t det_run(unsigned parts, unsigned threads, size_t *n_spikes)
     test_run_to(sim, 150.0);
     uint64_t h = spikes_checksum(&s);
     for (size_t pop = 0; pop < 2; pop++)
-        for (uint64_t i = 0; i < (pop == 0 ? 120u : 30u); i++) {
-            const double *y = apical_sim_state(sim, pop, i);
-            for (int k = 0; k < NS; k++) {
-                uint64_t b;
-                memcpy(&b, &y[k], sizeof b);
-                h = (h ^ b) * 1099511628211ull;
-            }
-        }
+        h = state_checksum(h, sim, pop, pop == 0 ? 120u : 30u, NS);
     *n_spikes = s.n;
     spikes_free(&s);
     apical_sim_free(sim);

@@ -48,6 +48,19 @@ uint64_t spikes_checksum(const spikes *s)
     return h;
 }
 
+uint64_t state_checksum(uint64_t h, const apical_sim *sim, size_t pop, uint64_t n, int ns)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        const double *y = apical_sim_state(sim, pop, i);
+        for (int k = 0; k < ns; k++) {
+            uint64_t b;
+            memcpy(&b, &y[k], sizeof b);
+            h = (h ^ b) * 1099511628211ull;
+        }
+    }
+    return h;
+}
+
 size_t spikes_count_pop(const spikes *s, size_t pop)
 {
     size_t c = 0;

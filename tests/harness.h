@@ -24,6 +24,9 @@ void spikes_record(void *user, size_t pop, uint64_t node, double t);
 void spikes_free(spikes *s);
 /* FNV-1a over (time bits, node, population) of every spike, in order. */
 uint64_t spikes_checksum(const spikes *s);
+/* h folded with the bits of the first ns state variables of neurons 0..n-1
+ * of population pop (a determinism check's state part). */
+uint64_t state_checksum(uint64_t h, const apical_sim *sim, size_t pop, uint64_t n, int ns);
 size_t spikes_count_pop(const spikes *s, size_t pop);
 
 apical_net_spec *test_load(const char *yaml);
