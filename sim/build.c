@@ -8,7 +8,7 @@
 
 #include "apical/connect.h"
 #include "apical/limits.h"
-#include "engine_internal.h"
+#include "sim_state.h"
 #include "threads.h"
 
 static const struct {

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine_internal.h"
+#include "sim_state.h"
 #include "illinois.h"
 #include "threads.h"
 

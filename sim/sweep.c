@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine_internal.h"
+#include "sim_state.h"
 #include "illinois.h"
 
 /* Copy a state vector. gcc turns a copy loop into a call to memcpy, which
