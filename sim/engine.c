@@ -1747,13 +1747,6 @@ apical_status apical_sim_run(apical_sim *S, double until, const volatile int *st
     return APICAL_OK;
 }
 
-apical_status apical_sim_new(const apical_net_spec *spec, unsigned threads, apical_sim **out,
-                             apical_error *err)
-{
-    const apical_sim_opts opts = {.threads = threads};
-    return apical_sim_new_opts(spec, &opts, out, err);
-}
-
 void apical_sim_free(apical_sim *S)
 {
     if (!S)
