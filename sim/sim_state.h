@@ -505,9 +505,6 @@ struct apical_sim {
 apical_status apical_build(apical_sim *S, apical_error *err);
 /* sim/engine.c */
 int apical_stepper_known(const char *name);
-/* A spike of neuron i of population pi at t: queued for delivery and
- * archived for plasticity. */
-apical_status apical_engine_emit(apical_sim *S, partition *P, size_t pi, uint64_t i, double t);
 
 /* sim/exact.c: populations with stepper "exact" */
 apical_status apical_exact_build(apical_sim *S, partition *P, size_t pi, apical_error *err);

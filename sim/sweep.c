@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "sim_state.h"
+#include "spike_sink.h"
 #include "illinois.h"
 
 /* Copy a state vector. gcc turns a copy loop into a call to memcpy, which
