@@ -417,8 +417,8 @@ static apical_status advance(apical_sim *S, partition *P, size_t pi, uint64_t i,
             *nr.h = h;
             continue;
         }
-        if (emit && (emit_spike(P, *nr.t_last, pr->gid0 + i, spike_mult(m, y, &pp->ctx)) ||
-                     archive_spike(P, pi, i, *nr.t_last)))
+        if (emit && (apical_emit_spike(P, *nr.t_last, pr->gid0 + i, spike_mult(m, y, &pp->ctx)) ||
+                     apical_archive_spike(P, pi, i, *nr.t_last)))
             return P->st;
         m->reset(y, &pp->ctx);
         *nr.ref_until = *nr.t_last + pr->t_ref;
@@ -443,8 +443,8 @@ static apical_status initial_spikes(apical_sim *S, partition *P)
             load_ctx(pr, pp, i);
             if (pr->m->spike_distance(y, &pp->ctx) < 0.0)
                 continue;
-            if (emit_spike(P, 0.0, pr->gid0 + i, spike_mult(pr->m, y, &pp->ctx)) ||
-                archive_spike(P, pi, i, 0.0))
+            if (apical_emit_spike(P, 0.0, pr->gid0 + i, spike_mult(pr->m, y, &pp->ctx)) ||
+                apical_archive_spike(P, pi, i, 0.0))
                 return P->st;
             pr->m->reset(y, &pp->ctx);
             pop_put(pr, pr->y, i, y);
@@ -491,7 +491,7 @@ static apical_status land_relay(apical_sim *S, partition *P, size_t pi, uint64_t
 {
     (void)rec;
     (void)w;
-    return emit_spike(P, t, S->pops[pi].gid0 + i, 1) ? P->st : archive_spike(P, pi, i, t);
+    return apical_emit_spike(P, t, S->pops[pi].gid0 + i, 1) ? P->st : apical_archive_spike(P, pi, i, t);
 }
 
 /* Stepper "exact": folded into the window's accumulators. */
@@ -525,8 +525,8 @@ static apical_status land_gsl(apical_sim *S, partition *P, size_t pi, uint64_t i
     const int below = !pp->ctx.refractory && m->spike_distance(y, &pp->ctx) < 0.0;
     m->receive(y, rec, w, &pp->ctx);
     if (below && m->spike_distance(y, &pp->ctx) >= 0.0) {
-        if (emit_spike(P, t, pr->gid0 + i, spike_mult(m, y, &pp->ctx)) ||
-            archive_spike(P, pi, i, t))
+        if (apical_emit_spike(P, t, pr->gid0 + i, spike_mult(m, y, &pp->ctx)) ||
+            apical_archive_spike(P, pi, i, t))
             return P->st;
         m->reset(y, &pp->ctx);
         pr->ref_until[i] = t + pr->t_ref;

@@ -9,7 +9,7 @@
 
 #include "spike_sink.h"
 
-apical_status emit_spike(partition *P, double t, uint64_t gid, int32_t mult)
+apical_status apical_emit_spike(partition *P, double t, uint64_t gid, int32_t mult)
 {
     if (P->n_out == P->cap_out) {
         size_t cap = P->cap_out ? 2 * P->cap_out : 1024;
@@ -51,7 +51,7 @@ static double archive_horizon(const plastic_proj *pl, uint64_t k, double t)
  * doubled since it was last looked at, drop the entries no synapse can read
  * any more (see post_archive): exact for any silence, and at most twice as
  * many entries as some synapse still needs (or APICAL_ARCHIVE_MIN_SCAN). */
-apical_status archive_spike(partition *P, size_t pi, uint64_t i, double t)
+apical_status apical_archive_spike(partition *P, size_t pi, uint64_t i, double t)
 {
     for (size_t k = 0; k < P->n_plastic_of_pop[pi]; k++) {
         plastic_proj *pl = &P->plastic[P->plastic_of_pop[pi][k]];
@@ -91,6 +91,7 @@ apical_status archive_spike(partition *P, size_t pi, uint64_t i, double t)
 
 apical_status apical_engine_emit(apical_sim *S, partition *P, size_t pi, uint64_t i, double t)
 {
-    return emit_spike(P, t, S->pops[pi].gid0 + i, 1) || archive_spike(P, pi, i, t) ? P->st
-                                                                                : APICAL_OK;
+    return apical_emit_spike(P, t, S->pops[pi].gid0 + i, 1) || apical_archive_spike(P, pi, i, t)
+               ? P->st
+               : APICAL_OK;
 }
