@@ -44,7 +44,7 @@ static apical_status nomem(apical_error *err)
 
 /* A per-neuron array of this rank's neurons [own_lo, own_lo + own_n),
  * indexed by population index: its block's start minus off elements
- * (engine_internal.h, pop_rt). NULL stays NULL. */
+ * (sim_state.h, pop_rt). NULL stays NULL. */
 static double *own_shift(double *block, uint64_t off)
 {
     return block ? block - off : NULL;
