@@ -8,7 +8,7 @@
 
 #include "apical/connect.h"
 #include "apical/limits.h"
-#include "engine_internal.h"
+#include "sim_state.h"
 #include "threads.h"
 
 static const struct {
@@ -44,7 +44,7 @@ static apical_status nomem(apical_error *err)
 
 /* A per-neuron array of this rank's neurons [own_lo, own_lo + own_n),
  * indexed by population index: its block's start minus off elements
- * (engine_internal.h, pop_rt). NULL stays NULL. */
+ * (sim_state.h, pop_rt). NULL stays NULL. */
 static double *own_shift(double *block, uint64_t off)
 {
     return block ? block - off : NULL;
@@ -1225,9 +1225,7 @@ apical_status apical_build(apical_sim *S, apical_error *err)
     return APICAL_OK;
 }
 
-/* apical_sim_new (sim/engine.c) with options. The same steps; kept here
- * while engine.c is being rewritten, so that apical_sim_new can later
- * become a call of this one. */
+/* Build the network and start its threads: apical_sim_new with options. */
 apical_status apical_sim_new_opts(const apical_net_spec *spec, const apical_sim_opts *opts,
                                   apical_sim **out, apical_error *err)
 {
@@ -1264,4 +1262,11 @@ apical_status apical_sim_new_opts(const apical_net_spec *spec, const apical_sim_
     S->stop = NULL; /* the flag is the caller's; the run gets it again */
     *out = S;
     return APICAL_OK;
+}
+
+apical_status apical_sim_new(const apical_net_spec *spec, unsigned threads, apical_sim **out,
+                             apical_error *err)
+{
+    const apical_sim_opts opts = {.threads = threads};
+    return apical_sim_new_opts(spec, &opts, out, err);
 }

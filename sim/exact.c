@@ -22,7 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine_internal.h"
+#include "sim_state.h"
+#include "spike_sink.h"
 
 /* Gauss-Legendre 2: nodes (1 -/+ 1/sqrt 3)/2 of the window, weights 1/2. */
 static const double gl_node[EXACT_NODES] = {0.21132486540518711775, 0.78867513459481288225};

@@ -2,7 +2,7 @@
  * built, and the memory this process can use. Counts are doubles: a count
  * of 2^32 x 2^32 pairs would wrap a uint64, a double only rounds.
  *
- * Byte counts follow sim/build.c and sim/engine_internal.h; keep them in
+ * Byte counts follow sim/build.c and sim/sim_state.h; keep them in
  * step when those layouts change (the estimate aims at within a factor of
  * two, which is what matters for refusing a network that cannot fit). */
 #include "apical/limits.h"

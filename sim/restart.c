@@ -6,7 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "engine_internal.h"
+#include "sim_state.h"
 
 /* Streams restarted with key k continue from block k << 40 of their
  * substream: 2^40 blocks (4.4e12 draws) per key before two keys' numbers

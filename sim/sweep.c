@@ -26,7 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine_internal.h"
+#include "sim_state.h"
+#include "spike_sink.h"
 #include "illinois.h"
 
 /* Copy a state vector. gcc turns a copy loop into a call to memcpy, which

@@ -1,6 +1,10 @@
-/* Private to the engine (sim/build.c, sim/engine.c): the run-time layout. */
-#ifndef APICAL_ENGINE_INTERNAL_H
-#define APICAL_ENGINE_INTERNAL_H
+/* The run-time state: what sim/build.c fills and the engine (sim/engine.c,
+ * sim/restart.c), its steppers (sim/exact.c, sim/sweep.c) and the spike
+ * sink (sim/spike_sink.c) share, with the prototypes of their calls to one
+ * another. Types, index helpers and prototypes only: it calls nothing, so
+ * any of them may include it. Private to the simulation core. */
+#ifndef APICAL_SIM_STATE_H
+#define APICAL_SIM_STATE_H
 
 #include <signal.h>
 #include <gsl/gsl_odeiv2.h>
@@ -503,11 +507,7 @@ struct apical_sim {
 
 /* sim/build.c */
 apical_status apical_build(apical_sim *S, apical_error *err);
-/* sim/engine.c */
 int apical_stepper_known(const char *name);
-/* A spike of neuron i of population pi at t: queued for delivery and
- * archived for plasticity. */
-apical_status apical_engine_emit(apical_sim *S, partition *P, size_t pi, uint64_t i, double t);
 
 /* sim/exact.c: populations with stepper "exact" */
 apical_status apical_exact_build(apical_sim *S, partition *P, size_t pi, apical_error *err);
