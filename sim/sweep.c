@@ -427,16 +427,15 @@ static apical_status run_to(walk *w, double *y, double target)
  * Brunel's network) fire a neuron whose net input is inhibitory. Models
  * whose receive never moves spike_distance get the same result either
  * way; those that say so (receive_keeps_distance) skip the test. */
-static inline apical_status apply_inputs(walk *w, const apical_model_type *m,
-                                         apical_model_ctx *c, double *y, const sweep_ev *E,
-                                         uint32_t *ev)
+static inline apical_status apply_inputs_k(walk *w, const apical_model_type *m,
+                                           apical_model_ctx *c, double *y, const sweep_ev *E,
+                                           uint32_t *ev, int keeps)
 {
     uint32_t e = *ev;
     const double t = E[e].t;
     const int refr = t < w->ru;
     c->refractory = refr;
-    const int below =
-        !refr && !m->sweep->receive_keeps_distance && m->spike_distance(y, c) < 0.0;
+    const int below = !refr && !keeps && m->spike_distance(y, c) < 0.0;
     do {
         m->receive(y, E[e].rec, E[e].w, c);
         e = E[e].next;
@@ -446,6 +445,15 @@ static inline apical_status apply_inputs(walk *w, const apical_model_type *m,
     if (below && m->spike_distance(y, c) >= 0.0)
         return fire(w, y, t);
     return APICAL_OK;
+}
+
+/* apply_inputs_k with the model's flag read here (the walks); the lazy
+ * lanes read it once per window */
+static inline apical_status apply_inputs(walk *w, const apical_model_type *m,
+                                         apical_model_ctx *c, double *y, const sweep_ev *E,
+                                         uint32_t *ev)
+{
+    return apply_inputs_k(w, m, c, y, E, ev, m->sweep->receive_keeps_distance);
 }
 
 /* A state that is not finite stops the run, as GSL failures do. The
@@ -1042,11 +1050,16 @@ lazy_lanes_ns(apical_sim *S, partition *P, size_t pi, size_t na, double T0, doub
     walk w = {S, P, pi, 0, 1, T0, 0.0};
     double ys[APICAL_SWEEP_MAX_STATE];
     apical_status st;
-    /* what finish() commits, written here directly (SoA) */
+    /* what finish() commits, written here directly. A lazy population's
+     * states are rows of ns (AoS, sim/build.c): a lane's state is one
+     * or two cache lines, not ns columns' lines far apart. */
     double *const Y = pr->y, *const tl = pr->t_last + lo, *const rul = pr->ref_until + lo,
                   *const wkl = pr->wake + lo;
-    const size_t ist = pr->istride, kst = pr->kstride;
     const uint64_t W = S->window;
+    const int keeps = ops->receive_keeps_distance;
+    /* receive as an addition (the model says so): inputs are added to
+     * the lane's state in place */
+    const size_t *const adds = keeps ? ops->receive_adds_to : NULL;
     /* gather the lanes (b_idx), planning the first round's steps */
     for (size_t q = 0; q < na; q++) {
         const uint32_t j = sw->b_idx[q];
@@ -1057,7 +1070,7 @@ lazy_lanes_ns(apical_sim *S, partition *P, size_t pi, size_t na, double T0, doub
         const double wk = sw->b_wk[q] = pr->wake[i];
         plan_lane(sw, E, q, t, ru, e, wk, T0, T1);
         for (size_t k = 0; k < ns; k++)
-            yaw[k][q] = Y[pop_at(pr, i, k)];
+            yaw[k][q] = Y[i * ns + k];
     }
     while (na) {
         ops->advance_n(na, ya, yb, sw->b_dt, sw->b_held, &pp->ctx, sw->k, sw->b_cand);
@@ -1090,13 +1103,23 @@ lazy_lanes_ns(apical_sim *S, partition *P, size_t pi, size_t na, double T0, doub
                 }
             }
             double ru = sw->b_ru[q];
-            if (e != SWEEP_NONE && to == E[e].t) {
+            if (adds && e != SWEEP_NONE && to == E[e].t) {
+                /* apply_inputs_k without the call: same additions, same
+                 * order (no threshold test: keeps) */
+                do {
+                    yb[adds[E[e].rec]][q] += E[e].w;
+                    e = E[e].next;
+                } while (e != SWEEP_NONE && E[e].t == to);
+                for (size_t k = 0; k < ns; k++)
+                    yb[k][keep] = yb[k][q];
+                sw->b_t[keep] = to;
+            } else if (e != SWEEP_NONE && to == E[e].t) {
                 w.i = lo + j;
                 w.ru = ru;
                 w.t = to;
                 for (size_t k = 0; k < ns; k++)
                     ys[k] = yb[k][q];
-                if ((st = apply_inputs(&w, m, &pp->ctx, ys, E, &e)))
+                if ((st = apply_inputs_k(&w, m, &pp->ctx, ys, E, &e, keeps)))
                     return st;
                 ru = w.ru;
                 for (size_t k = 0; k < ns; k++)
@@ -1131,7 +1154,7 @@ lazy_lanes_ns(apical_sim *S, partition *P, size_t pi, size_t na, double T0, doub
             if (sw->b_ev[q] == SWEEP_NONE && (wk >= T1 || t >= T1)) {
                 /* leaves: finish() */
                 for (size_t k = 0; k < ns; k++)
-                    Y[(lo + j) * ist + k * kst] = ya[k][q];
+                    Y[(lo + j) * ns + k] = ya[k][q];
                 tl[j] = t;
                 rul[j] = ru;
                 wkl[j] = wk;
