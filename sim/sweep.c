@@ -557,10 +557,20 @@ static inline int bucket_push(sweep_bucket *b, uint32_t j)
 }
 
 /* File owned neuron j under its wake time; cur: the window being run (or,
- * between windows, the next one), the earliest it can be filed under. */
+ * between windows, the next one), the earliest it can be filed under.
+ * A live entry in a later window that does not come after the wake
+ * time's (c d <= wake: cal_index's own test) is kept: the neuron is
+ * filed again when that bucket is read and its wake time is still later
+ * (apical_sweep_window_end), which is rarer than a wake time moving
+ * later (most entries go stale: an input comes first), and saves
+ * cal_index per stepped neuron. Which neurons step in which window does
+ * not change: an entry is never later than the wake time's window. */
 static inline apical_status cal_insert(apical_sim *S, partition *P, sweep_part *sw, uint32_t j,
                                        double wake, uint64_t cur)
 {
+    const uint64_t c = sw->cal[j];
+    if (c != SWEEP_CAL_NONE && c > cur && (double)c * S->min_delay <= wake)
+        return APICAL_OK;
     if (sw->cal_d != S->min_delay) {
         sw->cal_d = S->min_delay;
         sw->cal_inv = 1.0 / S->min_delay;
@@ -1227,13 +1237,21 @@ apical_status apical_sweep_window_end(apical_sim *S, partition *P, double T0, do
         for (size_t q = 0; q < sw->n_touched; q++)
             sw->b_idx[na++] = sw->touched[q];
         sweep_bucket *b = &sw->ring[W % SWEEP_RING];
-        size_t kept = 0;
+        const double W_end = (double)(W + 1) * S->min_delay; /* T1 unless the run ends inside */
+        size_t kept = 0, refile = 0;
         for (size_t a = 0; a < b->n; a++) {
             const uint32_t j = b->v[a];
             if (sw->cal[j] != W)
                 continue; /* stale */
             if (sw->head[j] != SWEEP_NONE) {
                 sw->cal[j] = SWEEP_CAL_NONE; /* a lane already */
+                continue;
+            }
+            if (pr->wake[lo + j] >= W_end) {
+                /* kept by cal_insert for a later wake time: filed again
+                 * below (listed in b_ev, free until the lanes are gathered) */
+                sw->cal[j] = SWEEP_CAL_NONE;
+                sw->b_ev[refile++] = j;
                 continue;
             }
             if (pr->wake[lo + j] >= T1) {
@@ -1244,6 +1262,9 @@ apical_status apical_sweep_window_end(apical_sim *S, partition *P, double T0, do
             sw->b_idx[na++] = j;
         }
         b->n = kept;
+        for (size_t a = 0; a < refile; a++)
+            if (cal_insert(S, P, sw, sw->b_ev[a], pr->wake[lo + sw->b_ev[a]], W + 1))
+                return P->st;
         P->integrations += na;
         if (lazy_lanes(S, P, pi, na, T0, T1))
             return P->st;
