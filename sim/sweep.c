@@ -1031,8 +1031,9 @@ static inline void plan_lane(sweep_part *sw, const sweep_ev *E, size_t q, double
  * lanes with one horizon_n call: a lane with no input left leaves (its
  * state, times and calendar entry written back) when its wake time is at
  * or after T1, or at T1. The states before and after a round's step are
- * two SoA buffers that swap roles each round, so a lane's state is copied
- * only when lanes before it left (packing).
+ * two SoA buffers, ya and yb: the step and its inputs are committed in
+ * yb in place, and only the lanes that stay are copied back into ya,
+ * packed, once per round (most lanes leave after their first).
  *
  * A step is quiet (no crossing possible, so the kernel's candidate flag
  * is ignored unless the result is not finite) when the lane is held
@@ -1086,9 +1087,8 @@ lazy_lanes_ns(apical_sim *S, partition *P, size_t pi, size_t na, double T0, doub
         ops->advance_n(na, ya, yb, sw->b_dt, sw->b_held, &pp->ctx, sw->k, sw->b_cand);
         P->steps += na;
         /* commit, in place in yb (the lanes' states after the step; ya
-         * keeps those before it for lanes walked one by one); then ya and
-         * yb swap roles */
-        size_t keep = 0;
+         * keeps those before it for lanes walked one by one, which are
+         * then done: b_idx SWEEP_NONE) */
         for (size_t q = 0; q < na; q++) {
             const uint32_t j = sw->b_idx[q];
             const double t0 = sw->b_t[q], to = sw->b_to[q];
@@ -1109,10 +1109,11 @@ lazy_lanes_ns(apical_sim *S, partition *P, size_t pi, size_t na, double T0, doub
                         (st = finish(S, P, pi, j, ys, T1, w.ru,
                                      wake_of(pr, pp, ys, T1, w.ru))))
                         return st;
+                    sw->b_idx[q] = SWEEP_NONE;
                     continue;
                 }
             }
-            double ru = sw->b_ru[q];
+            double t = to;
             if (adds && e != SWEEP_NONE && to == E[e].t) {
                 /* apply_inputs_k without the call: same additions, same
                  * order (no threshold test: keeps) */
@@ -1120,51 +1121,38 @@ lazy_lanes_ns(apical_sim *S, partition *P, size_t pi, size_t na, double T0, doub
                     yb[adds[E[e].rec]][q] += E[e].w;
                     e = E[e].next;
                 } while (e != SWEEP_NONE && E[e].t == to);
-                for (size_t k = 0; k < ns; k++)
-                    yb[k][keep] = yb[k][q];
-                sw->b_t[keep] = to;
             } else if (e != SWEEP_NONE && to == E[e].t) {
                 w.i = lo + j;
-                w.ru = ru;
+                w.ru = sw->b_ru[q];
                 w.t = to;
                 for (size_t k = 0; k < ns; k++)
                     ys[k] = yb[k][q];
                 if ((st = apply_inputs_k(&w, m, &pp->ctx, ys, E, &e, keeps)))
                     return st;
-                ru = w.ru;
                 for (size_t k = 0; k < ns; k++)
-                    yb[k][keep] = ys[k];
-                sw->b_t[keep] = w.t;
-            } else {
-                for (size_t k = 0; k < ns; k++)
-                    yb[k][keep] = yb[k][q];
-                sw->b_t[keep] = to;
+                    yb[k][q] = ys[k];
+                sw->b_ru[q] = w.ru;
+                t = w.t;
             }
-            /* keep <= q never overtakes: lane q is read before slot keep
-             * is written */
-            sw->b_idx[keep] = j;
-            sw->b_ru[keep] = ru;
-            sw->b_ev[keep] = e;
-            sw->b_wk[keep] = sw->b_wk[q];
-            keep++;
+            sw->b_t[q] = t;
+            sw->b_ev[q] = e;
         }
-        na = keep;
-        for (size_t k = 0; k < ns; k++) {
-            double *t = yb[k];
-            yb[k] = yaw[k];
-            ya[k] = yaw[k] = t;
-        }
-        /* horizons; lanes at a stop with no input left may leave */
-        ops->horizon_n(na, ya, &pp->ctx, sw->b_hz); /* lazy: never NULL */
-        keep = 0;
+        /* horizons (of the walked lanes too: unused); lanes at a stop with
+         * no input left may leave, the others are packed into ya for the
+         * next round. Packing once per round, here, not also at the
+         * commit: most lanes leave after their first round. */
+        ops->horizon_n(na, (const double *const *)yb, &pp->ctx, sw->b_hz); /* lazy: never NULL */
+        size_t keep = 0;
         for (size_t q = 0; q < na; q++) {
+            const uint32_t j = sw->b_idx[q];
+            if (j == SWEEP_NONE)
+                continue; /* walked and finished */
             const double t = sw->b_t[q], ru = sw->b_ru[q];
             const double wk = t < ru ? ru : t + sw->b_hz[q];
-            const uint32_t j = sw->b_idx[q];
             if (sw->b_ev[q] == SWEEP_NONE && (wk >= T1 || t >= T1)) {
                 /* leaves: finish() */
                 for (size_t k = 0; k < ns; k++)
-                    Y[(lo + j) * ns + k] = ya[k][q];
+                    Y[(lo + j) * ns + k] = yb[k][q];
                 tl[j] = t;
                 rul[j] = ru;
                 wkl[j] = wk;
@@ -1172,6 +1160,8 @@ lazy_lanes_ns(apical_sim *S, partition *P, size_t pi, size_t na, double T0, doub
                     return st;
                 continue;
             }
+            /* keep <= q never overtakes: lane q is read before slot keep
+             * is written */
             const uint32_t e = sw->b_ev[q];
             sw->b_idx[keep] = j;
             sw->b_t[keep] = t;
@@ -1179,7 +1169,7 @@ lazy_lanes_ns(apical_sim *S, partition *P, size_t pi, size_t na, double T0, doub
             sw->b_ev[keep] = e;
             sw->b_wk[keep] = wk;
             for (size_t k = 0; k < ns; k++)
-                yaw[k][keep] = ya[k][q];
+                yaw[k][keep] = yb[k][q];
             plan_lane(sw, E, keep, t, ru, e, wk, T0, T1); /* the next round's */
             keep++;
         }
