@@ -307,6 +307,9 @@ static void sweep_advance(double y[], double dt, int refractory, const apical_mo
     y[S_I_INH] = iin;
 }
 
+/* receive() as data: receptor r adds to state S_I_EXC + r */
+static const size_t receive_targets[] = {S_I_EXC, S_I_INH};
+
 static const apical_sweep_ops sweep_ops = {
     .n_const = K__N,
     .max_step = sweep_max_step,
@@ -315,6 +318,7 @@ static const apical_sweep_ops sweep_ops = {
     .advance_n = sweep_advance_n,
     .horizon_n = sweep_horizon_n,
     .receive_keeps_distance = 1, /* receive adds to a synaptic variable, not V */
+    .receive_adds_to = receive_targets,
     .method = "exact propagator (NEST iaf_psc_exp)",
 };
 

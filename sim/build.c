@@ -93,8 +93,11 @@ static apical_status build_pops(apical_sim *S, apical_error *err)
         pr->derived = calloc(pr->m->n_derived + 1, sizeof *pr->derived);
         /* the loader accepts "sweep" only for models with sweep ops */
         pr->sweep = strcmp(ps->stepper, "sweep") == 0 ? pr->m->sweep : NULL;
-        pr->istride = pr->sweep ? 1 : pr->ns;
-        pr->kstride = pr->sweep ? nl : 1;
+        /* dense sweep: struct-of-arrays for the window kernel; lazy sweep
+         * (horizon_n), GSL, exact: array-of-structs (pop_rt) */
+        const int soa = pr->sweep && !pr->sweep->horizon_n;
+        pr->istride = soa ? 1 : pr->ns;
+        pr->kstride = soa ? nl : 1;
         /* Per-neuron arrays hold this rank's neurons only, indexed by the
          * neuron's index in its population: each pointer is its block's
          * start minus own_lo elements (own_base gives the block back). */
@@ -149,7 +152,7 @@ static apical_status build_pops(apical_sim *S, apical_error *err)
                 apical_model_ctx c = ctx;
                 c.rng = pr->rng ? &pr->rng[i] : NULL;
                 double y[APICAL_SWEEP_MAX_STATE];
-                if (pr->sweep) { /* struct-of-arrays: through a copy */
+                if (pr->sweep) { /* any layout: through a copy */
                     pop_get(pr, pr->y, i, y);
                     pr->m->init(y, &c);
                     pop_put(pr, pr->y, i, y);

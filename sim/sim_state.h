@@ -36,9 +36,11 @@ enum { APICAL_EXACT_MAX_ACC = 8, APICAL_EXACT_MAX_BASIS = 8, EXACT_NODES = 2,
 /* One population, all partitions: per-neuron arrays. State layout is a
  * property of the population (pop_at): array-of-structs for GSL and exact
  * populations, so each neuron's state is one contiguous GSL vector;
- * struct-of-arrays for sweep populations, whose window kernel runs over
- * each variable as one array (1.6 against 2.4 ns per neuron and window for
- * lif_cond_exp's RK4, measured). */
+ * struct-of-arrays for dense sweep populations, whose window kernel runs
+ * over each variable as one array (1.6 against 2.4 ns per neuron and
+ * window for lif_cond_exp's RK4, measured); array-of-structs again for
+ * lazy sweep populations (with horizon_n), which gather and scatter a few
+ * scattered neurons per window: one row, not ns lines far apart. */
 typedef struct pop_rt {
     const apical_pop_spec *spec;
     const apical_model_type *m;
@@ -70,7 +72,7 @@ typedef struct pop_rt {
      * otherwise it stays as it is. */
     int track_int_hazard;
     /* Stepper "sweep": the model's sweep ops, else NULL; ystate: one
-     * neuron's state for apical_sim_state (the layout is struct-of-arrays).
+     * neuron's state for apical_sim_state (a copy: any layout).
      * With the model's horizon_n each neuron's state is at its own t_last
      * (lazy, sim/sweep.c); without it every neuron is stepped every window
      * (dense): the state at the window's end is written to y_next, and y

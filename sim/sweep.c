@@ -428,16 +428,15 @@ static apical_status run_to(walk *w, double *y, double target)
  * Brunel's network) fire a neuron whose net input is inhibitory. Models
  * whose receive never moves spike_distance get the same result either
  * way; those that say so (receive_keeps_distance) skip the test. */
-static inline apical_status apply_inputs(walk *w, const apical_model_type *m,
-                                         apical_model_ctx *c, double *y, const sweep_ev *E,
-                                         uint32_t *ev)
+static inline apical_status apply_inputs_k(walk *w, const apical_model_type *m,
+                                           apical_model_ctx *c, double *y, const sweep_ev *E,
+                                           uint32_t *ev, int keeps)
 {
     uint32_t e = *ev;
     const double t = E[e].t;
     const int refr = t < w->ru;
     c->refractory = refr;
-    const int below =
-        !refr && !m->sweep->receive_keeps_distance && m->spike_distance(y, c) < 0.0;
+    const int below = !refr && !keeps && m->spike_distance(y, c) < 0.0;
     do {
         m->receive(y, E[e].rec, E[e].w, c);
         e = E[e].next;
@@ -447,6 +446,15 @@ static inline apical_status apply_inputs(walk *w, const apical_model_type *m,
     if (below && m->spike_distance(y, c) >= 0.0)
         return fire(w, y, t);
     return APICAL_OK;
+}
+
+/* apply_inputs_k with the model's flag read here (the walks); the lazy
+ * lanes read it once per window */
+static inline apical_status apply_inputs(walk *w, const apical_model_type *m,
+                                         apical_model_ctx *c, double *y, const sweep_ev *E,
+                                         uint32_t *ev)
+{
+    return apply_inputs_k(w, m, c, y, E, ev, m->sweep->receive_keeps_distance);
 }
 
 /* A state that is not finite stops the run, as GSL failures do. The
@@ -550,10 +558,20 @@ static inline int bucket_push(sweep_bucket *b, uint32_t j)
 }
 
 /* File owned neuron j under its wake time; cur: the window being run (or,
- * between windows, the next one), the earliest it can be filed under. */
+ * between windows, the next one), the earliest it can be filed under.
+ * A live entry in a later window that does not come after the wake
+ * time's (c d <= wake: cal_index's own test) is kept: the neuron is
+ * filed again when that bucket is read and its wake time is still later
+ * (apical_sweep_window_end), which is rarer than a wake time moving
+ * later (most entries go stale: an input comes first), and saves
+ * cal_index per stepped neuron. Which neurons step in which window does
+ * not change: an entry is never later than the wake time's window. */
 static inline apical_status cal_insert(apical_sim *S, partition *P, sweep_part *sw, uint32_t j,
                                        double wake, uint64_t cur)
 {
+    const uint64_t c = sw->cal[j];
+    if (c != SWEEP_CAL_NONE && c > cur && (double)c * S->min_delay <= wake)
+        return APICAL_OK;
     if (sw->cal_d != S->min_delay) {
         sw->cal_d = S->min_delay;
         sw->cal_inv = 1.0 / S->min_delay;
@@ -1014,8 +1032,9 @@ static inline void plan_lane(sweep_part *sw, const sweep_ev *E, size_t q, double
  * lanes with one horizon_n call: a lane with no input left leaves (its
  * state, times and calendar entry written back) when its wake time is at
  * or after T1, or at T1. The states before and after a round's step are
- * two SoA buffers that swap roles each round, so a lane's state is copied
- * only when lanes before it left (packing).
+ * two SoA buffers, ya and yb: the step and its inputs are committed in
+ * yb in place, and only the lanes that stay are copied back into ya,
+ * packed, once per round (most lanes leave after their first).
  *
  * A step is quiet (no crossing possible, so the kernel's candidate flag
  * is ignored unless the result is not finite) when the lane is held
@@ -1043,11 +1062,16 @@ lazy_lanes_ns(apical_sim *S, partition *P, size_t pi, size_t na, double T0, doub
     walk w = {S, P, pi, 0, 1, T0, 0.0};
     double ys[APICAL_SWEEP_MAX_STATE];
     apical_status st;
-    /* what finish() commits, written here directly (SoA) */
+    /* what finish() commits, written here directly. A lazy population's
+     * states are rows of ns (AoS, sim/build.c): a lane's state is one
+     * or two cache lines, not ns columns' lines far apart. */
     double *const Y = pr->y, *const tl = pr->t_last + lo, *const rul = pr->ref_until + lo,
                   *const wkl = pr->wake + lo;
-    const size_t ist = pr->istride, kst = pr->kstride;
     const uint64_t W = S->window;
+    const int keeps = ops->receive_keeps_distance;
+    /* receive as an addition (the model says so): inputs are added to
+     * the lane's state in place */
+    const size_t *const adds = keeps ? ops->receive_adds_to : NULL;
     /* gather the lanes (b_idx), planning the first round's steps */
     for (size_t q = 0; q < na; q++) {
         const uint32_t j = sw->b_idx[q];
@@ -1058,15 +1082,14 @@ lazy_lanes_ns(apical_sim *S, partition *P, size_t pi, size_t na, double T0, doub
         const double wk = sw->b_wk[q] = pr->wake[i];
         plan_lane(sw, E, q, t, ru, e, wk, T0, T1);
         for (size_t k = 0; k < ns; k++)
-            yaw[k][q] = Y[pop_at(pr, i, k)];
+            yaw[k][q] = Y[i * ns + k];
     }
     while (na) {
         ops->advance_n(na, ya, yb, sw->b_dt, sw->b_held, &pp->ctx, sw->k, sw->b_cand);
         P->steps += na;
         /* commit, in place in yb (the lanes' states after the step; ya
-         * keeps those before it for lanes walked one by one); then ya and
-         * yb swap roles */
-        size_t keep = 0;
+         * keeps those before it for lanes walked one by one, which are
+         * then done: b_idx SWEEP_NONE) */
         for (size_t q = 0; q < na; q++) {
             const uint32_t j = sw->b_idx[q];
             const double t0 = sw->b_t[q], to = sw->b_to[q];
@@ -1087,52 +1110,50 @@ lazy_lanes_ns(apical_sim *S, partition *P, size_t pi, size_t na, double T0, doub
                         (st = finish(S, P, pi, j, ys, T1, w.ru,
                                      wake_of(pr, pp, ys, T1, w.ru))))
                         return st;
+                    sw->b_idx[q] = SWEEP_NONE;
                     continue;
                 }
             }
-            double ru = sw->b_ru[q];
-            if (e != SWEEP_NONE && to == E[e].t) {
+            double t = to;
+            if (adds && e != SWEEP_NONE && to == E[e].t) {
+                /* apply_inputs_k without the call: same additions, same
+                 * order (no threshold test: keeps) */
+                do {
+                    yb[adds[E[e].rec]][q] += E[e].w;
+                    e = E[e].next;
+                } while (e != SWEEP_NONE && E[e].t == to);
+            } else if (e != SWEEP_NONE && to == E[e].t) {
                 w.i = lo + j;
-                w.ru = ru;
+                w.ru = sw->b_ru[q];
                 w.t = to;
                 for (size_t k = 0; k < ns; k++)
                     ys[k] = yb[k][q];
-                if ((st = apply_inputs(&w, m, &pp->ctx, ys, E, &e)))
+                if ((st = apply_inputs_k(&w, m, &pp->ctx, ys, E, &e, keeps)))
                     return st;
-                ru = w.ru;
                 for (size_t k = 0; k < ns; k++)
-                    yb[k][keep] = ys[k];
-                sw->b_t[keep] = w.t;
-            } else {
-                for (size_t k = 0; k < ns; k++)
-                    yb[k][keep] = yb[k][q];
-                sw->b_t[keep] = to;
+                    yb[k][q] = ys[k];
+                sw->b_ru[q] = w.ru;
+                t = w.t;
             }
-            /* keep <= q never overtakes: lane q is read before slot keep
-             * is written */
-            sw->b_idx[keep] = j;
-            sw->b_ru[keep] = ru;
-            sw->b_ev[keep] = e;
-            sw->b_wk[keep] = sw->b_wk[q];
-            keep++;
+            sw->b_t[q] = t;
+            sw->b_ev[q] = e;
         }
-        na = keep;
-        for (size_t k = 0; k < ns; k++) {
-            double *t = yb[k];
-            yb[k] = yaw[k];
-            ya[k] = yaw[k] = t;
-        }
-        /* horizons; lanes at a stop with no input left may leave */
-        ops->horizon_n(na, ya, &pp->ctx, sw->b_hz); /* lazy: never NULL */
-        keep = 0;
+        /* horizons (of the walked lanes too: unused); lanes at a stop with
+         * no input left may leave, the others are packed into ya for the
+         * next round. Packing once per round, here, not also at the
+         * commit: most lanes leave after their first round. */
+        ops->horizon_n(na, (const double *const *)yb, &pp->ctx, sw->b_hz); /* lazy: never NULL */
+        size_t keep = 0;
         for (size_t q = 0; q < na; q++) {
+            const uint32_t j = sw->b_idx[q];
+            if (j == SWEEP_NONE)
+                continue; /* walked and finished */
             const double t = sw->b_t[q], ru = sw->b_ru[q];
             const double wk = t < ru ? ru : t + sw->b_hz[q];
-            const uint32_t j = sw->b_idx[q];
             if (sw->b_ev[q] == SWEEP_NONE && (wk >= T1 || t >= T1)) {
                 /* leaves: finish() */
                 for (size_t k = 0; k < ns; k++)
-                    Y[(lo + j) * ist + k * kst] = ya[k][q];
+                    Y[(lo + j) * ns + k] = yb[k][q];
                 tl[j] = t;
                 rul[j] = ru;
                 wkl[j] = wk;
@@ -1140,6 +1161,8 @@ lazy_lanes_ns(apical_sim *S, partition *P, size_t pi, size_t na, double T0, doub
                     return st;
                 continue;
             }
+            /* keep <= q never overtakes: lane q is read before slot keep
+             * is written */
             const uint32_t e = sw->b_ev[q];
             sw->b_idx[keep] = j;
             sw->b_t[keep] = t;
@@ -1147,7 +1170,7 @@ lazy_lanes_ns(apical_sim *S, partition *P, size_t pi, size_t na, double T0, doub
             sw->b_ev[keep] = e;
             sw->b_wk[keep] = wk;
             for (size_t k = 0; k < ns; k++)
-                yaw[k][keep] = ya[k][q];
+                yaw[k][keep] = yb[k][q];
             plan_lane(sw, E, keep, t, ru, e, wk, T0, T1); /* the next round's */
             keep++;
         }
@@ -1205,13 +1228,21 @@ apical_status apical_sweep_window_end(apical_sim *S, partition *P, double T0, do
         for (size_t q = 0; q < sw->n_touched; q++)
             sw->b_idx[na++] = sw->touched[q];
         sweep_bucket *b = &sw->ring[W % SWEEP_RING];
-        size_t kept = 0;
+        const double W_end = (double)(W + 1) * S->min_delay; /* T1 unless the run ends inside */
+        size_t kept = 0, refile = 0;
         for (size_t a = 0; a < b->n; a++) {
             const uint32_t j = b->v[a];
             if (sw->cal[j] != W)
                 continue; /* stale */
             if (sw->head[j] != SWEEP_NONE) {
                 sw->cal[j] = SWEEP_CAL_NONE; /* a lane already */
+                continue;
+            }
+            if (pr->wake[lo + j] >= W_end) {
+                /* kept by cal_insert for a later wake time: filed again
+                 * below (listed in b_ev, free until the lanes are gathered) */
+                sw->cal[j] = SWEEP_CAL_NONE;
+                sw->b_ev[refile++] = j;
                 continue;
             }
             if (pr->wake[lo + j] >= T1) {
@@ -1222,6 +1253,9 @@ apical_status apical_sweep_window_end(apical_sim *S, partition *P, double T0, do
             sw->b_idx[na++] = j;
         }
         b->n = kept;
+        for (size_t a = 0; a < refile; a++)
+            if (cal_insert(S, P, sw, sw->b_ev[a], pr->wake[lo + sw->b_ev[a]], W + 1))
+                return P->st;
         P->integrations += na;
         if (lazy_lanes(S, P, pi, na, T0, T1))
             return P->st;

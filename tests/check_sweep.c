@@ -281,6 +281,49 @@ static void kernel_step(const apical_model_type *m, size_t n, const double *cons
     m->sweep->advance_n(n, y, yn, dt, held, c, kc, cand);
 }
 
+/* A model that declares receive_adds_to (apical_sweep_ops) lets the lazy
+ * lanes add an input's weight in place instead of calling receive: its
+ * receive must be exactly that addition, for every receptor, refractory
+ * or not, and leave every other variable's bits alone. At least one model
+ * (lif_curr_exp) declares it, so the check cannot pass vacuously. */
+START_TEST(test_sweep_receive_adds_to)
+{
+    size_t declared = 0;
+    for (size_t mi = 0; mi < apical_model_count(); mi++) {
+        const apical_model_type *m = apical_model_at(mi);
+        if (!m->sweep || !m->sweep->receive_adds_to)
+            continue;
+        declared++;
+        ck_assert_msg(m->sweep->receive_keeps_distance,
+                      "%s: receive_adds_to without receive_keeps_distance", m->name);
+        double *param = malloc(m->n_params * sizeof *param);
+        double *derived = calloc(m->n_derived + 1, sizeof *derived);
+        ck_assert(param && derived && m->n_state <= 32);
+        for (size_t k = 0; k < m->n_params; k++)
+            param[k] = m->params[k].def;
+        m->derive(param, derived);
+        const double w[] = {16.2, -90.0, 1e-300, 0.1 + 0.2};
+        for (int refr = 0; refr < 2; refr++)
+            for (size_t r = 0; r < m->n_receptors; r++)
+                for (size_t a = 0; a < sizeof w / sizeof *w; a++) {
+                    apical_model_ctx c = {.param = param, .derived = derived, .refractory = refr};
+                    double y[32], want[32]; /* the engine's APICAL_SWEEP_MAX_STATE */
+                    for (size_t k = 0; k < m->n_state; k++)
+                        y[k] = want[k] = -52.3 + 7.1 * (double)k + 0.37 * (double)a;
+                    m->receive(y, r, w[a], &c);
+                    want[m->sweep->receive_adds_to[r]] += w[a];
+                    for (size_t k = 0; k < m->n_state; k++)
+                        ck_assert_msg(memcmp(&y[k], &want[k], sizeof y[k]) == 0,
+                                      "%s: receptor %zu, variable %zu: %.17g vs %.17g", m->name,
+                                      r, k, y[k], want[k]);
+                }
+        free(param);
+        free(derived);
+    }
+    ck_assert_uint_ge(declared, 1);
+}
+END_TEST
+
 START_TEST(test_sweep_kernel_scalar)
 {
     for (size_t mi = 0; mi < apical_model_count(); mi++) {
@@ -891,6 +934,7 @@ Suite *sweep_suite(void)
     TCase *tc = tcase_create("sweep");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_sweep_kernel_scalar);
+    tcase_add_test(tc, test_sweep_receive_adds_to);
     tcase_add_test(tc, test_fexp_small);
     tcase_add_test(tc, test_sweep_single_input);
     tcase_add_test(tc, test_sweep_window_redo);

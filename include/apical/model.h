@@ -254,6 +254,14 @@ typedef struct apical_sweep_ops {
      * spike_distance calls per input, ~5% of CUBA's instructions). Zero
      * (the default) is always correct. */
     int receive_keeps_distance;
+    /* Optional (needs receive_keeps_distance): receive(y, r, w, c) is
+     * exactly y[receive_adds_to[r]] += w for every receptor r, whatever c
+     * says, so the lazy path adds an input in place in its lane buffers,
+     * without copying the state out and calling receive (a call per input
+     * spills every live floating-point register: ~10% of CUBA's
+     * instructions). NULL: receive is called. tests/check_sweep.c holds
+     * every model that declares it to its receive, bit for bit. */
+    const size_t *receive_adds_to;
     /* One line for docs and messages, e.g. "RK4, conductances exact". */
     const char *method;
 } apical_sweep_ops;
