@@ -33,6 +33,7 @@
 
 #include "apical/idx.h"
 #include "apical/limits.h"
+#include "apical/mnist_stimulus.h"
 #include "apical/protocol.h"
 #include "apical/rng.h"
 
@@ -57,38 +58,21 @@ typedef struct kh_spec {
 
 /* ---- parsing ---- */
 
+/* {images, labels, limit: 0}: an IDX pair, its first `limit` examples. */
 static apical_status parse_images(apical_ld *c, const apical_ynode *n, const char *what,
                                   apical_idx_set **out)
 {
     static const char *const keys[] = {"images", "labels", "limit", NULL};
-    const apical_ynode *vi, *vl, *v;
-    const char *ipath = "", *lpath = "";
+    const apical_ynode *v;
     uint64_t limit = 0;
     apical_status st;
     if ((st = apical_ld_need_kind(c, n, APICAL_Y_MAP, what)) != APICAL_OK ||
-        (st = apical_ld_check_keys(c, n, keys, what)) != APICAL_OK ||
-        (st = apical_ld_require(c, n, "images", what, &vi)) != APICAL_OK ||
-        (st = apical_ld_string(c, vi, "images", &ipath)) != APICAL_OK ||
-        (st = apical_ld_require(c, n, "labels", what, &vl)) != APICAL_OK ||
-        (st = apical_ld_string(c, vl, "labels", &lpath)) != APICAL_OK)
+        (st = apical_ld_check_keys(c, n, keys, what)) != APICAL_OK)
         return st;
     if ((v = apical_ld_get(n, "limit")) != NULL &&
         (st = apical_ld_uint(c, v, "limit", 1, APICAL_MAX_EXAMPLES, &limit)) != APICAL_OK)
         return st;
-    char *ip = apical_ld_path(c, ipath), *lp = apical_ld_path(c, lpath);
-    if (!ip || !lp || !(*out = calloc(1, sizeof **out))) {
-        free(ip), free(lp);
-        return apical_ld_oom(c);
-    }
-    apical_error e2;
-    st = apical_idx_load(ip, lp, (size_t)limit, *out, &e2);
-    if (st) {
-        const apical_ynode *at = e2.pos.file && !strcmp(e2.pos.file, lp) ? vl : vi;
-        st = apical_ld_fail(c, at, st, "%s: %s%s", e2.pos.file ? e2.pos.file : ip, e2.msg,
-                            st == APICAL_E_IO ? " (make mnist fetches the MNIST files)" : "");
-    }
-    free(ip), free(lp);
-    return st;
+    return apical_mnist_require(c, n, what, limit, NULL, out, NULL, NULL);
 }
 
 /* A projection named by node v, all_to_all. */
@@ -187,12 +171,8 @@ static void kh_free_spec(void *sp)
     kh_spec *p = sp;
     if (!p)
         return;
-    if (p->train)
-        apical_idx_free(p->train);
-    if (p->test)
-        apical_idx_free(p->test);
-    free(p->train);
-    free(p->test);
+    apical_mnist_free(p->train);
+    apical_mnist_free(p->test);
     free(p);
 }
 
@@ -281,13 +261,13 @@ static apical_status kh_parse(apical_ld *c, const apical_ynode *n, void **out)
                                   "source '%s' has %llu neurons (one per pixel)",
                                   sets[s]->rows * sets[s]->cols,
                                   c->spec->pops[pw->source].name, (unsigned long long)n_pix);
-        for (size_t i = 0; i < sets[s]->n; i++)
-            if (sets[s]->labels[i] >= n_cls)
-                return apical_ld_fail(c, where[s], APICAL_E_RANGE,
-                                      "label %u of image %zu has no unit in the readout's "
-                                      "target '%s' (%llu units)",
-                                      sets[s]->labels[i], i, c->spec->pops[ps->target].name,
-                                      (unsigned long long)n_cls);
+        const size_t i = apical_mnist_bad_label(sets[s], n_cls);
+        if (i < sets[s]->n)
+            return apical_ld_fail(c, where[s], APICAL_E_RANGE,
+                                  "label %u of image %zu has no unit in the readout's "
+                                  "target '%s' (%llu units)",
+                                  sets[s]->labels[i], i, c->spec->pops[ps->target].name,
+                                  (unsigned long long)n_cls);
     }
     return APICAL_OK;
 }
@@ -572,17 +552,8 @@ static void rank_units(const kh_rt *rt, size_t a, uint32_t *first, uint32_t *kth
 
 static void shuffle(kh_rt *rt, uint64_t substream)
 {
-    const size_t n = rt->s->train->n;
-    apical_rng r;
-    apical_rng_init(&r, rt->seed, apical_rng_stream_id(APICAL_RNG_RECORD, "krotov_shuffle"),
-                    (uint32_t)substream);
-    for (size_t i = 0; i < n; i++)
-        rt->order[i] = (uint32_t)i;
-    for (size_t i = n - 1; i > 0; i--) {
-        const size_t j = (size_t)(apical_rng_uniform(&r) * (double)(i + 1));
-        const uint32_t t = rt->order[i];
-        rt->order[i] = rt->order[j < i ? j : i], rt->order[j < i ? j : i] = t;
-    }
+    apical_mnist_shuffle(rt->seed, "krotov_shuffle", (uint32_t)substream, rt->order,
+                         rt->s->train->n);
 }
 
 static size_t slot_of(kh_rt *rt, uint32_t mu, size_t *n_touched)
