@@ -31,6 +31,7 @@
 #include <math.h>
 
 #include "apical/model.h"
+#include "eventless_common.h"
 
 enum { P_T, P__N };
 enum { S_S, S_A, S_H, S_XI, S__N };
@@ -53,12 +54,6 @@ static const apical_field state_fields[S__N] = {
 };
 
 static const char *const receptors[] = {"field", "update"};
-
-static void derive(const double *p, double *d)
-{
-    (void)p;
-    (void)d;
-}
 
 /* No dynamics between events. */
 static int derivs(double t, const double y[], double f[], void *params)
@@ -90,12 +85,6 @@ static void reset(double y[], const apical_model_ctx *c)
     y[S_A] = y[S_S];
 }
 
-static double refractory_period(const apical_model_ctx *c)
-{
-    (void)c;
-    return 0.0;
-}
-
 static void receive(double y[], size_t receptor, double w, const apical_model_ctx *c)
 {
     if (receptor == R_FIELD) {
@@ -114,14 +103,6 @@ static void receive(double y[], size_t receptor, double w, const apical_model_ct
     }
 }
 
-/* No dynamics between events: the unit only changes at its inputs. */
-static double quiet_horizon(const double y[], const apical_model_ctx *c)
-{
-    (void)y;
-    (void)c;
-    return HUGE_VAL;
-}
-
 const apical_model_type apical_hopfield = {
     .name = "hopfield",
     .doc = "Binary +-1 unit, asynchronous Glauber dynamics: at each input on 'update' (its "
@@ -131,11 +112,11 @@ const apical_model_type apical_hopfield = {
     .n_params = P__N, .params = param_fields,
     .n_state = S__N, .state = state_fields,
     .n_receptors = 2, .receptors = receptors, .weight_unit = "1",
-    .n_derived = 0, .derive = derive,
+    .n_derived = 0, .derive = eventless_derive,
     .derivs = derivs,
     .spike_distance = spike_distance, .reset = reset,
-    .refractory_period = refractory_period, .receive = receive,
-    .quiet_horizon = quiet_horizon,
+    .refractory_period = eventless_no_refractory_period, .receive = receive,
+    .quiet_horizon = eventless_quiet_for_ever,
     .spike_multiplicity = spike_multiplicity,
     .uses_rng = 1,
     .default_stepper = "rk2", .default_abs_tol = 1e-6, .default_rel_tol = 1e-6,

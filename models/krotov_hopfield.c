@@ -23,7 +23,14 @@
  * Timing: one step per window (the minimum delay), so the engine polls
  * for interrupts and the run's time counts steps: the unsupervised
  * minibatches, then the feature batches (training, then test images), then
- * per readout epoch its minibatches and one test pass. Every product is in
+ * per readout epoch its minibatches and one test pass.
+ *
+ * Checkpoints: the weights live in the protocol's dense matrices while it
+ * learns (the engine's copy of W is written back only when the
+ * unsupervised phase ends), so an interrupted run's /edges would be its
+ * starting weights. With `checkpoint:`, both matrices are written after
+ * every epoch of either phase, as segregated_dendrites does at its epoch
+ * ends: a stop keeps the last epoch's weights. Every product is in
  * the calling thread in a fixed order: the same bits for any partition,
  * thread or rank count. */
 #include <math.h>
@@ -33,8 +40,10 @@
 
 #include "apical/idx.h"
 #include "apical/limits.h"
+#include "apical/mnist_stimulus.h"
 #include "apical/protocol.h"
 #include "apical/rng.h"
+#include "apical/sim.h"
 
 /* The ranking keeps the k largest currents in a sorted array on the stack. */
 enum { KH_MAX_K = 64, KH_MAX_CLASSES = 256 };
@@ -53,42 +62,26 @@ typedef struct kh_spec {
     /* readout */
     uint64_t s_epochs;
     double m, beta, lr0, lr_decay;
+    char *checkpoint; /* written at every epoch end, or NULL */
 } kh_spec;
 
 /* ---- parsing ---- */
 
+/* {images, labels, limit: 0}: an IDX pair, its first `limit` examples. */
 static apical_status parse_images(apical_ld *c, const apical_ynode *n, const char *what,
                                   apical_idx_set **out)
 {
     static const char *const keys[] = {"images", "labels", "limit", NULL};
-    const apical_ynode *vi, *vl, *v;
-    const char *ipath = "", *lpath = "";
+    const apical_ynode *v;
     uint64_t limit = 0;
     apical_status st;
     if ((st = apical_ld_need_kind(c, n, APICAL_Y_MAP, what)) != APICAL_OK ||
-        (st = apical_ld_check_keys(c, n, keys, what)) != APICAL_OK ||
-        (st = apical_ld_require(c, n, "images", what, &vi)) != APICAL_OK ||
-        (st = apical_ld_string(c, vi, "images", &ipath)) != APICAL_OK ||
-        (st = apical_ld_require(c, n, "labels", what, &vl)) != APICAL_OK ||
-        (st = apical_ld_string(c, vl, "labels", &lpath)) != APICAL_OK)
+        (st = apical_ld_check_keys(c, n, keys, what)) != APICAL_OK)
         return st;
     if ((v = apical_ld_get(n, "limit")) != NULL &&
         (st = apical_ld_uint(c, v, "limit", 1, APICAL_MAX_EXAMPLES, &limit)) != APICAL_OK)
         return st;
-    char *ip = apical_ld_path(c, ipath), *lp = apical_ld_path(c, lpath);
-    if (!ip || !lp || !(*out = calloc(1, sizeof **out))) {
-        free(ip), free(lp);
-        return apical_ld_oom(c);
-    }
-    apical_error e2;
-    st = apical_idx_load(ip, lp, (size_t)limit, *out, &e2);
-    if (st) {
-        const apical_ynode *at = e2.pos.file && !strcmp(e2.pos.file, lp) ? vl : vi;
-        st = apical_ld_fail(c, at, st, "%s: %s%s", e2.pos.file ? e2.pos.file : ip, e2.msg,
-                            st == APICAL_E_IO ? " (make mnist fetches the MNIST files)" : "");
-    }
-    free(ip), free(lp);
-    return st;
+    return apical_mnist_require(c, n, what, limit, NULL, out, NULL, NULL);
 }
 
 /* A projection named by node v, all_to_all. */
@@ -187,12 +180,9 @@ static void kh_free_spec(void *sp)
     kh_spec *p = sp;
     if (!p)
         return;
-    if (p->train)
-        apical_idx_free(p->train);
-    if (p->test)
-        apical_idx_free(p->test);
-    free(p->train);
-    free(p->test);
+    apical_mnist_free(p->train);
+    apical_mnist_free(p->test);
+    free(p->checkpoint);
     free(p);
 }
 
@@ -200,7 +190,7 @@ static apical_status kh_parse(apical_ld *c, const apical_ynode *n, void **out)
 {
     static const char *const keys[] = {"type",  "features",     "readout",    "train",
                                        "test",  "minibatch",    "unsupervised", "supervised",
-                                       NULL};
+                                       "checkpoint", NULL};
     const apical_ynode *v, *vw, *vs;
     apical_status st;
     if ((st = apical_ld_need_kind(c, n, APICAL_Y_MAP, "protocol")) != APICAL_OK ||
@@ -264,6 +254,13 @@ static apical_status kh_parse(apical_ld *c, const apical_ynode *n, void **out)
                               (unsigned long long)p->k, (unsigned long long)hid->size);
     if ((v = apical_ld_get(n, "supervised")) && (st = parse_supervised(c, v, p)))
         return st;
+    if ((v = apical_ld_get(n, "checkpoint")) != NULL) {
+        const char *path = "";
+        if ((st = apical_ld_string(c, v, "checkpoint", &path)) != APICAL_OK)
+            return st;
+        if (!(p->checkpoint = apical_ld_path(c, path)))
+            return apical_ld_oom(c);
+    }
     const apical_ynode *vt, *vx;
     if ((st = apical_ld_require(c, n, "train", "protocol", &vt)) ||
         (st = parse_images(c, vt, "train", &p->train)) ||
@@ -281,13 +278,13 @@ static apical_status kh_parse(apical_ld *c, const apical_ynode *n, void **out)
                                   "source '%s' has %llu neurons (one per pixel)",
                                   sets[s]->rows * sets[s]->cols,
                                   c->spec->pops[pw->source].name, (unsigned long long)n_pix);
-        for (size_t i = 0; i < sets[s]->n; i++)
-            if (sets[s]->labels[i] >= n_cls)
-                return apical_ld_fail(c, where[s], APICAL_E_RANGE,
-                                      "label %u of image %zu has no unit in the readout's "
-                                      "target '%s' (%llu units)",
-                                      sets[s]->labels[i], i, c->spec->pops[ps->target].name,
-                                      (unsigned long long)n_cls);
+        const size_t i = apical_mnist_bad_label(sets[s], n_cls);
+        if (i < sets[s]->n)
+            return apical_ld_fail(c, where[s], APICAL_E_RANGE,
+                                  "label %u of image %zu has no unit in the readout's "
+                                  "target '%s' (%llu units)",
+                                  sets[s]->labels[i], i, c->spec->pops[ps->target].name,
+                                  (unsigned long long)n_cls);
     }
     return APICAL_OK;
 }
@@ -346,6 +343,7 @@ static int kh_learns(const void *sp, size_t j)
 
 typedef struct kh_rt {
     const kh_spec *s;
+    const apical_net_spec *spec;
     uint64_t seed;
     size_t K, N, C, B;   /* hidden units, pixels, classes, minibatch */
     size_t Kp, Np, Bp;   /* padded to the kernel's tiles (4, 4, 2) with zeros */
@@ -418,11 +416,16 @@ static apical_status kh_build(const apical_net_spec *spec, apical_sim *sim, void
                               apical_error *err)
 {
     const kh_spec *p = spec->protocol;
+    if (p->checkpoint && apical_engine_ranks(sim) > 1) /* it lists this rank's synapses only */
+        return apical_error_set(err, APICAL_E_INVALID, &p->pos,
+                                "checkpoints are written by runs in one process only (not "
+                                "under mpirun with more than one rank)");
     kh_rt *rt = calloc(1, sizeof *rt);
     if (!rt)
         return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
     *out = rt;
     rt->s = p;
+    rt->spec = spec;
     rt->seed = spec->sim.seed;
     rt->h5 = NULL;
     rt->t_unsup = rt->t_readout = -1;
@@ -572,17 +575,8 @@ static void rank_units(const kh_rt *rt, size_t a, uint32_t *first, uint32_t *kth
 
 static void shuffle(kh_rt *rt, uint64_t substream)
 {
-    const size_t n = rt->s->train->n;
-    apical_rng r;
-    apical_rng_init(&r, rt->seed, apical_rng_stream_id(APICAL_RNG_RECORD, "krotov_shuffle"),
-                    (uint32_t)substream);
-    for (size_t i = 0; i < n; i++)
-        rt->order[i] = (uint32_t)i;
-    for (size_t i = n - 1; i > 0; i--) {
-        const size_t j = (size_t)(apical_rng_uniform(&r) * (double)(i + 1));
-        const uint32_t t = rt->order[i];
-        rt->order[i] = rt->order[j < i ? j : i], rt->order[j < i ? j : i] = t;
-    }
+    apical_mnist_shuffle(rt->seed, "krotov_shuffle", (uint32_t)substream, rt->order,
+                         rt->s->train->n);
 }
 
 static size_t slot_of(kh_rt *rt, uint32_t mu, size_t *n_touched)
@@ -749,6 +743,70 @@ static void write_back(kh_rt *rt, apical_sim *sim, size_t proj, double *m, size_
     apical_engine_each_weight(sim, proj, dense_visit, &d);
 }
 
+/* A synapse of a checkpointed projection: its weight from the protocol's
+ * dense matrix (row = target), its delay the engine's. */
+typedef struct ckpt_edges {
+    apical_h5_edge_list list;
+    const double *m;
+    size_t stride;
+} ckpt_edges;
+
+static int ckpt_add(void *user, uint64_t src, uint64_t tgt, double w, double d)
+{
+    ckpt_edges *e = user;
+    (void)w;
+    return apical_h5_edge_list_add(&e->list, src, tgt, e->m[tgt * e->stride + src], d);
+}
+
+/* Both learned projections as /edges/<projection> (what a later network
+ * reads with from_file) and the epochs done, to <checkpoint>.part, renamed
+ * over <checkpoint> only once complete. */
+static apical_status write_checkpoint(const kh_rt *rt, apical_sim *sim, uint64_t u_done,
+                                      uint64_t s_done, apical_error *err)
+{
+    const kh_spec *p = rt->s;
+    const apical_net_spec *spec = rt->spec;
+    const size_t proj[2] = {p->proj_w, p->proj_s};
+    const double *m[2] = {rt->W, rt->S};
+    const size_t stride[2] = {rt->Np, rt->K};
+    ckpt_edges e = {{0}, NULL, 0};
+    apical_h5 *h = NULL;
+    apical_status st = apical_h5_create(p->checkpoint, &h, err);
+    for (int k = 0; !st && k < 2; k++) {
+        const apical_proj_spec *pj = &spec->projs[proj[k]];
+        const apical_pop_spec *src = &spec->pops[pj->source], *tgt = &spec->pops[pj->target];
+        e.list.n = 0;
+        e.m = m[k];
+        e.stride = stride[k];
+        if (apical_sim_synapses(sim, proj[k], ckpt_add, &e)) {
+            st = apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
+            break;
+        }
+        apical_h5_edges e5 = {.name = pj->name, .src_pop = src->name, .tgt_pop = tgt->name,
+                              .n_src = src->size, .n_tgt = tgt->size,
+                              .weight_unit = tgt->model->weight_unit,
+                              .rule = "krotov_hopfield protocol",
+                              .receptor = tgt->model->receptors[pj->receptor],
+                              .n = e.list.n, .src = e.list.src, .tgt = e.list.tgt,
+                              .w = e.list.w, .d = e.list.d};
+        st = apical_h5_edges_write(h, &e5, err);
+    }
+    apical_h5_edge_list_free(&e.list);
+    if (!st)
+        st = apical_h5_provenance_u64(h, "unsupervised_epochs_done", u_done, err);
+    if (!st)
+        st = apical_h5_provenance_u64(h, "readout_epochs_done", s_done, err);
+    if (!st)
+        st = apical_h5_provenance_u64(h, "seed", spec->sim.seed, err);
+    if (!st)
+        st = apical_h5_provenance_string(h, "network", spec->text ? spec->text : "", err);
+    if (st) {
+        apical_h5_abort(h);
+        return st;
+    }
+    return apical_h5_finish(h, err);
+}
+
 static apical_status kh_step(void *r, apical_sim *sim, apical_error *err)
 {
     kh_rt *rt = r;
@@ -775,6 +833,8 @@ static apical_status kh_step(void *r, apical_sim *sim, apical_error *err)
         }
         if (k + 1 == U)
             write_back(rt, sim, p->proj_w, rt->W, rt->Np);
+        if (b + 1 == rt->nb && p->checkpoint)
+            return write_checkpoint(rt, sim, epoch + 1, 0, err);
         return APICAL_OK;
     }
     k -= U;
@@ -807,8 +867,12 @@ static apical_status kh_step(void *r, apical_sim *sim, apical_error *err)
                  tr = (double)rt->wrong / (double)rt->seen, te = test_error(rt);
     write_back(rt, sim, p->proj_s, rt->S, rt->K);
     const void *row[] = {&ep, &lr, &loss, &tr, &te};
-    if (rt->h5 && rt->t_readout >= 0)
-        return apical_h5_table_append(rt->h5, rt->t_readout, row, err);
+    apical_status st;
+    if (rt->h5 && rt->t_readout >= 0 &&
+        (st = apical_h5_table_append(rt->h5, rt->t_readout, row, err)))
+        return st;
+    if (p->checkpoint)
+        return write_checkpoint(rt, sim, p->u_epochs, epoch + 1, err);
     return APICAL_OK;
 }
 

@@ -15,6 +15,7 @@
 #include "apical/h5out.h"
 #include "apical/limits.h"
 #include "apical/loader.h"
+#include "apical/mnist_stimulus.h"
 #include "apical/node_perturbation.h"
 #include "apical/plateau.h"
 #include "apical/rng.h"
@@ -63,71 +64,33 @@ static apical_status need_dendritic(apical_ld *c, const apical_ynode *at, size_t
                           p->name, p->model->name);
 }
 
-/* An IDX pair {images, labels} at map n, every label an output neuron. */
+/* An IDX pair {images, labels} at map n, one pixel per stimulus neuron and
+ * every label an output neuron. */
 static apical_status parse_images(apical_ld *c, const apical_ynode *n, const char *where,
                                   size_t n_pixels, size_t n_classes, apical_idx_set **out)
 {
-    const apical_ynode *vi, *vl;
-    const char *ipath = "", *lpath = "";
-    apical_status st;
-    if ((st = apical_ld_require(c, n, "images", where, &vi)) != APICAL_OK ||
-        (st = apical_ld_string(c, vi, "images", &ipath)) != APICAL_OK ||
-        (st = apical_ld_require(c, n, "labels", where, &vl)) != APICAL_OK ||
-        (st = apical_ld_string(c, vl, "labels", &lpath)) != APICAL_OK)
+    const apical_mnist_classes classes = {n_classes, "the output population", NULL};
+    const apical_ynode *vi = NULL;
+    apical_status st = apical_mnist_require(c, n, where, 0, &classes, out, &vi, NULL);
+    if (st)
         return st;
-    char *ip = apical_ld_path(c, ipath), *lp = apical_ld_path(c, lpath);
-    if (!ip || !lp || !(*out = calloc(1, sizeof **out))) {
-        free(ip), free(lp);
-        return apical_ld_oom(c);
-    }
-    apical_error e2 = {0};
-    st = apical_idx_load(ip, lp, 0, *out, &e2);
-    if (st) {
-        const apical_ynode *at = e2.pos.file && !strcmp(e2.pos.file, lp) ? vl : vi;
-        st = apical_ld_fail(c, at, st, "%s: %s%s", e2.pos.file ? e2.pos.file : ip, e2.msg,
-                            st == APICAL_E_IO ? " (make mnist fetches the MNIST files)" : "");
-    } else if ((*out)->rows * (*out)->cols != n_pixels) {
-        st = apical_ld_fail(c, vi, APICAL_E_RANGE, "images have %zu pixels but the stimulus "
-                            "population has %zu neurons (one per pixel)",
-                            (*out)->rows * (*out)->cols, n_pixels);
-    } else {
-        for (size_t k = 0; k < (*out)->n && !st; k++)
-            if ((*out)->labels[k] >= n_classes)
-                st = apical_ld_fail(c, vl, APICAL_E_RANGE, "%s: label %u of item %zu is not a "
-                                    "neuron of the output population (%zu neurons, one per "
-                                    "class)", lp, (*out)->labels[k], k, n_classes);
-    }
-    free(ip);
-    free(lp);
-    return st;
+    if ((*out)->rows * (*out)->cols != n_pixels)
+        return apical_ld_fail(c, vi, APICAL_E_RANGE, "images have %zu pixels but the stimulus "
+                              "population has %zu neurons (one per pixel)",
+                              (*out)->rows * (*out)->cols, n_pixels);
+    return APICAL_OK;
 }
 
 /* stimulus: {input: NAME, images: PATH, labels: PATH, max_rate: 200 Hz} */
 static apical_status parse_stimulus(apical_ld *c, const apical_ynode *n, apical_np_spec *p)
 {
     static const char *const keys[] = {"input", "images", "labels", "max_rate", NULL};
-    const apical_ynode *v;
-    const char *name = "";
     apical_status st;
     if ((st = apical_ld_need_kind(c, n, APICAL_Y_MAP, "stimulus")) != APICAL_OK ||
         (st = apical_ld_check_keys(c, n, keys, "stimulus")) != APICAL_OK ||
-        (st = apical_ld_require(c, n, "input", "stimulus", &v)) != APICAL_OK ||
-        (st = apical_ld_string(c, v, "input", &name)) != APICAL_OK)
+        (st = apical_mnist_parse_input(c, n, &p->stim_input, &p->stim_max_rate)) != APICAL_OK)
         return st;
-    for (size_t j = 0; j < c->spec->n_inputs; j++)
-        if (strcmp(c->spec->inputs[j].name, name) == 0)
-            p->stim_input = j;
-    if (p->stim_input == (size_t)-1)
-        return apical_ld_fail(c, v, APICAL_E_REFERENCE, "input '%s' is not defined", name);
     const apical_input_spec *in = &c->spec->inputs[p->stim_input];
-    if (in->kind != APICAL_INPUT_POISSON || in->nodes)
-        return apical_ld_fail(c, v, APICAL_E_INVALID, "the stimulus input '%s' must be a "
-                              "poisson input to a whole population", name);
-    p->stim_max_rate = 200.0;
-    if ((v = apical_ld_get(n, "max_rate")) != NULL &&
-        (st = apical_ld_bounded(c, v, "Hz", "max_rate", (apical_bounds){0.0, APICAL_MAX_RATE, 0},
-                                &p->stim_max_rate)) != APICAL_OK)
-        return st;
     return parse_images(c, n, "stimulus", (size_t)c->spec->pops[in->target].size,
                         (size_t)c->spec->pops[p->output].size, &p->images);
 }
@@ -141,24 +104,12 @@ static apical_status parse_test(apical_ld *c, const apical_ynode *n, apical_np_s
     apical_status st;
     if ((st = apical_ld_need_kind(c, n, APICAL_Y_MAP, "test")) != APICAL_OK ||
         (st = apical_ld_check_keys(c, n, keys, "test")) != APICAL_OK ||
-        (st = apical_ld_require(c, n, "examples", "test", &v)) != APICAL_OK ||
-        (st = apical_ld_uint(c, v, "examples", 1, APICAL_MAX_EXAMPLES, &p->test_examples)))
+        (st = apical_mnist_parse_test_pass(c, n, &p->test_examples, &p->test_duration,
+                                           &p->test_window)) != APICAL_OK)
         return st;
-    p->test_duration = 250.0;
-    p->test_window = 220.0;
-    const apical_bounds times = {APICAL_MIN_TIME, APICAL_MAX_TIME, 0};
     if ((v = apical_ld_get(n, "every")) != NULL &&
         (st = apical_ld_uint(c, v, "every", 1, APICAL_MAX_EXAMPLES, &p->test_every)))
         return st;
-    if ((v = apical_ld_get(n, "duration")) != NULL &&
-        (st = apical_ld_bounded(c, v, "ms", "duration", times, &p->test_duration)))
-        return st;
-    if ((v = apical_ld_get(n, "window")) != NULL &&
-        (st = apical_ld_bounded(c, v, "ms", "window", times, &p->test_window)))
-        return st;
-    if (!(p->test_window <= p->test_duration))
-        return apical_ld_fail(c, v, APICAL_E_RANGE, "window (%g ms) must not exceed duration "
-                              "(%g ms)", p->test_window, p->test_duration);
     const apical_input_spec *in = &c->spec->inputs[p->stim_input];
     return parse_images(c, n, "test", (size_t)c->spec->pops[in->target].size,
                         (size_t)c->spec->pops[p->output].size, &p->test_images);
@@ -223,12 +174,8 @@ static void np_free_spec(void *spec)
     apical_np_spec *p = spec;
     if (!p)
         return;
-    if (p->images)
-        apical_idx_free(p->images);
-    if (p->test_images)
-        apical_idx_free(p->test_images);
-    free(p->images);
-    free(p->test_images);
+    apical_mnist_free(p->images);
+    apical_mnist_free(p->test_images);
     free(p->learn);
     free(p);
 }
@@ -501,15 +448,8 @@ static void np_spikes(void *rt, const apical_spike *sp, size_t n)
 static apical_status show(apical_sim *S, np_rt *r, const apical_idx_set *im, size_t img,
                           double T, apical_error *err)
 {
-    const uint8_t *px = im->pixels + img * im->rows * im->cols;
-    for (size_t k = 0; k < im->rows * im->cols; k++) {
-        apical_status st = apical_engine_set_rate(S, r->ps->stim_input, k,
-                                                  r->ps->stim_max_rate * px[k] / 255.0, T, err);
-        if (st)
-            return st;
-    }
     r->label = im->labels[img];
-    return APICAL_OK;
+    return apical_mnist_show(S, r->ps->stim_input, r->ps->stim_max_rate, im, img, T, err);
 }
 
 /* The output's window mean of C since the measurement began (into o_mean). */
@@ -617,8 +557,7 @@ static apical_status curve_out(np_rt *r, double T, apical_error *err)
         r->on_curve(r->curve_user, r->example, e);
     if (!r->h5 || r->curve_table < 0)
         return APICAL_OK;
-    const void *row[] = {&ex, &epoch, &e, &tests, &T};
-    return apical_h5_table_append(r->h5, r->curve_table, row, err);
+    return apical_mnist_curve_append(r->h5, r->curve_table, ex, epoch, e, tests, T, err);
 }
 
 /* Begin a segment at T: its averaging window starts at t_meas. */
@@ -737,11 +676,6 @@ static apical_status np_output(void *rt, apical_h5 *h5, apical_error *err)
     static const apical_h5_column rcols[] = {{"example", APICAL_H5_F64, 0, NULL, 0},
                                              {"reward_clean", APICAL_H5_F64, 0, NULL, 0},
                                              {"reward_perturbed", APICAL_H5_F64, 0, NULL, 0}};
-    static const apical_h5_column ccols[] = {{"examples", APICAL_H5_F64, 0, NULL, 0},
-                                             {"epoch", APICAL_H5_F64, 0, NULL, 0},
-                                             {"test_error", APICAL_H5_F64, 0, NULL, 0},
-                                             {"tests", APICAL_H5_F64, 0, NULL, 0},
-                                             {"time", APICAL_H5_F64, 0, "ms", 0}};
     np_rt *r = rt;
     r->h5 = h5;
     apical_status st = apical_h5_table_add(h5, "node_perturbation",
@@ -751,11 +685,7 @@ static apical_status np_output(void *rt, apical_h5 *h5, apical_error *err)
                                            rcols, 3, 256, &r->reward_table, err);
     if (st || !r->ps->test_examples)
         return st;
-    return apical_h5_table_add(h5, "learning_curve",
-                               "one row per test pass: training examples seen, epochs "
-                               "(examples / training images), test error (fraction "
-                               "misclassified), test presentations, time the pass ended",
-                               ccols, 5, 64, &r->curve_table, err);
+    return apical_mnist_curve_table(h5, &r->curve_table, err);
 }
 
 void apical_np_on_reward(apical_protocol *p, apical_np_reward_fn fn, void *user)

@@ -7,17 +7,12 @@
 #include <math.h>
 
 #include "apical/model.h"
+#include "eventless_common.h"
 
 static const apical_field state_fields[] = {
     {"unused", "1", 0.0, -HUGE_VAL, HUGE_VAL, "no dynamics (GSL needs one variable)"},
 };
 static const char *const receptors[] = {"relay", "ignore"};
-
-static void derive(const double *p, double *d)
-{
-    (void)p;
-    (void)d;
-}
 
 static int derivs(double t, const double y[], double f[], void *params)
 {
@@ -28,38 +23,12 @@ static int derivs(double t, const double y[], double f[], void *params)
     return GSL_SUCCESS;
 }
 
-static double spike_distance(const double y[], const apical_model_ctx *c)
-{
-    (void)y;
-    (void)c;
-    return -1.0;
-}
-
-static void reset(double y[], const apical_model_ctx *c)
-{
-    (void)y;
-    (void)c;
-}
-
-static double refractory_period(const apical_model_ctx *c)
-{
-    (void)c;
-    return 0.0;
-}
-
 static void receive(double y[], size_t receptor, double w, const apical_model_ctx *c)
 {
     (void)y;
     (void)receptor;
     (void)w;
     (void)c;
-}
-
-static double quiet_horizon(const double y[], const apical_model_ctx *c)
-{
-    (void)y;
-    (void)c;
-    return HUGE_VAL;
 }
 
 const apical_model_type apical_parrot = {
@@ -69,11 +38,11 @@ const apical_model_type apical_parrot = {
     .n_params = 0, .params = NULL,
     .n_state = 1, .state = state_fields,
     .n_receptors = 2, .receptors = receptors, .weight_unit = "1",
-    .n_derived = 0, .derive = derive,
+    .n_derived = 0, .derive = eventless_derive,
     .derivs = derivs,
-    .spike_distance = spike_distance, .reset = reset,
-    .refractory_period = refractory_period, .receive = receive,
-    .quiet_horizon = quiet_horizon,
+    .spike_distance = eventless_never_at_threshold, .reset = eventless_no_reset,
+    .refractory_period = eventless_no_refractory_period, .receive = receive,
+    .quiet_horizon = eventless_quiet_for_ever,
     .relay_receptor = "relay",
     .default_stepper = "rk2", .default_abs_tol = 1e-6, .default_rel_tol = 1e-6,
 };

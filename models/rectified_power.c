@@ -16,6 +16,7 @@
 #include <math.h>
 
 #include "apical/model.h"
+#include "eventless_common.h"
 
 enum { P_N, P__N };
 enum { S_H, S__N };
@@ -32,12 +33,6 @@ static const apical_field state_fields[S__N] = {
 
 static const char *const receptors[] = {"in"};
 
-static void derive(const double *p, double *d)
-{
-    (void)p;
-    (void)d;
-}
-
 /* No dynamics: h changes only at inputs and when a controller sets it. */
 static int derivs(double t, const double y[], double f[], void *params)
 {
@@ -48,38 +43,11 @@ static int derivs(double t, const double y[], double f[], void *params)
     return GSL_SUCCESS;
 }
 
-/* A rate unit: never at threshold. */
-static double spike_distance(const double y[], const apical_model_ctx *c)
-{
-    (void)y;
-    (void)c;
-    return -1.0;
-}
-
-static void reset(double y[], const apical_model_ctx *c)
-{
-    (void)y;
-    (void)c;
-}
-
-static double refractory_period(const apical_model_ctx *c)
-{
-    (void)c;
-    return 0.0;
-}
-
 static void receive(double y[], size_t receptor, double w, const apical_model_ctx *c)
 {
     (void)receptor;
     (void)c;
     y[S_H] += w;
-}
-
-static double quiet_horizon(const double y[], const apical_model_ctx *c)
-{
-    (void)y;
-    (void)c;
-    return HUGE_VAL;
 }
 
 const apical_model_type apical_rectified_power = {
@@ -90,10 +58,10 @@ const apical_model_type apical_rectified_power = {
     .n_params = P__N, .params = param_fields,
     .n_state = S__N, .state = state_fields,
     .n_receptors = 1, .receptors = receptors, .weight_unit = "1",
-    .n_derived = 0, .derive = derive,
+    .n_derived = 0, .derive = eventless_derive,
     .derivs = derivs,
-    .spike_distance = spike_distance, .reset = reset,
-    .refractory_period = refractory_period, .receive = receive,
-    .quiet_horizon = quiet_horizon,
+    .spike_distance = eventless_never_at_threshold, .reset = eventless_no_reset,
+    .refractory_period = eventless_no_refractory_period, .receive = receive,
+    .quiet_horizon = eventless_quiet_for_ever,
     .default_stepper = "rk2", .default_abs_tol = 1e-6, .default_rel_tol = 1e-6,
 };

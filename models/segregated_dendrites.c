@@ -19,6 +19,7 @@
 #include "apical/h5out.h"
 #include "apical/limits.h"
 #include "apical/loader.h"
+#include "apical/mnist_stimulus.h"
 #include "apical/model.h"
 #include "apical/plateau.h"
 #include "apical/rng.h"
@@ -46,14 +47,8 @@ void apical_segregated_spec_free(apical_segregated_spec *p)
     free(p->fb);
     free(p->checkpoint);
     checkpoint_free(p->resume);
-    if (p->images) {
-        apical_idx_free(p->images);
-        free(p->images);
-    }
-    if (p->test_images) {
-        apical_idx_free(p->test_images);
-        free(p->test_images);
-    }
+    apical_mnist_free(p->images);
+    apical_mnist_free(p->test_images);
     free(p);
 }
 
@@ -342,21 +337,17 @@ static apical_status need_model(apical_ld *c, const apical_ynode *at, size_t pop
     return APICAL_OK;
 }
 
-/* Every label of an IDX set names an output neuron (a class): a larger one
- * would teach nothing and never be classified right. */
-static apical_status check_labels(apical_ld *c, const apical_ynode *at, const char *path,
-                                  const apical_idx_set *set, const apical_segregated_spec *p)
+/* Every label of an IDX set names an output neuron (a class), when there
+ * is an output (NULL: none); the classes into *cl. */
+static const apical_mnist_classes *output_classes(const apical_ld *c,
+                                                  const apical_segregated_spec *p,
+                                                  apical_mnist_classes *cl)
 {
     if (p->output == (size_t)-1)
-        return APICAL_OK;
+        return NULL;
     const apical_pop_spec *out = &c->spec->pops[p->output];
-    for (size_t k = 0; k < set->n; k++)
-        if (set->labels[k] >= out->size)
-            return apical_ld_fail(c, at, APICAL_E_RANGE,
-                        "%s: label %u of item %zu is not a neuron of the output population "
-                        "'%s' (%llu neurons, one per class)",
-                        path, set->labels[k], k, out->name, (unsigned long long)out->size);
-    return APICAL_OK;
+    *cl = (apical_mnist_classes){out->size, "the output population", out->name};
+    return cl;
 }
 
 /* stimulus: {input: NAME, images: PATH, labels: PATH, max_rate: 200 Hz,
@@ -366,32 +357,11 @@ static apical_status parse_stimulus(apical_ld *c, const apical_ynode *n, apical_
 {
     static const char *const keys[] = {"input", "images", "labels", "max_rate", "first", "limit",
                                        "shuffle", NULL};
-    const apical_ynode *v, *vi, *vl;
-    const char *name = "", *ipath = "", *lpath = "";
+    const apical_ynode *v, *vi = NULL;
     apical_status st;
     if ((st = apical_ld_need_kind(c, n, APICAL_Y_MAP, "stimulus")) != APICAL_OK ||
         (st = apical_ld_check_keys(c, n, keys, "stimulus")) != APICAL_OK ||
-        (st = apical_ld_require(c, n, "input", "stimulus", &v)) != APICAL_OK ||
-        (st = apical_ld_string(c, v, "input", &name)) != APICAL_OK)
-        return st;
-    for (size_t j = 0; j < c->spec->n_inputs; j++)
-        if (strcmp(c->spec->inputs[j].name, name) == 0)
-            p->stim_input = j;
-    if (p->stim_input == (size_t)-1)
-        return apical_ld_fail(c, v, APICAL_E_REFERENCE, "input '%s' is not defined", name);
-    const apical_input_spec *in = &c->spec->inputs[p->stim_input];
-    if (in->kind != APICAL_INPUT_POISSON || in->nodes)
-        return apical_ld_fail(c, v, APICAL_E_INVALID, "the stimulus input '%s' must be a poisson input "
-                    "to a whole population", name);
-    if ((st = apical_ld_require(c, n, "images", "stimulus", &vi)) != APICAL_OK ||
-        (st = apical_ld_string(c, vi, "images", &ipath)) != APICAL_OK ||
-        (st = apical_ld_require(c, n, "labels", "stimulus", &vl)) != APICAL_OK ||
-        (st = apical_ld_string(c, vl, "labels", &lpath)) != APICAL_OK)
-        return st;
-    p->stim_max_rate = 200.0;
-    if ((v = apical_ld_get(n, "max_rate")) != NULL &&
-        (st = apical_ld_bounded(c, v, "Hz", "max_rate", (apical_bounds){0.0, APICAL_MAX_RATE, 0},
-                          &p->stim_max_rate)) != APICAL_OK)
+        (st = apical_mnist_parse_input(c, n, &p->stim_input, &p->stim_max_rate)) != APICAL_OK)
         return st;
     uint64_t limit = 0;
     if ((v = apical_ld_get(n, "first")) != NULL &&
@@ -403,28 +373,18 @@ static apical_status parse_stimulus(apical_ld *c, const apical_ynode *n, apical_
     if ((v = apical_ld_get(n, "shuffle")) != NULL &&
         (st = apical_ld_bool(c, v, "shuffle", &p->stim_shuffle)) != APICAL_OK)
         return st;
-    char *ip = apical_ld_path(c, ipath), *lp = apical_ld_path(c, lpath);
-    if (!ip || !lp || !(p->images = calloc(1, sizeof *p->images))) {
-        free(ip), free(lp);
-        return apical_ld_oom(c);
-    }
-    apical_error e2;
-    st = apical_idx_load(ip, lp, (size_t)limit, p->images, &e2);
-    if (st) {
-        const apical_ynode *at = e2.pos.file && !strcmp(e2.pos.file, lp) ? vl : vi;
-        st = apical_ld_fail(c, at, st, "%s: %s%s", e2.pos.file ? e2.pos.file : ip, e2.msg,
-                  st == APICAL_E_IO ? " (make mnist fetches the MNIST files)" : "");
-    } else if (p->images->rows * p->images->cols != c->spec->pops[in->target].size) {
-        st = apical_ld_fail(c, vi, APICAL_E_RANGE, "images have %zu pixels but population '%s' has %llu "
-                  "neurons; the stimulus needs one neuron per pixel",
-                  p->images->rows * p->images->cols, c->spec->pops[in->target].name,
-                  (unsigned long long)c->spec->pops[in->target].size);
-    } else {
-        st = check_labels(c, vl, lp, p->images, p);
-    }
-    free(ip);
-    free(lp);
-    return st;
+    apical_mnist_classes cl;
+    if ((st = apical_mnist_require(c, n, "stimulus", limit,
+                                   output_classes(c, p, &cl),
+                                   &p->images, &vi, NULL)) != APICAL_OK)
+        return st;
+    const apical_pop_spec *px = &c->spec->pops[c->spec->inputs[p->stim_input].target];
+    if (p->images->rows * p->images->cols != px->size)
+        return apical_ld_fail(c, vi, APICAL_E_RANGE, "images have %zu pixels but population '%s' "
+                              "has %llu neurons; the stimulus needs one neuron per pixel",
+                              p->images->rows * p->images->cols, px->name,
+                              (unsigned long long)px->size);
+    return APICAL_OK;
 }
 
 /* test: {examples, duration: 250 ms, window: 220 ms, images?, labels?,
@@ -441,22 +401,9 @@ static apical_status parse_test(apical_ld *c, const apical_ynode *n, apical_segr
         return st;
     if (p->output == (size_t)-1 || p->stim_input == (size_t)-1)
         return apical_ld_fail(c, n, APICAL_E_INVALID, "test needs an 'output' population and a 'stimulus'");
-    p->test_duration = 250.0;
-    p->test_window = 220.0;
-    if ((st = apical_ld_require(c, n, "examples", "test", &v)) != APICAL_OK ||
-        (st = apical_ld_uint(c, v, "examples", 1, APICAL_MAX_EXAMPLES, &p->test_examples)) != APICAL_OK)
+    if ((st = apical_mnist_parse_test_pass(c, n, &p->test_examples, &p->test_duration,
+                                           &p->test_window)) != APICAL_OK)
         return st;
-    if ((v = apical_ld_get(n, "duration")) != NULL &&
-        (st = apical_ld_bounded(c, v, "ms", "duration", (apical_bounds){APICAL_MIN_TIME, APICAL_MAX_TIME, 0},
-                          &p->test_duration)) != APICAL_OK)
-        return st;
-    if ((v = apical_ld_get(n, "window")) != NULL &&
-        (st = apical_ld_bounded(c, v, "ms", "window", (apical_bounds){APICAL_MIN_TIME, APICAL_MAX_TIME, 0},
-                          &p->test_window)) != APICAL_OK)
-        return st;
-    if (!(p->test_window <= p->test_duration))
-        return apical_ld_fail(c, v, APICAL_E_RANGE, "window (%g ms) must not exceed duration (%g ms)",
-                    p->test_window, p->test_duration);
     if ((v = apical_ld_get(n, "first")) != NULL &&
         (st = apical_ld_uint(c, v, "first", 0, UINT64_MAX, &p->test_first)) != APICAL_OK)
         return st;
@@ -475,32 +422,15 @@ static apical_status parse_test(apical_ld *c, const apical_ynode *n, apical_segr
                     "test needs both 'images' and 'labels', or neither (the training set)");
     if (!vi)
         return APICAL_OK;
-    const char *ipath = "", *lpath = "";
-    if ((st = apical_ld_string(c, vi, "images", &ipath)) != APICAL_OK ||
-        (st = apical_ld_string(c, vl, "labels", &lpath)) != APICAL_OK)
+    apical_mnist_classes cl;
+    if ((st = apical_mnist_load(c, vi, vl, 0, output_classes(c, p, &cl),
+                                &p->test_images)) != APICAL_OK)
         return st;
-    char *ip = apical_ld_path(c, ipath), *lp = apical_ld_path(c, lpath);
-    if (!ip || !lp || !(p->test_images = calloc(1, sizeof *p->test_images))) {
-        free(ip), free(lp);
-        return apical_ld_oom(c);
-    }
-    apical_error e2;
-    st = apical_idx_load(ip, lp, 0, p->test_images, &e2);
-    if (st) {
-        const apical_ynode *at = e2.pos.file && !strcmp(e2.pos.file, lp) ? vl : vi;
-        st = apical_ld_fail(c, at, st, "%s: %s%s", e2.pos.file ? e2.pos.file : ip, e2.msg,
-                  st == APICAL_E_IO ? " (make mnist fetches the MNIST files)" : "");
-    } else if (p->test_images->rows * p->test_images->cols !=
-               p->images->rows * p->images->cols) {
-        st = apical_ld_fail(c, vi, APICAL_E_RANGE, "test images have %zu pixels, training images %zu",
-                  p->test_images->rows * p->test_images->cols,
-                  p->images->rows * p->images->cols);
-    } else {
-        st = check_labels(c, vl, lp, p->test_images, p);
-    }
-    free(ip);
-    free(lp);
-    return st;
+    if (p->test_images->rows * p->test_images->cols != p->images->rows * p->images->cols)
+        return apical_ld_fail(c, vi, APICAL_E_RANGE, "test images have %zu pixels, training images %zu",
+                              p->test_images->rows * p->test_images->cols,
+                              p->images->rows * p->images->cols);
+    return APICAL_OK;
 }
 
 static size_t proj_named(const apical_ld *c, const char *name)
@@ -1527,18 +1457,8 @@ static size_t training_image(protocol_rt *pr)
         return (size_t)(k % n);
     const uint64_t epoch = k / n;
     if (pr->perm_epoch != epoch) {
-        apical_rng r;
-        apical_rng_init(&r, pr->spec->sim.seed,
-                        apical_rng_stream_id(APICAL_RNG_RECORD, "protocol_shuffle"),
-                        (uint32_t)epoch);
-        for (uint64_t i = 0; i < n; i++)
-            pr->perm[i] = (uint32_t)i;
-        for (uint64_t i = n - 1; i > 0; i--) {
-            const uint64_t j = (uint64_t)(apical_rng_uniform(&r) * (double)(i + 1));
-            const uint32_t x = pr->perm[i];
-            pr->perm[i] = pr->perm[j];
-            pr->perm[j] = x;
-        }
+        apical_mnist_shuffle(pr->spec->sim.seed, "protocol_shuffle", (uint32_t)epoch, pr->perm,
+                             (size_t)n);
         pr->perm_epoch = epoch;
     }
     return pr->perm[k % n];
@@ -1548,16 +1468,8 @@ static size_t training_image(protocol_rt *pr)
 static apical_status show_image(apical_sim *S, protocol_rt *pr, const apical_idx_set *im,
                                 size_t img, double T, apical_error *err)
 {
-    const apical_segregated_spec *ps = pr->ps;
-    const uint8_t *px = im->pixels + img * im->rows * im->cols;
-    for (size_t k = 0; k < im->rows * im->cols; k++) {
-        apical_status st = apical_engine_set_rate(S, ps->stim_input, k,
-                                                  ps->stim_max_rate * px[k] / 255.0, T, err);
-        if (st)
-            return st;
-    }
     pr->label = im->labels[img];
-    return APICAL_OK;
+    return apical_mnist_show(S, pr->ps->stim_input, pr->ps->stim_max_rate, im, img, T, err);
 }
 
 /* An example's plateaus, every layer: to the observer (first layer) and
@@ -1597,16 +1509,7 @@ static apical_status class_table(protocol_rt *pr, apical_error *err)
 
 static apical_status curve_table(protocol_rt *pr, apical_error *err)
 {
-    static const apical_h5_column cols[] = {{"examples", APICAL_H5_F64, 0, NULL, 0},
-                                            {"epoch", APICAL_H5_F64, 0, NULL, 0},
-                                            {"test_error", APICAL_H5_F64, 0, NULL, 0},
-                                            {"tests", APICAL_H5_F64, 0, NULL, 0},
-                                            {"time", APICAL_H5_F64, 0, "ms", 0}};
-    return apical_h5_table_add(pr->h5, "learning_curve",
-                               "one row per test pass: training examples seen, epochs "
-                               "(examples / training images), test error (fraction "
-                               "misclassified), test presentations, time the pass ended",
-                               cols, 5, 64, &pr->curve_table, err);
+    return apical_mnist_curve_table(pr->h5, &pr->curve_table, err);
 }
 
 static apical_status angle_table(protocol_rt *pr, apical_error *err)
@@ -1652,8 +1555,7 @@ static apical_status curve_out(protocol_rt *pr, double T, apical_error *err)
         return APICAL_OK;
     if (pr->curve_table < 0 && (st = curve_table(pr, err)))
         return st;
-    const void *row[] = {&ex, &epoch, &e, &tests, &T};
-    return apical_h5_table_append(pr->h5, pr->curve_table, row, err);
+    return apical_mnist_curve_append(pr->h5, pr->curve_table, ex, epoch, e, tests, T, err);
 }
 
 /* The backprop angle of every hidden layer for this example (before its

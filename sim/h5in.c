@@ -36,23 +36,93 @@ static apical_status bad(const rd *r, apical_status code, const char *fmt, ...)
     return apical_error_set(r->err, code, NULL, "%s: %s", r->path, msg);
 }
 
+/* A dataset or attribute open with its datatype and dataspace: what every
+ * read below starts with. An id that could not be had is H5I_INVALID_HID. */
+typedef struct typed_obj {
+    hid_t id, type, space;
+    herr_t (*close)(hid_t);
+} typed_obj;
+
+static typed_obj open_dataset(hid_t loc, const char *name)
+{
+    typed_obj o = {H5Dopen2(loc, name, H5P_DEFAULT), H5I_INVALID_HID, H5I_INVALID_HID, H5Dclose};
+    if (o.id >= 0) {
+        o.type = H5Dget_type(o.id);
+        o.space = H5Dget_space(o.id);
+    }
+    return o;
+}
+
+static typed_obj open_attribute(hid_t obj, const char *name)
+{
+    typed_obj o = {H5Aopen(obj, name, H5P_DEFAULT), H5I_INVALID_HID, H5I_INVALID_HID, H5Aclose};
+    if (o.id >= 0) {
+        o.type = H5Aget_type(o.id);
+        o.space = H5Aget_space(o.id);
+    }
+    return o;
+}
+
+static int typed_ok(const typed_obj *o)
+{
+    return o->id >= 0 && o->type >= 0 && o->space >= 0;
+}
+
+/* Close what was opened; NULL-safe in the sense of H5I_INVALID_HID ids. */
+static void typed_close(typed_obj *o)
+{
+    if (o->space >= 0)
+        H5Sclose(o->space);
+    if (o->type >= 0)
+        H5Tclose(o->type);
+    if (o->id >= 0)
+        o->close(o->id);
+    o->id = o->type = o->space = H5I_INVALID_HID;
+}
+
+/* path opened read-only, its objects closed with it (H5F_CLOSE_STRONG), once
+ * apical_check_input has refused a FIFO (it would block H5Fopen), a
+ * directory or a device (`kind` names the file in that message). *f is
+ * H5I_INVALID_HID when HDF5 cannot open it; close *f and *fapl with
+ * close_input either way. */
+static apical_status open_input(const char *path, const char *kind, hid_t *f, hid_t *fapl,
+                                apical_error *err)
+{
+    *f = *fapl = H5I_INVALID_HID;
+    apical_status st = apical_check_input(path, kind, err);
+    if (st != APICAL_OK)
+        return st;
+    *fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (*fapl >= 0)
+        H5Pset_fclose_degree(*fapl, H5F_CLOSE_STRONG);
+    *f = H5Fopen(path, H5F_ACC_RDONLY, *fapl);
+    return APICAL_OK;
+}
+
+static void close_input(hid_t f, hid_t fapl)
+{
+    if (f >= 0)
+        H5Fclose(f);
+    if (fapl >= 0)
+        H5Pclose(fapl);
+}
+
 /* A string attribute (fixed or variable length) into buf; "" if absent. */
 static void attr_text(hid_t obj, const char *name, char *buf, size_t len)
 {
     buf[0] = '\0';
     if (H5Aexists(obj, name) <= 0)
         return;
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    hid_t t = a < 0 ? H5I_INVALID_HID : H5Aget_type(a);
-    hid_t sp = a < 0 ? H5I_INVALID_HID : H5Aget_space(a);
-    if (t >= 0 && sp >= 0 && H5Tget_class(t) == H5T_STRING &&
-        H5Sget_simple_extent_npoints(sp) == 1) {
+    typed_obj a = open_attribute(obj, name);
+    const hid_t t = a.type;
+    if (typed_ok(&a) && H5Tget_class(t) == H5T_STRING &&
+        H5Sget_simple_extent_npoints(a.space) == 1) {
         if (H5Tis_variable_str(t) > 0) {
             char *s = NULL;
             hid_t mt = H5Tcopy(H5T_C_S1);
             H5Tset_size(mt, H5T_VARIABLE);
             H5Tset_cset(mt, H5Tget_cset(t));
-            if (H5Aread(a, mt, &s) >= 0 && s) {
+            if (H5Aread(a.id, mt, &s) >= 0 && s) {
                 snprintf(buf, len, "%s", s);
                 H5free_memory(s);
             }
@@ -61,19 +131,14 @@ static void attr_text(hid_t obj, const char *name, char *buf, size_t len)
             size_t n = H5Tget_size(t);
             char *s = calloc(n + 1, 1);
             hid_t mt = H5Tcopy(t);
-            if (s && mt >= 0 && H5Aread(a, mt, s) >= 0)
+            if (s && mt >= 0 && H5Aread(a.id, mt, s) >= 0)
                 snprintf(buf, len, "%s", s);
             if (mt >= 0)
                 H5Tclose(mt);
             free(s);
         }
     }
-    if (sp >= 0)
-        H5Sclose(sp);
-    if (t >= 0)
-        H5Tclose(t);
-    if (a >= 0)
-        H5Aclose(a);
+    typed_close(&a);
     H5Eclear2(H5E_DEFAULT);
 }
 
@@ -83,18 +148,12 @@ static uint64_t attr_u64(hid_t obj, const char *name)
     uint64_t v = 0;
     if (H5Aexists(obj, name) <= 0)
         return 0;
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    hid_t t = a < 0 ? H5I_INVALID_HID : H5Aget_type(a);
-    hid_t sp = a < 0 ? H5I_INVALID_HID : H5Aget_space(a);
-    if (t >= 0 && sp >= 0 && H5Tget_class(t) == H5T_INTEGER &&
-        H5Sget_simple_extent_npoints(sp) == 1 && H5Aread(a, H5T_NATIVE_UINT64, &v) < 0)
+    typed_obj a = open_attribute(obj, name);
+    if (typed_ok(&a) && H5Tget_class(a.type) == H5T_INTEGER &&
+        H5Sget_simple_extent_npoints(a.space) == 1 &&
+        H5Aread(a.id, H5T_NATIVE_UINT64, &v) < 0)
         v = 0;
-    if (sp >= 0)
-        H5Sclose(sp);
-    if (t >= 0)
-        H5Tclose(t);
-    if (a >= 0)
-        H5Aclose(a);
+    typed_close(&a);
     H5Eclear2(H5E_DEFAULT);
     return v;
 }
@@ -117,20 +176,18 @@ static apical_status read_column(const rd *r, hid_t grp, const char *where, cons
                    where, ds);
     }
     apical_status st = APICAL_OK;
-    hid_t d = H5Dopen2(grp, ds, H5P_DEFAULT);
-    hid_t t = d < 0 ? H5I_INVALID_HID : H5Dget_type(d);
-    hid_t sp = d < 0 ? H5I_INVALID_HID : H5Dget_space(d);
-    if (d < 0 || t < 0 || sp < 0) {
+    typed_obj d = open_dataset(grp, ds);
+    if (!typed_ok(&d)) {
         st = bad(r, APICAL_E_DATA, "%s/%s is not a readable dataset", where, ds);
         goto out;
     }
-    if (H5Tget_class(t) != cls || H5Sget_simple_extent_ndims(sp) != 1) {
+    if (H5Tget_class(d.type) != cls || H5Sget_simple_extent_ndims(d.space) != 1) {
         st = bad(r, APICAL_E_DATA, "%s/%s is not a 1-D %s dataset", where, ds,
                  cls == H5T_INTEGER ? "integer" : "floating-point");
         goto out;
     }
     hsize_t len = 0;
-    H5Sget_simple_extent_dims(sp, &len, NULL);
+    H5Sget_simple_extent_dims(d.space, &len, NULL);
     if (*n != SIZE_MAX && len != *n) {
         st = bad(r, APICAL_E_DATA, "%s/%s has %llu values, expected %zu (one per edge)", where,
                  ds, (unsigned long long)len, *n);
@@ -139,7 +196,7 @@ static apical_status read_column(const rd *r, hid_t grp, const char *where, cons
     /* The header's count against the bytes the file holds for it, before
      * allocating: a 31 KB file can declare 2^40 edges (unwritten chunks
      * read as the fill value). Deflate compresses at most 1032:1. */
-    const double stored = (double)H5Dget_storage_size(d);
+    const double stored = (double)H5Dget_storage_size(d.id);
     if ((double)len * (double)elem > 1100.0 * stored && len > 0) {
         st = bad(r, APICAL_E_DATA,
                  "%s/%s declares %llu values but the file holds %.0f bytes of them (corrupt or "
@@ -152,7 +209,7 @@ static apical_status read_column(const rd *r, hid_t grp, const char *where, cons
         st = apical_error_set(r->err, APICAL_E_NOMEM, NULL, "out of memory reading %s", r->path);
         goto out;
     }
-    if (len && H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+    if (len && H5Dread(d.id, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
         free(buf);
         st = bad(r, APICAL_E_DATA, "%s/%s cannot be read (corrupt file?)", where, ds);
         goto out;
@@ -160,12 +217,7 @@ static apical_status read_column(const rd *r, hid_t grp, const char *where, cons
     *n = (size_t)len;
     *out = buf;
 out:
-    if (sp >= 0)
-        H5Sclose(sp);
-    if (t >= 0)
-        H5Tclose(t);
-    if (d >= 0)
-        H5Dclose(d);
+    typed_close(&d);
     H5Eclear2(H5E_DEFAULT);
     return st;
 }
@@ -197,13 +249,8 @@ apical_status apical_h5_edges_read(const char *path, const char *name, apical_ed
     snprintf(where, sizeof where, "/edges/%s", name);
 
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    /* a FIFO would block H5Fopen; a directory or device is no HDF5 file */
-    if ((st = apical_check_input(path, "edges file", err)) != APICAL_OK)
+    if ((st = open_input(path, "edges file", &f, &fapl, err)) != APICAL_OK)
         return st;
-    fapl = H5Pcreate(H5P_FILE_ACCESS);
-    if (fapl >= 0)
-        H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
-    f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
     if (f < 0) {
         st = bad(&r, APICAL_E_DATA,
                  "not a readable HDF5 file (corrupt, or locked by a run still writing it?)");
@@ -331,10 +378,7 @@ out:
         H5Gclose(g0);
     if (g >= 0)
         H5Gclose(g);
-    if (f >= 0)
-        H5Fclose(f);
-    if (fapl >= 0)
-        H5Pclose(fapl);
+    close_input(f, fapl);
     H5Eclear2(H5E_DEFAULT);
     if (st)
         apical_edge_data_free(out);
@@ -361,15 +405,11 @@ apical_status apical_h5_array_read(const char *path, const char *dataset, double
     *rows = *cols = 0;
     rd r = {path, dataset, err};
     apical_status st = APICAL_OK;
-    hid_t f = H5I_INVALID_HID, fapl = H5I_INVALID_HID, d = H5I_INVALID_HID,
-          t = H5I_INVALID_HID, sp = H5I_INVALID_HID;
+    hid_t f, fapl;
+    typed_obj d = {H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, H5Dclose};
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    if ((st = apical_check_input(path, "data file", err)) != APICAL_OK)
+    if ((st = open_input(path, "data file", &f, &fapl, err)) != APICAL_OK)
         return st;
-    fapl = H5Pcreate(H5P_FILE_ACCESS);
-    if (fapl >= 0)
-        H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
-    f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
     if (f < 0) {
         st = bad(&r, APICAL_E_DATA, "not a readable HDF5 file");
         goto out;
@@ -378,24 +418,22 @@ apical_status apical_h5_array_read(const char *path, const char *dataset, double
         st = bad(&r, APICAL_E_REFERENCE, "no dataset '%s'", dataset);
         goto out;
     }
-    d = H5Dopen2(f, dataset, H5P_DEFAULT);
-    t = d < 0 ? H5I_INVALID_HID : H5Dget_type(d);
-    sp = d < 0 ? H5I_INVALID_HID : H5Dget_space(d);
-    if (d < 0 || t < 0 || sp < 0) {
+    d = open_dataset(f, dataset);
+    if (!typed_ok(&d)) {
         st = bad(&r, APICAL_E_DATA, "'%s' is not a readable dataset", dataset);
         goto out;
     }
-    const int nd = H5Sget_simple_extent_ndims(sp);
-    const H5T_class_t cls = H5Tget_class(t);
+    const int nd = H5Sget_simple_extent_ndims(d.space);
+    const H5T_class_t cls = H5Tget_class(d.type);
     if ((cls != H5T_INTEGER && cls != H5T_FLOAT) || nd < 1 || nd > 2) {
         st = bad(&r, APICAL_E_DATA, "'%s' is not a 1-D or 2-D numeric dataset", dataset);
         goto out;
     }
     hsize_t dims[2] = {0, 1};
-    H5Sget_simple_extent_dims(sp, dims, NULL);
+    H5Sget_simple_extent_dims(d.space, dims, NULL);
     const double len = (double)dims[0] * (double)dims[1];
     /* the header's size against what the file stores (as read_column) */
-    if (len * 8.0 > 1100.0 * (double)H5Dget_storage_size(d) + 8.0 * 1024.0 || len > 1e9) {
+    if (len * 8.0 > 1100.0 * (double)H5Dget_storage_size(d.id) + 8.0 * 1024.0 || len > 1e9) {
         st = bad(&r, APICAL_E_DATA, "'%s' declares %.0f values that the file does not hold",
                  dataset, len);
         goto out;
@@ -405,7 +443,7 @@ apical_status apical_h5_array_read(const char *path, const char *dataset, double
         st = apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory reading %s", path);
         goto out;
     }
-    if (len > 0 && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+    if (len > 0 && H5Dread(d.id, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
         free(buf);
         st = bad(&r, APICAL_E_DATA, "'%s' cannot be read (corrupt file?)", dataset);
         goto out;
@@ -420,16 +458,8 @@ apical_status apical_h5_array_read(const char *path, const char *dataset, double
     *rows = nd == 2 ? (size_t)dims[0] : 1;
     *cols = nd == 2 ? (size_t)dims[1] : (size_t)dims[0];
 out:
-    if (sp >= 0)
-        H5Sclose(sp);
-    if (t >= 0)
-        H5Tclose(t);
-    if (d >= 0)
-        H5Dclose(d);
-    if (f >= 0)
-        H5Fclose(f);
-    if (fapl >= 0)
-        H5Pclose(fapl);
+    typed_close(&d);
+    close_input(f, fapl);
     H5Eclear2(H5E_DEFAULT);
     return st;
 }

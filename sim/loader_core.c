@@ -1128,8 +1128,8 @@ apical_bounds apical_ld_weight_bounds(const apical_model_type *m)
     apical_dim dim;
     double scale;
     if (apical_unit_lookup(m->weight_unit, &dim, &scale) == 0 && dim == APICAL_DIM_CONDUCTANCE)
-        return (apical_bounds){0.0, HUGE_VAL, 0};
-    return (apical_bounds){-HUGE_VAL, HUGE_VAL, 0};
+        return (apical_bounds){0.0, APICAL_MAX_WEIGHT, 0};
+    return (apical_bounds){-APICAL_MAX_WEIGHT, APICAL_MAX_WEIGHT, 0};
 }
 
 /* A name given with `name:`, or the default. */

@@ -83,10 +83,16 @@ static apical_status load_edges(apical_ld *c, const apical_ynode *n, apical_proj
         }
         apical_bounds wb = apical_ld_weight_bounds(tgt->model);
         for (size_t k = 0; k < e.n; k++)
-            if (e.w[k] < wb.lo) {
+            if (e.w[k] < 0.0 && wb.lo == 0.0) {
                 st = apical_ld_fail(c, at, APICAL_E_RANGE,
                           "%s: /edges/%s/0/syn_weight[%zu] = %g %s: %s weights must be >= 0",
                           where, name, k, e.w[k], want, tgt->model->name);
+                goto out;
+            } else if (!(e.w[k] >= wb.lo && e.w[k] <= wb.hi)) {
+                st = apical_ld_fail(c, at, APICAL_E_RANGE,
+                          "%s: /edges/%s/0/syn_weight[%zu] = %g %s: weights must be in [%g, %g] "
+                          "%s",
+                          where, name, k, e.w[k], want, wb.lo, wb.hi, want);
                 goto out;
             }
     }

@@ -411,6 +411,62 @@ START_TEST(test_np_errors)
 }
 END_TEST
 
+/* yaml with the first `from` replaced by `to`, into out (n bytes). */
+static void replaced(const char *yaml, const char *from, const char *to, char *out, size_t n)
+{
+    const char *at = strstr(yaml, from);
+    ck_assert_ptr_nonnull(at);
+    snprintf(out, n, "%.*s%s%s", (int)(at - yaml), yaml, to, at + strlen(from));
+}
+
+/* The stimulus and test sections are read by the module the image
+ * protocols share (models/mnist_stimulus.c): its messages, each whole and at
+ * its line, as node_perturbation gave them before it was shared. */
+START_TEST(test_np_stimulus_errors)
+{
+    static const struct {
+        const char *from, *to, *msg;
+        int line;
+    } cases[] = {
+        {"input: img,", "input: imx,", "input 'imx' is not defined", 21},
+        {"max_rate: 400 Hz", "max_rate: -4 Hz", "max_rate must be in [0, 1e+06] Hz, got -4 Hz",
+         21},
+        {"window: 30 ms", "window: 50 ms", "window (50 ms) must not exceed duration (40 ms)", 23},
+        {"examples: 2, every", "examples: 0, every",
+         "examples must be an integer in [1, 100000000], got 0", 23},
+        /* label 1 of the stimulus's second image has no output neuron */
+        {"out: {size: 2,", "out: {size: 1,", ": label 1 of item 1 is not a neuron of the output "
+         "population (1 neurons, one per class)", 21},
+    };
+    char dir[] = "/tmp/apical_nps_XXXXXX", img[64], lab[64], yaml[4096], bad[4096];
+    write_images(dir, img, lab);
+    snprintf(yaml, sizeof yaml, np_net, 1u, img, lab, "[{projection: W0, eta: 0.1}]", img, lab);
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        replaced(yaml, cases[k].from, cases[k].to, bad, sizeof bad);
+        apical_net_spec *spec = NULL;
+        apical_error err = {0};
+        ck_assert_int_ne(apical_spec_load_string("np.yaml", bad, &spec, &err), APICAL_OK);
+        const size_t lm = strlen(err.msg), lw = strlen(cases[k].msg);
+        /* the label message starts with the file's path */
+        ck_assert_msg(lm >= lw && strcmp(err.msg + lm - lw, cases[k].msg) == 0 &&
+                          (cases[k].msg[0] != ':' || strncmp(err.msg, lab, strlen(lab)) == 0),
+                      "case %zu: '%s'", k, err.msg);
+        ck_assert_int_eq(err.pos.line, cases[k].line);
+    }
+    /* a missing file: at the key that names it, with the hint */
+    snprintf(yaml, sizeof yaml, np_net, 1u, img, "/nonexistent/lab", "[]", img, lab);
+    apical_net_spec *spec = NULL;
+    apical_error err = {0};
+    ck_assert_int_eq(apical_spec_load_string("np.yaml", yaml, &spec, &err), APICAL_E_IO);
+    ck_assert_msg(strstr(err.msg, "/nonexistent/lab: cannot open IDX file") &&
+                      strstr(err.msg, "(make mnist fetches the MNIST files)"),
+                  "'%s'", err.msg);
+    ck_assert_int_eq(err.pos.line, 21);
+    ck_assert_int_eq(err.pos.col, 44 + (int)strlen(img)); /* the labels value */
+    remove_images(dir, img, lab);
+}
+END_TEST
+
 Suite *node_perturbation_suite(void)
 {
     Suite *s = suite_create("node_perturbation");
@@ -420,6 +476,7 @@ Suite *node_perturbation_suite(void)
     tcase_add_test(tc, test_np_variance_in_network);
     tcase_add_test(tc, test_np_determinism);
     tcase_add_test(tc, test_np_errors);
+    tcase_add_test(tc, test_np_stimulus_errors);
     suite_add_tcase(s, tc);
     return s;
 }

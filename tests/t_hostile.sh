@@ -176,6 +176,37 @@ populations: {a: {size: 10, model: lif_cond_exp}}
 recorders: [{type: state, population: a, nodes: [1, 1], variables: [V_m], interval: 1 ms}]"
 refuse 2 "$(at 2:[0-9]+ "must not contain '/'")" "simulation: {duration: 20 ms}
 populations: {a/b: {size: 10, model: lif_cond_exp}}"
+# weights: at most APICAL_MAX_WEIGHT (1e9) in the target model's unit, either
+# sign (1e300 nS used to load). '.' stands for [ ] ( ) + in the patterns.
+w=1e300
+refuse 2 "$(at 3:87 'weight must be in .0, 1e.09. nS, got 1e.300 nS')" "simulation: {duration: 1 ms}
+populations: {a: {size: 2, model: lif_cond_exp}}
+projections: [{source: a, target: a, connectivity: all_to_all, receptor: exc, weight: $w nS, delay: 1 ms}]"
+refuse 2 "$(at 3:87 'weight must be in .-1e.09, 1e.09. pA, got -1e.300 pA')" "simulation: {duration: 1 ms}
+populations: {a: {size: 2, model: lif_curr_exp}}
+projections: [{source: a, target: a, connectivity: all_to_all, receptor: exc, weight: -$w pA, delay: 1 ms}]"
+refuse 2 "$(at 3:103 'mean of weight .1e.300 nS. must lie in .0, 1e.09. nS')" "simulation: {duration: 1 ms}
+populations: {a: {size: 2, model: lif_cond_exp}}
+projections: [{source: a, target: a, connectivity: all_to_all, receptor: exc, weight: {normal: {mean: $w nS, sd: 1 nS}}, delay: 1 ms}]"
+refuse 2 "$(at 3:73 'weight must be in .0, 1e.09. nS')" "simulation: {duration: 1 ms}
+populations: {a: {size: 2, model: lif_cond_exp}}
+inputs: [{type: poisson, target: a, rate: 10 Hz, receptor: exc, weight: $w nS}]"
+# and from a file's edges
+"$PYTHON" - "$tmp/w.h5" <<'PY'
+import sys
+import h5py
+import numpy as np
+with h5py.File(sys.argv[1], "w") as f:
+    g = f.create_group("edges/E")
+    g["source_node_id"] = np.array([0, 1], dtype=np.uint64)
+    g["target_node_id"] = np.array([1, 0], dtype=np.uint64)
+    g["0/syn_weight"] = np.array([1.0, 1e300])
+    g["0/syn_weight"].attrs["units"] = "nS"
+    g["0/delay"] = np.array([1.0, 1.0])
+PY
+refuse 2 "$(at '3:[0-9]+' 'syn_weight.1. = 1e.300 nS: weights must be in .0, 1e.09. nS')" "simulation: {duration: 1 ms}
+populations: {a: {size: 2, model: lif_cond_exp}}
+projections: [{source: a, target: a, connectivity: {rule: from_file, path: $tmp/w.h5, edges: E}, receptor: exc}]"
 
 # --- command line -------------------------------------------------------------
 printf 'simulation: {duration: 20 ms}\npopulations: {a: {size: 10, model: lif_cond_exp}}\nrecorders: [{type: spikes, population: a}]\n' > "$tmp/ok.yaml"
@@ -289,13 +320,14 @@ n=$((n + 1))
 # --- a conductance beyond the sweep stepper's range ------------------------------------
 # RK4's error bound would need ~1e9 sub-steps per window (the walker counted
 # them for ever): the run stops at once, naming the neuron, exit 1; a large
-# but sane conductance still runs.
+# but sane conductance still runs. (1e9 nS, the largest weight the loader
+# takes, include/apical/limits.h; this case used 1e12 nS before the bound.)
 cat > "$tmp/gmax.yaml" <<'YAML'
 simulation: {duration: 20 ms, solver: {stepper: sweep}}
 populations:
   n: {size: 1, model: lif_cond_exp}
 inputs:
-  - {type: spike_times, target: n, times: [5 ms], receptor: inh, weight: 1e12 nS}
+  - {type: spike_times, target: n, times: [5 ms], receptor: inh, weight: 1e9 nS}
 recorders:
   - {type: spikes, population: n}
 YAML
@@ -304,7 +336,7 @@ timeout 10 "$APICAL" run "$tmp/gmax.yaml" -o "$tmp/gmax.h5" --quiet 2>"$tmp/err"
 grep -q "population 'n' neuron 0 failed to integrate at t = .*state not finite" "$tmp/err" ||
     fail "huge conductance message: $(cat "$tmp/err")"
 [ ! -e "$tmp/gmax.h5" ] || fail "huge conductance: a complete-looking output"
-sed 's/1e12 nS/1e5 nS/' "$tmp/gmax.yaml" > "$tmp/big.yaml"
+sed 's/1e9 nS/1e5 nS/' "$tmp/gmax.yaml" > "$tmp/big.yaml"
 timeout 10 "$APICAL" run "$tmp/big.yaml" -o "$tmp/big.h5" --quiet || fail "1e5 nS: did not run"
 n=$((n + 1))
 

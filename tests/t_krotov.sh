@@ -14,6 +14,7 @@
 #    so the check can fail.
 #  - Two partitions on two threads give the same weights and tables, bit
 #    for bit (the protocol computes in the calling thread in a fixed order).
+#  - An interrupted run's checkpoint holds the last epoch's weights.
 #  - Bad input: one file:line:col: error: line, exit 2.
 # Needs the MNIST files (make mnist); without them it says so and passes.
 set -u
@@ -50,6 +51,59 @@ small "$tmp/two.h5" --set 'protocol.unsupervised={epochs: 100, learning_rate: 0.
     --set simulation.partitions=2 --set simulation.threads=2
 "$PYTHON" tests/h5_same.py "$tmp/trained.h5" "$tmp/two.h5" --edges-as-set \
     || fail "two partitions differ from one"
+
+# An interrupted run keeps its learned weights: its own /edges are written
+# only when it completes, so `checkpoint:` writes both matrices after every
+# epoch. Interrupt a long readout (SIGINT, exit 1), then read the last
+# checkpoint back: its weights are an uninterrupted run's after as many
+# readout epochs, bit for bit (a readout epoch's learning rate and shuffle
+# depend on its index, not on the epoch count).
+ck="$tmp/ck.h5"
+ckrun() {  # exec: in the background, $! is then apical's own pid
+    out=$1; epochs=$2; shift 2
+    exec "$APICAL" run "$net" -o "$out" --quiet --set populations.hidden.size=100 \
+        --set protocol.train.limit=1000 --set protocol.test.limit=200 \
+        --set 'protocol.unsupervised={epochs: 1, k: 2}' \
+        --set "protocol.supervised={epochs: $epochs, beta: 1e-6, learning_rate: 0.05}" "$@"
+}
+ckrun "$tmp/int.h5" 100000 --set "protocol.checkpoint=$ck" 2>"$tmp/err" &
+pid=$!
+i=0  # the first checkpoint (after the unsupervised epoch), then a few readout epochs
+while [ ! -f "$ck" ] && [ $i -lt 600 ] && kill -0 $pid 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+[ -f "$ck" ] || { kill -9 $pid 2>/dev/null; fail "no checkpoint after 60 s: $(cat "$tmp/err")"; }
+sleep 0.5
+kill -INT $pid
+( sleep 60; kill -9 $pid 2>/dev/null ) &  # a hang guard, not a speed limit
+guard=$!
+wait $pid; rc=$?
+kill $guard 2>/dev/null
+[ $rc -eq 1 ] || fail "interrupted run: exit $rc, want 1: $(cat "$tmp/err")"
+[ -f "$tmp/int.h5.part" ] && [ ! -f "$tmp/int.h5" ] || fail "interrupted run: no .part kept"
+k=$("$PYTHON" -c 'import h5py, sys
+f = h5py.File(sys.argv[1], "r")
+assert f["provenance/unsupervised_epochs_done"][()] == 1
+print(int(f["provenance/readout_epochs_done"][()]))' "$ck") || fail "checkpoint provenance"
+(ckrun "$tmp/k.h5" "$k") 2>"$tmp/err" || fail "run of $k readout epochs: $(cat "$tmp/err")"
+"$PYTHON" - "$ck" "$tmp/k.h5" <<'PY' || fail "checkpoint after $k readout epochs"
+import sys
+import h5py
+import numpy as np
+
+def rows(path, proj):
+    with h5py.File(path, "r") as f:
+        g = f["edges"][proj]
+        r = np.stack([g["source_node_id"][:].astype(np.uint64),
+                      g["target_node_id"][:].astype(np.uint64),
+                      g["0/syn_weight"][:].view(np.uint64),
+                      g["0/delay"][:].view(np.uint64)], 1)
+    return r[np.lexsort((r[:, 0], r[:, 1]))]
+
+for proj in ("W", "S"):
+    a, b = rows(sys.argv[1], proj), rows(sys.argv[2], proj)
+    assert a.shape == b.shape and len(a) > 0, (proj, a.shape, b.shape)
+    assert (a == b).all(), "%s: %d of %d synapses differ" % (proj, (a != b).any(1).sum(), len(a))
+PY
+echo "t_krotov: interrupted after $k readout epochs: the checkpoint holds their weights"
 
 # bad input in the file: the position of the offending node, exit 2
 expect() {

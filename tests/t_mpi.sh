@@ -189,7 +189,7 @@ simulation: {duration: 20 ms, solver: {stepper: sweep}}
 populations:
   n: {size: 6, model: lif_cond_exp}
 inputs:
-  - {type: spike_times, target: n, nodes: [5], times: [5 ms], receptor: inh, weight: 1e12 nS}
+  - {type: spike_times, target: n, nodes: [5], times: [5 ms], receptor: inh, weight: 1e9 nS}
 recorders:
   - {type: spikes, population: n}
 YAML

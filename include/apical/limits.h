@@ -60,6 +60,14 @@ struct apical_proj_spec;
  * neuron, far above any neuron's input rate. */
 #define APICAL_MAX_RATE 1e6
 
+/* Weights, in the target model's own weight unit (nS, pA, mV, or 1), either
+ * sign: 1e9 nS is a 1 S synapse, 1e9 pA 1 mA, 1e9 mV 1 MV; no network means
+ * anything near it (1e300 nS used to load). A bound on absurdity, not a
+ * promise that every stepper integrates what it lets through: 1e8 nS on a
+ * lif_cond_exp under the sweep stepper still ends the run with the
+ * neuron's "state not finite" error (tests/t_hostile.sh). */
+#define APICAL_MAX_WEIGHT 1e9
+
 /* Presentations of a protocol (training examples, test presentations):
  * working out a run's length replays every example's Wald-distributed
  * phase lengths, and 1e8 presentations are already ~28 h of training at
