@@ -940,6 +940,17 @@ static void sweep_advance_n(size_t n, const double *const y[], double *const yn[
     }
 }
 
+/* apical_sweep_ops.step_n: advance_n's vectorised step without its redo
+ * (hh_batch_loop): the window kernel of COBAHH's 0.1 ms windows, each
+ * neuron with inputs stepped to its first stop. */
+static void sweep_step_n(size_t n, const double *const y[], double *const yn[], const double *dt,
+                         const double *held, const double k[], const apical_model_ctx *c,
+                         double *cand)
+{
+    (void)c;
+    sweep_batch1(n, y, yn, dt, held, k, cand);
+}
+
 static const apical_sweep_ops sweep_ops = {
     .n_const = K__N,
     .max_step = sweep_max_step,
@@ -947,6 +958,7 @@ static const apical_sweep_ops sweep_ops = {
     .window = sweep_window,
     .advance = sweep_advance,
     .advance_n = sweep_advance_n,
+    .step_n = sweep_step_n,
     .window_redo = sweep_window_redo,
     .redo_refractory = 1,
     .receive_keeps_distance = 1, /* receive adds to a synaptic variable, not V */

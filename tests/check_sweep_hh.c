@@ -2,7 +2,8 @@
  * Cash-Karp 5(4) per neuron with error control, conductances exact.
  *
  * (a) The kernels against the scalar step: the window kernel, window_redo
- *     (with neurons refractory through the window) and advance_n give the
+ *     (with neurons refractory through the window), advance_n and step_n
+ *     (the dense kernel with per-neuron stops) give the
  *     bits of `advance` wherever they finish a neuron, in any array position,
  *     over states from a real action potential.
  * (b) One neuron against GSL rk8pd at 1e-12 (the reference), driven by
@@ -184,10 +185,36 @@ START_TEST(test_hh_kernels)
                           y2[k][i]);
     }
     ck_assert_int_gt(bn, N / 2);
+    /* step_n (the dense kernel with per-neuron stops): advance_n's step
+     * without its redo, so the bits of advance wherever it does not flag,
+     * and flagged wherever advance_n is */
+    double cand3[N];
+    static double y3[NS][N];
+    double *op3[NS];
+    for (int k = 0; k < NS; k++)
+        op3[k] = y3[k];
+    ck_assert(op->step_n);
+    op->step_n(N, yp, op3, dt, hl, kc, &f.c, cand3);
+    int sn = 0;
+    for (int i = 0; i < N; i++) {
+        ck_assert_msg(!(cand2[i] >= 0.0) || cand3[i] >= 0.0,
+                      "step_n: neuron %d not flagged where advance_n is", i);
+        if (cand3[i] >= 0.0)
+            continue;
+        sn++;
+        double y[NS], sl[2];
+        for (int k = 0; k < NS; k++)
+            y[k] = ys[k][i];
+        op->advance(y, dt[i], hl[i] > 0.0, &f.c, sl);
+        for (int k = 0; k < NS; k++)
+            ck_assert_msg(memcmp(&y[k], &y3[k][i], sizeof y[k]) == 0,
+                          "step_n: neuron %d variable %d: %.17g vs %.17g", i, k, y[k], y3[k][i]);
+    }
+    ck_assert_int_gt(sn, N / 4);
     if (test_verbose())
         printf("hh sweep kernels: window kept %d of %d, window_redo finished %d of %d, "
-               "advance_n %d of %d; same bits as advance\n",
-               kept, N, done, nr, bn, N);
+               "advance_n %d of %d, step_n %d of %d; same bits as advance\n",
+               kept, N, done, nr, bn, N, sn, N);
 }
 END_TEST
 
