@@ -856,8 +856,10 @@ static void kernel_to_stops(const pop_rt *pr, pop_part *pp, const double *const 
     const double *restrict ru = pr->ref_until + lo;
     double *restrict dt = sw->s_dt, *restrict held = sw->s_held, *restrict cd = sw->cand;
     const double H = T1 - T0;
+    /* refractoriness ending inside: a step beyond max_step, which step_n
+     * flags (a select, not a pass over the flags afterwards) */
     for (uint64_t j = 0; j < n; j++) {
-        dt[j] = H;
+        dt[j] = ru[j] > T0 && ru[j] < T1 ? HUGE_VAL : H;
         held[j] = ru[j] >= T1 ? 1.0 : 0.0;
     }
     for (size_t q = 0; q < sw->n_touched; q++) {
@@ -866,10 +868,6 @@ static void kernel_to_stops(const pop_rt *pr, pop_part *pp, const double *const 
         held[j] = T0 < ru[j] ? 1.0 : 0.0;
     }
     pr->sweep->step_n(n, y, yn, dt, held, sw->k, &pp->ctx, cd);
-    /* (a neuron with inputs refractory at T0 is held, and stops at its
-     * refractory end) */
-    for (uint64_t j = 0; j < n; j++)
-        cd[j] = ru[j] > T0 && ru[j] < T1 && held[j] == 0.0 && !(cd[j] >= 1.0) ? 1.0 : cd[j];
 }
 
 /* Per block of 64 flags, bit j set where flag j is not negative (sign bit

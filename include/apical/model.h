@@ -202,8 +202,9 @@ typedef struct apical_sweep_ops {
      * by it instead of `window`: every neuron without inputs over the
      * window, each neuron with inputs to its first stop (its first input,
      * or its refractory end), as the rounds of advance_n would take it,
-     * so that this step is the rounds' first and not thrown away. May be
-     * NULL; no allocation; vectorisable. */
+     * so that this step is the rounds' first and not thrown away (dt[i] =
+     * HUGE_VAL, beyond max_step, for a neuron it walks: its refractoriness
+     * ends inside the window). May be NULL; no allocation; vectorisable. */
     void (*step_n)(size_t n, const double *const y[], double *const yn[], const double *dt,
                    const double *held, const double k[], const apical_model_ctx *c,
                    double *cand);
