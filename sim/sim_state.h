@@ -168,6 +168,10 @@ typedef struct sweep_part {
     uint32_t *b_idx, *b_ev;
     double *b_t, *b_ru, *b_wk, *b_dt, *b_to, *b_held, *b_cand, *b_hz;
     double *b_ya, *b_yb;
+    /* Dense populations with step_n: per owned neuron the kernel's step
+     * length and held mask (the window, or the first stop of a neuron
+     * with inputs) */
+    double *s_dt, *s_held;
     /* Dense populations with single_input: a neuron's first input of the
      * window goes to the compact one-input list (owned index, time,
      * weight, receptor as a double; at most one entry per neuron), and

@@ -71,6 +71,10 @@ apical_status apical_sweep_build(apical_sim *S, partition *P, size_t pi, apical_
         !(sw->b_yb = malloc((pr->ns * n + 1) * sizeof *sw->b_yb)))
         return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
     sw->fast = !pr->sweep->horizon_n && pr->sweep->single_input;
+    if (!pr->sweep->horizon_n && pr->sweep->step_n &&
+        (!(sw->s_dt = malloc((n + 1) * sizeof *sw->s_dt)) ||
+         !(sw->s_held = malloc((n + 1) * sizeof *sw->s_held))))
+        return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
     if (sw->fast) {
         double **q[] = {&sw->q_t, &sw->q_w, &sw->q_r, &sw->q_cand};
         for (size_t a = 0; a < sizeof q / sizeof *q; a++)
@@ -105,7 +109,8 @@ void apical_sweep_free(pop_part *pp)
     void *v[] = {sw->cand, sw->scratch, sw->head, sw->tail, sw->touched, sw->ev,   sw->cal,  sw->far,  sw->b_idx,
                  sw->b_ev, sw->b_t,  sw->b_ru,    sw->b_wk, sw->b_dt,
                  sw->b_to, sw->b_held, sw->b_cand, sw->b_hz, sw->b_ya, sw->b_yb,
-                 sw->slot, sw->q_idx, sw->q_t, sw->q_w, sw->q_r, sw->q_cand, sw->mask};
+                 sw->slot, sw->q_idx, sw->q_t, sw->q_w, sw->q_r, sw->q_cand, sw->mask,
+                 sw->s_dt, sw->s_held};
     for (size_t a = 0; a < sizeof v / sizeof *v; a++)
         free(v[a]);
     for (size_t r = 0; r < SWEEP_RING; r++)
@@ -396,20 +401,29 @@ static apical_status run_to(walk *w, double *y, double target)
          * one the method defines. */
         double ts = t0 + th * H;
         const double t_hi = t0 + th1 * H;
+        int at_ts = 0; /* yy holds `advance`'s state at ts */
         for (int it = 0; it < 3; it++) {
             copy_state(yy, y0, ns);
             ops->advance(yy, ts - t0, 0, c, sl);
+            at_ts = 1;
             const double g = m->spike_distance(yy, c);
             if (!(sl[1] > 0.0))
                 break;
             const double tn = fmin(fmax(ts - g / sl[1], t0), t_hi);
+            if (fabs(tn - ts) < ops->crossing_tol)
+                break; /* close enough (crossing_tol): ts and its state */
             const int done = fabs(tn - ts) < 1e-12;
             ts = tn;
+            at_ts = 0;
             if (done)
                 break;
         }
-        copy_state(y, y0, ns);
-        ops->advance(y, ts - t0, 0, c, sl);
+        if (at_ts) {
+            copy_state(y, yy, ns);
+        } else {
+            copy_state(y, y0, ns);
+            ops->advance(y, ts - t0, 0, c, sl);
+        }
         apical_status st = fire(w, y, ts);
         if (st)
             return st;
@@ -660,6 +674,15 @@ static apical_status cal_init(apical_sim *S, partition *P, size_t pi, uint64_t W
 
 /* --- dense populations: the window kernel ------------------------------ */
 
+/* A lane's next stop from its time t: its next input e (T1 if none), or
+ * its refractory end ru before that while refractory (walk_batch's rounds
+ * and kernel_to_stops plan the same stops). */
+static inline double next_stop(const sweep_ev *E, uint32_t e, double t, double ru, double T1)
+{
+    const double to = e != SWEEP_NONE ? E[e].t : T1;
+    return t < ru && ru < to ? ru : to;
+}
+
 /* The neurons with inputs, stepped together: each round advances every
  * lane to its next input (or refractory end, or T1) with one call of the
  * model's advance_n, then applies that input lane by lane; lanes that
@@ -668,7 +691,8 @@ static apical_status cal_init(apical_sim *S, partition *P, size_t pi, uint64_t W
  * the window one by one (walk_neuron) from its state before the step.
  * Each lane's steps are those walk_neuron would take (the same stop
  * points), with advance_n's bits equal to advance's. */
-static apical_status walk_batch(apical_sim *S, partition *P, size_t pi, double T0, double T1)
+static apical_status walk_batch(apical_sim *S, partition *P, size_t pi, double T0, double T1,
+                                int stepped)
 {
     const pop_rt *pr = &S->pops[pi];
     pop_part *pp = &P->pp[pi];
@@ -683,25 +707,46 @@ static apical_status walk_batch(apical_sim *S, partition *P, size_t pi, double T
         ya[k] = yaw[k] = sw->b_ya + k * cap;
         yb[k] = sw->b_yb + k * cap;
     }
-    size_t na = sw->n_touched;
-    for (size_t q = 0; q < na; q++) {
-        const uint32_t j = sw->touched[q];
-        sw->b_idx[q] = j;
-        sw->b_t[q] = T0;
-        sw->b_ru[q] = pr->ref_until[lo + j];
-        sw->b_ev[q] = sw->head[j];
-        for (size_t k = 0; k < ns; k++)
-            yaw[k][q] = pr->y[pop_at(pr, lo + j, k)];
-    }
     walk w = {S, P, pi, 0, 1, T0, 0.0};
     double ys[APICAL_SWEEP_MAX_STATE];
     apical_status st;
+    size_t na = 0;
+    for (size_t q = 0; q < sw->n_touched; q++) {
+        const uint32_t j = sw->touched[q];
+        uint32_t e = sw->head[j];
+        const double ru = pr->ref_until[lo + j];
+        if (stepped && sw->cand[j] < 0.0) {
+            /* the kernel took this lane's first round (kernel_to_stops):
+             * its commit, as below */
+            w.i = lo + j;
+            w.ru = ru;
+            w.t = next_stop(E, e, T0, ru, T1);
+            pop_get(pr, pr->y_next, lo + j, ys);
+            if (e != SWEEP_NONE && w.t == E[e].t &&
+                (st = apply_inputs(&w, m, &pp->ctx, ys, E, &e)))
+                return st;
+            if (w.t >= T1) {
+                pop_put(pr, pr->y_next, lo + j, ys);
+                pr->ref_until[lo + j] = w.ru;
+                continue;
+            }
+            sw->b_t[na] = w.t;
+            sw->b_ru[na] = w.ru;
+            for (size_t k = 0; k < ns; k++)
+                yaw[k][na] = ys[k];
+        } else {
+            sw->b_t[na] = T0;
+            sw->b_ru[na] = ru;
+            for (size_t k = 0; k < ns; k++)
+                yaw[k][na] = pr->y[pop_at(pr, lo + j, k)];
+        }
+        sw->b_idx[na] = j;
+        sw->b_ev[na++] = e;
+    }
     while (na) {
         for (size_t q = 0; q < na; q++) {
-            const uint32_t e = sw->b_ev[q];
-            double to = e != SWEEP_NONE ? E[e].t : T1;
+            const double to = next_stop(E, sw->b_ev[q], sw->b_t[q], sw->b_ru[q], T1);
             const int held = sw->b_t[q] < sw->b_ru[q];
-            to = held && sw->b_ru[q] < to ? sw->b_ru[q] : to;
             sw->b_to[q] = to;
             sw->b_dt[q] = to - sw->b_t[q];
             sw->b_held[q] = held ? 1.0 : 0.0;
@@ -814,6 +859,36 @@ static void run_kernel(const pop_rt *pr, pop_part *pp, const double *const *y, d
     }
 }
 
+/* The window kernel by the model's step_n (one kernel step per window, no
+ * one-input list): every owned neuron without inputs over [T0, T1), each
+ * one with inputs to its first stop as walk_batch's first round plans it
+ * (next_stop from T0, held where refractory at T0), so that walk_batch
+ * goes on from there (stepped) instead of stepping it again from T0: a
+ * quarter of COBAHH's neuron-windows, whose kernel step `window` would
+ * throw away. A neuron without inputs whose refractoriness ends inside the
+ * window is flagged, as `window` flags it (walked). */
+static void kernel_to_stops(const pop_rt *pr, pop_part *pp, const double *const *y,
+                            double *const *yn, double T0, double T1)
+{
+    sweep_part *sw = pp->sw;
+    const uint64_t lo = pp->lo, n = pp->hi - lo;
+    const double *restrict ru = pr->ref_until + lo;
+    double *restrict dt = sw->s_dt, *restrict held = sw->s_held, *restrict cd = sw->cand;
+    const double H = T1 - T0;
+    /* refractoriness ending inside: a step beyond max_step, which step_n
+     * flags (a select, not a pass over the flags afterwards) */
+    for (uint64_t j = 0; j < n; j++) {
+        dt[j] = ru[j] > T0 && ru[j] < T1 ? HUGE_VAL : H;
+        held[j] = ru[j] >= T1 ? 1.0 : 0.0;
+    }
+    for (size_t q = 0; q < sw->n_touched; q++) {
+        const uint32_t j = sw->touched[q];
+        dt[j] = next_stop(sw->ev, sw->head[j], T0, ru[j], T1) - T0;
+        held[j] = T0 < ru[j] ? 1.0 : 0.0;
+    }
+    pr->sweep->step_n(n, y, yn, dt, held, sw->k, &pp->ctx, cd);
+}
+
 /* Per block of 64 flags, bit j set where flag j is not negative (sign bit
  * clear): shifts and ORs, which vectorise; one call for all n. */
 __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -919,7 +994,11 @@ static apical_status dense_window(apical_sim *S, partition *P, size_t pi, double
             yn[k] = pr->y_next + pop_at(pr, lo, k);
         }
         pp->ctx.refractory = 0;
-        run_kernel(pr, pp, y, yn, T0, T1);
+        const int stepped = pr->sweep->step_n && sw->m == 1 && !sw->fast;
+        if (stepped)
+            kernel_to_stops(pr, pp, y, yn, T0, T1);
+        else
+            run_kernel(pr, pp, y, yn, T0, T1);
         size_t n_in = sw->n_touched;
         if (sw->fast && one_input(P, pr, pp, y, yn, T0, T1, &n_in))
             return P->st;
@@ -928,7 +1007,7 @@ static apical_status dense_window(apical_sim *S, partition *P, size_t pi, double
         /* neurons with inputs: batched where the model can, else one by
          * one in the order they were first touched */
         if (pr->sweep->advance_n) {
-            if (walk_batch(S, P, pi, T0, T1))
+            if (walk_batch(S, P, pi, T0, T1, stepped))
                 return P->st;
             for (size_t q = 0; q < sw->n_touched; q++) {
                 sw->head[sw->touched[q]] = SWEEP_NONE;

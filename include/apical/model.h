@@ -193,6 +193,21 @@ typedef struct apical_sweep_ops {
     void (*advance_n)(size_t n, const double *const y[], double *const yn[], const double *dt,
                       const double *held, const apical_model_ctx *c, const double k[],
                       double *cand);
+    /* advance_n's vectorised step alone: one step of dt[i] per lane (no
+     * sub-steps), held as for advance_n; cand[i] >= 0 wherever advance_n
+     * would do more or flag (the step beyond the accuracy bound, a
+     * possible crossing where not held, dt[i] beyond max_step, a result
+     * that is not finite), and elsewhere yn holds advance_n's bits. A
+     * dense population with it whose window is one kernel step is stepped
+     * by it instead of `window`: every neuron without inputs over the
+     * window, each neuron with inputs to its first stop (its first input,
+     * or its refractory end), as the rounds of advance_n would take it,
+     * so that this step is the rounds' first and not thrown away (dt[i] =
+     * HUGE_VAL, beyond max_step, for a neuron it walks: its refractoriness
+     * ends inside the window). May be NULL; no allocation; vectorisable. */
+    void (*step_n)(size_t n, const double *const y[], double *const yn[], const double *dt,
+                   const double *held, const double k[], const apical_model_ctx *c,
+                   double *cand);
     /* Per lane, a proven lower bound (ms) on the time to threshold without
      * input from state y (not refractory), with the same bits as the
      * model's quiet_horizon (0: none known; HUGE_VAL: never). The lazy
@@ -262,6 +277,16 @@ typedef struct apical_sweep_ops {
      * instructions). NULL: receive is called. tests/check_sweep.c holds
      * every model that declares it to its receive, bit for bit. */
     const size_t *receive_adds_to;
+    /* The walk locates a crossing by Newton's method against `advance`
+     * (from the step's start to each estimate). 0 (the default): iterated
+     * to rounding (1e-12 ms), then one more `advance` to the last estimate.
+     * > 0 (ms): an estimate whose Newton correction is below this is kept
+     * with the state `advance` gave there, saving that iteration and the
+     * last `advance` (each from the step's start: over an action
+     * potential's upstroke several sub-steps); the spike time then lies
+     * within about this of the method's own crossing, so it should be
+     * small beside the method's spike-time error. */
+    double crossing_tol;
     /* One line for docs and messages, e.g. "RK4, conductances exact". */
     const char *method;
 } apical_sweep_ops;
