@@ -1,6 +1,7 @@
 /* Building a simulation from a spec: state, partitions, synapses (CSR by
  * source, grouped by delay), inputs, recorders, GSL objects. */
 #include <gsl/gsl_errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +65,111 @@ static double pattern_cue(const apical_dist *d, uint64_t seed, uint64_t i, gsl_r
     return s;
 }
 
-static apical_status build_pops(apical_sim *S, apical_error *err)
+/* Which neurons each partition owns: of every population a contiguous
+ * range, partition p holding [part_bound(p), part_bound(p + 1)).
+ *
+ * A population with a `whole_cost`, or of fewer than
+ * simulation.keep_whole_below neurons, lives whole in one partition: a split
+ * population receives each spike sent to it once per partition that holds
+ * part of it (MNIST's 10 outputs split 5/5 received all ~72 hidden spikes a
+ * window twice). Its cost (0 when not given) is its work as a fraction of
+ * one partition's even share of the split populations'. Whole populations
+ * are placed by decreasing cost, each on the least loaded partition (ties:
+ * the highest index, so equal costs go round-robin from the last); the
+ * split populations are then shared out so that every partition has about
+ * the same work (1 + total cost / n_parts of an even share each): the run
+ * loop waits for the slowest partition every window. All costs 0: evenly,
+ * n p / n_parts.
+ *
+ * The bounds never decrease with p (the routing's binary searches rely on
+ * it). Which partition owns a neuron changes no result: its random numbers
+ * are keyed by its index, spikes are merged by (time, id). */
+typedef struct part_layout {
+    unsigned n_parts;
+    unsigned *home;  /* per population: its partition if whole, else UINT_MAX */
+    double *cum;     /* [n_parts + 1]: the split populations' cumulative shares */
+    int even;        /* no costs: the integer bounds n p / n_parts */
+} part_layout;
+
+static void part_layout_free(part_layout *L)
+{
+    free(L->home);
+    free(L->cum);
+}
+
+static int is_whole(const apical_net_spec *spec, size_t pi)
+{
+    return spec->pops[pi].keep_whole || spec->pops[pi].size < spec->sim.keep_whole_below;
+}
+
+static double whole_cost(const apical_net_spec *spec, size_t pi)
+{
+    return spec->pops[pi].keep_whole ? spec->pops[pi].whole_cost : 0.0;
+}
+
+static int part_layout_init(part_layout *L, const apical_net_spec *spec, unsigned n_parts)
+{
+    L->n_parts = n_parts;
+    L->home = malloc((spec->n_pops + 1) * sizeof *L->home);
+    L->cum = calloc(n_parts + 1, sizeof *L->cum);
+    double *load = calloc(n_parts, sizeof *load); /* whole populations' cost, */
+    unsigned *count = calloc(n_parts, sizeof *count); /* and how many */
+    if (!L->home || !L->cum || !load || !count) {
+        free(load);
+        free(count);
+        return -1;
+    }
+    for (size_t pi = 0; pi < spec->n_pops; pi++)
+        L->home[pi] = UINT_MAX;
+    /* by decreasing cost (file order among equals): a few populations, so
+     * a selection each time */
+    double total = 0.0;
+    for (;;) {
+        size_t best = SIZE_MAX;
+        for (size_t pi = 0; pi < spec->n_pops; pi++)
+            if (L->home[pi] == UINT_MAX && is_whole(spec, pi) &&
+                (best == SIZE_MAX || whole_cost(spec, pi) > whole_cost(spec, best)))
+                best = pi;
+        if (best == SIZE_MAX)
+            break;
+        /* the least loaded partition; among equals the one with fewest
+         * whole populations, then the highest index */
+        unsigned at = n_parts - 1;
+        for (unsigned p = n_parts - 1; p-- > 0;)
+            if (load[p] < load[at] || (load[p] == load[at] && count[p] < count[at]))
+                at = p;
+        L->home[best] = at;
+        load[at] += whole_cost(spec, best);
+        count[at]++;
+        total += whole_cost(spec, best);
+    }
+    free(count);
+    L->even = total == 0.0;
+    /* partition p's share of the split populations: (1 + total / n_parts -
+     * load[p]) / n_parts levels the loads; a partition whose whole
+     * populations already exceed the level gets none */
+    double sum = 0.0;
+    for (unsigned p = 0; p < n_parts; p++)
+        sum += fmax(0.0, 1.0 + total / n_parts - load[p]);
+    for (unsigned p = 0; p < n_parts; p++)
+        L->cum[p + 1] = L->cum[p] + fmax(0.0, 1.0 + total / n_parts - load[p]) / sum;
+    free(load);
+    return 0;
+}
+
+static uint64_t part_bound(const part_layout *L, const apical_net_spec *spec, size_t pi,
+                           unsigned p)
+{
+    const uint64_t n = spec->pops[pi].size;
+    if (L->home[pi] != UINT_MAX)
+        return p <= L->home[pi] ? 0 : n;
+    if (L->even || p == 0 || p == L->n_parts)
+        return n * p / L->n_parts;
+    const uint64_t b = (uint64_t)floor((double)n * L->cum[p]);
+    return b < n ? b : n;
+}
+
+static apical_status build_pops(apical_sim *S, const part_layout *L, apical_error *err)
 {
     const apical_net_spec *spec = S->spec;
     S->n_pops = spec->n_pops;
@@ -85,8 +190,8 @@ static apical_status build_pops(apical_sim *S, apical_error *err)
         pr->gid0 = gid;
         gid += pr->n;
         /* this rank's neurons: those of its partitions [p0, p1) (the
-         * partitions' ranges: n p / n_parts); all of them in one process */
-        const uint64_t lo = pr->n * S->p0 / S->n_parts, hi = pr->n * S->p1 / S->n_parts;
+         * partitions' ranges: part_bound); all of them in one process */
+        const uint64_t lo = part_bound(L, spec, pi, S->p0), hi = part_bound(L, spec, pi, S->p1);
         const uint64_t nl = hi - lo;
         pr->own_lo = lo;
         pr->own_n = nl;
@@ -1161,9 +1266,24 @@ apical_status apical_build(apical_sim *S, apical_error *err)
                                 R, APICAL_MAX_PARTITIONS);
     S->p0 = (unsigned)((uint64_t)S->n_parts * rank / R);
     S->p1 = (unsigned)((uint64_t)S->n_parts * (rank + 1) / R);
-    if ((st = build_pops(S, err)))
+    part_layout layout;
+    if (part_layout_init(&layout, spec, S->n_parts)) {
+        part_layout_free(&layout);
+        return nomem(err);
+    }
+    st = build_pops(S, &layout, err);
+    S->parts = st ? NULL : calloc(S->n_parts, sizeof *S->parts);
+    for (unsigned p = 0; S->parts && p < S->n_parts; p++) {
+        partition *P = &S->parts[p];
+        P->pp = calloc(S->n_pops ? S->n_pops : 1, sizeof *P->pp);
+        for (size_t pi = 0; P->pp && pi < S->n_pops; pi++) {
+            P->pp[pi].lo = part_bound(&layout, spec, pi, p);
+            P->pp[pi].hi = part_bound(&layout, spec, pi, p + 1);
+        }
+    }
+    part_layout_free(&layout);
+    if (st)
         return st;
-    S->parts = calloc(S->n_parts, sizeof *S->parts);
     S->xk = S->xk_cap = APICAL_XK_MIN;
     if (!S->parts ||
         (R > 1 && (!(S->xslot = malloc((R + 1) * APICAL_XSLOT(S->xk) * sizeof *S->xslot)) ||
@@ -1174,14 +1294,8 @@ apical_status apical_build(apical_sim *S, apical_error *err)
         partition *P = &S->parts[p];
         P->id = p;
         apical_queue_init(&P->q);
-        P->pp = calloc(S->n_pops ? S->n_pops : 1, sizeof *P->pp);
         if (!P->pp)
             return nomem(err);
-        for (size_t pi = 0; pi < S->n_pops; pi++) {
-            uint64_t n = S->pops[pi].n;
-            P->pp[pi].lo = n * p / S->n_parts;
-            P->pp[pi].hi = n * (p + 1) / S->n_parts;
-        }
     }
     if (stopped(S))
         return interrupted(S, err);

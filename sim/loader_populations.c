@@ -16,7 +16,7 @@ static apical_status parse_population(apical_ld *c, const apical_ynode *key, con
                                       apical_pop_spec *pop)
 {
     static const char *const keys[] = {"size", "model", "parameters", "initial", "solver",
-                                       NULL};
+                                       "whole_cost", NULL};
     const apical_sim_spec *sim = &c->spec->sim;
     const apical_ynode **pnode = NULL;
     const apical_ynode *v, *stepper = NULL;
@@ -38,6 +38,12 @@ static apical_status parse_population(apical_ld *c, const apical_ynode *key, con
     }
     if ((st = apical_ld_check_keys(c, n, keys, where)) != APICAL_OK)
         return st;
+    if ((v = apical_ld_get(n, "whole_cost")) != NULL) {
+        if ((st = apical_ld_bounded(c, v, "1", "whole_cost", (apical_bounds){0.0, 1e6, 0},
+                                    &pop->whole_cost)) != APICAL_OK)
+            return st;
+        pop->keep_whole = 1;
+    }
     if ((st = apical_ld_require(c, n, "size", where, &v)) != APICAL_OK ||
         (st = apical_ld_uint(c, v, "size", 1, APICAL_MAX_POP_SIZE, &pop->size)) != APICAL_OK)
         return st;

@@ -114,8 +114,8 @@ apical_status apical_ld_solver(apical_ld *c, const apical_ynode *n, const char *
 
 apical_status apical_ld_simulation(apical_ld *c, const apical_ynode *n)
 {
-    static const char *const keys[] = {"duration", "seed", "solver", "partitions", "threads",
-                                       NULL};
+    static const char *const keys[] = {"duration", "seed", "solver", "partitions",
+                                       "keep_whole_below", "threads", NULL};
     apical_sim_spec *sim = &c->spec->sim;
     const apical_ynode *v;
     uint64_t u;
@@ -143,6 +143,11 @@ apical_status apical_ld_simulation(apical_ld *c, const apical_ynode *n)
         if ((st = apical_ld_uint(c, v, "partitions", 1, APICAL_MAX_PARTITIONS, &u)) != APICAL_OK)
             return st;
         sim->partitions = (unsigned)u;
+    }
+    if ((v = apical_ld_get(n, "keep_whole_below")) != NULL) {
+        if ((st = apical_ld_uint(c, v, "keep_whole_below", 0, UINT32_MAX, &u)) != APICAL_OK)
+            return st;
+        sim->keep_whole_below = (unsigned)u;
     }
     if ((v = apical_ld_get(n, "threads")) != NULL) {
         if ((st = apical_ld_uint(c, v, "threads", 0, APICAL_MAX_THREADS, &u)) != APICAL_OK)

@@ -132,10 +132,10 @@ END_TEST
 /* --- determinism ----------------------------------------------------- */
 
 static const char *small_net =
-    "simulation: {duration: 300 ms, seed: 11, partitions: %u}\n"
+    "simulation: {duration: 300 ms, seed: 11, partitions: %u, keep_whole_below: %u}\n"
     "populations:\n"
     "  exc: {size: 160, model: lif_cond_exp, initial: {V_m: {uniform: {low: -60 mV, high: -50 mV}}}}\n"
-    "  inh: {size: 40, model: lif_cond_exp, initial: {V_m: {uniform: {low: -60 mV, high: -50 mV}}}}\n"
+    "  inh: {size: 40, model: lif_cond_exp%s, initial: {V_m: {uniform: {low: -60 mV, high: -50 mV}}}}\n"
     "projections:\n"
     "  - {source: exc, target: exc, connectivity: {rule: bernoulli, p: 0.1}, receptor: exc,\n"
     "     weight: {normal: {mean: 6 nS, sd: 1 nS, low: 0 nS}}, delay: {uniform: {low: 0.5 ms, high: 1.5 ms}}}\n"
@@ -145,18 +145,26 @@ static const char *small_net =
     "  - {type: poisson, target: exc, rate: 800 Hz, receptor: exc, weight: 5 nS}\n"
     "  - {type: poisson, target: inh, rate: 600 Hz, receptor: exc, weight: 5 nS}\n";
 
-static uint64_t run_small(unsigned partitions, unsigned threads, size_t *n_spikes)
+/* whole_below: simulation.keep_whole_below (0: every population split);
+ * inh_keys: more keys for population inh */
+static uint64_t run_small_whole(unsigned partitions, unsigned whole_below, const char *inh_keys,
+                                unsigned threads, size_t *n_spikes, apical_run_stats *stats)
 {
     char yaml[4096];
-    snprintf(yaml, sizeof yaml, small_net, partitions);
+    snprintf(yaml, sizeof yaml, small_net, partitions, whole_below, inh_keys);
     apical_net_spec *spec = test_load(yaml);
     spikes s = {0};
-    run_net(spec, threads, &s, NULL);
+    run_net(spec, threads, &s, stats);
     uint64_t h = spikes_checksum(&s);
     *n_spikes = s.n;
     spikes_free(&s);
     apical_spec_free(spec);
     return h;
+}
+
+static uint64_t run_small(unsigned partitions, unsigned threads, size_t *n_spikes)
+{
+    return run_small_whole(partitions, 0, "", threads, n_spikes, NULL);
 }
 
 /* Same file and seed: the same spikes bit for bit, whatever the partition
@@ -176,6 +184,37 @@ START_TEST(test_determinism_partitions_threads)
     ck_assert_uint_eq(a, b);
     ck_assert_uint_eq(a, c);
     ck_assert_uint_eq(a, d);
+}
+END_TEST
+
+/* keep_whole_below: a population smaller than it lives whole in one
+ * partition. Its synapses' delay groups are then built once instead of
+ * once per partition (the memory figure shrinks: the observable sign that
+ * the population was not split), and the spikes stay the same bit for bit
+ * with inh (40) whole and exc split, both whole on different partitions,
+ * and with inh's whole_cost moving exc's neurons away from inh's partition
+ * (0.5: a smaller share; 5: none at all). */
+START_TEST(test_keep_whole_below)
+{
+    size_t n0, n1, n2, n3, n4, n5;
+    apical_run_stats split, whole;
+    uint64_t a = run_small(1, 1, &n0);
+    uint64_t b = run_small_whole(3, 50, "", 2, &n1, NULL);
+    uint64_t c = run_small_whole(2, 1000, "", 2, &n2, &whole);
+    uint64_t d = run_small_whole(2, 0, "", 1, &n3, &split);
+    uint64_t e = run_small_whole(2, 0, ", whole_cost: 0.5", 2, &n4, NULL);
+    uint64_t f = run_small_whole(3, 0, ", whole_cost: 5", 2, &n5, NULL);
+    ck_assert_uint_gt(n0, 500);
+    ck_assert_uint_eq(n0, n1);
+    ck_assert_uint_eq(n0, n2);
+    ck_assert_uint_eq(n0, n4);
+    ck_assert_uint_eq(n0, n5);
+    ck_assert_uint_eq(a, b);
+    ck_assert_uint_eq(a, c);
+    ck_assert_uint_eq(a, d);
+    ck_assert_uint_eq(a, e);
+    ck_assert_uint_eq(a, f);
+    ck_assert_uint_lt(whole.synapse_bytes, split.synapse_bytes);
 }
 END_TEST
 
@@ -208,7 +247,7 @@ static apical_status log_between(void *user, apical_sim *sim, apical_error *err)
 START_TEST(test_during_once_per_window_and_slice)
 {
     char yaml[4096];
-    snprintf(yaml, sizeof yaml, small_net, 3u);
+    snprintf(yaml, sizeof yaml, small_net, 3u, 0u, "");
     apical_net_spec *spec = test_load(yaml);
     for (unsigned threads = 1; threads <= 2; threads++) {
         apical_sim *sim = NULL;
@@ -351,6 +390,7 @@ Suite *engine_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_poisson_rate);
     tcase_add_test(tc, test_determinism_partitions_threads);
+    tcase_add_test(tc, test_keep_whole_below);
     tcase_add_test(tc, test_during_once_per_window_and_slice);
     tcase_add_test(tc, test_spike_checksum);
     tcase_add_test(tc, test_solver_failure_reported);

@@ -911,7 +911,8 @@ static int grab_all(void *user, uint64_t src, uint64_t tgt, double w, double d)
 /* The protocol end to end (stimulus from IDX files, hidden and output
  * learning, symmetric feedback, test presentations) gives the same spikes,
  * plateaus, classes, biases and weights bit for bit on 1, 2 and 3
- * partitions and 1 and 2 threads. */
+ * partitions (on 2 and 3 also with the output whole in one partition) and
+ * 1 and 2 threads. */
 START_TEST(test_protocol_determinism)
 {
     char dir[] = "/tmp/apical_pdet_XXXXXX";
@@ -922,14 +923,18 @@ START_TEST(test_protocol_determinism)
     wsum wref[3];
     double bref[8];
     memset(&ref, 0, sizeof ref);
-    for (unsigned parts = 1; parts <= 3; parts++)
+    /* whole: the output kept whole in one partition, the others split
+     * unevenly around it (whole_cost) */
+    for (unsigned parts = 1, whole = 0; parts <= 3; whole = !whole, parts += !whole)
         for (unsigned threads = 1; threads <= 2; threads++) {
+            if (parts == 1 && whole)
+                continue;
             snprintf(yaml, sizeof yaml,
                      "simulation: {seed: 12, partitions: %u, solver: {stepper: exact}}\n"
                      "populations:\n"
                      "  px: {size: 4, model: parrot}\n"
                      "  hid: {size: 5, model: dendritic_hidden, initial: {bias: 0.5}}\n"
-                     "  out: {size: 3, model: dendritic_output}\n"
+                     "  out: {size: 3, model: dendritic_output%s}\n"
                      "projections:\n"
                      "  - {name: W0, source: px, target: hid, connectivity: all_to_all,\n"
                      "     receptor: basal, weight: {normal: {mean: 0.3, sd: 1}}, delay: 1 ms}\n"
@@ -951,7 +956,7 @@ START_TEST(test_protocol_determinism)
                      "  feedback: {projection: Y, symmetric_to: W1}\n"
                      "  learning: [{projection: W0, eta: 0.21}, {projection: W1, eta: 0.21}]\n"
                      "  test: {examples: 3, duration: 40 ms, window: 30 ms}\n",
-                     parts, img, lab);
+                     parts, whole ? ", whole_cost: 0.7" : "", img, lab);
             apical_net_spec *spec = NULL;
             apical_error err = {0};
             ck_assert_msg(apical_spec_load_string("pdet.yaml", yaml, &spec, &err) == APICAL_OK,
@@ -986,7 +991,8 @@ START_TEST(test_protocol_determinism)
             } else {
                 ck_assert_uint_eq(o.sp.n, ref.sp.n);
                 ck_assert_msg(spikes_checksum(&o.sp) == spikes_checksum(&ref.sp),
-                              "%u partitions, %u threads: spikes differ", parts, threads);
+                              "%u partitions (output whole: %u), %u threads: spikes differ",
+                              parts, whole, threads);
                 ck_assert_int_eq(memcmp(o.plateau, ref.plateau, sizeof o.plateau), 0);
                 ck_assert_int_eq(memcmp(o.pred, ref.pred, sizeof o.pred), 0);
                 ck_assert_int_eq(memcmp(w, wref, sizeof w), 0);

@@ -53,6 +53,11 @@ typedef struct apical_pop_spec {
     /* Solver for this population (defaults from simulation, then model). */
     char *stepper;      /* gsl_odeiv2 stepper name: rkf45, rkck, rk8pd, rk2, rk4, msadams, ... */
     double abs_tol, rel_tol;
+    /* `whole_cost:` given (keep_whole): the population lives whole in one
+     * partition, its work about whole_cost of one partition's even share of
+     * the split populations' (sim/build.c part_layout) */
+    int keep_whole;
+    double whole_cost;
 } apical_pop_spec;
 
 typedef enum apical_conn_kind {
@@ -159,6 +164,11 @@ typedef struct apical_sim_spec {
     char *stepper;       /* default stepper for populations, NULL = model's */
     double abs_tol, rel_tol; /* <= 0: model's default */
     unsigned partitions; /* >= 1 */
+    /* populations of fewer neurons live whole in one partition (0: every
+     * population is split): a split population receives every spike sent
+     * to it in each partition that holds part of it. A population's own
+     * whole_cost keeps it whole too */
+    unsigned keep_whole_below;
     unsigned threads;    /* 0 = one per partition, capped by cores */
     apical_srcpos pos;
 } apical_sim_spec;
