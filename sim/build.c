@@ -1371,7 +1371,7 @@ apical_status apical_sim_new_opts(const apical_net_spec *spec, const apical_sim_
     if (threads > S->p1 - S->p0)
         threads = S->p1 - S->p0;
     S->n_threads = threads;
-    S->pool = apical_pool_new(threads);
+    S->pool = apical_pool_new(threads, S->p1 - S->p0);
     if (!S->pool) {
         apical_sim_free(S);
         return apical_error_set(err, APICAL_E_NOMEM, NULL, "cannot start %u threads", threads);
