@@ -796,15 +796,7 @@ static apical_status write_checkpoint(const kh_rt *rt, apical_sim *sim, uint64_t
         st = apical_h5_provenance_u64(h, "unsupervised_epochs_done", u_done, err);
     if (!st)
         st = apical_h5_provenance_u64(h, "readout_epochs_done", s_done, err);
-    if (!st)
-        st = apical_h5_provenance_u64(h, "seed", spec->sim.seed, err);
-    if (!st)
-        st = apical_h5_provenance_string(h, "network", spec->text ? spec->text : "", err);
-    if (st) {
-        apical_h5_abort(h);
-        return st;
-    }
-    return apical_h5_finish(h, err);
+    return apical_h5_end_checkpoint(h, st, spec->sim.seed, spec->text, err);
 }
 
 static apical_status kh_step(void *r, apical_sim *sim, apical_error *err)

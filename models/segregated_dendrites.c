@@ -1401,15 +1401,7 @@ static apical_status write_checkpoint(apical_sim *S, protocol_rt *pr, apical_err
         st = apical_h5_provenance_u64(h, "window_index", apical_engine_window_index(S), err);
     if (!st)
         st = apical_h5_provenance_double(h, "window", apical_engine_window(S), "ms", err);
-    if (!st)
-        st = apical_h5_provenance_u64(h, "seed", spec->sim.seed, err);
-    if (!st)
-        st = apical_h5_provenance_string(h, "network", spec->text ? spec->text : "", err);
-    if (st) {
-        apical_h5_abort(h);
-        return st;
-    }
-    return apical_h5_finish(h, err);
+    return apical_h5_end_checkpoint(h, st, spec->sim.seed, spec->text, err);
 }
 
 /* Put a resumed run's checkpoint into the network (before the first

@@ -2165,6 +2165,20 @@ fail:
     return st;
 }
 
+apical_status apical_h5_end_checkpoint(apical_h5 *h, apical_status st, uint64_t seed,
+                                       const char *network, apical_error *err)
+{
+    if (!st)
+        st = apical_h5_provenance_u64(h, "seed", seed, err);
+    if (!st)
+        st = apical_h5_provenance_string(h, "network", network ? network : "", err);
+    if (st) {
+        apical_h5_abort(h);
+        return st;
+    }
+    return apical_h5_finish(h, err);
+}
+
 void apical_h5_abort(apical_h5 *h)
 {
     if (!h)

@@ -194,4 +194,11 @@ apical_status apical_h5_finish(apical_h5 *h, apical_error *err);
 /* Close and delete <path>.part. Frees h. NULL-safe. */
 void apical_h5_abort(apical_h5 *h);
 
+/* The common end of a protocol's checkpoint file: with st == APICAL_OK,
+ * the seed and network text into /provenance, then apical_h5_finish; on
+ * any error (st's or these writes') apical_h5_abort, so no partial
+ * checkpoint is left looking complete. Frees h; returns the first error. */
+apical_status apical_h5_end_checkpoint(apical_h5 *h, apical_status st, uint64_t seed,
+                                       const char *network, apical_error *err);
+
 #endif
