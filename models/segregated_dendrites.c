@@ -696,14 +696,10 @@ static apical_status sd_parse(apical_ld *c, const apical_ynode *n, void **out)
     static const char *const learn_keys[] = {"projection", "eta", NULL};
     const apical_ynode *v;
     apical_status st;
-    if ((st = apical_ld_need_kind(c, n, APICAL_Y_MAP, "protocol")) != APICAL_OK ||
-        (st = apical_ld_check_keys(c, n, keys, "protocol")) != APICAL_OK)
+    if ((st = apical_protocol_parse_open(c, n, keys, sizeof(apical_segregated_spec), offsetof(apical_segregated_spec, pos),
+                                         out)) != APICAL_OK)
         return st;
-    apical_segregated_spec *p = calloc(1, sizeof *p);
-    if (!p)
-        return apical_ld_oom(c);
-    *out = p;
-    p->pos = apical_ld_pos(c, n);
+    apical_segregated_spec *p = *out;
     p->output = p->stim_input = (size_t)-1;
     p->examples = 1;
     p->settle = 0.0;
