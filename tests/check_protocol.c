@@ -508,6 +508,36 @@ START_TEST(test_truncated_learning_refused)
 }
 END_TEST
 
+/* Every registered protocol opens its parse with apical_protocol_parse_open:
+ * a key it does not know is refused with the same message, listing its
+ * keys, at the key's position, before anything else of the section is read
+ * (here the section lacks every key a protocol requires). */
+START_TEST(test_parse_open_every_protocol)
+{
+    for (size_t i = 0; i < apical_protocol_count(); i++) {
+        const char *name = apical_protocol_at(i)->name;
+        static const char want[] = "unknown key 'bogus_key' in protocol; valid keys: type, ";
+        char yaml[400];
+        snprintf(yaml, sizeof yaml,
+                 "simulation: {duration: 10 ms}\n"
+                 "populations:\n"
+                 "  a: {size: 1, model: parrot}\n"
+                 "protocol:\n"
+                 "  type: %s\n"
+                 "  bogus_key: 1\n",
+                 name);
+        apical_net_spec *spec = NULL;
+        apical_error err = {0};
+        ck_assert_int_eq(apical_spec_load_string("po.yaml", yaml, &spec, &err),
+                         APICAL_E_UNKNOWN_KEY);
+        ck_assert_msg(strncmp(err.msg, want, sizeof want - 1) == 0, "%s: '%s'", name, err.msg);
+        ck_assert_int_eq(err.pos.line, 6);
+        ck_assert_int_eq(err.pos.col, 3);
+        ck_assert_ptr_null(spec);
+    }
+}
+END_TEST
+
 /* apical_engine_check_restartable refuses, at its position, what
  * apical_engine_restart cannot restart: the first sweep population, then
  * the first projection with a plasticity rule; `when` and `instead` are the
@@ -1518,6 +1548,7 @@ Suite *protocol_suite(void)
     tcase_add_test(tc, test_protocol_duration);
     tcase_add_test(tc, test_label_range);
     tcase_add_test(tc, test_duplicate_learning);
+    tcase_add_test(tc, test_parse_open_every_protocol);
     tcase_add_test(tc, test_check_restartable);
     tcase_add_test(tc, test_protocol_determinism);
     tcase_add_test(tc, test_symmetric_feedback);
