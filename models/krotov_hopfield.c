@@ -193,14 +193,10 @@ static apical_status kh_parse(apical_ld *c, const apical_ynode *n, void **out)
                                        "checkpoint", NULL};
     const apical_ynode *v, *vw, *vs;
     apical_status st;
-    if ((st = apical_ld_need_kind(c, n, APICAL_Y_MAP, "protocol")) != APICAL_OK ||
-        (st = apical_ld_check_keys(c, n, keys, "protocol")) != APICAL_OK)
+    if ((st = apical_protocol_parse_open(c, n, keys, sizeof(kh_spec), offsetof(kh_spec, pos),
+                                         out)) != APICAL_OK)
         return st;
-    kh_spec *p = calloc(1, sizeof *p);
-    if (!p)
-        return apical_ld_oom(c);
-    *out = p;
-    p->pos = apical_ld_pos(c, n);
+    kh_spec *p = *out;
     /* defaults: the paper's MNIST values (docs/VALIDATION.md cites them) */
     p->minibatch = 100;
     p->u_epochs = 1;

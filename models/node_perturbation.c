@@ -187,14 +187,10 @@ static apical_status np_parse(apical_ld *c, const apical_ynode *n, void **out)
                                        NULL};
     const apical_ynode *v;
     apical_status st;
-    if ((st = apical_ld_need_kind(c, n, APICAL_Y_MAP, "protocol")) != APICAL_OK ||
-        (st = apical_ld_check_keys(c, n, keys, "protocol")) != APICAL_OK)
+    if ((st = apical_protocol_parse_open(c, n, keys, sizeof(apical_np_spec), offsetof(apical_np_spec, pos),
+                                         out)) != APICAL_OK)
         return st;
-    apical_np_spec *p = calloc(1, sizeof *p);
-    if (!p)
-        return apical_ld_oom(c);
-    *out = p;
-    p->pos = apical_ld_pos(c, n);
+    apical_np_spec *p = *out;
     p->stim_input = (size_t)-1;
     if ((st = apical_ld_require(c, n, "output", "protocol", &v)) != APICAL_OK ||
         (st = apical_ld_pop_ref(c, v, "output", &p->output)) != APICAL_OK ||

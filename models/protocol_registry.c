@@ -1,6 +1,7 @@
 /* The protocol registry: every protocol, listed once. Adding a protocol
  * means writing models/<name>.c and adding one line here. The calls
- * below only dispatch through the vtable. */
+ * below dispatch through the vtable, but for the opening of a protocol's
+ * parse that all protocols share (apical_protocol_parse_open). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,23 @@ void apical_protocol_names(char *buf, size_t n)
             break;
         used += (size_t)w;
     }
+}
+
+apical_status apical_protocol_parse_open(apical_ld *ld, const apical_ynode *n,
+                                         const char *const *keys, size_t spec_size,
+                                         size_t pos_offset, void **spec)
+{
+    apical_status st;
+    if ((st = apical_ld_need_kind(ld, n, APICAL_Y_MAP, "protocol")) != APICAL_OK ||
+        (st = apical_ld_check_keys(ld, n, keys, "protocol")) != APICAL_OK)
+        return st;
+    void *p = calloc(1, spec_size);
+    if (!p)
+        return apical_ld_oom(ld);
+    *spec = p;
+    const apical_srcpos pos = apical_ld_pos(ld, n);
+    memcpy((char *)p + pos_offset, &pos, sizeof pos);
+    return APICAL_OK;
 }
 
 struct apical_protocol {

@@ -696,14 +696,10 @@ static apical_status sd_parse(apical_ld *c, const apical_ynode *n, void **out)
     static const char *const learn_keys[] = {"projection", "eta", NULL};
     const apical_ynode *v;
     apical_status st;
-    if ((st = apical_ld_need_kind(c, n, APICAL_Y_MAP, "protocol")) != APICAL_OK ||
-        (st = apical_ld_check_keys(c, n, keys, "protocol")) != APICAL_OK)
+    if ((st = apical_protocol_parse_open(c, n, keys, sizeof(apical_segregated_spec), offsetof(apical_segregated_spec, pos),
+                                         out)) != APICAL_OK)
         return st;
-    apical_segregated_spec *p = calloc(1, sizeof *p);
-    if (!p)
-        return apical_ld_oom(c);
-    *out = p;
-    p->pos = apical_ld_pos(c, n);
+    apical_segregated_spec *p = *out;
     p->output = p->stim_input = (size_t)-1;
     p->examples = 1;
     p->settle = 0.0;
@@ -979,22 +975,12 @@ static apical_status sd_fit(apical_net_spec *spec, apical_error *err)
     const uint64_t first = ps->images ? ps->stim_first % ps->images->n : 0;
     const int restarts = ps->resume || (ps->images && ps->examples > 0 &&
                                         ps->images->n - first <= ps->examples - 1);
-    for (size_t i = 0; restarts && i < spec->n_pops; i++)
-        if (spec->pops[i].stepper && strcmp(spec->pops[i].stepper, "sweep") == 0)
-            return apical_error_set(err, APICAL_E_INVALID, &spec->pops[i].pos,
-                                    "population '%s' uses stepper 'sweep', which cannot "
-                                    "restart at the end of a pass through the training "
-                                    "images (the protocol restarts the network there); "
-                                    "use 'exact' or a GSL stepper, or fewer examples",
-                                    spec->pops[i].name);
-    for (size_t j = 0; restarts && j < spec->n_projs; j++)
-        if (spec->projs[j].rule)
-            return apical_error_set(err, APICAL_E_INVALID, &spec->projs[j].rule_pos,
-                                    "projection '%s' has a plasticity rule, whose spike "
-                                    "archives cannot restart at the end of a pass through the "
-                                    "training images (the protocol restarts the network "
-                                    "there); use fewer examples",
-                                    spec->projs[j].name);
+    apical_status st;
+    if (restarts &&
+        (st = apical_engine_check_restartable(spec, "at the end of a pass through the training "
+                                              "images (the protocol restarts the network there)",
+                                              "fewer examples", err)) != APICAL_OK)
+        return st;
     /* the window the engine will use if every projection draws its
      * smallest possible delay (exact for constant delays) */
     double window = HUGE_VAL;

@@ -33,11 +33,6 @@ static int stepper_index(const char *name)
     return -1;
 }
 
-int apical_stepper_known(const char *name)
-{
-    return stepper_index(name) >= 0;
-}
-
 static apical_status nomem(apical_error *err)
 {
     return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory while building the network");

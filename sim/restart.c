@@ -5,6 +5,7 @@
  * too). Not a hot path: once per epoch. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sim_state.h"
 
@@ -69,6 +70,24 @@ static apical_status restart_inputs(apical_sim *S, partition *P, double T, uint3
                 return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
         }
     }
+    return APICAL_OK;
+}
+
+apical_status apical_engine_check_restartable(const apical_net_spec *spec, const char *when,
+                                              const char *instead, apical_error *err)
+{
+    for (size_t i = 0; i < spec->n_pops; i++)
+        if (spec->pops[i].stepper && strcmp(spec->pops[i].stepper, "sweep") == 0)
+            return apical_error_set(err, APICAL_E_INVALID, &spec->pops[i].pos,
+                                    "population '%s' uses stepper 'sweep', which cannot "
+                                    "restart %s; use 'exact' or a GSL stepper, or %s",
+                                    spec->pops[i].name, when, instead);
+    for (size_t j = 0; j < spec->n_projs; j++)
+        if (spec->projs[j].rule)
+            return apical_error_set(err, APICAL_E_INVALID, &spec->projs[j].rule_pos,
+                                    "projection '%s' has a plasticity rule, whose spike "
+                                    "archives cannot restart %s; use %s",
+                                    spec->projs[j].name, when, instead);
     return APICAL_OK;
 }
 

@@ -429,7 +429,6 @@ typedef struct partition {
     uint64_t events, syn_events, integrations, steps;
     apical_status st;
     apical_error err;
-    int nomem;
 } partition;
 
 /* The weights of group g's synapses: synapse g->begin + j has weight
@@ -513,7 +512,6 @@ struct apical_sim {
 
 /* sim/build.c */
 apical_status apical_build(apical_sim *S, apical_error *err);
-int apical_stepper_known(const char *name);
 
 /* sim/exact.c: populations with stepper "exact" */
 apical_status apical_exact_build(apical_sim *S, partition *P, size_t pi, apical_error *err);

@@ -508,6 +508,89 @@ START_TEST(test_truncated_learning_refused)
 }
 END_TEST
 
+/* Every registered protocol opens its parse with apical_protocol_parse_open:
+ * a key it does not know is refused with the same message, listing its
+ * keys, at the key's position, before anything else of the section is read
+ * (here the section lacks every key a protocol requires). */
+START_TEST(test_parse_open_every_protocol)
+{
+    for (size_t i = 0; i < apical_protocol_count(); i++) {
+        const char *name = apical_protocol_at(i)->name;
+        static const char want[] = "unknown key 'bogus_key' in protocol; valid keys: type, ";
+        char yaml[400];
+        snprintf(yaml, sizeof yaml,
+                 "simulation: {duration: 10 ms}\n"
+                 "populations:\n"
+                 "  a: {size: 1, model: parrot}\n"
+                 "protocol:\n"
+                 "  type: %s\n"
+                 "  bogus_key: 1\n",
+                 name);
+        apical_net_spec *spec = NULL;
+        apical_error err = {0};
+        ck_assert_int_eq(apical_spec_load_string("po.yaml", yaml, &spec, &err),
+                         APICAL_E_UNKNOWN_KEY);
+        ck_assert_msg(strncmp(err.msg, want, sizeof want - 1) == 0, "%s: '%s'", name, err.msg);
+        ck_assert_int_eq(err.pos.line, 6);
+        ck_assert_int_eq(err.pos.col, 3);
+        ck_assert_ptr_null(spec);
+    }
+}
+END_TEST
+
+/* apical_engine_check_restartable refuses, at its position, what
+ * apical_engine_restart cannot restart: the first sweep population, then
+ * the first projection with a plasticity rule; `when` and `instead` are the
+ * caller's words (segregated_dendrites' fit gives them for its epoch ends). */
+START_TEST(test_check_restartable)
+{
+    static const char *const yaml[] = {
+        "simulation: {duration: 10 ms}\n"
+        "populations:\n"
+        "  a: {size: 2, model: lif_cond_exp}\n"
+        "  s: {size: 2, model: lif_cond_exp, solver: {stepper: sweep}}\n"
+        "projections:\n"
+        "  - {source: a, target: a, connectivity: all_to_all, receptor: exc, weight: 1 nS, delay: 1 ms, plasticity: {rule: stdp}}\n",
+        "simulation: {duration: 10 ms}\n"
+        "populations:\n"
+        "  a: {size: 2, model: lif_cond_exp}\n"
+        "projections:\n"
+        "  - {source: a, target: a, connectivity: all_to_all, receptor: exc, weight: 1 nS, delay: 1 ms}\n"
+        "  - {name: L, source: a, target: a, connectivity: all_to_all, receptor: exc, weight: 1 nS, delay: 1 ms, plasticity: {rule: stdp}}\n",
+        "simulation: {duration: 10 ms}\n"
+        "populations:\n"
+        "  a: {size: 2, model: lif_cond_exp}\n"
+        "projections:\n"
+        "  - {source: a, target: a, connectivity: all_to_all, receptor: exc, weight: 1 nS, delay: 1 ms}\n",
+    };
+    static const char *const want[] = {
+        "population 's' uses stepper 'sweep', which cannot restart at T; use 'exact' or a GSL "
+        "stepper, or no restart",
+        "projection 'L' has a plasticity rule, whose spike archives cannot restart at T; use "
+        "no restart",
+        NULL,
+    };
+    /* where: the population's key, the rule's value */
+    static const int line[] = {4, 6, 0}, col[] = {3, 124, 0};
+    for (int k = 0; k < 3; k++) {
+        apical_net_spec *spec = NULL;
+        apical_error err = {0};
+        ck_assert_msg(apical_spec_load_string("rs.yaml", yaml[k], &spec, &err) == APICAL_OK, "%s",
+                      err.msg);
+        const apical_status st = apical_engine_check_restartable(spec, "at T", "no restart", &err);
+        if (want[k]) {
+            ck_assert_int_eq(st, APICAL_E_INVALID);
+            ck_assert_str_eq(err.msg, want[k]);
+            ck_assert_int_eq(err.pos.line, line[k]);
+            ck_assert_int_eq(err.pos.col, col[k]);
+        } else {
+            ck_assert_int_eq(st, APICAL_OK);
+        }
+        apical_spec_free(spec);
+    }
+}
+END_TEST
+
 /* stimulus shuffle: every epoch (two examples here) shows both images once,
  * in an order drawn per epoch; read off the label that teaches in each
  * example's target phase (image 0 has label 1, image 1 label 0). */
@@ -1465,6 +1548,8 @@ Suite *protocol_suite(void)
     tcase_add_test(tc, test_protocol_duration);
     tcase_add_test(tc, test_label_range);
     tcase_add_test(tc, test_duplicate_learning);
+    tcase_add_test(tc, test_parse_open_every_protocol);
+    tcase_add_test(tc, test_check_restartable);
     tcase_add_test(tc, test_protocol_determinism);
     tcase_add_test(tc, test_symmetric_feedback);
     tcase_add_test(tc, test_learned_feedback);

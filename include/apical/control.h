@@ -132,4 +132,15 @@ void apical_engine_rank1_update(apical_sim *sim, size_t j, double keep, const do
 apical_status apical_engine_restart(apical_sim *sim, uint64_t window, uint32_t key,
                                     apical_error *err);
 
+/* Before a run, for a controller that will call apical_engine_restart on a
+ * simulation built from spec: refuse what it would refuse there, at its
+ * position in the file, so that a long run does not fail at its first
+ * restart. The first population with stepper "sweep" (its wake-up calendar
+ * is not rebuilt) or projection with a plasticity rule (its spike archives
+ * are not) gives the error; `when` says when the controller restarts
+ * ("at the end of ..."), `instead` what else avoids the restart
+ * ("fewer examples"). */
+apical_status apical_engine_check_restartable(const apical_net_spec *spec, const char *when,
+                                              const char *instead, apical_error *err);
+
 #endif

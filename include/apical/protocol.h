@@ -65,6 +65,17 @@ const apical_protocol_type *apical_protocol_at(size_t i);
 const apical_protocol_type *apical_protocol_find(const char *name);
 void apical_protocol_names(char *buf, size_t n); /* "a, b, c" */
 
+/* The opening every protocol's parse shares, so that each checks its
+ * section and starts its spec the same way: n must be a mapping whose keys
+ * are all in keys (NULL-terminated, "type" among them); then a zeroed spec
+ * of spec_size bytes is set in *spec as soon as it is allocated (the loader
+ * frees it with free_spec on any later error), and the section's position
+ * is stored in it at pos_offset (offsetof(the spec's type, its
+ * apical_srcpos)), where fit and build report the run's own errors. */
+apical_status apical_protocol_parse_open(apical_ld *ld, const apical_ynode *n,
+                                         const char *const *keys, size_t spec_size,
+                                         size_t pos_offset, void **spec);
+
 /* The spec's protocol, driving a simulation built from that spec. */
 typedef struct apical_protocol apical_protocol;
 
