@@ -12,11 +12,11 @@
  *   within 2 ulp) and the crossing's Newton tolerance (1e-12 ms) remain;
  *   the rk8pd reference itself is good to ~2e-11 ms (docs/PERFORMANCE.md).
  *   Spike times: 1e-9 ms; V: 1e-9 mV.
- * - lif_cond_exp: RK4 with a local error estimate <= EPS_LOCAL = 1e-5 mV
+ * - lif_cond_exp: RK4 with a local error estimate <= EPS_LOCAL = 2.5e-5 mV
  *   per step; damped, the global V error stays below EPS_LOCAL/(a h)
- *   ~ 1e-4 mV for a h >= 0.1, and a spike time moves by the V error over
- *   the crossing slope (>= ~1 mV/ms when driven here): ~1e-4 ms. Asserted
- *   with a factor of 3 above that: 3e-4 ms and 3e-4 mV (measured values
+ *   ~ 2.5e-4 mV for a h >= 0.1, and a spike time moves by the V error over
+ *   the crossing slope (>= ~1 mV/ms when driven here): ~2.5e-4 ms. Asserted
+ *   with a factor of 3 above that: 7.5e-4 ms and 7.5e-4 mV (measured values
  *   are printed with APICAL_TEST_VERBOSE=1).
  *
  * APICAL_TEST_VERBOSE=1 prints the measured differences. */
@@ -83,6 +83,20 @@ static void on_vspike(void *user, size_t pop, uint64_t node, double t)
     spikes_record(&((run_out *)user)->s, pop, node, t);
 }
 
+/* Run the network in yaml (freed here) for 1 s into o: spikes, and the
+ * first two state recorders' V every 1 ms. */
+static void run_vnet(char *yaml, run_out *o)
+{
+    apical_net_spec *spec = test_load(yaml);
+    memset(o, 0, sizeof *o);
+    apical_sim *sim = test_build(spec, 1, NULL);
+    apical_sim_set_observer(sim, &(apical_sim_observer){on_vspike, on_vframe, NULL, o});
+    test_run_to(sim, 1000.0);
+    apical_sim_free(sim);
+    apical_spec_free(spec);
+    free(yaml);
+}
+
 static void run_single(const char *solver, const char *vth, const char *delay, run_out *o)
 {
     static char te[300 * 24], ti[80 * 24], te2[300 * 24], ti2[80 * 24];
@@ -94,14 +108,7 @@ static void run_single(const char *solver, const char *vth, const char *delay, r
     char *yaml = malloc(cap);
     ck_assert(yaml);
     snprintf(yaml, cap, single_net, solver, vth, vth, delay, delay, te, ti, te2, ti2);
-    apical_net_spec *spec = test_load(yaml);
-    memset(o, 0, sizeof *o);
-    apical_sim *sim = test_build(spec, 1, NULL);
-    apical_sim_set_observer(sim, &(apical_sim_observer){on_vspike, on_vframe, NULL, o});
-    test_run_to(sim, 1000.0);
-    apical_sim_free(sim);
-    apical_spec_free(spec);
-    free(yaml);
+    run_vnet(yaml, o);
 }
 
 static const char *const REF = "{stepper: rk8pd, abs_tol: 1e-12, rel_tol: 1e-12}";
@@ -139,7 +146,7 @@ static void check_single(const char *delay)
                delay, nc, ec, nk, ek);
     ck_assert_uint_ge(nc, 10);
     ck_assert_uint_ge(nk, 10);
-    ck_assert_msg(ec <= 3e-4, "lif_cond_exp spike times off by %g ms", ec);
+    ck_assert_msg(ec <= 7.5e-4, "lif_cond_exp spike times off by %g ms", ec);
     ck_assert_msg(ek <= 1e-9, "lif_curr_exp spike times off by %g ms", ek);
     spikes_free(&ref->s);
     spikes_free(&sw->s);
@@ -155,7 +162,7 @@ static void check_single(const char *delay)
         printf("sweep, windows %s: subthreshold V, max |dV| lif_cond_exp %.3g mV, "
                "lif_curr_exp %.3g mV\n",
                delay, dc, dk);
-    ck_assert_msg(dc <= 3e-4, "lif_cond_exp V off by %g mV", dc);
+    ck_assert_msg(dc <= 7.5e-4, "lif_cond_exp V off by %g mV", dc);
     ck_assert_msg(dk <= 1e-5, "lif_curr_exp V off by %g mV (float frames)", dk);
     spikes_free(&ref->s);
     spikes_free(&sw->s);
@@ -175,6 +182,64 @@ END_TEST
 START_TEST(test_sweep_single_long)
 {
     check_single("2.5 ms");
+}
+END_TEST
+
+/* Strong drive, where the accuracy bound decides: 100 nS excitatory and
+ * 300 nS inhibitory inputs (1000 and 300 at off-grid times over 1 s) keep
+ * a (the membrane's decay rate) at several per ms and move V by tens of
+ * mV per ms after an input, so many steps exceed EPS_LOCAL and are split
+ * (at COBA's own 6 / 67 nS a step almost never is: the single-neuron
+ * tests above pass with the bound removed). No threshold (V_th 100 mV):
+ * the V trace every 1 ms against rk8pd 1e-12. The method's bound
+ * (models/lif_cond_exp.c, at EPS_LOCAL): global V error <= EPS_LOCAL /
+ * (a h) = 2.5e-4 mV for a h >= 0.1; asserted with a factor of 3, 7.5e-4
+ * mV. Measured 8.8e-5 mV (5.7e-5 at the former 1e-5 mV); with the bound
+ * removed (EPS_LOCAL 1 mV, only X_CAP left) 2.2e-3 mV, which this test
+ * rejects. */
+static const char *strong_net =
+    "simulation: {duration: 1000 ms, seed: 2, solver: %s}\n"
+    "populations:\n"
+    "  clk: {size: 1, model: parrot}\n"
+    "  c: {size: 1, model: lif_cond_exp, parameters: {V_th: 100 mV}, initial: {V_m: -60 mV}}\n"
+    "projections:\n"
+    "  - {source: clk, target: c, connectivity: all_to_all, receptor: exc, weight: 0 nS, delay: 0.1 ms}\n"
+    "inputs:\n"
+    "  - {type: spike_times, target: c, receptor: exc, weight: 100 nS, times: %s}\n"
+    "  - {type: spike_times, target: c, receptor: inh, weight: 300 nS, times: %s}\n"
+    "recorders:\n"
+    "  - {type: state, population: c, variables: [V_m], interval: 1 ms}\n";
+
+static void run_strong(const char *solver, run_out *o)
+{
+    static char te[1000 * 24], ti[300 * 24];
+    test_input_times(21, 1000, 1000.0, te, sizeof te);
+    test_input_times(22, 300, 1000.0, ti, sizeof ti);
+    size_t cap = strlen(strong_net) + sizeof te + sizeof ti + 256;
+    char *yaml = malloc(cap);
+    ck_assert(yaml);
+    snprintf(yaml, cap, strong_net, solver, te, ti);
+    run_vnet(yaml, o);
+}
+
+START_TEST(test_sweep_strong_drive)
+{
+    run_out *ref = malloc(sizeof *ref), *sw = malloc(sizeof *sw);
+    ck_assert(ref && sw);
+    run_strong(REF, ref);
+    run_strong("{stepper: sweep}", sw);
+    double dv = 0.0, lo = HUGE_VAL, hi = -HUGE_VAL;
+    for (int k = 0; k < N_V; k++) {
+        dv = fmax(dv, fabs(sw->v[0][k] - ref->v[0][k]));
+        lo = fmin(lo, ref->v[0][k]);
+        hi = fmax(hi, ref->v[0][k]);
+    }
+    if (test_verbose())
+        printf("sweep, strong drive: V in [%.4g, %.4g] mV, max |dV| %.3g mV\n", lo, hi, dv);
+    ck_assert_msg(hi - lo > 30.0, "the drive moves V by %g mV only", hi - lo);
+    ck_assert_msg(dv <= 7.5e-4, "lif_cond_exp V off by %g mV under strong drive", dv);
+    free(ref);
+    free(sw);
 }
 END_TEST
 
@@ -245,7 +310,7 @@ START_TEST(test_sweep_edges)
                fr[0][0], fr[1][0]);
     ck_assert_uint_ge(spikes_count_pop(&ref, 1), 20);
     ck_assert_uint_ge(spikes_count_pop(&ref, 2), 20);
-    ck_assert_msg(ec <= 3e-4, "lif_cond_exp spike times off by %g ms", ec);
+    ck_assert_msg(ec <= 7.5e-4, "lif_cond_exp spike times off by %g ms", ec);
     ck_assert_msg(ek <= 1e-9, "lif_curr_exp spike times off by %g ms", ek);
     /* After 2.5 s of silence, at 3000 ms, V_inf = E_L + I_e/g_L = -52 mV
      * with the synaptic variables decayed to nothing. */
@@ -941,6 +1006,7 @@ Suite *sweep_suite(void)
     tcase_add_test(tc, test_sweep_refused);
     tcase_add_test(tc, test_sweep_single_01);
     tcase_add_test(tc, test_sweep_single_long);
+    tcase_add_test(tc, test_sweep_strong_drive);
     tcase_add_test(tc, test_sweep_edges);
     tcase_add_test(tc, test_sweep_determinism);
     tcase_add_test(tc, test_sweep_stdp);
