@@ -46,6 +46,24 @@ static double *own_shift(double *block, uint64_t off)
     return block ? block - off : NULL;
 }
 
+/* n zeroed doubles from the start of a cache line. Partitions own
+ * contiguous ranges of each population and write their neurons' state
+ * every window; the shipped networks' bounds (COBA, CUBA: 1600 and 400) are
+ * multiples of 8 doubles, so from a line-aligned block no line holds two
+ * partitions' neurons. From malloc (16 bytes aligned) the line at each bound
+ * of y, y_next (each variable's segment), wake, t_last, ref_until was
+ * written by both threads every window: COBA on 2 threads 16.1 -> 15.6 us a
+ * window (docs/PERFORMANCE.md "COBA on two threads"). */
+static double *line_doubles(size_t n)
+{
+    enum { LINE = 64 };
+    const size_t bytes = (n * sizeof(double) + LINE - 1) / LINE * LINE;
+    double *p = aligned_alloc(LINE, bytes);
+    if (p)
+        memset(p, 0, bytes);
+    return p;
+}
+
 /* A cue from seeded patterns (initial: {s: {pattern: ...}}): sign b times
  * the majority of the listed patterns at unit i, flipped with probability
  * a by the neuron's own initial-state stream. */
@@ -201,19 +219,19 @@ static apical_status build_pops(apical_sim *S, const part_layout *L, apical_erro
         /* Per-neuron arrays hold this rank's neurons only, indexed by the
          * neuron's index in its population: each pointer is its block's
          * start minus own_lo elements (own_base gives the block back). */
-        pr->y = own_shift(malloc(nl * pr->ns * sizeof *pr->y + 1), lo * pr->istride);
+        pr->y = own_shift(line_doubles(nl * pr->ns + 1), lo * pr->istride);
         if (pr->sweep && (pr->ns > APICAL_SWEEP_MAX_STATE ||
                           (!pr->sweep->horizon_n &&
-                           !(pr->y_next = own_shift(calloc(nl * pr->ns + 1, sizeof *pr->y_next),
+                           !(pr->y_next = own_shift(line_doubles(nl * pr->ns + 1),
                                                     lo * pr->istride))) ||
                           !(pr->ystate = calloc(pr->ns + 1, sizeof *pr->ystate)))) {
             gsl_rng_free(r);
             return nomem(err);
         }
-        pr->t_last = own_shift(calloc(nl + 1, sizeof *pr->t_last), lo);
-        pr->h = own_shift(malloc((nl + 1) * sizeof *pr->h), lo);
-        pr->ref_until = own_shift(malloc((nl + 1) * sizeof *pr->ref_until), lo);
-        pr->wake = own_shift(calloc(nl + 1, sizeof *pr->wake), lo);
+        pr->t_last = own_shift(line_doubles(nl + 1), lo);
+        pr->h = own_shift(line_doubles(nl + 1), lo);
+        pr->ref_until = own_shift(line_doubles(nl + 1), lo);
+        pr->wake = own_shift(line_doubles(nl + 1), lo);
         if (!pr->derived || !pr->y || !pr->t_last || !pr->h || !pr->ref_until || !pr->wake) {
             gsl_rng_free(r);
             return nomem(err);

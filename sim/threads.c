@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Windows are short (0.1 ms of simulated time is ~100 us of work), so a
  * condition-variable handshake per window costs more than the work. The
@@ -20,35 +21,66 @@
  * 0.90 s per 10 s simulated on 2 threads against 0.745 s on one.
  * Generation g opens job j by storing 2g in its slot and a thread claims it
  * by swapping 2g for 2g + 1: a worker that wakes late, still in an earlier
- * generation, can claim nothing of a later one. */
-enum { SPIN = 2000, YIELDS_BEFORE_SLEEP = 20000 };
+ * generation, can claim nothing of a later one.
+ *
+ * Cache lines: what a waking worker reads (generation, job count, function,
+ * argument) shares one line, written once per run by the caller; `done`,
+ * written as each job ends, and each job's slot, claimed by one thread,
+ * have lines of their own. So a worker's way into its job is one line
+ * fetched from the caller's core, then its slot's; with the fields packed
+ * as they fell it was three (the job count, function and argument sat on
+ * the line after the generation's), and every finished job wrote the line
+ * the workers were polling. The caller skips the mutex and broadcast when
+ * no worker sleeps (the common case: workers poll between windows).
+ * COBA, 2 threads: a worker starts its job 0.33-0.37 us after the window
+ * opens (0.39-0.41 before), the caller sees the last job done after
+ * 0.18 us (0.23). */
+enum { SPIN = 2000, YIELDS_BEFORE_SLEEP = 20000, LINE = 64 };
 
 typedef struct {
     thread_pool *pool;
     unsigned self;
 } worker_arg;
 
+typedef struct {
+    _Alignas(LINE) atomic_ulong v; /* 2g open in generation g, 2g + 1 claimed */
+} job_slot;
+
 struct thread_pool {
+    /* the run's line: written by the caller before it opens a generation */
+    _Alignas(LINE) atomic_ulong generation;
+    atomic_uint n_jobs;
+    atomic_int quit;
+    apical_job_fn fn;
+    void *arg;
+    /* jobs finished in this generation: each finishing job writes it */
+    _Alignas(LINE) atomic_uint done;
+    /* workers in (or about to enter) pthread_cond_wait */
+    _Alignas(LINE) atomic_uint sleepers;
+    /* fixed at start */
     unsigned size;
     unsigned max_jobs;
     pthread_t *tid;
     pthread_mutex_t mu;
     pthread_cond_t go;
-    atomic_ulong generation;
-    atomic_ulong *slot;    /* per job: 2g open in generation g, 2g + 1 claimed */
-    atomic_uint done;      /* jobs finished in this generation */
-    atomic_int quit;
-    atomic_uint n_jobs;
-    apical_job_fn fn;
-    void *arg;
+    job_slot *slot; /* per job */
     worker_arg *args; /* each worker's pool and index */
 };
+
+static void *lines_alloc(size_t bytes)
+{
+    bytes = (bytes + LINE - 1) / LINE * LINE;
+    void *p = aligned_alloc(LINE, bytes);
+    if (p)
+        memset(p, 0, bytes);
+    return p;
+}
 
 static int claim(thread_pool *pool, unsigned j, unsigned long g)
 {
     unsigned long open = 2 * g;
-    return atomic_load_explicit(&pool->slot[j], memory_order_relaxed) == open &&
-           atomic_compare_exchange_strong_explicit(&pool->slot[j], &open, open + 1,
+    return atomic_load_explicit(&pool->slot[j].v, memory_order_relaxed) == open &&
+           atomic_compare_exchange_strong_explicit(&pool->slot[j].v, &open, open + 1,
                                                    memory_order_acq_rel, memory_order_relaxed);
 }
 
@@ -83,9 +115,14 @@ static void *worker(void *p)
             if (++spins > SPIN)
                 sched_yield();
         if (g == seen && !atomic_load(&pool->quit)) {
+            /* sleepers before the generation is read again (both seq_cst):
+             * a caller that opens a generation after this read sees a
+             * sleeper and broadcasts; one that opened it before is seen here */
             pthread_mutex_lock(&pool->mu);
+            atomic_fetch_add(&pool->sleepers, 1);
             while ((g = atomic_load(&pool->generation)) == seen && !atomic_load(&pool->quit))
                 pthread_cond_wait(&pool->go, &pool->mu);
+            atomic_fetch_sub(&pool->sleepers, 1);
             pthread_mutex_unlock(&pool->mu);
         }
         if (atomic_load(&pool->quit))
@@ -98,7 +135,7 @@ static void *worker(void *p)
 
 thread_pool *apical_pool_new(unsigned size, unsigned max_jobs)
 {
-    thread_pool *pool = calloc(1, sizeof *pool);
+    thread_pool *pool = lines_alloc(sizeof *pool);
     if (!pool)
         return NULL;
     pool->size = size ? size : 1;
@@ -107,19 +144,20 @@ thread_pool *apical_pool_new(unsigned size, unsigned max_jobs)
     pthread_cond_init(&pool->go, NULL);
     atomic_init(&pool->generation, 0);
     atomic_init(&pool->done, 0);
+    atomic_init(&pool->sleepers, 0);
     atomic_init(&pool->quit, 0);
     atomic_init(&pool->n_jobs, 0);
     if (pool->size > 1) {
         pool->tid = calloc(pool->size, sizeof *pool->tid);
         pool->args = calloc(pool->size, sizeof *pool->args);
-        pool->slot = calloc(max_jobs ? max_jobs : 1, sizeof *pool->slot);
+        pool->slot = lines_alloc((max_jobs ? max_jobs : 1) * sizeof *pool->slot);
         if (!pool->tid || !pool->args || !pool->slot) {
             pool->size = 1; /* no worker started: join none */
             apical_pool_free(pool);
             return NULL;
         }
         for (unsigned j = 0; j < max_jobs; j++)
-            atomic_init(&pool->slot[j], 1); /* claimed in generation 0 */
+            atomic_init(&pool->slot[j].v, 1); /* claimed in generation 0 */
         for (unsigned i = 1; i < pool->size; i++) {
             pool->args[i] = (worker_arg){pool, i};
             if (pthread_create(&pool->tid[i], NULL, worker, &pool->args[i])) {
@@ -147,11 +185,13 @@ void apical_pool_run(thread_pool *pool, unsigned n_jobs, apical_job_fn fn, void 
     atomic_store_explicit(&pool->done, 0, memory_order_relaxed);
     atomic_store_explicit(&pool->n_jobs, n_jobs, memory_order_relaxed);
     for (unsigned j = 0; j < n_jobs; j++)
-        atomic_store_explicit(&pool->slot[j], 2 * g, memory_order_relaxed);
-    pthread_mutex_lock(&pool->mu);
-    atomic_store_explicit(&pool->generation, g, memory_order_release);
-    pthread_cond_broadcast(&pool->go);
-    pthread_mutex_unlock(&pool->mu);
+        atomic_store_explicit(&pool->slot[j].v, 2 * g, memory_order_relaxed);
+    atomic_store(&pool->generation, g); /* seq_cst: ordered before the load of sleepers */
+    if (atomic_load(&pool->sleepers)) {
+        pthread_mutex_lock(&pool->mu);
+        pthread_cond_broadcast(&pool->go);
+        pthread_mutex_unlock(&pool->mu);
+    }
     run_jobs(pool, 0, g);
     unsigned spins = 0;
     while (atomic_load_explicit(&pool->done, memory_order_acquire) < n_jobs)

@@ -5,6 +5,7 @@
 #include <check.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "../sim/threads.h"
 
@@ -75,6 +76,55 @@ START_TEST(test_pool_more_jobs_than_slots)
 }
 END_TEST
 
+/* A worker that has gone to sleep between runs (it polls ~20 000 yields,
+ * then waits on the condition variable) is woken by the next run. Job 0,
+ * claimed by the caller, waits for job 1 to start: only a worker can run
+ * job 1 then, so a missed wake-up shows as a wait that times out (the pool
+ * broadcasts only when a worker sleeps, and a sleeper counted late would
+ * miss the generation). */
+typedef struct {
+    atomic_int started1;
+    atomic_int timeouts;
+} rendezvous;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void rendezvous_job(void *arg, unsigned job)
+{
+    rendezvous *r = arg;
+    if (job == 1) {
+        atomic_store(&r->started1, 1);
+        return;
+    }
+    const double t0 = now_s();
+    while (!atomic_load(&r->started1))
+        if (now_s() - t0 > 5.0) { /* a worker wakes within a time slice */
+            atomic_fetch_add(&r->timeouts, 1);
+            return;
+        }
+}
+
+START_TEST(test_pool_wakes_sleeping_worker)
+{
+    thread_pool *pool = apical_pool_new(2, 2);
+    ck_assert_ptr_nonnull(pool);
+    for (int k = 0; k < 4; k++) {
+        /* long enough for the worker's polling to end in a sleep */
+        nanosleep(&(struct timespec){0, 150 * 1000 * 1000}, NULL);
+        rendezvous r = {0};
+        apical_pool_run(pool, 2, rendezvous_job, &r);
+        ck_assert_msg(atomic_load(&r.timeouts) == 0, "run %d: the sleeping worker was not woken",
+                      k);
+    }
+    apical_pool_free(pool);
+}
+END_TEST
+
 Suite *threads_suite(void)
 {
     Suite *s = suite_create("threads");
@@ -82,6 +132,7 @@ Suite *threads_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_pool_each_job_once);
     tcase_add_test(tc, test_pool_more_jobs_than_slots);
+    tcase_add_test(tc, test_pool_wakes_sleeping_worker);
     suite_add_tcase(s, tc);
     return s;
 }
