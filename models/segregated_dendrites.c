@@ -10,6 +10,7 @@
 
 #include <hdf5.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +81,18 @@ typedef struct learn_rt {
     size_t ready;  /* the first `ready` of them: applied by sd_during in the
                       window after the step that counted them */
     double *gE;    /* -eta P E: the update is gE[tgt] psp_f[src] */
+    /* A read of every source's trace at read_t (into win0, or into psp_f
+     * over read_win ms) that a boundary left to the next window's slices
+     * (sd_during: 1284 sources' traces with two exps each, which the
+     * other partitions waited for when the step did it); read_slices
+     * counts the slices that did their part. Nothing reads win0 or psp_f
+     * before the next step, which finishes the read if no slice ran. */
+    int read;
+    double read_t, read_win;
+    atomic_uint read_slices;
 } learn_rt;
+
+enum { READ_NONE, READ_WIN0, READ_PSP };
 
 /* One hidden layer at run time. */
 typedef struct layer_rt {
@@ -1115,6 +1127,8 @@ static apical_status sd_build(const apical_net_spec *spec, apical_sim *S, void *
         l->win0 = calloc(l->n_src + 1, sizeof *l->win0);
         l->psp_f = calloc(l->n_src + 1, sizeof *l->psp_f);
         l->gE = calloc(spec->pops[l->tgt_pop].size + 1, sizeof *l->gE);
+        l->read = READ_NONE;
+        atomic_init(&l->read_slices, 0u);
         if (!l->tr || !l->win0 || !l->psp_f || !l->gE)
             return apical_error_set(err, APICAL_E_NOMEM, NULL, "out of memory");
     }
@@ -1196,8 +1210,8 @@ static void sd_spikes(void *rt, const apical_spike *sp, size_t n)
 }
 
 /* Apply the arrivals up to T to their sources' traces, in time order: each
- * as traces_at would (advance that source to the arrival, add the spike),
- * so applying them early changes no result. */
+ * advances its source to the arrival and adds the spike, so applying them
+ * early changes no result. */
 static void apply_arrivals(learn_rt *l, double T)
 {
     while (l->q_n && l->q[l->q_head].t <= T) {
@@ -1213,6 +1227,44 @@ static void apply_arrivals(learn_rt *l, double T)
         l->q_head = 0;
 }
 
+/* The read l->read of sources [lo, hi): each trace brought to read_t (the
+ * arrivals up to read_t were applied at the boundary; those the slices
+ * apply next are later), as the step did before the slices took it. */
+static void read_traces(learn_rt *l, uint64_t lo, uint64_t hi)
+{
+    for (uint64_t j = lo; j < hi; j++) {
+        trace_to(&l->tr[j], l->read_t, l->tau_L, l->tau_s);
+        if (l->read == READ_WIN0)
+            l->win0[j] = l->tr[j].integral;
+        else
+            l->psp_f[j] = (l->tr[j].integral - l->win0[j]) / l->read_win;
+    }
+}
+
+/* A read left to the slices, done: by them (all of a window's slices run,
+ * or none: a window resumed after a stop inside it calls no slice), else
+ * here. */
+static void finish_read(learn_rt *l)
+{
+    if (!l->read)
+        return;
+    if (!atomic_load(&l->read_slices))
+        read_traces(l, 0, l->n_src);
+    l->read = READ_NONE;
+    atomic_store(&l->read_slices, 0u);
+}
+
+/* A boundary's read of every source's trace at T: the arrivals up to T
+ * now, the rest left to the next window's slices. */
+static void defer_read(learn_rt *l, int what, double T, double win)
+{
+    finish_read(l);
+    apply_arrivals(l, T);
+    l->read = what;
+    l->read_t = T;
+    l->read_win = win;
+}
+
 /* Slice `slice` of n_slices of the arrivals step left to this window: those
  * of the sources in the slice's range, each source's in time order (as
  * apply_arrivals would: the sources' traces are independent). The slices
@@ -1223,6 +1275,10 @@ static void sd_during(void *rt, unsigned slice, unsigned n_slices)
     for (size_t k = 0; k < pr->ps->n_learn; k++) {
         learn_rt *l = &pr->learn[k];
         const uint64_t lo = l->n_src * slice / n_slices, hi = l->n_src * (slice + 1) / n_slices;
+        if (l->read) { /* before the arrivals: they are later */
+            read_traces(l, lo, hi);
+            atomic_fetch_add(&l->read_slices, 1u);
+        }
         for (size_t e = l->q_head; e < l->q_head + l->ready; e++) {
             const arrival *a = &l->q[e];
             if (a->src < lo || a->src >= hi)
@@ -1233,14 +1289,6 @@ static void sd_during(void *rt, unsigned slice, unsigned n_slices)
             tr->ps += 1.0;
         }
     }
-}
-
-/* Apply arrivals up to T, then bring every source trace to T. */
-static void traces_at(learn_rt *l, double T)
-{
-    apply_arrivals(l, T);
-    for (uint64_t j = 0; j < l->n_src; j++)
-        trace_to(&l->tr[j], T, l->tau_L, l->tau_s);
 }
 
 /* A projection's weights as a dense [target][source] matrix. */
@@ -1741,12 +1789,8 @@ static apical_status boundary(apical_sim *S, protocol_rt *pr, apical_error *err)
             apical_engine_state_all(S, ps->output, pr->o_intL, pr->o_intL0);
         }
         if (pr->stage == ST_FWD_WIN)
-            for (size_t k = 0; k < ps->n_learn; k++) {
-                learn_rt *l = &pr->learn[k];
-                traces_at(l, T);
-                for (uint64_t j = 0; j < l->n_src; j++)
-                    l->win0[j] = l->tr[j].integral;
-            }
+            for (size_t k = 0; k < ps->n_learn; k++)
+                defer_read(&pr->learn[k], READ_WIN0, T, 0.0);
         pr->win_t0 = T;
         pr->stage = pr->stage == ST_FWD_WIN ? ST_FWD_END : ST_TGT_END;
         pr->next_window = pr->stage == ST_FWD_END ? pr->k_fwd_end : pr->k_tgt_end;
@@ -1767,12 +1811,8 @@ static apical_status boundary(apical_sim *S, protocol_rt *pr, apical_error *err)
             for (uint64_t i = 0; i < pr->no; i++)
                 pr->o_cbar_f[i] = (pr->o_cbar_f[i] - pr->o_intC0[i]) / win;
         }
-        for (size_t k = 0; k < ps->n_learn; k++) {
-            learn_rt *l = &pr->learn[k];
-            traces_at(l, T);
-            for (uint64_t j = 0; j < l->n_src; j++)
-                l->psp_f[j] = (l->tr[j].integral - l->win0[j]) / win;
-        }
+        for (size_t k = 0; k < ps->n_learn; k++)
+            defer_read(&pr->learn[k], READ_PSP, T, win);
         /* target phase: teaching on, target apical drive */
         apical_drive(S, pr, ps->apical_target);
         if (has_o && (ps->labels || ps->stim_input != (size_t)-1)) {
@@ -1920,6 +1960,7 @@ static apical_status sd_step(void *rt, apical_sim *S, apical_error *err)
     const double W = apical_engine_window(S), T = (double)K * W;
     for (size_t k = 0; k < pr->ps->n_learn; k++) { /* sd_during applied these */
         learn_rt *l = &pr->learn[k];
+        finish_read(l);
         l->q_head += l->ready;
         l->q_n -= l->ready;
         l->ready = 0;

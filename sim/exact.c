@@ -53,9 +53,14 @@ static int reserve_inputs(exact_part *ex, size_t n_acc, size_t need)
         return -1;
     ex->in = in;
     double *c = malloc(cap * (n_acc + 1) * sizeof *c);
-    if (!c)
+    uint32_t *nz = c ? malloc(cap * sizeof *nz) : NULL;
+    if (!nz) {
+        free(c);
         return -1;
+    }
     free(ex->coef);
+    free(ex->nz_in);
+    ex->nz_in = nz;
     ex->coef = c;          /* filled at the window end: nothing to keep */
     ex->s_in = c + cap * n_acc;
     ex->cap_in = cap;
@@ -184,6 +189,7 @@ void apical_exact_free(pop_part *pp)
     free(ex->hz_node);
     free(ex->in);
     free(ex->coef);
+    free(ex->nz_in);
     free(ex->cs);
     free(ex->c_t);
     free(ex->c_j);
@@ -295,6 +301,47 @@ axpy1(uint64_t m, const double *restrict w, double c, double *restrict a)
         a[j] += c * w[j];
 }
 
+/* Two and four consecutive inputs into the same four accumulators in one
+ * pass: each element still gets input k's product added, then input
+ * k + 1's, ... (the same operations in the same order as one axpy4 per
+ * input, so the same bits), but each accumulator is loaded and stored once
+ * per pass instead of once per input. With four accumulators and one
+ * weight per input an axpy4 is bound by its eight loads and stores per
+ * element (a pixel spike's 250 targets in a hidden half); this is bound by
+ * the multiplies and adds. c[f * 4 + a]: input f's coefficient for
+ * accumulator a. */
+__attribute__((target_clones("avx512f", "avx2", "default"))) static void
+axpy4x2(uint64_t m, const double *restrict w0, const double *restrict w1,
+        const double *restrict c, double *restrict a0, double *restrict a1,
+        double *restrict a2, double *restrict a3)
+{
+    const double c00 = c[0], c01 = c[1], c02 = c[2], c03 = c[3];
+    const double c10 = c[4], c11 = c[5], c12 = c[6], c13 = c[7];
+    for (uint64_t j = 0; j < m; j++) {
+        a0[j] = a0[j] + c00 * w0[j] + c10 * w1[j];
+        a1[j] = a1[j] + c01 * w0[j] + c11 * w1[j];
+        a2[j] = a2[j] + c02 * w0[j] + c12 * w1[j];
+        a3[j] = a3[j] + c03 * w0[j] + c13 * w1[j];
+    }
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) static void
+axpy4x4(uint64_t m, const double *restrict w0, const double *restrict w1,
+        const double *restrict w2, const double *restrict w3, const double *restrict c,
+        double *restrict a0, double *restrict a1, double *restrict a2, double *restrict a3)
+{
+    const double c00 = c[0], c01 = c[1], c02 = c[2], c03 = c[3];
+    const double c10 = c[4], c11 = c[5], c12 = c[6], c13 = c[7];
+    const double c20 = c[8], c21 = c[9], c22 = c[10], c23 = c[11];
+    const double c30 = c[12], c31 = c[13], c32 = c[14], c33 = c[15];
+    for (uint64_t j = 0; j < m; j++) {
+        a0[j] = a0[j] + c00 * w0[j] + c10 * w1[j] + c20 * w2[j] + c30 * w3[j];
+        a1[j] = a1[j] + c01 * w0[j] + c11 * w1[j] + c21 * w2[j] + c31 * w3[j];
+        a2[j] = a2[j] + c02 * w0[j] + c12 * w1[j] + c22 * w2[j] + c32 * w3[j];
+        a3[j] = a3[j] + c03 * w0[j] + c13 * w1[j] + c23 * w2[j] + c33 * w3[j];
+    }
+}
+
 /* The coefficients of input k for owned neuron j, into coef[n_acc]: the
  * shared ones, or for its own rate. */
 static const double *coef_of(const pop_rt *pr, const pop_part *pp, size_t k, uint64_t j,
@@ -359,6 +406,100 @@ static void apply_input(const apical_sim *S, const partition *P, size_t pi, size
         const double c = coef[nz[a]];
         for (uint32_t j = 0; j < g->end - g->begin; j++)
             acc[idx[j]] += c * w[j];
+    }
+}
+
+enum { FUSE_MAX = 4 }; /* inputs applied in one pass (axpy4x4) */
+
+/* A run of inputs [k, e) that one pass applies: groups onto the same
+ * consecutive targets [j0, j0 + m) (owned-neuron indices) whose
+ * coefficients reach the same accumulators nz[0..n_nz). */
+typedef struct fused_run {
+    size_t k, e, n_nz;
+    uint64_t j0, m;
+    size_t nz[APICAL_EXACT_MAX_ACC];
+    const double *w[FUSE_MAX];
+} fused_run;
+
+/* The run from input k (at most FUSE_MAX inputs, none at or past `stop`,
+ * where a quadrature node is evaluated) into r; its end (k + 1 if input k
+ * runs alone). A rate shared by the owned neurons: the caller. */
+static size_t fused_end(const partition *P, const exact_part *ex, size_t n_acc, uint64_t lo,
+                        size_t k, size_t stop, fused_run *r)
+{
+    const syn_group *g = ex->in[k].g;
+    if (!g || !g->contiguous)
+        return k + 1;
+    const uint32_t first = P->syn_idx[g->begin], m = g->end - g->begin, mask = ex->nz_in[k];
+    size_t e = k + 1;
+    for (; e < stop && e < k + FUSE_MAX; e++) {
+        const syn_group *h = ex->in[e].g;
+        if (!h || !h->contiguous || h->end - h->begin != m || P->syn_idx[h->begin] != first ||
+            ex->nz_in[e] != mask)
+            break;
+    }
+    if (e == k + 1)
+        return e;
+    r->k = k;
+    r->e = e;
+    r->j0 = first - lo;
+    r->m = m;
+    r->n_nz = 0;
+    for (size_t a = 0; a < n_acc; a++)
+        if (mask >> a & 1u)
+            r->nz[r->n_nz++] = a;
+    for (size_t f = k; f < e; f++)
+        r->w[f - k] = P->syn_w + ex->in[f].g->begin;
+    return e;
+}
+
+/* A run's inputs in one pass per four accumulators. */
+static void apply_fused(exact_part *ex, uint64_t n, const fused_run *r)
+{
+    const size_t cap = ex->cap_in, k = r->k, F = r->e - r->k;
+    double *base = ex->acc + r->j0;
+    size_t a = 0;
+    for (; a + 4 <= r->n_nz; a += 4) {
+        double *a0 = base + r->nz[a] * n, *a1 = base + r->nz[a + 1] * n,
+               *a2 = base + r->nz[a + 2] * n, *a3 = base + r->nz[a + 3] * n;
+        double c[4 * FUSE_MAX];
+        for (size_t f = 0; f < F; f++)
+            for (size_t q = 0; q < 4; q++)
+                c[f * 4 + q] = ex->coef[r->nz[a + q] * cap + k + f];
+        size_t f = 0; /* in input order: 4, then 2, then 1 */
+        if (F - f >= 4) {
+            axpy4x4(r->m, r->w[f], r->w[f + 1], r->w[f + 2], r->w[f + 3], c + 4 * f, a0, a1, a2,
+                    a3);
+            f += 4;
+        }
+        if (F - f >= 2) {
+            axpy4x2(r->m, r->w[f], r->w[f + 1], c + 4 * f, a0, a1, a2, a3);
+            f += 2;
+        }
+        if (F - f >= 1)
+            axpy4(r->m, r->w[f], c[4 * f], c[4 * f + 1], c[4 * f + 2], c[4 * f + 3], a0, a1, a2,
+                  a3);
+    }
+    for (; a < r->n_nz; a++)
+        for (size_t f = 0; f < F; f++)
+            axpy1(r->m, r->w[f], ex->coef[r->nz[a] * cap + k + f], base + r->nz[a] * n);
+}
+
+/* Candidate c's accumulators when it falls inside run r, before input f:
+ * snap holds them at the run's start; add inputs k..f-1 one by one as the
+ * pass added them (the same bits). After the pass, whose weights are then
+ * in cache. */
+static void snap_within(exact_part *ex, size_t c, size_t f, const fused_run *r)
+{
+    const uint64_t j = ex->c_j[c];
+    if (j < r->j0 || j >= r->j0 + r->m)
+        return;
+    for (size_t q = 0; q < r->n_nz; q++) {
+        const size_t a = r->nz[q];
+        double v = ex->snap[a * ex->cap_c + c];
+        for (size_t i = r->k; i < f; i++)
+            v += ex->coef[a * ex->cap_in + i] * r->w[i - r->k][j - r->j0];
+        ex->snap[a * ex->cap_c + c] = v;
     }
 }
 
@@ -506,6 +647,14 @@ static void input_coefficients(const pop_rt *pr, pop_part *pp)
         }
         k = e;
     }
+    /* which accumulators each input reaches, for fused_end (bit a: not 0,
+     * the test apply_input makes) */
+    for (size_t k = 0; k < K; k++) {
+        uint32_t mask = 0;
+        for (size_t a = 0; a < x->n_acc; a++)
+            mask |= (uint32_t)(ex->coef[a * cap + k] != 0.0) << a;
+        ex->nz_in[k] = mask;
+    }
 }
 
 /* Node q's hazards (every owned neuron, with the accumulators as they are). */
@@ -595,7 +744,7 @@ static apical_status run_population(apical_sim *S, partition *P, size_t pi, doub
         return st;
     const size_t m = ex->n_c, cap_c = ex->cap_c;
     size_t c = 0, q = 0;
-    for (size_t k = 0;; k++) {
+    for (size_t k = 0;;) {
         /* before input k: the nodes that came before it, the candidates
          * before it (inputs at a candidate's time come first) */
         for (; q < ex->n_node && ex->node_pos[q] == k; q++)
@@ -607,7 +756,29 @@ static apical_status run_population(apical_sim *S, partition *P, size_t pi, doub
         }
         if (k == K)
             break;
-        apply_input(S, P, pi, k);
+        fused_run r;
+        const size_t e = shared ? fused_end(P, ex, n_acc, pp->lo, k,
+                                            q < ex->n_node ? ex->node_pos[q] : K, &r)
+                                : k + 1;
+        if (e == k + 1) {
+            apply_input(S, P, pi, k++);
+            continue;
+        }
+        /* the candidates before inputs k + 1 .. e - 1 (the same test as
+         * above at each): their accumulators at the run's start, then the
+         * run in one pass, then the run's inputs before each */
+        const size_t c0 = c;
+        for (size_t f = k + 1; f < e; f++)
+            for (; c < m && ex->in[f].t > ex->c_t[c]; c++) {
+                const uint64_t j = ex->c_j[c];
+                for (size_t a = 0; a < n_acc; a++)
+                    ex->snap[a * cap_c + c] = ex->acc[a * n + j];
+            }
+        apply_fused(ex, n, &r);
+        for (size_t f = k + 1, d = c0; f < e; f++)
+            for (; d < c && ex->in[f].t > ex->c_t[d]; d++)
+                snap_within(ex, d, f, &r);
+        k = e;
     }
     for (; q < ex->n_node; q++) /* (nodes record at most K inputs) */
         eval_node(pr, pp, q);

@@ -235,6 +235,7 @@ typedef struct exact_part {
     exact_in *in;
     size_t n_in, cap_in;
     double *coef, *s_in;
+    uint32_t *nz_in; /* accumulators input k reaches: bit a set if coef is not 0 */
     /* the window's candidates, by time: c_t, c_u, c_j, c_s (time from T0),
      * c_hz (hazard), snap[a cap_c + c] (accumulator a at candidate c);
      * cs and cs_tmp for sorting them */
