@@ -991,6 +991,37 @@ static int grab_all(void *user, uint64_t src, uint64_t tgt, double w, double d)
     return 0;
 }
 
+/* A network that learns through the protocol (stimulus from IDX files,
+ * hidden and output learning, symmetric feedback, test presentations);
+ * format: partitions, extra output keys, images, labels. */
+static const char *const learning_net =
+    "simulation: {seed: 12, partitions: %u, solver: {stepper: exact}}\n"
+    "populations:\n"
+    "  px: {size: 4, model: parrot}\n"
+    "  hid: {size: 5, model: dendritic_hidden, initial: {bias: 0.5}}\n"
+    "  out: {size: 3, model: dendritic_output%s}\n"
+    "projections:\n"
+    "  - {name: W0, source: px, target: hid, connectivity: all_to_all,\n"
+    "     receptor: basal, weight: {normal: {mean: 0.3, sd: 1}}, delay: 1 ms}\n"
+    "  - {name: W1, source: hid, target: out, connectivity: all_to_all,\n"
+    "     receptor: basal, weight: {normal: {mean: 0.1, sd: 0.5}}, delay: 1 ms}\n"
+    "  - {name: Y, source: out, target: hid, connectivity: all_to_all,\n"
+    "     receptor: apical, weight: 1, delay: 1 ms}\n"
+    "inputs: [{name: img, type: poisson, target: px, rate: 0 Hz, receptor: relay,\n"
+    "          weight: 1}]\n"
+    "protocol:\n"
+    "  hidden: hid\n"
+    "  output: out\n"
+    "  examples: 4\n"
+    "  forward: {duration: 30 ms, wald: {mean: 2 ms, shape: 1 ms}}\n"
+    "  target: {duration: 30 ms, wald: {mean: 2 ms, shape: 1 ms}}\n"
+    "  settle: 10 ms\n"
+    "  stimulus: {input: img, images: %s, labels: %s, max_rate: 400 Hz,\n"
+    "             shuffle: true}\n"
+    "  feedback: {projection: Y, symmetric_to: W1}\n"
+    "  learning: [{projection: W0, eta: 0.21}, {projection: W1, eta: 0.21}]\n"
+    "  test: {examples: 3, duration: 40 ms, window: 30 ms}\n";
+
 /* The protocol end to end (stimulus from IDX files, hidden and output
  * learning, symmetric feedback, test presentations) gives the same spikes,
  * plateaus, classes, biases and weights bit for bit on 1, 2 and 3
@@ -1012,34 +1043,8 @@ START_TEST(test_protocol_determinism)
         for (unsigned threads = 1; threads <= 2; threads++) {
             if (parts == 1 && whole)
                 continue;
-            snprintf(yaml, sizeof yaml,
-                     "simulation: {seed: 12, partitions: %u, solver: {stepper: exact}}\n"
-                     "populations:\n"
-                     "  px: {size: 4, model: parrot}\n"
-                     "  hid: {size: 5, model: dendritic_hidden, initial: {bias: 0.5}}\n"
-                     "  out: {size: 3, model: dendritic_output%s}\n"
-                     "projections:\n"
-                     "  - {name: W0, source: px, target: hid, connectivity: all_to_all,\n"
-                     "     receptor: basal, weight: {normal: {mean: 0.3, sd: 1}}, delay: 1 ms}\n"
-                     "  - {name: W1, source: hid, target: out, connectivity: all_to_all,\n"
-                     "     receptor: basal, weight: {normal: {mean: 0.1, sd: 0.5}}, delay: 1 ms}\n"
-                     "  - {name: Y, source: out, target: hid, connectivity: all_to_all,\n"
-                     "     receptor: apical, weight: 1, delay: 1 ms}\n"
-                     "inputs: [{name: img, type: poisson, target: px, rate: 0 Hz, receptor: relay,\n"
-                     "          weight: 1}]\n"
-                     "protocol:\n"
-                     "  hidden: hid\n"
-                     "  output: out\n"
-                     "  examples: 4\n"
-                     "  forward: {duration: 30 ms, wald: {mean: 2 ms, shape: 1 ms}}\n"
-                     "  target: {duration: 30 ms, wald: {mean: 2 ms, shape: 1 ms}}\n"
-                     "  settle: 10 ms\n"
-                     "  stimulus: {input: img, images: %s, labels: %s, max_rate: 400 Hz,\n"
-                     "             shuffle: true}\n"
-                     "  feedback: {projection: Y, symmetric_to: W1}\n"
-                     "  learning: [{projection: W0, eta: 0.21}, {projection: W1, eta: 0.21}]\n"
-                     "  test: {examples: 3, duration: 40 ms, window: 30 ms}\n",
-                     parts, whole ? ", whole_cost: 0.7" : "", img, lab);
+            snprintf(yaml, sizeof yaml, learning_net, parts, whole ? ", whole_cost: 0.7" : "", img,
+                     lab);
             apical_net_spec *spec = NULL;
             apical_error err = {0};
             ck_assert_msg(apical_spec_load_string("pdet.yaml", yaml, &spec, &err) == APICAL_OK,
@@ -1196,33 +1201,7 @@ START_TEST(test_protocol_stops_inside_windows)
     const uint8_t px[2][4] = {{255, 200, 30, 0}, {0, 60, 255, 220}};
     write_two_images(dir, img, lab, px, 0, 1);
     for (unsigned parts = 1; parts <= 2; parts++) {
-        snprintf(yaml, sizeof yaml,
-                 "simulation: {seed: 12, partitions: %u, solver: {stepper: exact}}\n"
-                 "populations:\n"
-                 "  px: {size: 4, model: parrot}\n"
-                 "  hid: {size: 5, model: dendritic_hidden, initial: {bias: 0.5}}\n"
-                 "  out: {size: 3, model: dendritic_output}\n"
-                 "projections:\n"
-                 "  - {name: W0, source: px, target: hid, connectivity: all_to_all,\n"
-                 "     receptor: basal, weight: {normal: {mean: 0.3, sd: 1}}, delay: 1 ms}\n"
-                 "  - {name: W1, source: hid, target: out, connectivity: all_to_all,\n"
-                 "     receptor: basal, weight: {normal: {mean: 0.1, sd: 0.5}}, delay: 1 ms}\n"
-                 "  - {name: Y, source: out, target: hid, connectivity: all_to_all,\n"
-                 "     receptor: apical, weight: 1, delay: 1 ms}\n"
-                 "inputs: [{name: img, type: poisson, target: px, rate: 0 Hz, receptor: relay,\n"
-                 "          weight: 1}]\n"
-                 "protocol:\n"
-                 "  hidden: hid\n"
-                 "  output: out\n"
-                 "  examples: 4\n"
-                 "  forward: {duration: 30 ms, wald: {mean: 2 ms, shape: 1 ms}}\n"
-                 "  target: {duration: 30 ms, wald: {mean: 2 ms, shape: 1 ms}}\n"
-                 "  settle: 10 ms\n"
-                 "  stimulus: {input: img, images: %s, labels: %s, max_rate: 400 Hz}\n"
-                 "  feedback: {projection: Y, symmetric_to: W1}\n"
-                 "  learning: [{projection: W0, eta: 0.21}, {projection: W1, eta: 0.21}]\n"
-                 "  test: {examples: 3, duration: 40 ms, window: 30 ms}\n",
-                 parts, img, lab);
+        snprintf(yaml, sizeof yaml, learning_net, parts, "", img, lab);
         proto_out ref, o;
         static wsum wref[3], w[3];
         double bref[8], b[8];
