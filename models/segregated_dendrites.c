@@ -1242,8 +1242,9 @@ static void read_traces(learn_rt *l, uint64_t lo, uint64_t hi)
 }
 
 /* A read left to the slices, done: by them (all of a window's slices run,
- * or none: a window resumed after a stop inside it calls no slice), else
- * here. */
+ * in the window's first part, sd_step says why), else here: no window ran
+ * since the read was left, as when one step's boundaries leave two (two
+ * boundaries at one window index). */
 static void finish_read(learn_rt *l)
 {
     if (!l->read)
@@ -1958,7 +1959,18 @@ static apical_status sd_step(void *rt, apical_sim *S, apical_error *err)
      * presentations read no traces at all). */
     const uint64_t K = apical_engine_window_index(S); /* this boundary */
     const double W = apical_engine_window(S), T = (double)K * W;
-    for (size_t k = 0; k < pr->ps->n_learn; k++) { /* sd_during applied these */
+    /* sd_during applied the `ready` arrivals: the engine calls `between`
+     * (this step) only at t = 0 and after a whole window, and calls the
+     * slices in every partition job of the window's first part, the part
+     * that starts at its start (a window resumed after a stop inside it
+     * was started with them; an interrupt stops before a window or ends
+     * the run; every rank has a partition; a restart, an epoch's or a
+     * resumed run's, leaves the engine at a window start and clears the
+     * queue). At t = 0, the only boundary the engine may step twice (two
+     * runs started there), no spike has arrived and ready is 0. Tested by
+     * check_protocol's test_protocol_stops_inside_windows, and in the
+     * engine by check_engine's test_during_once_per_window_and_slice. */
+    for (size_t k = 0; k < pr->ps->n_learn; k++) {
         learn_rt *l = &pr->learn[k];
         finish_read(l);
         l->q_head += l->ready;
