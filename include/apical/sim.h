@@ -78,7 +78,14 @@ void apical_sim_set_observer(apical_sim *sim, const apical_sim_observer *obs);
 /* Advance to time `until` (ms, <= spec duration). May be called repeatedly
  * with increasing times. Returns APICAL_E_SOLVER (with population, neuron,
  * time and state in the message) if a neuron's integration fails, and
- * APICAL_E_INTERRUPTED if *stop becomes non-zero (checked every window). */
+ * APICAL_E_INTERRUPTED if *stop becomes non-zero (checked every window).
+ * Runs split on the window grid give the bits of one run; an `until` inside
+ * a window adds an integration stop there, so spikes stay the same but
+ * continuous state may differ in the last bits (check_protocol's
+ * test_protocol_stops_inside_windows measured 3e-8 relative). After
+ * APICAL_E_INTERRUPTED with a comm (several ranks) the interrupted window
+ * has run but not completed: such a simulation can only be freed (one
+ * process stops before the window and may be run on). */
 apical_status apical_sim_run(apical_sim *sim, double until, const volatile int *stop,
                              apical_error *err);
 
